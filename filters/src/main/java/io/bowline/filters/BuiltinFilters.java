@@ -1,0 +1,21 @@
+package io.bowline.filters;
+
+import io.bowline.core.filter.FilterRegistry;
+import io.bowline.core.filter.HttpFilterFactory;
+import java.util.List;
+
+/**
+ * The explicit list of HTTP filter extensions compiled into the binary. The router is built into the connection
+ * manager; each extension added later (jwt_authn, rbac, fault, ...) gets a package here and one line in this list.
+ */
+public final class BuiltinFilters {
+  private BuiltinFilters() {}
+
+  public static List<HttpFilterFactory<?>> factories() {
+    return List.of();
+  }
+
+  public static FilterRegistry registry() {
+    return new FilterRegistry(factories());
+  }
+}

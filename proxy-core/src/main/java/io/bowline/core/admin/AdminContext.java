@@ -1,0 +1,42 @@
+package io.bowline.core.admin;
+
+import io.bowline.core.config.ProxyConfig;
+import io.bowline.core.listener.ListenerManager;
+import io.bowline.core.stats.Stats;
+import io.bowline.core.upstream.ClusterManager;
+import java.util.List;
+import java.util.Map;
+
+/** What the admin endpoints read and control; implemented by the server. */
+public interface AdminContext {
+  Stats stats();
+
+  ProxyConfig config();
+
+  ClusterManager clusters();
+
+  ListenerManager listeners();
+
+  /** LIVE, DRAINING, PRE_INITIALIZING, as Envoy's server state. */
+  String state();
+
+  long uptimeSeconds();
+
+  Map<String, Object> commandLineOptions();
+
+  void quit();
+
+  void drainListeners(boolean graceful);
+
+  void setHealthCheckFailed(boolean failed);
+
+  boolean healthCheckFailed();
+
+  /** Current log levels by logger (component) name. */
+  Map<String, String> logLevels();
+
+  /** Sets one component's level, or every level when {@code component} is null; false if unknown. */
+  boolean setLogLevel(String component, String level);
+
+  List<String> logComponents();
+}

@@ -1,0 +1,180 @@
+package io.bowline.core.admin;
+
+import io.bowline.core.stats.StatsPrometheus;
+import io.bowline.core.stats.StatsText;
+import io.bowline.core.upstream.Cluster;
+import io.bowline.core.upstream.UpstreamHost;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** Envoy's admin endpoints. Mutating ones require POST, as Envoy's do. */
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final String TEXT = "text/plain; charset=UTF-8";
+  private static final String JSON = "application/json";
+
+  private final AdminContext server;
+  private final Instant loaded;
+
+  AdminHandler(AdminContext server, Instant loaded) {
+    this.server = server;
+    this.loaded = loaded;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+    QueryStringDecoder q = new QueryStringDecoder(req.uri());
+    Map<String, List<String>> params = q.parameters();
+    boolean post = req.method().equals(HttpMethod.POST);
+    FullHttpResponse r = switch (q.path()) {
+      case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
+      case "/stats" -> stats(params);
+      case "/stats/prometheus" -> respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats()));
+      case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), loaded));
+      case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
+      case "/listeners" -> listeners(params.containsKey("format") && params.get("format").contains("json"));
+      case "/server_info" -> respond(200, JSON, AdminJson.serverInfo(server));
+      case "/quitquitquit" -> post(post, () -> server.quit(), "OK\n");
+      case "/healthcheck/fail" -> post(post, () -> server.setHealthCheckFailed(true), "OK\n");
+      case "/healthcheck/ok" -> post(post, () -> server.setHealthCheckFailed(false), "OK\n");
+      case "/drain_listeners" -> post(post, () -> server.drainListeners(params.containsKey("graceful")), "OK\n");
+      case "/logging" -> logging(post, params);
+      case "/", "/help" -> text(200, help());
+      default -> text(404, "invalid path. admin commands are:\n" + help());
+    };
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+    r.headers().set("x-content-type-options", "nosniff");
+    if (!keepAlive) {
+      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.writeAndFlush(r);
+    }
+  }
+
+  private FullHttpResponse stats(Map<String, List<String>> params) {
+    Pattern filter = null;
+    if (params.containsKey("filter")) {
+      try {
+        filter = Pattern.compile(params.get("filter").get(0));
+      } catch (PatternSyntaxException e) {
+        return text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
+      }
+    }
+    if (params.containsKey("format") && params.get("format").contains("prometheus")) {
+      return respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats()));
+    }
+    if (params.containsKey("format") && params.get("format").contains("json")) {
+      return respond(200, JSON, AdminJson.stats(server.stats(), filter, params.containsKey("usedonly")));
+    }
+    return text(200, StatsText.render(server.stats(), filter, params.containsKey("usedonly")));
+  }
+
+  private FullHttpResponse clusters(boolean json) {
+    if (json) {
+      return respond(200, JSON, AdminJson.clusters(server.clusters()));
+    }
+    StringBuilder sb = new StringBuilder();
+    for (Cluster c : server.clusters().all().values()) {
+      String n = c.config().name();
+      sb.append(n).append("::observability_name::").append(n).append('\n');
+      for (UpstreamHost h : c.hosts().hosts()) {
+        String p = n + "::" + h.addressString() + "::";
+        sb.append(p).append("rq_active::").append(h.activeRequests()).append('\n');
+        sb.append(p).append("hostname::").append(h.hostname()).append('\n');
+        sb.append(p).append("health_flags::healthy\n");
+        sb.append(p).append("weight::").append(h.weight()).append('\n');
+      }
+    }
+    return text(200, sb.toString());
+  }
+
+  private FullHttpResponse listeners(boolean json) {
+    if (json) {
+      return respond(200, JSON, AdminJson.listeners(server.listeners()));
+    }
+    StringBuilder sb = new StringBuilder();
+    for (var b : server.listeners().bound()) {
+      var a = b.localAddress();
+      sb.append(b.config().name()).append("::").append(a.getAddress().getHostAddress()).append(':')
+          .append(a.getPort()).append('\n');
+    }
+    return text(200, sb.toString());
+  }
+
+  private FullHttpResponse logging(boolean post, Map<String, List<String>> params) {
+    if (!params.isEmpty()) {
+      if (!post) {
+        return text(405, "This endpoint requires POST\n");
+      }
+      for (var e : params.entrySet()) {
+        String level = e.getValue().isEmpty() ? "" : e.getValue().get(0);
+        boolean ok = e.getKey().equals("level") ? server.setLogLevel(null, level)
+            : server.setLogLevel(e.getKey(), level);
+        if (!ok) {
+          return text(404, "error: unknown logger or level " + e.getKey() + "=" + level + "\n"
+              + "usage: /logging?<name>=<level> (change single level)\n/logging?level=<level> (change all levels)\n"
+              + "levels: trace debug info warning error critical off\n");
+        }
+      }
+    }
+    StringBuilder sb = new StringBuilder("active loggers:\n");
+    server.logLevels().forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
+    return text(200, sb.toString());
+  }
+
+  private FullHttpResponse post(boolean post, Runnable action, String body) {
+    if (!post) {
+      return text(405, "This endpoint requires POST\n");
+    }
+    action.run();
+    return text(200, body);
+  }
+
+  private static String help() {
+    return "admin commands are:\n"
+        + "  /: this list\n  /clusters: upstream cluster status\n  /config_dump: dump current Envoy configs\n"
+        + "  /drain_listeners (POST): drain listeners; ?graceful drains connections first\n"
+        + "  /healthcheck/fail (POST): cause the server to fail health checks\n"
+        + "  /healthcheck/ok (POST): cause the server to pass health checks\n  /listeners: listener addresses\n"
+        + "  /logging: query/change logging levels\n  /quitquitquit (POST): drain and exit\n"
+        + "  /ready: LIVE when the server is ready\n  /server_info: server version and state\n"
+        + "  /stats: counters and gauges (?filter=REGEX, ?usedonly, ?format=json|prometheus)\n"
+        + "  /stats/prometheus: stats in Prometheus text format\n";
+  }
+
+  private static FullHttpResponse text(int status, String body) {
+    return respond(status, TEXT, body);
+  }
+
+  private static FullHttpResponse respond(int status, String type, String body) {
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+        Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache, max-age=0");
+    return r;
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    FullHttpResponse r = text(500, "error: " + cause.getMessage() + "\n");
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+    ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+  }
+}

@@ -1,0 +1,229 @@
+package io.bowline.core.boot;
+
+import io.bowline.core.admin.AdminContext;
+import io.bowline.core.admin.AdminServer;
+import io.bowline.core.compile.BootstrapCompiler;
+import io.bowline.core.compile.CompileContext;
+import io.bowline.core.config.ConfigStore;
+import io.bowline.core.config.ProxyConfig;
+import io.bowline.core.filter.FilterRegistry;
+import io.bowline.core.listener.ChainInstaller;
+import io.bowline.core.listener.ConnectionTracker;
+import io.bowline.core.listener.ListenerManager;
+import io.bowline.core.stats.Stats;
+import io.bowline.core.transport.Transport;
+import io.bowline.core.upstream.ClusterManager;
+import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.netty.channel.EventLoopGroup;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: event loops, clusters, listeners and the admin server, and the lifecycle that ends it. Drain
+ * (SIGTERM or /quitquitquit) stops accepting, asks every connection to finish (HTTP/1.1 "Connection: close", HTTP/2
+ * GOAWAY), waits for them up to the drain time, and then stops.
+ */
+public final class Server implements AdminContext {
+  private static final Logger logger = LoggerFactory.getLogger(Server.class);
+
+  private final Options options;
+  private final Stats stats = new Stats();
+  private final Transport transport;
+  private final EventLoopGroup acceptGroup;
+  private final EventLoopGroup workers;
+  private final ClusterManager clusters;
+  private final ConnectionTracker tracker = new ConnectionTracker();
+  private final ListenerManager listeners;
+  private final ConfigStore store;
+  private final CompileContext compileContext;
+  private final long startMillis = System.currentTimeMillis();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private @Nullable AdminServer admin;
+  private volatile String state = "PRE_INITIALIZING";
+  private volatile boolean healthCheckFailed;
+  private volatile boolean shuttingDown;
+
+  public Server(Options options, Bootstrap bootstrap, FilterRegistry filters) throws ConfigException {
+    this.options = options;
+    this.transport = Transport.best();
+    long drainMs = TimeUnit.SECONDS.toMillis(options.drainTimeSeconds);
+    this.compileContext = new CompileContext(stats, filters, options.fileFlushIntervalMs, Math.min(drainMs, 5000));
+    ProxyConfig config = BootstrapCompiler.compile(bootstrap, options.serviceNode, options.serviceCluster,
+        compileContext);
+    this.store = new ConfigStore(config);
+    this.acceptGroup = transport.newGroup(1, "bowline-accept");
+    this.workers = transport.newGroup(options.concurrency, "bowline-worker");
+    this.clusters = new ClusterManager(stats, transport, workers);
+    this.listeners = new ListenerManager(acceptGroup, workers, transport,
+        new ChainInstaller(clusters, tracker, transport, Math.min(drainMs, 5000)));
+    stats.computedGauge("server.live", () -> state.equals("LIVE") ? 1 : 0);
+    stats.computedGauge("server.uptime", this::uptimeSeconds);
+    stats.computedGauge("server.concurrency", () -> options.concurrency);
+    stats.computedGauge("server.state", () -> switch (state) {
+      case "LIVE" -> 0;
+      case "DRAINING" -> 1;
+      default -> 2;
+    });
+    stats.computedGauge("server.total_connections", tracker::openConnections);
+  }
+
+  /** Resolves clusters, binds listeners and the admin server; the server is LIVE when this returns. */
+  public void start() throws java.io.IOException {
+    ProxyConfig config = store.get();
+    clusters.update(config.clusters());
+    if (config.admin().address() != null) {
+      admin = AdminServer.start(config.admin().address(), this, transport);
+      logger.info("admin address: {}", admin.localAddress());
+    }
+    listeners.start(config.listeners());
+    state = "LIVE";
+    logger.info("bowline started: {} worker(s) on {}, {} listener(s), {} cluster(s)", options.concurrency,
+        transport.name(), config.listeners().size(), config.clusters().size());
+  }
+
+  public @Nullable InetSocketAddress adminAddress() {
+    return admin == null ? null : admin.localAddress();
+  }
+
+  /** The bound address of a listener by name (its port when configured as 0). */
+  public @Nullable InetSocketAddress listenerAddress(String name) {
+    for (var b : listeners.bound()) {
+      if (b.config().name().equals(name)) {
+        return b.localAddress();
+      }
+    }
+    return null;
+  }
+
+  /** Drains and stops; returns when done. Safe to call more than once and from any thread. */
+  public void shutdown() {
+    synchronized (this) {
+      if (shuttingDown) {
+        awaitStopped();
+        return;
+      }
+      shuttingDown = true;
+    }
+    state = "DRAINING";
+    logger.info("draining: {} open connection(s), up to {} s", tracker.openConnections(), options.drainTimeSeconds);
+    listeners.stopAccepting();
+    tracker.drainAll();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.drainTimeSeconds);
+    while (tracker.openConnections() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (tracker.openConnections() > 0) {
+      logger.warn("drain time over: closing {} connection(s)", tracker.openConnections());
+      tracker.closeAll();
+    }
+    clusters.shutdown();
+    if (admin != null) {
+      admin.stop();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    compileContext.closeWriters();
+    logger.info("bowline stopped");
+    stopped.countDown();
+  }
+
+  public void awaitStopped() {
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------ AdminContext
+
+  @Override
+  public Stats stats() {
+    return stats;
+  }
+
+  @Override
+  public ProxyConfig config() {
+    return store.get();
+  }
+
+  @Override
+  public ClusterManager clusters() {
+    return clusters;
+  }
+
+  @Override
+  public ListenerManager listeners() {
+    return listeners;
+  }
+
+  @Override
+  public String state() {
+    return state;
+  }
+
+  @Override
+  public long uptimeSeconds() {
+    return (System.currentTimeMillis() - startMillis) / 1000;
+  }
+
+  @Override
+  public Map<String, Object> commandLineOptions() {
+    return options.given();
+  }
+
+  @Override
+  public void quit() {
+    Thread t = new Thread(this::shutdown, "bowline-quit");
+    t.start();
+  }
+
+  @Override
+  public void drainListeners(boolean graceful) {
+    Thread t = new Thread(() -> {
+      if (graceful) {
+        state = "DRAINING";
+        tracker.drainAll();
+      }
+      listeners.stopAccepting();
+    }, "bowline-drain-listeners");
+    t.start();
+  }
+
+  @Override
+  public void setHealthCheckFailed(boolean failed) {
+    healthCheckFailed = failed;
+    stats.gauge("server.healthcheck_failed").set(failed ? 1 : 0);
+  }
+
+  @Override
+  public boolean healthCheckFailed() {
+    return healthCheckFailed;
+  }
+
+  @Override
+  public Map<String, String> logLevels() {
+    return Logging.levels();
+  }
+
+  @Override
+  public boolean setLogLevel(@Nullable String component, String level) {
+    return component == null ? Logging.setAll(level) : Logging.set(component, level);
+  }
+
+  @Override
+  public java.util.List<String> logComponents() {
+    return Logging.components();
+  }
+}

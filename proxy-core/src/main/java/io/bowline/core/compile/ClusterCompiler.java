@@ -1,0 +1,131 @@
+package io.bowline.core.compile;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.util.JsonFormat;
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.config.HcmConfig;
+import io.bowline.xds.ConfigException;
+import io.bowline.xds.bootstrap.EnvoyTypes;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** {@code config.cluster.v3.Cluster} into {@link ClusterConfig}. */
+final class ClusterCompiler {
+  private static final String HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+  private ClusterCompiler() {}
+
+  static ClusterConfig compile(Cluster c, String path) throws ConfigException {
+    Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
+        "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
+        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
+        "respect_dns_ttl", "alt_stat_name");
+    if (c.getName().isEmpty()) {
+      throw new ConfigException(path + ".name", "required");
+    }
+    ClusterConfig.DiscoveryType type = switch (c.getType()) {
+      case STATIC -> ClusterConfig.DiscoveryType.STATIC;
+      case STRICT_DNS -> ClusterConfig.DiscoveryType.STRICT_DNS;
+      case LOGICAL_DNS -> ClusterConfig.DiscoveryType.LOGICAL_DNS;
+      default -> throw new ConfigException(path + ".type", c.getType() + " is not supported by bowline yet");
+    };
+    ClusterConfig.LbPolicy lb = switch (c.getLbPolicy()) {
+      case ROUND_ROBIN -> ClusterConfig.LbPolicy.ROUND_ROBIN;
+      case LEAST_REQUEST -> ClusterConfig.LbPolicy.LEAST_REQUEST;
+      case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
+      default -> throw new ConfigException(path + ".lb_policy", c.getLbPolicy() + " is not supported by bowline yet");
+    };
+    List<ClusterConfig.EndpointConfig> endpoints = new ArrayList<>();
+    var la = c.getLoadAssignment();
+    Fields.allow(la, path + ".load_assignment", "cluster_name", "endpoints");
+    for (int i = 0; i < la.getEndpointsCount(); i++) {
+      LocalityLbEndpoints le = la.getEndpoints(i);
+      String lp = path + ".load_assignment.endpoints[" + i + "]";
+      Fields.allow(le, lp, "lb_endpoints", "locality");
+      for (int j = 0; j < le.getLbEndpointsCount(); j++) {
+        LbEndpoint e = le.getLbEndpoints(j);
+        String ep = lp + ".lb_endpoints[" + j + "]";
+        Fields.allow(e, ep, "endpoint", "load_balancing_weight", "health_status");
+        Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname");
+        if (!e.getEndpoint().getAddress().hasSocketAddress()) {
+          throw new ConfigException(ep + ".endpoint.address", "a socket_address is required");
+        }
+        SocketAddress s = e.getEndpoint().getAddress().getSocketAddress();
+        String sp = ep + ".endpoint.address.socket_address";
+        Fields.allow(s, sp, "address", "port_value", "protocol");
+        if (type == ClusterConfig.DiscoveryType.STATIC) {
+          ListenerCompiler.literal(s.getAddress(), sp + ".address");
+        } else if (s.getAddress().isEmpty()) {
+          throw new ConfigException(sp + ".address", "required");
+        }
+        if (s.getPortValue() == 0 || s.getPortValue() > 65535) {
+          throw new ConfigException(sp + ".port_value", "must be in [1, 65535], got " + s.getPortValue());
+        }
+        int weight = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
+        if (weight < 1) {
+          throw new ConfigException(ep + ".load_balancing_weight", "must be at least 1");
+        }
+        endpoints.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight));
+      }
+    }
+    if (type == ClusterConfig.DiscoveryType.LOGICAL_DNS && endpoints.size() != 1) {
+      throw new ConfigException(path + ".load_assignment", "LOGICAL_DNS clusters need exactly one endpoint");
+    }
+    ClusterConfig.UpstreamProtocol protocol = c.hasHttp2ProtocolOptions()
+        ? ClusterConfig.UpstreamProtocol.HTTP2 : ClusterConfig.UpstreamProtocol.HTTP1;
+    long idle = 3_600_000;
+    int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
+    for (Map.Entry<String, Any> e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
+      String op = path + ".typed_extension_protocol_options[" + e.getKey() + "]";
+      String t = Fields.typeName(e.getValue());
+      if (!t.equals(HTTP_OPTIONS)) {
+        throw new ConfigException(op, "protocol options " + t + " are not supported by bowline yet");
+      }
+      HttpProtocolOptions o = Fields.unpack(e.getValue(), HttpProtocolOptions.class, op);
+      Fields.allow(o, op, "explicit_http_config", "use_downstream_protocol_config", "common_http_protocol_options");
+      if (o.hasExplicitHttpConfig()) {
+        protocol = o.getExplicitHttpConfig().hasHttp2ProtocolOptions() ? ClusterConfig.UpstreamProtocol.HTTP2
+            : ClusterConfig.UpstreamProtocol.HTTP1;
+        if (o.getExplicitHttpConfig().hasHttp3ProtocolOptions()) {
+          throw new ConfigException(op + ".explicit_http_config.http3_protocol_options", "HTTP/3 upstreams are not "
+              + "supported by bowline yet");
+        }
+      } else if (o.hasUseDownstreamProtocolConfig()) {
+        protocol = ClusterConfig.UpstreamProtocol.USE_DOWNSTREAM;
+      } else {
+        throw new ConfigException(op, "explicit_http_config or use_downstream_protocol_config is required "
+            + "(auto_config is not supported by bowline yet)");
+      }
+      var common = o.getCommonHttpProtocolOptions();
+      Fields.allow(common, op + ".common_http_protocol_options", "idle_timeout", "max_requests_per_connection");
+      if (common.hasIdleTimeout()) {
+        idle = Fields.millis(common.getIdleTimeout());
+      }
+      if (common.hasMaxRequestsPerConnection()) {
+        maxRequests = common.getMaxRequestsPerConnection().getValue();
+      }
+    }
+    TlsCompiler.UpstreamTls tls = c.hasTransportSocket() ? TlsCompiler.upstream(c.getTransportSocket(),
+        path + ".transport_socket", protocol != ClusterConfig.UpstreamProtocol.HTTP1) : null;
+    int choice = c.hasLeastRequestLbConfig() && c.getLeastRequestLbConfig().hasChoiceCount()
+        ? c.getLeastRequestLbConfig().getChoiceCount().getValue() : 2;
+    int limit = c.hasPerConnectionBufferLimitBytes() ? c.getPerConnectionBufferLimitBytes().getValue() : 1024 * 1024;
+    String json;
+    try {
+      json = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).omittingInsignificantWhitespace().print(c);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      json = c.toString();
+    }
+    return new ClusterConfig(c.getName(), type, endpoints,
+        c.hasConnectTimeout() ? Fields.millis(c.getConnectTimeout()) : 5000, lb, choice, protocol,
+        tls == null ? null : tls.context(), tls == null ? null : tls.sni(), tls != null && tls.autoSni(),
+        c.hasDnsRefreshRate() ? Math.max(1, Fields.millis(c.getDnsRefreshRate())) : 5000, idle, maxRequests,
+        new HcmConfig.Http2Settings(1024, 16 * 1024 * 1024, 24 * 1024 * 1024), Math.max(1024, limit), json);
+  }
+}

@@ -1,0 +1,171 @@
+package io.bowline.core.compile;
+
+import io.bowline.core.accesslog.AccessLogWriter;
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.config.HcmStats;
+import io.bowline.core.filter.HttpFilterFactory;
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
+import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code http_connection_manager} into {@link HcmConfig}. Defaults are Envoy's, except the ones
+ * ../shared/HOSTILE-INPUTS.md calls unsafe for untrusted traffic (request_headers_timeout 10 s, path normalisation
+ * and slash merging on, escaped slashes unescaped and redirected, HTTP/2 windows 64 KiB / 1 MiB); README lists them.
+ */
+final class HcmCompiler {
+  static final String ROUTER = "envoy.extensions.filters.http.router.v3.Router";
+
+  private HcmCompiler() {}
+
+  static HcmConfig compile(HttpConnectionManager h, String path, CompileContext ctx) throws ConfigException {
+    Fields.allow(h, path, "stat_prefix", "codec_type", "route_config", "http_filters", "use_remote_address",
+        "xff_num_trusted_hops", "generate_request_id", "server_name", "upgrade_configs",
+        "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
+        "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
+        "path_with_escaped_slashes_action", "access_log", "drain_timeout");
+    if (h.getStatPrefix().isEmpty()) {
+      throw new ConfigException(path + ".stat_prefix", "required");
+    }
+    if (!h.hasRouteConfig()) {
+      throw new ConfigException(path + ".route_config", "an inline route_config is required (RDS comes with xDS)");
+    }
+    HcmConfig.CodecType codec = switch (h.getCodecType()) {
+      case AUTO -> HcmConfig.CodecType.AUTO;
+      case HTTP1 -> HcmConfig.CodecType.HTTP1;
+      case HTTP2 -> HcmConfig.CodecType.HTTP2;
+      default -> throw new ConfigException(path + ".codec_type", h.getCodecType() + " is not supported by bowline yet");
+    };
+    var routes = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
+    List<HttpFilterProvider> filters = new ArrayList<>();
+    if (h.getHttpFiltersCount() == 0) {
+      throw new ConfigException(path + ".http_filters", "the router filter is required as the last filter");
+    }
+    for (int i = 0; i < h.getHttpFiltersCount(); i++) {
+      HttpFilter f = h.getHttpFilters(i);
+      String fp = path + ".http_filters[" + i + "]";
+      Fields.allow(f, fp, "name", "typed_config", "is_optional", "disabled");
+      boolean last = i == h.getHttpFiltersCount() - 1;
+      String type = f.hasTypedConfig() ? Fields.typeName(f.getTypedConfig()) : null;
+      boolean router = ROUTER.equals(type) || (type == null && f.getName().equals("envoy.filters.http.router"));
+      if (router) {
+        if (!last) {
+          throw new ConfigException(fp, "the router must be the last HTTP filter");
+        }
+        if (f.hasTypedConfig()) {
+          Fields.allow(Fields.unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.router.v3.Router
+              .class, fp + ".typed_config"), fp + ".typed_config");
+        }
+        continue;
+      }
+      if (last) {
+        throw new ConfigException(fp, "the last HTTP filter must be envoy.filters.http.router");
+      }
+      if (type == null) {
+        throw new ConfigException(fp + ".typed_config", "required for " + f.getName());
+      }
+      if (f.getDisabled()) {
+        continue;
+      }
+      try {
+        filters.add(ctx.filters().create(f.getTypedConfig(), new HttpFilterFactory.FactoryContext(
+            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp)));
+      } catch (ConfigException e) {
+        if (f.getIsOptional() && ctx.filters().forType(type) == null) {
+          continue; // Envoy skips an optional filter it does not know
+        }
+        throw e;
+      }
+    }
+    boolean websocket = false;
+    for (int i = 0; i < h.getUpgradeConfigsCount(); i++) {
+      var u = h.getUpgradeConfigs(i);
+      String up = path + ".upgrade_configs[" + i + "]";
+      Fields.allow(u, up, "upgrade_type", "enabled");
+      if (!u.getUpgradeType().equalsIgnoreCase("websocket")) {
+        throw new ConfigException(up + ".upgrade_type", "only websocket upgrades are supported, got "
+            + u.getUpgradeType());
+      }
+      websocket = !u.hasEnabled() || u.getEnabled().getValue();
+    }
+    HttpProtocolOptions common = h.getCommonHttpProtocolOptions();
+    Fields.allow(common, path + ".common_http_protocol_options", "idle_timeout", "max_headers_count",
+        "max_connection_duration", "headers_with_underscores_action");
+    if (common.getHeadersWithUnderscoresActionValue() != 0) {
+      throw new ConfigException(path + ".common_http_protocol_options.headers_with_underscores_action",
+          "not supported by bowline yet");
+    }
+    long idle = common.hasIdleTimeout() ? Fields.millis(common.getIdleTimeout()) : 3_600_000;
+    int maxHeaders = common.hasMaxHeadersCount() ? common.getMaxHeadersCount().getValue() : 100;
+    int headersKb = h.hasMaxRequestHeadersKb() ? h.getMaxRequestHeadersKb().getValue() : 60;
+    if (headersKb < 1 || headersKb > 8192) {
+      throw new ConfigException(path + ".max_request_headers_kb", "must be in [1, 8192], got " + headersKb);
+    }
+    Http2ProtocolOptions h2 = h.getHttp2ProtocolOptions();
+    Fields.allow(h2, path + ".http2_protocol_options", "max_concurrent_streams", "initial_stream_window_size",
+        "initial_connection_window_size");
+    HcmConfig.Http2Settings h2s = new HcmConfig.Http2Settings(
+        h2.hasMaxConcurrentStreams() ? h2.getMaxConcurrentStreams().getValue() : 1024,
+        h2.hasInitialStreamWindowSize() ? h2.getInitialStreamWindowSize().getValue() : 64 * 1024,
+        h2.hasInitialConnectionWindowSize() ? h2.getInitialConnectionWindowSize().getValue() : 1024 * 1024);
+    HcmConfig.EscapedSlashes escaped = switch (h.getPathWithEscapedSlashesAction()) {
+      case IMPLEMENTATION_SPECIFIC_DEFAULT -> HcmConfig.EscapedSlashes.UNESCAPE_AND_REDIRECT;
+      case KEEP_UNCHANGED -> HcmConfig.EscapedSlashes.KEEP_UNCHANGED;
+      case REJECT_REQUEST -> HcmConfig.EscapedSlashes.REJECT_REQUEST;
+      case UNESCAPE_AND_REDIRECT -> HcmConfig.EscapedSlashes.UNESCAPE_AND_REDIRECT;
+      case UNESCAPE_AND_FORWARD -> HcmConfig.EscapedSlashes.UNESCAPE_AND_FORWARD;
+      default -> throw new ConfigException(path + ".path_with_escaped_slashes_action", "unknown value");
+    };
+    HcmConfig.PathPolicy pathPolicy = new HcmConfig.PathPolicy(
+        !h.hasNormalizePath() || h.getNormalizePath().getValue(), h.getMergeSlashes(),
+        escaped);
+    List<AccessLogWriter> logs = new ArrayList<>();
+    for (int i = 0; i < h.getAccessLogCount(); i++) {
+      logs.add(accessLog(h.getAccessLog(i), path + ".access_log[" + i + "]", ctx));
+    }
+    return new HcmConfig(h.getStatPrefix(), codec, routes, filters, h.getUseRemoteAddress().getValue(),
+        h.getXffNumTrustedHops(), !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
+        h.getServerName().isEmpty() ? "envoy" : h.getServerName(), websocket, idle, maxHeaders, headersKb * 1024,
+        h.hasStreamIdleTimeout() ? Fields.millis(h.getStreamIdleTimeout()) : 300_000,
+        h.hasRequestTimeout() ? Fields.millis(h.getRequestTimeout()) : 0,
+        h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
+        common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
+        h2s, pathPolicy, logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
+  }
+
+  private static AccessLogWriter accessLog(AccessLog a, String path, CompileContext ctx) throws ConfigException {
+    Fields.allow(a, path, "name", "typed_config");
+    String type = Fields.typeName(a.getTypedConfig());
+    String tp = path + ".typed_config";
+    try {
+      switch (type) {
+        case "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog" -> {
+          Fields.allow(Fields.unpack(a.getTypedConfig(), StdoutAccessLog.class, tp), tp);
+          return ctx.writer("/dev/stdout");
+        }
+        case "envoy.extensions.access_loggers.stream.v3.StderrAccessLog" -> {
+          return ctx.writer("/dev/stderr");
+        }
+        case "envoy.extensions.access_loggers.file.v3.FileAccessLog" -> {
+          FileAccessLog f = Fields.unpack(a.getTypedConfig(), FileAccessLog.class, tp);
+          Fields.allow(f, tp, "path");
+          if (f.getPath().isEmpty()) {
+            throw new ConfigException(tp + ".path", "required");
+          }
+          return ctx.writer(f.getPath());
+        }
+        default -> throw new ConfigException(tp, "access logger " + type + " is not supported by bowline yet");
+      }
+    } catch (java.io.IOException e) {
+      throw new ConfigException(tp, "cannot open access log: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,333 @@
+package io.bowline.core.compile;
+
+import io.bowline.core.router.HeaderMatcher;
+import io.bowline.core.router.HeaderMutation;
+import io.bowline.core.router.PathMatcher;
+import io.bowline.core.router.QueryParameterMatcher;
+import io.bowline.core.router.Route;
+import io.bowline.core.router.RouteAction;
+import io.bowline.core.router.RouteTable;
+import io.bowline.core.router.VirtualHost;
+import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.RedirectAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** {@code config.route.v3.RouteConfiguration} into a {@link RouteTable}, every matcher compiled once. */
+public final class RouteCompiler {
+  private static final long DEFAULT_TIMEOUT_MS = 15_000;
+  private static final int MAX_DIRECT_BODY = 1024 * 1024;
+
+  private RouteCompiler() {}
+
+  public static RouteTable compile(RouteConfiguration rc, String path) throws ConfigException {
+    Fields.allow(rc, path, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
+        "response_headers_to_add", "response_headers_to_remove", "validate_clusters");
+    List<VirtualHost> vhosts = new ArrayList<>();
+    java.util.Set<String> seenDomains = new java.util.HashSet<>();
+    for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
+      var vh = rc.getVirtualHosts(i);
+      String vp = path + ".virtual_hosts[" + i + "]";
+      Fields.allow(vh, vp, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
+          "response_headers_to_add", "response_headers_to_remove", "require_tls");
+      if (vh.getDomainsCount() == 0) {
+        throw new ConfigException(vp + ".domains", "at least one domain is required");
+      }
+      for (String d : vh.getDomainsList()) {
+        if (!seenDomains.add(d.toLowerCase(Locale.ROOT))) {
+          throw new ConfigException(vp + ".domains", "domain \"" + d + "\" is already used by another virtual host");
+        }
+      }
+      if (vh.getRequireTlsValue() != 0) {
+        throw new ConfigException(vp + ".require_tls", "not supported by bowline yet");
+      }
+      List<Route> routes = new ArrayList<>();
+      for (int j = 0; j < vh.getRoutesCount(); j++) {
+        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]"));
+      }
+      vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
+          mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
+          mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"), false));
+    }
+    return new RouteTable(rc.getName(), vhosts,
+        mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
+        mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"));
+  }
+
+  private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path) throws ConfigException {
+    Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
+        "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "decorator");
+    RouteMatch m = r.getMatch();
+    String mp = path + ".match";
+    Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",
+        "query_parameters", "grpc");
+    boolean cs = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
+    PathMatcher pm = switch (m.getPathSpecifierCase()) {
+      case PREFIX -> new PathMatcher.Prefix(m.getPrefix(), cs);
+      case PATH -> new PathMatcher.Exact(m.getPath(), cs);
+      case PATH_SEPARATED_PREFIX -> {
+        String p = m.getPathSeparatedPrefix();
+        if (p.endsWith("/") || p.contains("?") || p.contains("#")) {
+          throw new ConfigException(mp + ".path_separated_prefix", "must not end in '/' or hold '?' or '#'");
+        }
+        yield new PathMatcher.SeparatedPrefix(p, cs);
+      }
+      case SAFE_REGEX -> new PathMatcher.Regex(regex(m.getSafeRegex(), mp + ".safe_regex", !cs));
+      default -> throw new ConfigException(mp, "a path specifier (prefix, path, safe_regex, path_separated_prefix) "
+          + "is required");
+    };
+    List<HeaderMatcher> headers = new ArrayList<>();
+    for (int i = 0; i < m.getHeadersCount(); i++) {
+      headers.add(header(m.getHeaders(i), mp + ".headers[" + i + "]"));
+    }
+    List<QueryParameterMatcher> query = new ArrayList<>();
+    for (int i = 0; i < m.getQueryParametersCount(); i++) {
+      query.add(queryParameter(m.getQueryParameters(i), mp + ".query_parameters[" + i + "]"));
+    }
+    RouteAction action = switch (r.getActionCase()) {
+      case ROUTE -> forward(r.getRoute(), path + ".route");
+      case REDIRECT -> redirect(r.getRedirect(), path + ".redirect");
+      case DIRECT_RESPONSE -> direct(r.getDirectResponse(), path + ".direct_response");
+      default -> throw new ConfigException(path, "an action (route, redirect, direct_response) is required");
+    };
+    return new Route(r.getName(), pm, headers, query, m.hasGrpc(), action,
+        mutation(r.getRequestHeadersToAddList(), r.getRequestHeadersToRemoveList(), path, "request"),
+        mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"));
+  }
+
+  private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path)
+      throws ConfigException {
+    Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
+        "auto_host_rewrite", "timeout", "upgrade_configs");
+    List<RouteAction.WeightedCluster> clusters = new ArrayList<>();
+    int total = 0;
+    switch (a.getClusterSpecifierCase()) {
+      case CLUSTER -> clusters.add(new RouteAction.WeightedCluster(a.getCluster(), 1));
+      case WEIGHTED_CLUSTERS -> {
+        WeightedCluster wc = a.getWeightedClusters();
+        Fields.allow(wc, path + ".weighted_clusters", "clusters", "total_weight");
+        for (int i = 0; i < wc.getClustersCount(); i++) {
+          var c = wc.getClusters(i);
+          Fields.allow(c, path + ".weighted_clusters.clusters[" + i + "]", "name", "weight");
+          clusters.add(new RouteAction.WeightedCluster(c.getName(), c.getWeight().getValue()));
+          total += c.getWeight().getValue();
+        }
+        if (total == 0) {
+          throw new ConfigException(path + ".weighted_clusters", "the weights must not all be zero");
+        }
+      }
+      default -> throw new ConfigException(path, "cluster or weighted_clusters is required (cluster_header is not "
+          + "supported by bowline yet)");
+    }
+    if (a.hasRegexRewrite() && !a.getPrefixRewrite().isEmpty()) {
+      throw new ConfigException(path + ".regex_rewrite", "cannot be combined with prefix_rewrite");
+    }
+    Pattern rr = null;
+    String sub = null;
+    if (a.hasRegexRewrite()) {
+      RegexMatchAndSubstitute r = a.getRegexRewrite();
+      rr = regex(r.getPattern(), path + ".regex_rewrite.pattern", false);
+      sub = substitution(r.getSubstitution());
+    }
+    boolean upgrades = false;
+    for (int i = 0; i < a.getUpgradeConfigsCount(); i++) {
+      var u = a.getUpgradeConfigs(i);
+      if (!u.getUpgradeType().equalsIgnoreCase("websocket")) {
+        throw new ConfigException(path + ".upgrade_configs[" + i + "].upgrade_type", "only websocket is supported");
+      }
+      upgrades = !u.hasEnabled() || u.getEnabled().getValue();
+    }
+    long timeout = a.hasTimeout() ? Fields.millis(a.getTimeout()) : DEFAULT_TIMEOUT_MS;
+    return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
+        sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
+        a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades);
+  }
+
+  private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {
+    Fields.allow(r, path, "https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect",
+        "prefix_rewrite", "regex_rewrite", "response_code", "strip_query");
+    String scheme = r.getHttpsRedirect() ? "https" : r.getSchemeRedirect().isEmpty() ? null : r.getSchemeRedirect();
+    Pattern rr = null;
+    String sub = null;
+    if (r.hasRegexRewrite()) {
+      rr = regex(r.getRegexRewrite().getPattern(), path + ".regex_rewrite.pattern", false);
+      sub = substitution(r.getRegexRewrite().getSubstitution());
+    }
+    int status = switch (r.getResponseCode()) {
+      case MOVED_PERMANENTLY -> 301;
+      case FOUND -> 302;
+      case SEE_OTHER -> 303;
+      case TEMPORARY_REDIRECT -> 307;
+      case PERMANENT_REDIRECT -> 308;
+      default -> throw new ConfigException(path + ".response_code", "unknown redirect response code");
+    };
+    return new RouteAction.Redirect(scheme, r.getHostRedirect().isEmpty() ? null : r.getHostRedirect(),
+        r.getPortRedirect(), r.getPathRedirect().isEmpty() ? null : r.getPathRedirect(),
+        r.getPrefixRewrite().isEmpty() ? null : r.getPrefixRewrite(), rr, sub, status, r.getStripQuery());
+  }
+
+  private static RouteAction.DirectResponse direct(DirectResponseAction d, String path) throws ConfigException {
+    Fields.allow(d, path, "status", "body");
+    if (d.getStatus() < 200 || d.getStatus() > 599) {
+      throw new ConfigException(path + ".status", "must be in [200, 600), got " + d.getStatus());
+    }
+    byte[] body = null;
+    if (d.hasBody()) {
+      body = DataSources.read(d.getBody(), path + ".body");
+      if (body.length > MAX_DIRECT_BODY) {
+        throw new ConfigException(path + ".body", "larger than 1 MiB (" + body.length + " bytes)");
+      }
+    }
+    return new RouteAction.DirectResponse(d.getStatus(), body);
+  }
+
+  static HeaderMatcher header(io.envoyproxy.envoy.config.route.v3.HeaderMatcher h, String path)
+      throws ConfigException {
+    Fields.allow(h, path, "name", "exact_match", "safe_regex_match", "range_match", "present_match", "prefix_match",
+        "suffix_match", "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty");
+    String name = h.getName().toLowerCase(Locale.ROOT);
+    if (name.isEmpty()) {
+      throw new ConfigException(path + ".name", "required");
+    }
+    if (name.startsWith(":")) {
+      name = switch (name) {
+        case ":authority" -> "host";
+        case ":method", ":path", ":scheme" -> throw new ConfigException(path + ".name", "matching on " + name
+            + " is not supported by bowline yet");
+        default -> throw new ConfigException(path + ".name", "unknown pseudo-header " + name);
+      };
+    }
+    boolean inv = h.getInvertMatch();
+    boolean empty = h.getTreatMissingHeaderAsEmpty();
+    return switch (h.getHeaderMatchSpecifierCase()) {
+      case EXACT_MATCH -> m(name, HeaderMatcher.Kind.EXACT, h.getExactMatch(), inv, empty, false);
+      case PREFIX_MATCH -> m(name, HeaderMatcher.Kind.PREFIX, h.getPrefixMatch(), inv, empty, false);
+      case SUFFIX_MATCH -> m(name, HeaderMatcher.Kind.SUFFIX, h.getSuffixMatch(), inv, empty, false);
+      case CONTAINS_MATCH -> m(name, HeaderMatcher.Kind.CONTAINS, h.getContainsMatch(), inv, empty, false);
+      case SAFE_REGEX_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.REGEX, null,
+          regex(h.getSafeRegexMatch(), path + ".safe_regex_match", false), 0, 0, true, false, inv, empty);
+      case RANGE_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.RANGE, null, null, h.getRangeMatch().getStart(),
+          h.getRangeMatch().getEnd(), true, false, inv, empty);
+      case PRESENT_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.PRESENT, null, null, 0, 0,
+          h.getPresentMatch(), false, inv, empty);
+      case STRING_MATCH -> stringMatch(name, h.getStringMatch(), path + ".string_match", inv, empty);
+      default -> new HeaderMatcher(name, HeaderMatcher.Kind.PRESENT, null, null, 0, 0, true, false, inv, empty);
+    };
+  }
+
+  private static HeaderMatcher m(String name, HeaderMatcher.Kind k, String v, boolean inv, boolean empty,
+      boolean ignoreCase) {
+    return new HeaderMatcher(name, k, ignoreCase && k == HeaderMatcher.Kind.CONTAINS ? v.toLowerCase(Locale.ROOT) : v,
+        null, 0, 0, true, ignoreCase, inv, empty);
+  }
+
+  private static HeaderMatcher stringMatch(String name, StringMatcher s, String path, boolean inv, boolean empty)
+      throws ConfigException {
+    boolean ic = s.getIgnoreCase();
+    return switch (s.getMatchPatternCase()) {
+      case EXACT -> m(name, HeaderMatcher.Kind.EXACT, s.getExact(), inv, empty, ic);
+      case PREFIX -> m(name, HeaderMatcher.Kind.PREFIX, s.getPrefix(), inv, empty, ic);
+      case SUFFIX -> m(name, HeaderMatcher.Kind.SUFFIX, s.getSuffix(), inv, empty, ic);
+      case CONTAINS -> m(name, HeaderMatcher.Kind.CONTAINS, s.getContains(), inv, empty, ic);
+      case SAFE_REGEX -> new HeaderMatcher(name, HeaderMatcher.Kind.REGEX, null,
+          regex(s.getSafeRegex(), path + ".safe_regex", false), 0, 0, true, false, inv, empty);
+      default -> throw new ConfigException(path, "a match pattern is required");
+    };
+  }
+
+  private static QueryParameterMatcher queryParameter(
+      io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher q, String path) throws ConfigException {
+    Fields.allow(q, path, "name", "string_match", "present_match");
+    if (q.hasStringMatch()) {
+      StringMatcher s = q.getStringMatch();
+      String sp = path + ".string_match";
+      boolean ic = s.getIgnoreCase();
+      return switch (s.getMatchPatternCase()) {
+        case EXACT -> new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.EXACT, s.getExact(), null, ic);
+        case PREFIX -> new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.PREFIX, s.getPrefix(), null, ic);
+        case SUFFIX -> new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.SUFFIX, s.getSuffix(), null, ic);
+        case CONTAINS -> new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.CONTAINS,
+            ic ? s.getContains().toLowerCase(Locale.ROOT) : s.getContains(), null, ic);
+        case SAFE_REGEX -> new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.REGEX, null,
+            regex(s.getSafeRegex(), sp + ".safe_regex", false), false);
+        default -> throw new ConfigException(sp, "a match pattern is required");
+      };
+    }
+    return new QueryParameterMatcher(q.getName(), HeaderMatcher.Kind.PRESENT, null, null, false);
+  }
+
+  /**
+   * RE2 patterns compiled with java.util.regex. The syntax both share is what Envoy configs use in practice;
+   * constructs java.util.regex has and RE2 lacks (backreferences, lookaround) are refused, keeping matching linear.
+   */
+  static Pattern regex(RegexMatcher r, String path, boolean ignoreCase) throws ConfigException {
+    String re = r.getRegex();
+    if (re.matches(".*(\\\\[1-9]|\\(\\?[=!<]).*")) {
+      throw new ConfigException(path + ".regex", "backreferences and lookaround are not RE2 and are refused");
+    }
+    try {
+      return Pattern.compile(re, ignoreCase ? Pattern.CASE_INSENSITIVE : 0);
+    } catch (PatternSyntaxException e) {
+      throw new ConfigException(path + ".regex", "invalid regex: " + e.getDescription());
+    }
+  }
+
+  /** RE2 substitutions use \1; java.util.regex uses $1. */
+  private static String substitution(String s) {
+    return s.replace("$", "\\$").replaceAll("\\\\([0-9])", "\\$$1");
+  }
+
+  private static HeaderMutation mutation(List<HeaderValueOption> add, List<String> remove, String path, String kind)
+      throws ConfigException {
+    if (add.isEmpty() && remove.isEmpty()) {
+      return HeaderMutation.NONE;
+    }
+    List<HeaderMutation.Add> adds = new ArrayList<>();
+    for (int i = 0; i < add.size(); i++) {
+      HeaderValueOption o = add.get(i);
+      String p = path + "." + kind + "_headers_to_add[" + i + "]";
+      Fields.allow(o, p, "header", "append", "append_action", "keep_empty_value");
+      String name = o.getHeader().getKey().toLowerCase(Locale.ROOT);
+      String value = o.getHeader().getRawValue().isEmpty() ? o.getHeader().getValue()
+          : o.getHeader().getRawValue().toString(StandardCharsets.UTF_8);
+      if (value.contains("%") && !value.replace("%%", "").isEmpty() && value.matches(".*%[A-Z_]+(\\(.*\\))?%.*")) {
+        throw new ConfigException(p + ".header.value", "header value formatters (" + value
+            + ") are not supported by bowline yet");
+      }
+      if (name.startsWith(":") || name.equals("host")) {
+        throw new ConfigException(p + ".header.key", "pseudo-headers and host cannot be modified this way");
+      }
+      boolean append = !o.hasAppend() || o.getAppend().getValue();
+      boolean ifAbsent = false;
+      if (o.hasAppend() && o.getAppendActionValue() != 0) {
+        throw new ConfigException(p, "append and append_action are mutually exclusive");
+      }
+      switch (o.getAppendAction()) {
+        case OVERWRITE_IF_EXISTS_OR_ADD -> append = false;
+        case ADD_IF_ABSENT -> ifAbsent = true;
+        case APPEND_IF_EXISTS_OR_ADD -> { }
+        case OVERWRITE_IF_EXISTS -> throw new ConfigException(p + ".append_action",
+            "OVERWRITE_IF_EXISTS is not supported by bowline yet");
+        default -> { }
+      }
+      adds.add(new HeaderMutation.Add(name, value.replace("%%", "%"), append, ifAbsent));
+    }
+    List<String> removes = new ArrayList<>();
+    for (String r : remove) {
+      removes.add(r.toLowerCase(Locale.ROOT));
+    }
+    return new HeaderMutation(adds, removes);
+  }
+}

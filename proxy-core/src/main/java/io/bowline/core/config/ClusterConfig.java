@@ -1,0 +1,41 @@
+package io.bowline.core.config;
+
+import io.netty.handler.ssl.SslContext;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** A cluster, compiled: how to find its endpoints, balance across them, and talk to them. */
+public record ClusterConfig(
+    String name,
+    DiscoveryType type,
+    List<EndpointConfig> endpoints,
+    long connectTimeoutMs,
+    LbPolicy lbPolicy,
+    int leastRequestChoiceCount,
+    UpstreamProtocol protocol,
+    @Nullable SslContext tls,
+    @Nullable String sni,
+    boolean autoSni,
+    long dnsRefreshRateMs,
+    long poolIdleTimeoutMs,
+    int maxRequestsPerConnection,
+    HcmConfig.Http2Settings http2,
+    int perConnectionBufferLimitBytes,
+    String protoJson) {
+
+  public ClusterConfig {
+    endpoints = List.copyOf(endpoints);
+  }
+
+  /** The cluster discovery types bowline supports so far. */
+  public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS }
+
+  /** Load-balancing policies bowline supports so far. */
+  public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM }
+
+  /** The protocol spoken to the cluster's endpoints. */
+  public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }
+
+  /** One endpoint as configured: a literal address or a DNS name to resolve. */
+  public record EndpointConfig(String host, int port, int weight) {}
+}

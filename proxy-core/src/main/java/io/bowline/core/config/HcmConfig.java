@@ -1,0 +1,49 @@
+package io.bowline.core.config;
+
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.core.router.RouteTable;
+import java.util.List;
+
+/**
+ * {@code envoy.filters.network.http_connection_manager}, compiled. Timeouts are in milliseconds; 0 means disabled,
+ * as in Envoy.
+ */
+public record HcmConfig(
+    String statPrefix,
+    CodecType codecType,
+    RouteTable routes,
+    List<HttpFilterProvider> httpFilters,
+    boolean useRemoteAddress,
+    int xffNumTrustedHops,
+    boolean generateRequestId,
+    String serverName,
+    boolean websocketEnabled,
+    long idleTimeoutMs,
+    int maxHeadersCount,
+    int maxRequestHeadersBytes,
+    long streamIdleTimeoutMs,
+    long requestTimeoutMs,
+    long requestHeadersTimeoutMs,
+    long maxConnectionDurationMs,
+    Http2Settings http2,
+    PathPolicy pathPolicy,
+    List<io.bowline.core.accesslog.AccessLogWriter> accessLogs,
+    HcmStats stats) implements NetworkFilter {
+
+  public HcmConfig {
+    httpFilters = List.copyOf(httpFilters);
+    accessLogs = List.copyOf(accessLogs);
+  }
+
+  /** The HCM's codec_type. */
+  public enum CodecType { AUTO, HTTP1, HTTP2 }
+
+  /** {@code http2_protocol_options} that bowline applies. */
+  public record Http2Settings(long maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {}
+
+  /** How the request path is normalised before routing. */
+  public record PathPolicy(boolean normalize, boolean mergeSlashes, EscapedSlashes escapedSlashes) {}
+
+  /** {@code path_with_escaped_slashes_action}. */
+  public enum EscapedSlashes { KEEP_UNCHANGED, REJECT_REQUEST, UNESCAPE_AND_REDIRECT, UNESCAPE_AND_FORWARD }
+}

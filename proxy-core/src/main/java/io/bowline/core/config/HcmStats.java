@@ -1,0 +1,83 @@
+package io.bowline.core.config;
+
+import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.Gauge;
+import io.bowline.core.stats.Histogram;
+import io.bowline.core.stats.Stats;
+
+/** {@code http.<stat_prefix>.*} stats, resolved once per HCM config. */
+public final class HcmStats {
+  public final Counter rqTotal;
+  public final Gauge rqActive;
+  public final Counter rq1xx;
+  public final Counter rq2xx;
+  public final Counter rq3xx;
+  public final Counter rq4xx;
+  public final Counter rq5xx;
+  public final Counter cxTotal;
+  public final Gauge cxActive;
+  public final Counter cxHttp1Total;
+  public final Counter cxHttp2Total;
+  public final Counter rqHttp1Total;
+  public final Counter rqHttp2Total;
+  public final Counter rqTimeout;
+  public final Counter rqIdleTimeout;
+  public final Counter cxIdleTimeout;
+  public final Counter rsTooLarge;
+  public final Counter noRoute;
+  public final Counter rqDirectResponse;
+  public final Counter rqRedirect;
+  public final Counter cxProtocolError;
+  public final Counter rqRxReset;
+  public final Counter rqTxReset;
+  public final Counter headersTimeout;
+  public final Counter cxDrainClose;
+  public final Histogram rqTime;
+
+  private HcmStats(Stats.Scope s) {
+    rqTotal = s.counter("downstream_rq_total");
+    rqActive = s.gauge("downstream_rq_active");
+    rq1xx = s.counter("downstream_rq_1xx");
+    rq2xx = s.counter("downstream_rq_2xx");
+    rq3xx = s.counter("downstream_rq_3xx");
+    rq4xx = s.counter("downstream_rq_4xx");
+    rq5xx = s.counter("downstream_rq_5xx");
+    cxTotal = s.counter("downstream_cx_total");
+    cxActive = s.gauge("downstream_cx_active");
+    cxHttp1Total = s.counter("downstream_cx_http1_total");
+    cxHttp2Total = s.counter("downstream_cx_http2_total");
+    rqHttp1Total = s.counter("downstream_rq_http1_total");
+    rqHttp2Total = s.counter("downstream_rq_http2_total");
+    rqTimeout = s.counter("downstream_rq_timeout");
+    rqIdleTimeout = s.counter("downstream_rq_idle_timeout");
+    cxIdleTimeout = s.counter("downstream_cx_idle_timeout");
+    rsTooLarge = s.counter("rs_too_large");
+    noRoute = s.counter("no_route");
+    rqDirectResponse = s.counter("downstream_rq_direct_response");
+    rqRedirect = s.counter("downstream_rq_redirect");
+    cxProtocolError = s.counter("downstream_cx_protocol_error");
+    rqRxReset = s.counter("downstream_rq_rx_reset");
+    rqTxReset = s.counter("downstream_rq_tx_reset");
+    headersTimeout = s.counter("downstream_rq_header_timeout");
+    cxDrainClose = s.counter("downstream_cx_drain_close");
+    rqTime = s.histogram("downstream_rq_time");
+  }
+
+  public static HcmStats of(Stats.Scope s) {
+    return new HcmStats(s);
+  }
+
+  public Histogram rqTime() {
+    return rqTime;
+  }
+
+  public void responseCode(int status) {
+    switch (status / 100) {
+      case 1 -> rq1xx.inc();
+      case 2 -> rq2xx.inc();
+      case 3 -> rq3xx.inc();
+      case 4 -> rq4xx.inc();
+      default -> rq5xx.inc();
+    }
+  }
+}

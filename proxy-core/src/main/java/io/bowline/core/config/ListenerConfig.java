@@ -1,0 +1,24 @@
+package io.bowline.core.config;
+
+import io.bowline.core.listener.FilterChainSelector;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * A listener: its socket address, its filter chains (selected per connection by {@link FilterChainSelector}) and the
+ * listener filters that inspect a connection's first bytes before the selection.
+ */
+public record ListenerConfig(
+    String name,
+    InetSocketAddress address,
+    List<FilterChainConfig> filterChains,
+    FilterChainSelector selector,
+    boolean tlsInspector,
+    boolean httpInspector,
+    int perConnectionBufferLimitBytes,
+    ListenerStats stats) {
+
+  public ListenerConfig {
+    filterChains = List.copyOf(filterChains);
+  }
+}

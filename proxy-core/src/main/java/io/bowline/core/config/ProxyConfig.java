@@ -1,0 +1,18 @@
+package io.bowline.core.config;
+
+import java.util.List;
+import java.util.Map;
+
+/** One complete, validated configuration: what a request sees from its start to its end. */
+public record ProxyConfig(
+    NodeInfo node,
+    AdminConfig admin,
+    List<ListenerConfig> listeners,
+    Map<String, ClusterConfig> clusters,
+    io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap) {
+
+  public ProxyConfig {
+    listeners = List.copyOf(listeners);
+    clusters = Map.copyOf(clusters);
+  }
+}

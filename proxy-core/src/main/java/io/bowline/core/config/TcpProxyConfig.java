@@ -1,0 +1,33 @@
+package io.bowline.core.config;
+
+import io.bowline.core.stats.Counter;
+import java.util.List;
+
+/** {@code envoy.filters.network.tcp_proxy}: bytes relayed to one of the clusters, chosen by weight per connection. */
+public record TcpProxyConfig(
+    String statPrefix,
+    List<WeightedCluster> clusters,
+    int totalWeight,
+    long idleTimeoutMs,
+    Counter cxTotal,
+    Counter noRoute) implements NetworkFilter {
+
+  public TcpProxyConfig {
+    clusters = List.copyOf(clusters);
+  }
+
+  /** A cluster and its weight. */
+  public record WeightedCluster(String name, int weight) {}
+
+  /** The cluster for a draw in [0, totalWeight). */
+  public String pick(int draw) {
+    int acc = 0;
+    for (WeightedCluster c : clusters) {
+      acc += c.weight();
+      if (draw < acc) {
+        return c.name();
+      }
+    }
+    return clusters.get(clusters.size() - 1).name();
+  }
+}

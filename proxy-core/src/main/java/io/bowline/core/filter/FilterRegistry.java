@@ -1,0 +1,50 @@
+package io.bowline.core.filter;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.bowline.xds.ConfigException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** The explicit list of HTTP filter extensions, keyed by type URL. Built once at boot; never scanned. */
+public final class FilterRegistry {
+  private final Map<String, HttpFilterFactory<?>> byTypeName = new HashMap<>();
+
+  public FilterRegistry(List<HttpFilterFactory<?>> factories) {
+    for (HttpFilterFactory<?> f : factories) {
+      byTypeName.put(f.defaultConfig().getDescriptorForType().getFullName(), f);
+    }
+  }
+
+  public static FilterRegistry empty() {
+    return new FilterRegistry(List.of());
+  }
+
+  public @Nullable HttpFilterFactory<?> forType(String fullName) {
+    return byTypeName.get(fullName);
+  }
+
+  /** Unpacks {@code typed_config} and builds the provider, or fails naming {@code path}. */
+  public HttpFilterProvider create(Any typedConfig, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    String url = typedConfig.getTypeUrl();
+    String name = url.substring(url.lastIndexOf('/') + 1);
+    HttpFilterFactory<?> factory = byTypeName.get(name);
+    if (factory == null) {
+      throw new ConfigException(ctx.fieldPath() + ".typed_config", "HTTP filter type " + name
+          + " is not supported by bowline yet");
+    }
+    return build(factory, typedConfig, ctx);
+  }
+
+  private static <T extends Message> HttpFilterProvider build(HttpFilterFactory<T> factory, Any any,
+      HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    try {
+      return factory.create(any.unpack(factory.configType()), ctx);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ConfigException(ctx.fieldPath() + ".typed_config", "cannot decode: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package io.bowline.core.filter;
+
+import com.google.protobuf.Message;
+import io.bowline.core.stats.Stats;
+import io.bowline.xds.ConfigException;
+
+/**
+ * A stateless factory for one HTTP filter extension, registered by Envoy name and config type. {@link #create} runs
+ * once per config version, off the data path: parse and validate there, so the provider it returns only instantiates.
+ */
+public interface HttpFilterFactory<T extends Message> {
+  /** Envoy's canonical name, e.g. {@code envoy.filters.http.fault}. */
+  String name();
+
+  /** The config proto; its type URL is the registry key. */
+  Class<T> configType();
+
+  /** The default instance of {@link #configType()}, used to derive the type URL. */
+  T defaultConfig();
+
+  HttpFilterProvider create(T config, FactoryContext context) throws ConfigException;
+
+  /** What a factory may use while building its config. */
+  record FactoryContext(Stats.Scope stats, String fieldPath) {}
+}

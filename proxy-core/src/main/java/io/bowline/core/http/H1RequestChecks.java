@@ -1,0 +1,127 @@
+package io.bowline.core.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The RFC 9112 checks Netty's decoder leaves to the application, each answered as ../shared/HOSTILE-INPUTS.md says.
+ * Returns null for a good request, or "NNN reason" with the status to answer.
+ */
+final class H1RequestChecks {
+  private H1RequestChecks() {}
+
+  static @Nullable String check(HttpRequest req, int maxHeadersCount) {
+    HttpVersion v = req.protocolVersion();
+    if (v.majorVersion() != 1) {
+      return "505 HTTP Version Not Supported";
+    }
+    HttpHeaders h = req.headers();
+    if (h.size() > maxHeadersCount) {
+      return "431 Request Header Fields Too Large";
+    }
+    List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+    if (hosts.size() > 1) {
+      return "400 multiple Host headers";
+    }
+    if (hosts.isEmpty()) {
+      if (v.minorVersion() >= 1) {
+        return "400 missing Host header";
+      }
+    } else if (!validHost(hosts.get(0))) {
+      return "400 invalid Host header";
+    }
+    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (!te.isEmpty()) {
+      if (v.minorVersion() == 0) {
+        return "400 Transfer-Encoding on HTTP/1.0";
+      }
+      if (h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        return "400 both Content-Length and Transfer-Encoding";
+      }
+      String problem = checkTransferEncoding(te);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    List<String> cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
+    if (!cl.isEmpty()) {
+      String first = null;
+      for (String value : cl) {
+        for (String part : value.split(",", -1)) {
+          String p = part.trim();
+          if (p.isEmpty() || p.length() > 18 || !allDigits(p)) {
+            return "400 invalid Content-Length";
+          }
+          if (first == null) {
+            first = p;
+          } else if (!first.equals(p)) {
+            return "400 conflicting Content-Length";
+          }
+        }
+      }
+      if (cl.size() > 1 || cl.get(0).contains(",")) {
+        h.set(HttpHeaderNames.CONTENT_LENGTH, first); // identical duplicates: forward exactly one
+      }
+    }
+    String expect = h.get(HttpHeaderNames.EXPECT);
+    if (expect != null && !HttpUtil.is100ContinueExpected(req)) {
+      return "417 Expectation Failed";
+    }
+    return null;
+  }
+
+  private static @Nullable String checkTransferEncoding(List<String> values) {
+    int chunked = 0;
+    String last = null;
+    for (String value : values) {
+      for (String part : value.split(",", -1)) {
+        String coding = part.trim().toLowerCase(Locale.ROOT);
+        if (coding.isEmpty()) {
+          return "400 invalid Transfer-Encoding";
+        }
+        if (coding.equals("chunked")) {
+          chunked++;
+        } else if (!coding.equals("gzip") && !coding.equals("deflate") && !coding.equals("compress")) {
+          return coding.equals("identity") ? "400 invalid Transfer-Encoding" : "501 Not Implemented";
+        }
+        last = coding;
+      }
+    }
+    if (chunked != 1 || !"chunked".equals(last)) {
+      return "400 Transfer-Encoding must end in chunked";
+    }
+    if (values.size() > 1 || !values.get(0).trim().equalsIgnoreCase("chunked")) {
+      return "501 Not Implemented"; // codings other than chunked are not decoded by the proxy
+    }
+    return null;
+  }
+
+  private static boolean allDigits(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean validHost(String host) {
+    if (host.isEmpty()) {
+      return true; // HTTP/1.1 allows an empty Host for targets without an authority
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || c == '@' || c == '/' || c == '\\' || c == '?' || c == '#') {
+        return false;
+      }
+    }
+    return true;
+  }
+}

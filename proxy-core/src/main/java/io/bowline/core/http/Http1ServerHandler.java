@@ -1,0 +1,416 @@
+package io.bowline.core.http;
+
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.listener.ConnectionTracker;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 side of the connection manager: validates each request's framing (RFC 9112), serves pipelined
+ * requests one at a time in order, keeps the connection alive or closes it, enforces the HCM's connection
+ * timeouts, and drains. A request it rejects is answered and the connection closed; nothing of it goes upstream,
+ * and nothing after it on the connection is parsed.
+ */
+public final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements DownstreamSink {
+  private static final Logger logger = LoggerFactory.getLogger(Http1ServerHandler.class);
+
+  private final HttpConnectionContext conn;
+  private final HcmConfig hcm;
+  private final ConnectionTracker tracker;
+  private ChannelHandlerContext ctx;
+  private @Nullable HttpStream stream;
+  private final ArrayDeque<Object> queued = new ArrayDeque<>();
+  private boolean keepAlive = true;
+  private boolean closing;
+  private boolean draining;
+  private boolean rejected;
+  private boolean headOrNoBody;
+  private boolean requestInProgress;
+  private @Nullable ScheduledFuture<?> timer;
+  private long lastActivityNanos = System.nanoTime();
+  private long headersStartNanos = System.nanoTime();
+  private boolean headerBytesPending;
+  private boolean upgradeChecked;
+  private HttpVersion requestVersion = HttpVersion.HTTP_1_1;
+
+  public Http1ServerHandler(HttpConnectionContext conn, ConnectionTracker tracker) {
+    this.conn = conn;
+    this.hcm = conn.hcm();
+    this.tracker = tracker;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    hcm.stats().cxTotal.inc();
+    hcm.stats().cxActive.inc();
+    hcm.stats().cxHttp1Total.inc();
+    tracker.register(ctx.channel(), this::drain);
+    scheduleTimer();
+  }
+
+  // ------------------------------------------------------------ inbound
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (rejected) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (stream != null && !stream.isDone()) {
+      if (msg instanceof HttpRequest) {
+        queued.add(msg); // pipelined: served after the current response
+        return;
+      }
+      if (!queued.isEmpty()) {
+        queued.add(msg);
+        return;
+      }
+      deliverContent(msg);
+      return;
+    }
+    if (stream != null && !(msg instanceof HttpRequest) && queued.isEmpty()) {
+      deliverContent(msg); // the rest of a request whose response was already sent
+      return;
+    }
+    if (!queued.isEmpty()) {
+      queued.add(msg);
+      return;
+    }
+    handle(msg);
+  }
+
+  private void handle(Object msg) {
+    if (msg instanceof HttpRequest req) {
+      onRequest(req);
+      if (msg instanceof HttpContent c && !rejected) {
+        deliverContent(c);
+      }
+      return;
+    }
+    deliverContent(msg);
+  }
+
+  private void deliverContent(Object msg) {
+    if (!(msg instanceof HttpContent c)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (c.decoderResult().isFailure()) {
+      c.release();
+      protocolError(c.decoderResult().cause());
+      return;
+    }
+    if (c instanceof LastHttpContent) {
+      requestInProgress = false;
+    }
+    HttpStream s = stream;
+    if (s == null) {
+      c.release();
+      return;
+    }
+    s.onRequestContent(c);
+  }
+
+  /** Called by {@link ReadActivity} for every read: the start of a request's bytes starts its header timer. */
+  void bytesArrived() {
+    long now = System.nanoTime();
+    lastActivityNanos = now;
+    if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone())) {
+      headerBytesPending = true;
+      headersStartNanos = now;
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent) {
+      // h2c by Upgrade: the HTTP/2 handlers took over this connection; this handler and its timer leave
+      ctx.pipeline().remove(ReadActivity.class);
+      ctx.pipeline().remove(this);
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  private void onRequest(HttpRequest req) {
+    headerBytesPending = false;
+    if (!upgradeChecked) {
+      upgradeChecked = true;
+      var upgrader = ctx.pipeline().get(io.netty.handler.codec.http.HttpServerUpgradeHandler.class);
+      if (upgrader != null && !req.headers().contains(HttpHeaderNames.UPGRADE)) {
+        ctx.pipeline().remove(upgrader); // clients upgrade on their first request; spare the rest the extra hop
+      }
+    }
+    DecoderResult r = req.decoderResult();
+    if (r.isFailure()) {
+      ReferenceCountUtil.release(req);
+      protocolError(r.cause());
+      return;
+    }
+    HttpHeaders h = req.headers();
+    String problem = H1RequestChecks.check(req, hcm.maxHeadersCount());
+    if (problem != null) {
+      ReferenceCountUtil.release(req);
+      int status = problem.startsWith("431") ? 431 : problem.startsWith("501") ? 501 : problem.startsWith("505")
+          ? 505 : problem.startsWith("417") ? 417 : 400;
+      logger.debug("[{}] rejected request: {}", ctx.channel().id(), problem);
+      reject(status, problem.substring(4));
+      return;
+    }
+    keepAlive = HttpUtil.isKeepAlive(req) && !draining;
+    requestVersion = req.protocolVersion().minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+    headOrNoBody = req.method().equals(HttpMethod.HEAD);
+    requestInProgress = true;
+    if (HttpUtil.is100ContinueExpected(req)) {
+      h.remove(HttpHeaderNames.EXPECT); // Envoy answers the expectation itself and never forwards it
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    }
+    HttpStream s = new HttpStream(conn, this);
+    stream = s;
+    s.onRequestHeaders(req, false);
+  }
+
+  private void protocolError(Throwable cause) {
+    hcm.stats().cxProtocolError.inc();
+    int status = 400;
+    if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+    } else if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+    } else if (cause instanceof TooLongFrameException) {
+      status = 431;
+    }
+    logger.debug("[{}] malformed request: {}", ctx.channel().id(), cause.toString());
+    if (stream != null && !stream.isDone()) {
+      stream.onDownstreamReset();
+      ctx.close();
+      rejected = true;
+      return;
+    }
+    reject(status, HttpResponseStatus.valueOf(status).reasonPhrase());
+  }
+
+  /** Answers with {@code status} and closes; the rest of the connection's bytes are never parsed. */
+  private void reject(int status, String body) {
+    rejected = true;
+    releaseQueued();
+    ctx.channel().config().setAutoRead(false);
+    FullHttpResponse r = LocalReply.http(ctx.alloc(), status, body, hcm.serverName());
+    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    hcm.stats().responseCode(status);
+    ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    HttpStream s = stream;
+    if (s != null && !s.isDone()) {
+      s.onDownstreamReadComplete();
+    }
+    ctx.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    HttpStream s = stream;
+    if (s != null && !s.isDone()) {
+      s.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    HttpStream s = stream;
+    if (s != null && !s.isDone()) {
+      s.onDownstreamReset();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    hcm.stats().cxActive.dec();
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    releaseQueued();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
+    ctx.close();
+  }
+
+  private void releaseQueued() {
+    Object o;
+    while ((o = queued.poll()) != null) {
+      ReferenceCountUtil.release(o);
+    }
+  }
+
+  // ------------------------------------------------------------ DownstreamSink
+
+  @Override
+  public void write(HttpObject msg) {
+    lastActivityNanos = System.nanoTime();
+    if (msg instanceof HttpResponse resp) {
+      resp.setProtocolVersion(requestVersion);
+      HttpHeaders h = resp.headers();
+      if (!keepAlive || draining || requestInProgress && resp instanceof LastHttpContent) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        closing = true;
+      }
+      int code = resp.status().code();
+      boolean bodyAllowed = !headOrNoBody && code != 204 && code != 304 && code >= 200;
+      if (bodyAllowed && !(resp instanceof LastHttpContent) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        HttpUtil.setTransferEncodingChunked(resp, true);
+      }
+      if (!bodyAllowed && code != 101 && !headOrNoBody) {
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      }
+    }
+    ctx.write(msg).addListener(f -> {
+      if (!f.isSuccess()) {
+        logger.debug("[{}] write failed: {}", ctx.channel().id(), f.cause().toString());
+      }
+    });
+  }
+
+  @Override
+  public void flush() {
+    ctx.flush();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return ctx.channel().isWritable();
+  }
+
+  @Override
+  public void setReadable(boolean readable) {
+    ctx.channel().config().setAutoRead(readable);
+  }
+
+  @Override
+  public void streamComplete(boolean requestComplete) {
+    lastActivityNanos = System.nanoTime();
+    headersStartNanos = lastActivityNanos;
+    if (!requestComplete || closing || !keepAlive || draining) {
+      rejected = true;
+      releaseQueued();
+      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    stream = null;
+    ctx.flush();
+    ctx.channel().config().setAutoRead(true);
+    while (!queued.isEmpty() && (stream == null || stream.isDone()) && !rejected) {
+      Object next = queued.poll();
+      if (next instanceof HttpRequest) {
+        stream = null;
+      }
+      handle(next);
+    }
+  }
+
+  @Override
+  public void reset() {
+    rejected = true;
+    ctx.close();
+  }
+
+  @Override
+  public void switchToTunnel(Channel upstream) {
+    TunnelHandlers.join(ctx, upstream, List.of(ReadActivity.class,
+        io.netty.handler.codec.http.HttpServerCodec.class, Http1ServerHandler.class));
+  }
+
+  @Override
+  public boolean isHttp2() {
+    return false;
+  }
+
+  @Override
+  public boolean isTls() {
+    return conn.tls();
+  }
+
+  @Override
+  public EventLoop eventLoop() {
+    return ctx.channel().eventLoop();
+  }
+
+  // ------------------------------------------------------------ timeouts and drain
+
+  private void drain() {
+    draining = true;
+    if (stream == null || stream.isDone()) {
+      hcm.stats().cxDrainClose.inc();
+      ctx.close();
+    }
+  }
+
+  private void scheduleTimer() {
+    long tick = 1000;
+    timer = ctx.channel().eventLoop().scheduleAtFixedRate(this::checkTimeouts, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * One coarse timer per connection instead of a timer per request: idle_timeout, request_headers_timeout and
+   * stream_idle_timeout are checked against activity timestamps once a second.
+   */
+  private void checkTimeouts() {
+    long now = System.nanoTime();
+    long idleMs = (now - lastActivityNanos) / 1_000_000;
+    boolean active = stream != null && !stream.isDone();
+    if (!active && !requestInProgress) {
+      if (hcm.idleTimeoutMs() > 0 && idleMs >= hcm.idleTimeoutMs()) {
+        hcm.stats().cxIdleTimeout.inc();
+        ctx.close();
+        return;
+      }
+      long headersMs = (now - headersStartNanos) / 1_000_000;
+      if (hcm.requestHeadersTimeoutMs() > 0 && headerBytesPending && headersMs >= hcm.requestHeadersTimeoutMs()) {
+        hcm.stats().headersTimeout.inc();
+        reject(408, "request header timeout");
+      }
+      return;
+    }
+    if (active && hcm.streamIdleTimeoutMs() > 0 && idleMs >= hcm.streamIdleTimeoutMs()) {
+      hcm.stats().rqIdleTimeout.inc();
+      stream.onDownstreamReset();
+      reject(408, "stream timeout");
+    }
+  }
+}

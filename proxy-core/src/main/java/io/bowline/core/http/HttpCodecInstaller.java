@@ -1,0 +1,71 @@
+package io.bowline.core.http;
+
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.listener.ConnectionTracker;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.util.AsciiString;
+
+/**
+ * Puts the HTTP connection manager's codec on a connection: HTTP/2 when ALPN chose it or the HCM says HTTP2,
+ * HTTP/1.1 when the HCM says HTTP1, and for AUTO on cleartext both HTTP/1.1 and h2c (by prior knowledge or by
+ * Upgrade), decided by the connection's first bytes.
+ */
+public final class HttpCodecInstaller {
+  private HttpCodecInstaller() {}
+
+  /** @param alpn the protocol ALPN negotiated on a TLS connection, or null */
+  public static void install(ChannelPipeline p, HttpConnectionContext conn, ConnectionTracker tracker,
+      long drainTimeoutMs, String alpn) {
+    HcmConfig hcm = conn.hcm();
+    boolean h2 = hcm.codecType() == HcmConfig.CodecType.HTTP2 || "h2".equals(alpn);
+    if (h2) {
+      Http2ServerConnection.install(p, conn, tracker, drainTimeoutMs);
+      return;
+    }
+    Http1ServerHandler h1 = new Http1ServerHandler(conn, tracker);
+    HttpServerCodec codec = new HttpServerCodec(decoderConfig(hcm));
+    p.addLast(new ReadActivity(h1));
+    if (hcm.codecType() == HcmConfig.CodecType.AUTO && !conn.tls()) {
+      Http2FrameCodec frameCodec = Http2ServerConnection.newCodec(hcm, drainTimeoutMs);
+      HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol ->
+          AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+              ? new Http2ServerUpgradeCodec(frameCodec, Http2ServerConnection.newMultiplexer(conn),
+                  Http2ServerConnection.forUpgrade(conn, tracker, frameCodec, drainTimeoutMs))
+              : null, 64 * 1024);
+      p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrader, new ChannelInboundHandlerAdapter() {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+          // prior knowledge: the connection is HTTP/2 from its first byte
+          ChannelPipeline pipeline = ctx.pipeline();
+          pipeline.remove(this);
+          pipeline.remove(ReadActivity.class);
+          pipeline.remove(Http1ServerHandler.class);
+          Http2ServerConnection.install(pipeline, conn, tracker, drainTimeoutMs);
+        }
+      }));
+      p.addLast(h1);
+      return;
+    }
+    p.addLast(codec, h1);
+  }
+
+  static HttpDecoderConfig decoderConfig(HcmConfig hcm) {
+    return new HttpDecoderConfig()
+        .setMaxInitialLineLength(hcm.maxRequestHeadersBytes())
+        .setMaxHeaderSize(hcm.maxRequestHeadersBytes())
+        .setMaxChunkSize(64 * 1024)
+        .setValidateHeaders(true)
+        .setStrictLineParsing(true)
+        .setAllowDuplicateContentLengths(false)
+        .setAllowPartialChunks(true);
+  }
+}

@@ -1,0 +1,604 @@
+package io.bowline.core.http;
+
+import io.bowline.core.accesslog.AccessLogEntry;
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.filter.FilterStatus;
+import io.bowline.core.filter.HttpFilter;
+import io.bowline.core.filter.HttpFilterCallbacks;
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.core.router.Route;
+import io.bowline.core.router.RouteAction;
+import io.bowline.core.router.RouteTable;
+import io.bowline.core.router.VirtualHost;
+import io.bowline.core.upstream.Cluster;
+import io.bowline.core.upstream.UpstreamFailure;
+import io.bowline.core.upstream.UpstreamListener;
+import io.bowline.core.upstream.UpstreamRequest;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request/response exchange, independent of the downstream codec: it runs the HTTP filters, routes, and relays
+ * to the upstream chosen by the cluster's load balancer. Everything it touches is confined to its event loop.
+ * Bodies stream: each chunk is written on as it arrives and released by whoever last holds it; only while no
+ * upstream is ready yet are chunks queued, and reading pauses while that queue is over the connection's limit.
+ */
+public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
+  private static final Logger logger = LoggerFactory.getLogger(HttpStream.class);
+
+  private final HttpConnectionContext conn;
+  private final DownstreamSink sink;
+  private final HcmConfig hcm;
+  private final long startNanos = System.nanoTime();
+  private HttpRequest request;
+  private RouteRequest.@Nullable Target target;
+  private @Nullable Route route;
+  private @Nullable VirtualHost vhost;
+  private HttpFilter @Nullable [] filters;
+  private int filterIndex;
+  private @Nullable Cluster cluster;
+  private @Nullable UpstreamRequest upstream;
+  private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
+  private long pendingBytes;
+  private boolean grpc;
+  private boolean upgrade;
+  private boolean requestEnded;
+  private boolean responseStarted;
+  private boolean done;
+  private boolean downstreamPaused;
+  private long upstreamStartNanos;
+  private boolean upstreamCounted;
+  private io.bowline.core.upstream.@Nullable UpstreamHost upstreamHost;
+  private int responseStatus;
+  private @Nullable ScheduledFuture<?> timeout;
+  private String responseFlags = "-";
+  private long bytesReceived;
+  private long bytesSent;
+  private long upstreamServiceMs = -1;
+
+  public HttpStream(HttpConnectionContext conn, DownstreamSink sink) {
+    this.conn = conn;
+    this.sink = sink;
+    this.hcm = conn.hcm();
+  }
+
+  // ---------------------------------------------------------------- downstream events
+
+  /** Request headers arrived; already checked by the codec handler for framing and limits. */
+  public void onRequestHeaders(HttpRequest req, boolean endStream) {
+    this.request = req;
+    this.requestEnded = endStream;
+    hcm.stats().rqTotal.inc();
+    hcm.stats().rqActive.inc();
+    (sink.isHttp2() ? hcm.stats().rqHttp2Total : hcm.stats().rqHttp1Total).inc();
+    HttpHeaders h = req.headers();
+    String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
+    grpc = ct != null && ct.startsWith("application/grpc");
+    target = RouteRequest.parse(req.uri());
+    if (target == null || target.path().equals("*")) {
+      localReply(400, "Bad Request", "DPE", "invalid_path");
+      return;
+    }
+    if (target.authority() != null) {
+      h.set(HttpHeaderNames.HOST, target.authority());
+    }
+    PathNormalizer.Result norm = PathNormalizer.apply(target.path(), hcm.pathPolicy());
+    if (norm.kind() == PathNormalizer.Kind.REJECT) {
+      localReply(400, "Bad Request", "DPE", "path_normalization_failed");
+      return;
+    }
+    if (norm.kind() == PathNormalizer.Kind.REDIRECT) {
+      redirect(307, norm.path() + (target.query() == null ? "" : "?" + target.query()));
+      return;
+    }
+    if (!norm.path().equals(target.path())) {
+      target = new RouteRequest.Target(norm.path(), target.query(), null);
+      req.setUri(target.uri());
+    } else if (target.authority() != null) {
+      req.setUri(target.uri());
+    }
+    upgrade = !sink.isHttp2() && h.contains(HttpHeaderNames.UPGRADE)
+        && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    ProxyHeaders.stripHopByHop(h, upgrade);
+    RouteRequest.forwardedHeaders(h, conn);
+    if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
+      h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
+    }
+    selectRoute();
+    if (route == null) {
+      hcm.stats().noRoute.inc();
+      localReply(404, "", "NR", "route_not_found");
+      return;
+    }
+    HttpFilterProvider[] providers = hcm.httpFilters().toArray(new HttpFilterProvider[0]);
+    if (providers.length > 0) {
+      filters = new HttpFilter[providers.length];
+      for (int i = 0; i < providers.length; i++) {
+        filters[i] = providers[i].create(this);
+      }
+    }
+    runRequestFilters();
+  }
+
+  /** A request body chunk or the end of the request (trailers); owned. */
+  public void onRequestContent(HttpContent content) {
+    bytesReceived += content.content().readableBytes();
+    if (content instanceof LastHttpContent) {
+      requestEnded = true;
+      startTimeout();
+    }
+    if (done) {
+      content.release();
+      return;
+    }
+    if (upstream != null) {
+      upstream.write(content);
+      return;
+    }
+    pending.add(content);
+    pendingBytes += content.content().readableBytes();
+    if (pendingBytes > conn.hcm().maxRequestHeadersBytes() + 1024L * 1024 && !downstreamPaused) {
+      downstreamPaused = true;
+      sink.setReadable(false);
+    }
+  }
+
+  public void onDownstreamReadComplete() {
+    if (upstream != null) {
+      upstream.flush();
+    }
+  }
+
+  public void onDownstreamWritabilityChanged(boolean writable) {
+    if (upstream != null) {
+      upstream.setReadable(writable);
+    }
+  }
+
+  /** The downstream connection closed or reset the stream before the response ended. */
+  public void onDownstreamReset() {
+    if (done) {
+      return;
+    }
+    hcm.stats().rqRxReset.inc();
+    responseFlags = "DC";
+    if (upstream != null) {
+      cluster.stats().rqTxReset.inc();
+      upstream.reset();
+    }
+    finish(false);
+  }
+
+  public boolean isDone() {
+    return done;
+  }
+
+  // ---------------------------------------------------------------- filters and routing
+
+  private void selectRoute() {
+    RouteTable table = hcm.routes();
+    vhost = table.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+    route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers());
+  }
+
+  private void runRequestFilters() {
+    if (filters != null) {
+      while (filterIndex < filters.length) {
+        FilterStatus s = filters[filterIndex++].onRequestHeaders(request, requestEnded);
+        if (done) {
+          return;
+        }
+        if (s == FilterStatus.STOP_ITERATION) {
+          return; // resumed by continueRequest()
+        }
+      }
+    }
+    dispatch();
+  }
+
+  private void dispatch() {
+    Route r = route;
+    if (r == null) {
+      hcm.stats().noRoute.inc();
+      localReply(404, "", "NR", "route_not_found");
+      return;
+    }
+    RouteAction action = r.action();
+    if (action instanceof RouteAction.DirectResponse d) {
+      hcm.stats().rqDirectResponse.inc();
+      String body = d.body() == null ? "" : new String(d.body(), java.nio.charset.StandardCharsets.UTF_8);
+      sendResponse(LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, d.status(), body, hcm.serverName()),
+          "-");
+      return;
+    }
+    if (action instanceof RouteAction.Redirect rd) {
+      hcm.stats().rqRedirect.inc();
+      redirect(rd.status(), RedirectBuilder.location(rd, request, target, sink.isTls(), r.path().prefix()));
+      return;
+    }
+    RouteAction.Forward f = (RouteAction.Forward) action;
+    if (upgrade && !(hcm.websocketEnabled() && f.upgradesAllowed()
+        && "websocket".equalsIgnoreCase(request.headers().get(HttpHeaderNames.UPGRADE)))) {
+      localReply(403, "", "UPE", "upgrade_failed");
+      return;
+    }
+    String name = f.pickCluster(f.totalWeight() > 0 ? ThreadLocalRandom.current().nextInt(f.totalWeight()) : 0);
+    cluster = conn.clusters().get(name);
+    if (cluster == null) {
+      localReply(503, "", "NC", "cluster_not_found");
+      return;
+    }
+    HttpHeaders h = request.headers();
+    String path = RouteRequest.rewritePath(target.path(), f, r.path().prefix());
+    if (path != target.path()) {
+      request.setUri(target.query() == null ? path : path + "?" + target.query());
+    }
+    if (f.hostRewriteLiteral() != null) {
+      RouteRequest.rewriteHost(request, f.hostRewriteLiteral());
+    }
+    r.requestHeaders().apply(h);
+    vhost.requestHeaders().apply(h);
+    hcm.routes().requestHeaders().apply(h);
+    if (f.timeoutMs() > 0) {
+      h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutMs());
+    }
+    boolean http2 = !upgrade && cluster.usesHttp2(sink.isHttp2());
+    if (!http2 && !requestEnded && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      HttpUtil.setTransferEncodingChunked(request, true);
+    }
+    upstreamStartNanos = System.nanoTime();
+    if (requestEnded) {
+      startTimeout();
+    }
+    cluster.newStream(sink.eventLoop(), http2, this);
+  }
+
+  private void startTimeout() {
+    if (timeout != null || done || route == null || !(route.action() instanceof RouteAction.Forward f)) {
+      return;
+    }
+    if (f.timeoutMs() > 0 && !upgrade) {
+      timeout = sink.eventLoop().schedule(this::onTimeout, f.timeoutMs(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void onTimeout() {
+    timeout = null;
+    if (done) {
+      return;
+    }
+    if (cluster != null) {
+      cluster.stats().rqTimeout.inc();
+    }
+    hcm.stats().rqTimeout.inc();
+    if (upstream != null) {
+      upstream.reset();
+      upstream = null;
+    }
+    localReply(504, "upstream request timeout", "UT", "upstream_response_timeout");
+  }
+
+  // ---------------------------------------------------------------- upstream events
+
+  @Override
+  public void onUpstreamReady(UpstreamRequest req) {
+    if (done) {
+      req.release();
+      return;
+    }
+    upstream = req;
+    upstreamCounted = true;
+    upstreamHost = req.host();
+    upstreamHost.requestStarted();
+    cluster.stats().rqTotal.inc();
+    cluster.stats().rqActive.inc();
+    if (route.action() instanceof RouteAction.Forward f && f.autoHostRewrite()) {
+      RouteRequest.rewriteHost(request, req.host().hostname() + ":" + req.host().address().getPort());
+    }
+    LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
+        && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
+    if (only != null && req.isHttp2()) {
+      // a bodiless request goes as one HEADERS frame with END_STREAM rather than HEADERS plus an empty DATA
+      ReferenceCountUtil.release(pending.poll());
+      req.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+          Unpooled.EMPTY_BUFFER, request.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+    } else {
+      req.write(request);
+      HttpObject o;
+      while ((o = pending.poll()) != null) {
+        req.write(o);
+      }
+    }
+    pendingBytes = 0;
+    req.flush();
+    if (downstreamPaused) {
+      downstreamPaused = false;
+      sink.setReadable(true);
+    }
+    if (!req.isWritable()) {
+      sink.setReadable(false);
+    }
+  }
+
+  @Override
+  public void onUpstreamFailure(UpstreamFailure failure, String detail) {
+    if (done) {
+      return;
+    }
+    logger.debug("upstream failure {} for {}: {}", failure, cluster.config().name(), detail);
+    switch (failure) {
+      case NO_HEALTHY_HOST -> localReply(503, "no healthy upstream", "UH", "no_healthy_upstream");
+      case CONNECT_TIMEOUT -> localReply(503,
+          "upstream connect error or disconnect/reset before headers. reset reason: connection timeout", "UF",
+          "upstream_reset_before_response_started{connection_timeout}");
+      case OVERFLOW -> localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: "
+          + "overflow", "UO", "upstream_reset_before_response_started{overflow}");
+      default -> localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: "
+          + "connection failure", "UF", "upstream_reset_before_response_started{connection_failure}");
+    }
+  }
+
+  @Override
+  public void onResponseHeaders(HttpResponse response) {
+    if (done) {
+      return;
+    }
+    int code = response.status().code();
+    if (code < 200) {
+      return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
+    }
+    responseStatus = code;
+    responseStarted = true;
+    cluster.stats().responseCode(code);
+    HttpHeaders h = response.headers();
+    ProxyHeaders.stripHopByHop(h, false);
+    upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, upstreamServiceMs);
+    h.set(HttpHeaderNames.SERVER, hcm.serverName());
+    route.responseHeaders().apply(h);
+    vhost.responseHeaders().apply(h);
+    hcm.routes().responseHeaders().apply(h);
+    runResponseFilters(response);
+    if (!(response instanceof HttpContent)) {
+      sink.write(response);
+    }
+  }
+
+  @Override
+  public void onResponseContent(HttpContent content) {
+    if (done || !responseStarted) {
+      content.release();
+      return;
+    }
+    bytesSent += content.content().readableBytes();
+    sink.write(content);
+    if (content instanceof LastHttpContent) {
+      cluster.stats().rqCompleted.inc();
+      cluster.stats().rqTime.recordNanos(System.nanoTime() - upstreamStartNanos);
+      finish(true);
+    }
+  }
+
+  @Override
+  public void onUpstreamReset(String reason, boolean protocolError) {
+    if (done) {
+      return;
+    }
+    upstream = null;
+    cluster.stats().rqRxReset.inc();
+    if (responseStarted) {
+      responseFlags = "UR";
+      sink.reset();
+      finish(false);
+      return;
+    }
+    if (protocolError) {
+      localReply(502, "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
+          "UPE", "upstream_reset_before_response_started{protocol_error}");
+    } else {
+      localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: " + reason,
+          reason.equals("connection termination") ? "UC" : "UR",
+          "upstream_reset_before_response_started{" + reason.replace(' ', '_') + "}");
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    sink.flush();
+  }
+
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
+    sink.setReadable(writable);
+  }
+
+  @Override
+  public void onUpgraded(HttpResponse response, Channel tunnel) {
+    if (done) {
+      ReferenceCountUtil.release(response);
+      tunnel.close();
+      return;
+    }
+    responseStatus = 101;
+    cluster.stats().responseCode(101);
+    response.headers().set(HttpHeaderNames.SERVER, hcm.serverName());
+    sink.write(response);
+    sink.flush();
+    upstream = null;
+    finishStats();
+    done = true;
+    sink.switchToTunnel(tunnel);
+  }
+
+  // ---------------------------------------------------------------- filter callbacks
+
+  @Override
+  public EventLoop eventLoop() {
+    return sink.eventLoop();
+  }
+
+  @Override
+  public @Nullable Route route() {
+    return route;
+  }
+
+  @Override
+  public void clearRouteCache() {
+    selectRoute();
+  }
+
+  @Override
+  public void continueRequest() {
+    if (!done) {
+      runRequestFilters();
+    }
+  }
+
+  @Override
+  public void sendLocalReply(int status, String body, @Nullable Integer grpcStatus, String flag, String details) {
+    localReply(status, body, flag, details, grpcStatus);
+  }
+
+  // ---------------------------------------------------------------- replies and completion
+
+  private void runResponseFilters(HttpResponse response) {
+    if (filters != null) {
+      for (int i = filters.length - 1; i >= 0; i--) {
+        filters[i].onResponseHeaders(response);
+      }
+    }
+  }
+
+  private void redirect(int status, String location) {
+    FullHttpResponse r = LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, "", hcm.serverName());
+    r.headers().set(HttpHeaderNames.LOCATION, location);
+    sendResponse(r, "-");
+  }
+
+  private void localReply(int status, String body, String flag, String details) {
+    localReply(status, body, flag, details, null);
+  }
+
+  private void localReply(int status, String body, String flag, String details, @Nullable Integer grpcStatus) {
+    if (done) {
+      return;
+    }
+    logger.debug("local reply {} {} ({}) for {}", status, flag, details, request == null ? "?" : request.uri());
+    if (upstream != null) {
+      upstream.reset();
+      upstream = null;
+    }
+    if (responseStarted) {
+      responseFlags = flag;
+      sink.reset();
+      finish(false);
+      return;
+    }
+    FullHttpResponse r = grpc
+        ? LocalReply.grpc(grpcStatus != null ? grpcStatus : LocalReply.grpcStatusFor(status), body, hcm.serverName())
+        : LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, body, hcm.serverName());
+    sendResponse(r, flag);
+  }
+
+  private void sendResponse(FullHttpResponse r, String flag) {
+    responseFlags = flag;
+    responseStatus = r.status().code();
+    responseStarted = true;
+    if (request != null && request.method().equals(HttpMethod.HEAD)) {
+      r.content().clear();
+    }
+    if (route != null && vhost != null && flag.equals("-")) {
+      route.responseHeaders().apply(r.headers());
+      vhost.responseHeaders().apply(r.headers());
+      hcm.routes().responseHeaders().apply(r.headers());
+    }
+    runResponseFilters(r);
+    bytesSent += r.content().readableBytes();
+    sink.write(r);
+    sink.flush();
+    finish(true);
+  }
+
+  private void finish(boolean completed) {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    HttpObject o;
+    while ((o = pending.poll()) != null) {
+      ReferenceCountUtil.release(o);
+    }
+    if (upstream != null) {
+      upstream.release();
+      upstream = null;
+    }
+    finishStats();
+    if (filters != null) {
+      for (HttpFilter f : filters) {
+        f.onDestroy();
+      }
+    }
+    if (completed) {
+      sink.streamComplete(requestEnded);
+    }
+  }
+
+  private void finishStats() {
+    hcm.stats().rqActive.dec();
+    if (upstreamCounted) {
+      upstreamCounted = false;
+      cluster.stats().rqActive.dec();
+      upstreamHost.requestEnded();
+    }
+    if (responseStatus > 0) {
+      hcm.stats().responseCode(responseStatus);
+    }
+    long elapsed = System.nanoTime() - startNanos;
+    hcm.stats().rqTime().recordNanos(elapsed);
+    if (!hcm.accessLogs().isEmpty() && request != null) {
+      accessLog(elapsed);
+    }
+  }
+
+  private void accessLog(long elapsedNanos) {
+    HttpHeaders h = request.headers();
+    AccessLogEntry e = new AccessLogEntry(System.currentTimeMillis() - elapsedNanos / 1_000_000,
+        request.method().name(), request.uri(), sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text(),
+        responseStatus, responseFlags, bytesReceived, bytesSent, elapsedNanos / 1_000_000,
+        upstreamServiceMs < 0 ? "-" : Long.toString(upstreamServiceMs), h.get(ProxyHeaders.X_FORWARDED_FOR, "-"),
+        h.get(HttpHeaderNames.USER_AGENT, "-"), h.get(ProxyHeaders.X_REQUEST_ID, "-"),
+        h.get(HttpHeaderNames.HOST, "-"), upstreamHost == null ? "-" : upstreamHost.addressString());
+    for (int i = 0; i < hcm.accessLogs().size(); i++) {
+      hcm.accessLogs().get(i).log(e);
+    }
+  }
+
+  public String responseFlags() {
+    return responseFlags;
+  }
+}

@@ -1,0 +1,97 @@
+package io.bowline.core.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Header edits every proxied request and response gets, as Envoy's connection manager and router make them. */
+public final class ProxyHeaders {
+  static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+  static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+  static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-expected-rq-timeout-ms");
+  static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+  static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+  static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private ProxyHeaders() {}
+
+  /**
+   * Removes hop-by-hop headers (RFC 9110 §7.6.1): Connection and the headers it names, Keep-Alive,
+   * Proxy-Connection, Transfer-Encoding, TE (except "trailers"), and Upgrade unless the exchange is an upgrade.
+   * Netty's own extension headers from HTTP/2 conversion go too.
+   */
+  public static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
+    String connection = h.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      for (String token : connection.split(",")) {
+        String name = token.trim();
+        if (!name.isEmpty() && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
+          h.remove(name);
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION);
+    }
+    h.remove(KEEP_ALIVE);
+    h.remove(PROXY_CONNECTION);
+    h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    h.remove(HTTP2_SETTINGS);
+    if (!keepUpgrade) {
+      h.remove(HttpHeaderNames.UPGRADE);
+    }
+    String te = h.get(HttpHeaderNames.TE);
+    if (te != null) {
+      if (te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+        h.set(HttpHeaderNames.TE, "trailers");
+      } else {
+        h.remove(HttpHeaderNames.TE);
+      }
+    }
+    if (h.size() > 0 && hasHttp2Extensions(h)) {
+      Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+      while (it.hasNext()) {
+        CharSequence name = it.next().getKey();
+        if (name.length() > 7 && AsciiString.regionMatches(name, true, 0, "x-http2-", 0, 8)) {
+          it.remove();
+        }
+      }
+    }
+  }
+
+  private static boolean hasHttp2Extensions(HttpHeaders h) {
+    return h.contains("x-http2-stream-id") || h.contains("x-http2-scheme")
+        || h.contains("x-http2-stream-weight") || h.contains("x-http2-path");
+  }
+
+  /** A random version-4 UUID, as Envoy generates x-request-id. */
+  public static String uuid() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    char[] out = new char[36];
+    int p = 0;
+    p = hex(out, p, hi >>> 32, 8);
+    out[p++] = '-';
+    p = hex(out, p, hi >>> 16, 4);
+    out[p++] = '-';
+    p = hex(out, p, hi, 4);
+    out[p++] = '-';
+    p = hex(out, p, lo >>> 48, 4);
+    out[p++] = '-';
+    hex(out, p, lo, 12);
+    return new String(out);
+  }
+
+  private static int hex(char[] out, int p, long v, int digits) {
+    for (int i = digits - 1; i >= 0; i--) {
+      out[p + i] = HEX[(int) (v & 15)];
+      v >>>= 4;
+    }
+    return p + digits;
+  }
+}

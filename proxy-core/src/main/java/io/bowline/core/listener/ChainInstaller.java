@@ -1,0 +1,70 @@
+package io.bowline.core.listener;
+
+import io.bowline.core.config.FilterChainConfig;
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.config.ListenerConfig;
+import io.bowline.core.config.TcpProxyConfig;
+import io.bowline.core.http.HttpCodecInstaller;
+import io.bowline.core.http.HttpConnectionContext;
+import io.bowline.core.tcp.TcpProxyHandler;
+import io.bowline.core.transport.Transport;
+import io.bowline.core.upstream.ClusterManager;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Puts a selected filter chain on a connection: TLS termination if the chain has it, then its network filter. */
+public final class ChainInstaller {
+  private static final Logger logger = LoggerFactory.getLogger(ChainInstaller.class);
+
+  private final ClusterManager clusters;
+  private final ConnectionTracker tracker;
+  private final Transport transport;
+  private final long drainTimeoutMs;
+
+  public ChainInstaller(ClusterManager clusters, ConnectionTracker tracker, Transport transport, long drainTimeoutMs) {
+    this.clusters = clusters;
+    this.tracker = tracker;
+    this.transport = transport;
+    this.drainTimeoutMs = drainTimeoutMs;
+  }
+
+  public void install(Channel ch, ListenerConfig listener, FilterChainConfig chain) {
+    ChannelPipeline p = ch.pipeline();
+    if (chain.tls() != null) {
+      SslHandler ssl = chain.tls().newHandler(ch.alloc());
+      ssl.setHandshakeTimeoutMillis(10_000);
+      p.addLast(ssl);
+      p.addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+          installTerminal(ctx.channel(), chain, true, protocol);
+        }
+
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+          logger.debug("[{}] TLS handshake failed: {}", ctx.channel().id(), cause.toString());
+          ctx.close();
+        }
+      });
+      return;
+    }
+    installTerminal(ch, chain, false, null);
+  }
+
+  private void installTerminal(Channel ch, FilterChainConfig chain, boolean tls, String alpn) {
+    if (chain.terminal() instanceof HcmConfig hcm) {
+      HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),
+          (InetSocketAddress) ch.localAddress(), tls);
+      HttpCodecInstaller.install(ch.pipeline(), ctx, tracker, drainTimeoutMs, alpn);
+    } else if (chain.terminal() instanceof TcpProxyConfig tcp) {
+      ch.pipeline().addLast(new TcpProxyHandler(tcp, clusters, tracker, transport.socketChannel()));
+    }
+  }
+}

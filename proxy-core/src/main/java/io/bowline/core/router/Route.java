@@ -1,0 +1,45 @@
+package io.bowline.core.router;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** A route: its match, its action, and its header mutations. Matched in configuration order. */
+public record Route(
+    String name,
+    PathMatcher path,
+    List<HeaderMatcher> headers,
+    List<QueryParameterMatcher> queryParameters,
+    boolean grpcOnly,
+    RouteAction action,
+    HeaderMutation requestHeaders,
+    HeaderMutation responseHeaders) {
+
+  public Route {
+    headers = List.copyOf(headers);
+    queryParameters = List.copyOf(queryParameters);
+  }
+
+  public boolean matches(String path, @Nullable String query, HttpHeaders requestHeaders) {
+    if (!this.path.matches(path)) {
+      return false;
+    }
+    if (grpcOnly) {
+      String ct = requestHeaders.get("content-type");
+      if (ct == null || !ct.startsWith("application/grpc")) {
+        return false;
+      }
+    }
+    for (int i = 0; i < headers.size(); i++) {
+      if (!headers.get(i).matches(requestHeaders)) {
+        return false;
+      }
+    }
+    for (int i = 0; i < queryParameters.size(); i++) {
+      if (!queryParameters.get(i).matches(query)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,104 @@
+package io.bowline.core.router;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A route configuration with its virtual hosts indexed by Envoy's domain precedence: exact names, then suffix
+ * wildcards ({@code *.example.com}, longest first), then prefix wildcards ({@code example.*}, longest first), then
+ * {@code *}. Host names match case-insensitively, with the port as written.
+ */
+public final class RouteTable {
+  private final String name;
+  private final List<VirtualHost> virtualHosts;
+  private final Map<String, VirtualHost> exact;
+  private final List<Map.Entry<String, VirtualHost>> suffixes;
+  private final List<Map.Entry<String, VirtualHost>> prefixes;
+  private final @Nullable VirtualHost catchAll;
+  private final HeaderMutation requestHeaders;
+  private final HeaderMutation responseHeaders;
+
+  public RouteTable(String name, List<VirtualHost> virtualHosts, HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders) {
+    this.name = name;
+    this.virtualHosts = List.copyOf(virtualHosts);
+    this.requestHeaders = requestHeaders;
+    this.responseHeaders = responseHeaders;
+    Map<String, VirtualHost> ex = new HashMap<>();
+    List<Map.Entry<String, VirtualHost>> suf = new ArrayList<>();
+    List<Map.Entry<String, VirtualHost>> pre = new ArrayList<>();
+    VirtualHost star = null;
+    for (VirtualHost vh : virtualHosts) {
+      for (String d : vh.domains()) {
+        String domain = d.toLowerCase(Locale.ROOT);
+        if (domain.equals("*")) {
+          star = vh;
+        } else if (domain.startsWith("*")) {
+          suf.add(Map.entry(domain.substring(1), vh));
+        } else if (domain.endsWith("*")) {
+          pre.add(Map.entry(domain.substring(0, domain.length() - 1), vh));
+        } else {
+          ex.put(domain, vh);
+        }
+      }
+    }
+    Comparator<Map.Entry<String, VirtualHost>> longestFirst =
+        Comparator.comparingInt((Map.Entry<String, VirtualHost> e) -> e.getKey().length()).reversed();
+    suf.sort(longestFirst);
+    pre.sort(longestFirst);
+    this.exact = Map.copyOf(ex);
+    this.suffixes = List.copyOf(suf);
+    this.prefixes = List.copyOf(pre);
+    this.catchAll = star;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<VirtualHost> virtualHosts() {
+    return virtualHosts;
+  }
+
+  public HeaderMutation requestHeaders() {
+    return requestHeaders;
+  }
+
+  public HeaderMutation responseHeaders() {
+    return responseHeaders;
+  }
+
+  /** The virtual host for a Host/:authority value, or null: Envoy then answers 404 (NR). */
+  public @Nullable VirtualHost virtualHost(@Nullable String host) {
+    if (host == null || host.isEmpty()) {
+      return catchAll;
+    }
+    if (exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty()) {
+      return catchAll; // the common single "*" vhost: no lower-casing needed
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    VirtualHost vh = exact.get(h);
+    if (vh != null) {
+      return vh;
+    }
+    for (int i = 0; i < suffixes.size(); i++) {
+      Map.Entry<String, VirtualHost> e = suffixes.get(i);
+      // "*.foo.com" needs at least one character before ".foo.com"; "*-bar.foo.com" likewise
+      if (h.length() > e.getKey().length() && h.endsWith(e.getKey())) {
+        return e.getValue();
+      }
+    }
+    for (int i = 0; i < prefixes.size(); i++) {
+      Map.Entry<String, VirtualHost> e = prefixes.get(i);
+      if (h.length() > e.getKey().length() && h.startsWith(e.getKey())) {
+        return e.getValue();
+      }
+    }
+    return catchAll;
+  }
+}

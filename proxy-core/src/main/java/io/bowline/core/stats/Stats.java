@@ -1,0 +1,83 @@
+package io.bowline.core.stats;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The store of Envoy-named stats. Lookups happen when config is compiled, and the returned objects are kept in the
+ * compiled model, so nothing on the data path looks a stat up by name. Re-compiling a config returns the same objects
+ * for the same names, so counters survive config updates as Envoy's do.
+ */
+public final class Stats {
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Gauge> gauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, LongSupplier> computedGauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
+
+  public Counter counter(String name) {
+    return counters.computeIfAbsent(name, Counter::new);
+  }
+
+  public Gauge gauge(String name) {
+    return gauges.computeIfAbsent(name, Gauge::new);
+  }
+
+  /** A gauge whose value is read when stats are rendered (server.uptime, server.live). */
+  public void computedGauge(String name, LongSupplier value) {
+    computedGauges.put(name, value);
+  }
+
+  public Histogram histogram(String name) {
+    return histograms.computeIfAbsent(name, Histogram::new);
+  }
+
+  /** A scope: every name it hands out starts with {@code prefix}. */
+  public Scope scope(String prefix) {
+    return new Scope(this, prefix);
+  }
+
+  public record Value(String name, long value, boolean used) {}
+
+  public List<Value> counters() {
+    List<Value> out = new ArrayList<>();
+    counters.values().forEach(c -> out.add(new Value(c.name(), c.value(), c.used())));
+    out.sort(Comparator.comparing(Value::name));
+    return out;
+  }
+
+  public List<Value> gauges() {
+    List<Value> out = new ArrayList<>();
+    gauges.values().forEach(g -> out.add(new Value(g.name(), g.value(), g.used())));
+    computedGauges.forEach((n, s) -> out.add(new Value(n, s.getAsLong(), true)));
+    out.sort(Comparator.comparing(Value::name));
+    return out;
+  }
+
+  public List<Histogram> histograms() {
+    List<Histogram> out = new ArrayList<>(histograms.values());
+    out.sort(Comparator.comparing(Histogram::name));
+    return out;
+  }
+
+  /** A named prefix over a {@link Stats} store. */
+  public record Scope(Stats stats, String prefix) {
+    public Counter counter(String name) {
+      return stats.counter(prefix + name);
+    }
+
+    public Gauge gauge(String name) {
+      return stats.gauge(prefix + name);
+    }
+
+    public Histogram histogram(String name) {
+      return stats.histogram(prefix + name);
+    }
+
+    public Scope scope(String more) {
+      return new Scope(stats, prefix + more);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.bowline.core.stats;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Envoy's {@code /stats/prometheus}: names prefixed {@code envoy_}, with Envoy's default tag extraction
+ * ({@code cluster.<name>.} → {@code envoy_cluster_name}, {@code http.<prefix>.} →
+ * {@code envoy_http_conn_manager_prefix}, {@code listener.<address>.} → {@code envoy_listener_address}, response
+ * codes and classes → {@code envoy_response_code}/{@code envoy_response_code_class}).
+ */
+public final class StatsPrometheus {
+  private static final Pattern CODE = Pattern.compile("^(.*_rq)_(\\d{3})$");
+  private static final Pattern CODE_CLASS = Pattern.compile("^(.*_rq)_(\\d)xx$");
+
+  private StatsPrometheus() {}
+
+  /** A stat name split into its Prometheus name and tags. */
+  record Tagged(String name, Map<String, String> tags) {}
+
+  static Tagged tag(String statName) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    String rest = statName;
+    String prefix;
+    if (rest.startsWith("cluster.") && rest.indexOf('.', 8) > 0 && !rest.startsWith("cluster_manager.")) {
+      int dot = lastScopeDot(rest, 8);
+      tags.put("envoy_cluster_name", rest.substring(8, dot));
+      prefix = "cluster.";
+      rest = rest.substring(dot + 1);
+    } else if (rest.startsWith("http.") && rest.indexOf('.', 5) > 0) {
+      int dot = rest.indexOf('.', 5);
+      tags.put("envoy_http_conn_manager_prefix", rest.substring(5, dot));
+      prefix = "http.";
+      rest = rest.substring(dot + 1);
+    } else if (rest.startsWith("listener.") && rest.indexOf('.', 9) > 0 && !rest.startsWith("listener_manager.")) {
+      int dot = rest.lastIndexOf('.');
+      tags.put("envoy_listener_address", rest.substring(9, dot));
+      prefix = "listener.";
+      rest = rest.substring(dot + 1);
+    } else if (rest.startsWith("tcp.") && rest.indexOf('.', 4) > 0) {
+      int dot = rest.indexOf('.', 4);
+      tags.put("envoy_tcp_prefix", rest.substring(4, dot));
+      prefix = "tcp.";
+      rest = rest.substring(dot + 1);
+    } else {
+      prefix = "";
+    }
+    Matcher m = CODE.matcher(rest);
+    if (m.matches()) {
+      tags.put("envoy_response_code", m.group(2));
+      rest = m.group(1);
+    } else {
+      m = CODE_CLASS.matcher(rest);
+      if (m.matches()) {
+        tags.put("envoy_response_code_class", m.group(2));
+        rest = m.group(1) + "_xx";
+      }
+    }
+    return new Tagged("envoy_" + sanitize(prefix + rest), tags);
+  }
+
+  /** Cluster names may contain dots (Istio's "outbound|80||svc.ns.svc.cluster.local"): the stat is the last part. */
+  private static int lastScopeDot(String s, int from) {
+    return s.lastIndexOf('.');
+  }
+
+  private static String sanitize(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      sb.append(Character.isLetterOrDigit(c) && c < 128 ? c : '_');
+    }
+    return sb.toString();
+  }
+
+  public static String render(Stats stats) {
+    StringBuilder sb = new StringBuilder(16384);
+    section(sb, stats.counters(), "counter");
+    section(sb, stats.gauges(), "gauge");
+    Map<String, List<Map.Entry<Tagged, Histogram>>> hs = new TreeMap<>();
+    for (Histogram h : stats.histograms()) {
+      Tagged t = tag(h.name());
+      hs.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, h));
+    }
+    for (var e : hs.entrySet()) {
+      sb.append("# TYPE ").append(e.getKey()).append(" histogram\n");
+      for (var th : e.getValue()) {
+        Histogram h = th.getValue();
+        long[] cum = h.cumulative();
+        for (int i = 0; i < cum.length; i++) {
+          String le = i < Histogram.BOUNDS.length ? fmt(Histogram.BOUNDS[i]) : "+Inf";
+          sb.append(e.getKey()).append("_bucket");
+          labels(sb, th.getKey().tags(), "le", le);
+          sb.append(' ').append(cum[i]).append('\n');
+        }
+        sb.append(e.getKey()).append("_sum");
+        labels(sb, th.getKey().tags(), null, null);
+        sb.append(' ').append(fmt(h.sumMillis())).append('\n');
+        sb.append(e.getKey()).append("_count");
+        labels(sb, th.getKey().tags(), null, null);
+        sb.append(' ').append(h.count()).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  private static void section(StringBuilder sb, List<Stats.Value> values, String type) {
+    Map<String, List<Map.Entry<Tagged, Long>>> byName = new TreeMap<>();
+    for (Stats.Value v : values) {
+      Tagged t = tag(v.name());
+      byName.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, v.value()));
+    }
+    for (var e : byName.entrySet()) {
+      sb.append("# TYPE ").append(e.getKey()).append(' ').append(type).append('\n');
+      for (var tv : e.getValue()) {
+        sb.append(e.getKey());
+        labels(sb, tv.getKey().tags(), null, null);
+        sb.append(' ').append(tv.getValue()).append('\n');
+      }
+    }
+  }
+
+  private static void labels(StringBuilder sb, Map<String, String> tags, String extraName, String extraValue) {
+    if (tags.isEmpty() && extraName == null) {
+      return;
+    }
+    sb.append('{');
+    boolean first = true;
+    for (var t : tags.entrySet()) {
+      sb.append(first ? "" : ",").append(t.getKey()).append("=\"").append(escape(t.getValue())).append('"');
+      first = false;
+    }
+    if (extraName != null) {
+      sb.append(first ? "" : ",").append(extraName).append("=\"").append(extraValue).append('"');
+    }
+    sb.append('}');
+  }
+
+  private static String escape(String v) {
+    return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : String.format(Locale.ROOT, "%s", d);
+  }
+}

@@ -1,0 +1,153 @@
+package io.bowline.core.tcp;
+
+import io.bowline.core.config.TcpProxyConfig;
+import io.bowline.core.http.TunnelHandlers;
+import io.bowline.core.listener.ConnectionTracker;
+import io.bowline.core.upstream.Cluster;
+import io.bowline.core.upstream.ClusterManager;
+import io.bowline.core.upstream.UpstreamHost;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code envoy.filters.network.tcp_proxy}: connects to a host of the chosen cluster on the connection's own event
+ * loop and relays bytes both ways. Bytes that arrive before the upstream connects are held (reading pauses meanwhile).
+ */
+public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger logger = LoggerFactory.getLogger(TcpProxyHandler.class);
+
+  private final TcpProxyConfig config;
+  private final ClusterManager clusters;
+  private final ConnectionTracker tracker;
+  private final Class<? extends io.netty.channel.socket.SocketChannel> channelType;
+  private final ArrayDeque<Object> early = new ArrayDeque<>();
+  private Channel upstream;
+
+  public TcpProxyHandler(TcpProxyConfig config, ClusterManager clusters, ConnectionTracker tracker,
+      Class<? extends io.netty.channel.socket.SocketChannel> channelType) {
+    this.config = config;
+    this.clusters = clusters;
+    this.tracker = tracker;
+    this.channelType = channelType;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    config.cxTotal().inc();
+    Channel downstream = ctx.channel();
+    tracker.register(downstream, () -> { }); // raw TCP has no in-band drain signal: it ends when either side does
+    String name = config.pick(ThreadLocalRandom.current().nextInt(Math.max(1, config.totalWeight())));
+    Cluster cluster = clusters.get(name);
+    UpstreamHost host = cluster == null ? null : cluster.hosts().hosts().isEmpty() ? null
+        : cluster.hosts().hosts().get(ThreadLocalRandom.current().nextInt(cluster.hosts().hosts().size()));
+    if (host == null) {
+      config.noRoute().inc();
+      logger.debug("[{}] tcp_proxy {}: no host in cluster {}", downstream.id(), config.statPrefix(), name);
+      ctx.close();
+      return;
+    }
+    downstream.config().setAutoRead(false);
+    cluster.stats().cxTotal.inc();
+    Bootstrap b = new Bootstrap().group(downstream.eventLoop()).channel(channelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.config().connectTimeoutMs())
+        .option(ChannelOption.AUTO_READ, false)
+        .handler(new TunnelHandlers.Relay(downstream));
+    b.connect(host.address()).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        cluster.stats().cxConnectFail.inc();
+        releaseEarly();
+        downstream.close();
+        return;
+      }
+      cluster.stats().cxActive.inc();
+      upstream = f.channel();
+      upstream.closeFuture().addListener(x -> cluster.stats().cxActive.dec());
+      if (!downstream.isActive()) {
+        upstream.close();
+        releaseEarly();
+        return;
+      }
+      Object o;
+      while ((o = early.poll()) != null) {
+        upstream.write(o);
+      }
+      upstream.flush();
+      if (config.idleTimeoutMs() > 0) {
+        ctx.pipeline().addBefore(ctx.name(), null,
+            new IdleStateHandler(0, 0, config.idleTimeoutMs(), TimeUnit.MILLISECONDS));
+      }
+      upstream.config().setAutoRead(true);
+      downstream.config().setAutoRead(true);
+    });
+    downstream.config().setAutoRead(true);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (upstream == null) {
+      early.add(msg);
+      ctx.channel().config().setAutoRead(false);
+      return;
+    }
+    upstream.write(msg, upstream.voidPromise());
+    if (!upstream.isWritable()) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (upstream != null) {
+      upstream.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (upstream != null) {
+      upstream.config().setAutoRead(ctx.channel().isWritable());
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      ctx.close();
+      return;
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    releaseEarly();
+    if (upstream != null && upstream.isActive()) {
+      upstream.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
+  private void releaseEarly() {
+    Object o;
+    while ((o = early.poll()) != null) {
+      ReferenceCountUtil.release(o);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package io.bowline.core.upstream;
+
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.transport.Transport;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cluster at run time: its current hosts (published whole, as an immutable {@link HostSet}), its load balancer,
+ * and one set of connection pools per event loop, so a stream only ever uses connections of its own loop.
+ */
+public final class Cluster {
+  private static final Logger logger = LoggerFactory.getLogger(Cluster.class);
+
+  private final ClusterConfig config;
+  private final ClusterStats stats;
+  private final Transport transport;
+  private final LoadBalancer lb;
+  private final Map<EventExecutor, LoopPools> pools;
+  private volatile HostSet hosts = HostSet.EMPTY;
+  private @Nullable ScheduledFuture<?> dnsRefresh;
+
+  Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group) {
+    this.config = config;
+    this.stats = stats;
+    this.transport = transport;
+    this.lb = LoadBalancer.of(config);
+    Map<EventExecutor, LoopPools> m = new IdentityHashMap<>();
+    for (EventExecutor e : group) {
+      m.put(e, new LoopPools((EventLoop) e));
+    }
+    this.pools = m;
+  }
+
+  public ClusterConfig config() {
+    return config;
+  }
+
+  public ClusterStats stats() {
+    return stats;
+  }
+
+  Transport transport() {
+    return transport;
+  }
+
+  public HostSet hosts() {
+    return hosts;
+  }
+
+  /** Resolves the endpoints now (blocking: call off the event loops) and, for DNS clusters, schedules refreshes. */
+  void start(ScheduledExecutorService dnsExecutor) {
+    refresh();
+    if (config.type() != ClusterConfig.DiscoveryType.STATIC) {
+      long every = config.dnsRefreshRateMs();
+      dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  void stop() {
+    if (dnsRefresh != null) {
+      dnsRefresh.cancel(false);
+    }
+    for (LoopPools p : pools.values()) {
+      p.loop.execute(p::closeAll);
+    }
+  }
+
+  private void refresh() {
+    List<UpstreamHost> resolved = new ArrayList<>();
+    for (ClusterConfig.EndpointConfig ep : config.endpoints()) {
+      try {
+        InetAddress[] addrs = InetAddress.getAllByName(ep.host());
+        int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? 1 : addrs.length;
+        for (int i = 0; i < n; i++) {
+          resolved.add(new UpstreamHost(new InetSocketAddress(addrs[i], ep.port()), ep.host(), ep.weight()));
+        }
+      } catch (UnknownHostException e) {
+        logger.warn("cluster {}: cannot resolve {}: {}", config.name(), ep.host(), e.getMessage());
+      }
+    }
+    if (!resolved.equals(hosts.hosts())) {
+      hosts = new HostSet(resolved);
+      stats.membershipChange.inc();
+    }
+    stats.membershipTotal.set(resolved.size());
+    stats.membershipHealthy.set(resolved.size());
+  }
+
+  /** Chooses a host and asks this loop's pool for a connection or stream; the answer comes to {@code listener}. */
+  public void newStream(EventLoop loop, boolean http2, UpstreamListener listener) {
+    UpstreamHost host = lb.choose(hosts);
+    if (host == null) {
+      stats.noHealthyHost.inc();
+      listener.onUpstreamFailure(UpstreamFailure.NO_HEALTHY_HOST, "no healthy upstream");
+      return;
+    }
+    LoopPools p = pools.get(loop);
+    if (p == null) {
+      throw new IllegalStateException("event loop not owned by this proxy");
+    }
+    if (http2) {
+      p.h2.computeIfAbsent(host, h -> new Http2Pool(this, h, loop)).acquire(listener);
+    } else {
+      p.h1.computeIfAbsent(host, h -> new Http1Pool(this, h, loop)).acquire(listener);
+    }
+  }
+
+  /** Whether requests to this cluster go over HTTP/2, given the downstream protocol. */
+  public boolean usesHttp2(boolean downstreamHttp2) {
+    return switch (config.protocol()) {
+      case HTTP1 -> false;
+      case HTTP2 -> true;
+      case USE_DOWNSTREAM -> downstreamHttp2;
+    };
+  }
+
+  SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host) {
+    String sni = config.sni();
+    SslHandler h = sni != null && !sni.isEmpty()
+        ? config.tls().newHandler(alloc, sni, host.address().getPort())
+        : config.tls().newHandler(alloc, host.address().getAddress().getHostAddress(), host.address().getPort());
+    if (sni == null || sni.isEmpty()) {
+      SSLEngine engine = h.engine();
+      SSLParameters params = engine.getSSLParameters();
+      params.setServerNames(List.of()); // Envoy sends no SNI unless one is configured
+      engine.setSSLParameters(params);
+    }
+    h.setHandshakeTimeoutMillis(Math.max(1000, config.connectTimeoutMs()));
+    return h;
+  }
+
+  /** The pools of one event loop; touched only on that loop. */
+  private static final class LoopPools {
+    final EventLoop loop;
+    final Map<UpstreamHost, Http1Pool> h1 = new HashMap<>();
+    final Map<UpstreamHost, Http2Pool> h2 = new HashMap<>();
+
+    LoopPools(EventLoop loop) {
+      this.loop = loop;
+    }
+
+    void closeAll() {
+      h1.values().forEach(Http1Pool::closeIdle);
+      h2.values().forEach(Http2Pool::closeAll);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.bowline.core.upstream;
+
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.stats.Stats;
+import io.bowline.core.transport.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The clusters in force. An update keeps a cluster (and its warm connection pools) when its configuration is
+ * unchanged, adds new ones, and closes the pools of removed ones.
+ */
+public final class ClusterManager {
+  private final Stats stats;
+  private final Transport transport;
+  private final EventLoopGroup group;
+  private final ScheduledExecutorService dns = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "bowline-dns");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile Map<String, Cluster> clusters = Map.of();
+
+  public ClusterManager(Stats stats, Transport transport, EventLoopGroup group) {
+    this.stats = stats;
+    this.transport = transport;
+    this.group = group;
+  }
+
+  public @Nullable Cluster get(String name) {
+    return clusters.get(name);
+  }
+
+  public Map<String, Cluster> all() {
+    return clusters;
+  }
+
+  /** Applies a complete set of clusters. Called from the control thread only. */
+  public synchronized void update(Map<String, ClusterConfig> configs) {
+    Map<String, Cluster> next = new HashMap<>();
+    Map<String, Cluster> old = clusters;
+    for (ClusterConfig c : configs.values()) {
+      Cluster existing = old.get(c.name());
+      if (existing != null && existing.config().protoJson().equals(c.protoJson())) {
+        next.put(c.name(), existing);
+        continue;
+      }
+      Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group);
+      cluster.start(dns);
+      next.put(c.name(), cluster);
+    }
+    clusters = Map.copyOf(next);
+    for (Map.Entry<String, Cluster> e : old.entrySet()) {
+      if (next.get(e.getKey()) != e.getValue()) {
+        e.getValue().stop();
+      }
+    }
+    stats.gauge("cluster_manager.active_clusters").set(next.size());
+  }
+
+  public void shutdown() {
+    dns.shutdownNow();
+    clusters.values().forEach(Cluster::stop);
+  }
+}

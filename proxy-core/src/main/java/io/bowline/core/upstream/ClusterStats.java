@@ -1,0 +1,94 @@
+package io.bowline.core.upstream;
+
+import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.Gauge;
+import io.bowline.core.stats.Histogram;
+import io.bowline.core.stats.Stats;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/** {@code cluster.<name>.*} stats, resolved once per cluster; per-code counters resolved on first use of the code. */
+public final class ClusterStats {
+  private final Stats.Scope scope;
+  public final Counter cxTotal;
+  public final Gauge cxActive;
+  public final Counter cxConnectFail;
+  public final Counter cxConnectTimeout;
+  public final Counter cxDestroy;
+  public final Counter cxDestroyLocal;
+  public final Counter cxDestroyRemote;
+  public final Counter cxProtocolError;
+  public final Counter cxHttp1Total;
+  public final Counter cxHttp2Total;
+  public final Counter rqTotal;
+  public final Gauge rqActive;
+  public final Counter rqTimeout;
+  public final Counter rqPendingTotal;
+  public final Counter rqPendingFailureEject;
+  public final Counter rqRxReset;
+  public final Counter rqTxReset;
+  public final Counter rqCompleted;
+  public final Counter rq1xx;
+  public final Counter rq2xx;
+  public final Counter rq3xx;
+  public final Counter rq4xx;
+  public final Counter rq5xx;
+  public final Counter noHealthyHost;
+  public final Counter membershipChange;
+  public final Gauge membershipTotal;
+  public final Gauge membershipHealthy;
+  public final Histogram rqTime;
+  public final Histogram cxConnectMs;
+  private final AtomicReferenceArray<Counter> byCode = new AtomicReferenceArray<>(600);
+
+  public ClusterStats(Stats.Scope s) {
+    this.scope = s;
+    cxTotal = s.counter("upstream_cx_total");
+    cxActive = s.gauge("upstream_cx_active");
+    cxConnectFail = s.counter("upstream_cx_connect_fail");
+    cxConnectTimeout = s.counter("upstream_cx_connect_timeout");
+    cxDestroy = s.counter("upstream_cx_destroy");
+    cxDestroyLocal = s.counter("upstream_cx_destroy_local");
+    cxDestroyRemote = s.counter("upstream_cx_destroy_remote");
+    cxProtocolError = s.counter("upstream_cx_protocol_error");
+    cxHttp1Total = s.counter("upstream_cx_http1_total");
+    cxHttp2Total = s.counter("upstream_cx_http2_total");
+    rqTotal = s.counter("upstream_rq_total");
+    rqActive = s.gauge("upstream_rq_active");
+    rqTimeout = s.counter("upstream_rq_timeout");
+    rqPendingTotal = s.counter("upstream_rq_pending_total");
+    rqPendingFailureEject = s.counter("upstream_rq_pending_failure_eject");
+    rqRxReset = s.counter("upstream_rq_rx_reset");
+    rqTxReset = s.counter("upstream_rq_tx_reset");
+    rqCompleted = s.counter("upstream_rq_completed");
+    rq1xx = s.counter("upstream_rq_1xx");
+    rq2xx = s.counter("upstream_rq_2xx");
+    rq3xx = s.counter("upstream_rq_3xx");
+    rq4xx = s.counter("upstream_rq_4xx");
+    rq5xx = s.counter("upstream_rq_5xx");
+    noHealthyHost = s.counter("upstream_cx_none_healthy");
+    membershipChange = s.counter("membership_change");
+    membershipTotal = s.gauge("membership_total");
+    membershipHealthy = s.gauge("membership_healthy");
+    rqTime = s.histogram("upstream_rq_time");
+    cxConnectMs = s.histogram("upstream_cx_connect_ms");
+  }
+
+  /** Counts a response by class and by exact code, as Envoy's upstream_rq_2xx and upstream_rq_200. */
+  public void responseCode(int status) {
+    switch (status / 100) {
+      case 1 -> rq1xx.inc();
+      case 2 -> rq2xx.inc();
+      case 3 -> rq3xx.inc();
+      case 4 -> rq4xx.inc();
+      default -> rq5xx.inc();
+    }
+    if (status >= 100 && status < 600) {
+      Counter c = byCode.get(status);
+      if (c == null) {
+        c = scope.counter("upstream_rq_" + status);
+        byCode.set(status, c);
+      }
+      c.inc();
+    }
+  }
+}

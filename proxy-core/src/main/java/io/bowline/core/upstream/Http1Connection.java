@@ -1,0 +1,228 @@
+package io.bowline.core.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP/1.1 upstream connection: the last handler of its pipeline and the {@link UpstreamRequest} of whichever
+ * stream holds it. It goes back to its pool only when request and response both ended cleanly with keep-alive;
+ * anything else (an early response, a decode error, "Connection: close") closes it, so a connection is never reused
+ * in an unknown state.
+ */
+final class Http1Connection extends ChannelInboundHandlerAdapter implements UpstreamRequest {
+  private static final Logger logger = LoggerFactory.getLogger(Http1Connection.class);
+
+  private final Http1Pool pool;
+  private final Channel channel;
+  private @Nullable UpstreamListener listener;
+  private boolean requestEnded;
+  private boolean responseEnded;
+  private boolean keepAlive = true;
+  private boolean informational;
+  private boolean upgradeRequested;
+  private int requestsServed;
+  long idleSinceNanos;
+
+  Http1Connection(Http1Pool pool, Channel channel) {
+    this.pool = pool;
+    this.channel = channel;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  boolean isUsable() {
+    return channel.isActive() && keepAlive;
+  }
+
+  void attach(UpstreamListener l) {
+    listener = l;
+    requestEnded = false;
+    responseEnded = false;
+    informational = false;
+    upgradeRequested = false;
+    requestsServed++;
+    channel.config().setAutoRead(true);
+  }
+
+  int requestsServed() {
+    return requestsServed;
+  }
+
+  @Override
+  public void write(HttpObject msg) {
+    if (msg instanceof io.netty.handler.codec.http.HttpRequest req) {
+      upgradeRequested = req.headers().contains(HttpHeaderNames.UPGRADE);
+    }
+    if (msg instanceof LastHttpContent) {
+      requestEnded = true;
+    }
+    channel.write(msg, channel.voidPromise());
+  }
+
+  @Override
+  public void flush() {
+    channel.flush();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  @Override
+  public void setReadable(boolean readable) {
+    channel.config().setAutoRead(readable);
+  }
+
+  @Override
+  public void release() {
+    UpstreamListener l = listener;
+    listener = null;
+    if (l == null) {
+      return;
+    }
+    if (requestEnded && responseEnded && keepAlive && channel.isActive()) {
+      pool.release(this);
+    } else {
+      pool.stats().cxDestroyLocal.inc();
+      channel.close();
+    }
+  }
+
+  @Override
+  public void reset() {
+    listener = null;
+    keepAlive = false;
+    pool.stats().cxDestroyLocal.inc();
+    channel.close();
+  }
+
+  @Override
+  public UpstreamHost host() {
+    return pool.host();
+  }
+
+  @Override
+  public boolean isHttp2() {
+    return false;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    UpstreamListener l = listener;
+    if (l == null) {
+      // bytes on an idle pooled connection are a protocol violation: never hand them to the next request
+      ReferenceCountUtil.release(msg);
+      keepAlive = false;
+      ctx.close();
+      return;
+    }
+    if (msg instanceof HttpObject obj) {
+      DecoderResult r = obj.decoderResult();
+      if (r.isFailure()) {
+        ReferenceCountUtil.release(msg);
+        logger.debug("[{}] invalid upstream response: {}", channel.id(), r.cause().toString());
+        pool.stats().cxProtocolError.inc();
+        fail(l, "protocol error", true);
+        return;
+      }
+    }
+    if (msg instanceof HttpResponse response) {
+      int code = response.status().code();
+      if (code == 101 && upgradeRequested) {
+        // the exchange becomes a tunnel: the stream takes the channel and this pool forgets it
+        listener = null;
+        keepAlive = false;
+        pool.forget(this);
+        ctx.pipeline().remove(HttpClientCodec.class);
+        ctx.pipeline().remove(this);
+        l.onUpgraded(response, channel);
+        return;
+      }
+      informational = code >= 100 && code < 200;
+      if (!informational && !HttpUtil.isKeepAlive(response)) {
+        keepAlive = false;
+      }
+      if (response.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
+        keepAlive = false; // 101 without an upgrade request: Netty would treat the rest as a tunnel; do not reuse
+      }
+      l.onResponseHeaders(response);
+    }
+    if (msg instanceof HttpContent content) {
+      if (informational) {
+        content.release(); // the empty end of a 1xx response; the real response follows
+        if (content instanceof LastHttpContent) {
+          informational = false;
+        }
+        return;
+      }
+      if (content instanceof LastHttpContent) {
+        responseEnded = true;
+      }
+      l.onResponseContent(content);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    UpstreamListener l = listener;
+    if (l != null) {
+      l.onUpstreamReadComplete();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    UpstreamListener l = listener;
+    if (l != null) {
+      l.onUpstreamWritabilityChanged(ctx.channel().isWritable());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    pool.stats().cxActive.dec();
+    pool.stats().cxDestroy.inc();
+    pool.forget(this);
+    UpstreamListener l = listener;
+    if (l != null) {
+      listener = null;
+      pool.stats().cxDestroyRemote.inc();
+      l.onUpstreamReset("connection termination", false);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    logger.debug("[{}] upstream connection error: {}", channel.id(), cause.toString());
+    UpstreamListener l = listener;
+    if (l != null) {
+      fail(l, "connection failure", false);
+    } else {
+      ctx.close();
+    }
+  }
+
+  private void fail(UpstreamListener l, String reason, boolean protocolError) {
+    listener = null;
+    keepAlive = false;
+    channel.close();
+    l.onUpstreamReset(reason, protocolError);
+  }
+}

@@ -1,0 +1,111 @@
+package io.bowline.core.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/** One multiplexed HTTP/2 upstream connection; streams are opened on it until it is full or going away. */
+final class Http2Connection extends ChannelInboundHandlerAdapter {
+  private final Http2Pool pool;
+  private final Channel channel;
+  private final Http2FrameCodec codec;
+  private final ArrayDeque<UpstreamListener> waiting = new ArrayDeque<>();
+  private boolean ready;
+  private boolean goingAway;
+  private int opening;
+
+  Http2Connection(Http2Pool pool, Channel channel, Http2FrameCodec codec) {
+    this.pool = pool;
+    this.channel = channel;
+    this.codec = codec;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  boolean canTakeStream() {
+    if (goingAway || !channel.isActive()) {
+      return false;
+    }
+    if (!ready) {
+      return waiting.size() < 100;
+    }
+    var local = codec.connection().local();
+    return local.numActiveStreams() + opening < local.maxActiveStreams();
+  }
+
+  void markReady() {
+    ready = true;
+    UpstreamListener l;
+    while ((l = waiting.pollFirst()) != null) {
+      openStream(l);
+    }
+  }
+
+  void failWaiting(UpstreamFailure failure, String detail) {
+    UpstreamListener l;
+    while ((l = waiting.pollFirst()) != null) {
+      l.onUpstreamFailure(failure, detail);
+    }
+  }
+
+  void newStream(UpstreamListener listener) {
+    if (!ready) {
+      waiting.addLast(listener);
+      return;
+    }
+    openStream(listener);
+  }
+
+  private void openStream(UpstreamListener listener) {
+    Http2StreamUpstream stream = new Http2StreamUpstream(pool, listener);
+    opening++;
+    new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<Http2StreamChannel>() {
+      @Override
+      protected void initChannel(Http2StreamChannel ch) {
+        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, false));
+        ch.pipeline().addLast(stream);
+      }
+    }).open().addListener(f -> {
+      opening--;
+      if (f.isSuccess()) {
+        stream.opened((Http2StreamChannel) f.getNow());
+        listener.onUpstreamReady(stream);
+      } else {
+        listener.onUpstreamFailure(UpstreamFailure.CONNECT_FAILURE, String.valueOf(f.cause()));
+      }
+    });
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof Http2GoAwayFrame) {
+      goingAway = true;
+      pool.forget(this);
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    goingAway = true;
+    pool.stats().cxActive.dec();
+    pool.stats().cxDestroy.inc();
+    pool.forget(this);
+    failWaiting(UpstreamFailure.CONNECT_FAILURE, "connection closed");
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}

@@ -1,0 +1,137 @@
+package io.bowline.core.upstream;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
+
+/** One HTTP/2 stream to an upstream, seen as HTTP objects through Netty's stream-frame codec. */
+final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements UpstreamRequest {
+  private final Http2Pool pool;
+  private @Nullable UpstreamListener listener;
+  private @Nullable Http2StreamChannel channel;
+  private boolean responseEnded;
+  private boolean informational;
+
+  Http2StreamUpstream(Http2Pool pool, UpstreamListener listener) {
+    this.pool = pool;
+    this.listener = listener;
+  }
+
+  void opened(Http2StreamChannel ch) {
+    this.channel = ch;
+  }
+
+  @Override
+  public void write(HttpObject msg) {
+    channel.write(msg, channel.voidPromise());
+  }
+
+  @Override
+  public void flush() {
+    channel.flush();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  @Override
+  public void setReadable(boolean readable) {
+    channel.config().setAutoRead(readable);
+  }
+
+  @Override
+  public void release() {
+    listener = null;
+    if (!responseEnded && channel != null) {
+      channel.close(); // RST_STREAM(CANCEL) for a stream we no longer want
+    }
+  }
+
+  @Override
+  public void reset() {
+    listener = null;
+    if (channel != null) {
+      channel.close();
+    }
+  }
+
+  @Override
+  public UpstreamHost host() {
+    return pool.host();
+  }
+
+  @Override
+  public boolean isHttp2() {
+    return true;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    UpstreamListener l = listener;
+    if (l == null) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse r) {
+      int code = r.status().code();
+      informational = code >= 100 && code < 200;
+      l.onResponseHeaders(r);
+    }
+    if (msg instanceof HttpContent c) {
+      if (informational) {
+        c.release();
+        if (c instanceof LastHttpContent) {
+          informational = false;
+        }
+        return;
+      }
+      if (c instanceof LastHttpContent) {
+        responseEnded = true;
+      }
+      l.onResponseContent(c);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    UpstreamListener l = listener;
+    if (l != null) {
+      l.onUpstreamReadComplete();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    UpstreamListener l = listener;
+    if (l != null) {
+      l.onUpstreamWritabilityChanged(ctx.channel().isWritable());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    UpstreamListener l = listener;
+    listener = null;
+    if (l != null && !responseEnded) {
+      l.onUpstreamReset("remote reset", false);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    UpstreamListener l = listener;
+    listener = null;
+    ctx.close();
+    if (l != null && !responseEnded) {
+      l.onUpstreamReset("protocol error", true);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.bowline.core.upstream;
+
+import io.bowline.core.config.ClusterConfig;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/** Picks a host for a request. Implementations are shared by all event loops and lock-free. */
+public sealed interface LoadBalancer {
+  @Nullable UpstreamHost choose(HostSet hosts);
+
+  static LoadBalancer of(ClusterConfig config) {
+    return switch (config.lbPolicy()) {
+      case ROUND_ROBIN -> new RoundRobin();
+      case LEAST_REQUEST -> new LeastRequest(config.leastRequestChoiceCount());
+      case RANDOM -> new Random();
+    };
+  }
+
+  /** ROUND_ROBIN, weighted by the host set's schedule. */
+  final class RoundRobin implements LoadBalancer {
+    private final AtomicLong next = new AtomicLong(ThreadLocalRandom.current().nextInt(1 << 16));
+
+    public @Nullable UpstreamHost choose(HostSet hosts) {
+      return hosts.isEmpty() ? null : hosts.scheduled(next.getAndIncrement());
+    }
+  }
+
+  /**
+   * LEAST_REQUEST: with equal weights, the best of {@code choiceCount} random picks (power of two choices by default);
+   * with unequal weights, Envoy weighs each host by weight / (active + 1), which this approximates the same way.
+   */
+  final class LeastRequest implements LoadBalancer {
+    private final int choiceCount;
+
+    LeastRequest(int choiceCount) {
+      this.choiceCount = Math.max(2, choiceCount);
+    }
+
+    public @Nullable UpstreamHost choose(HostSet set) {
+      var hosts = set.hosts();
+      if (hosts.isEmpty()) {
+        return null;
+      }
+      if (hosts.size() == 1) {
+        return hosts.get(0);
+      }
+      ThreadLocalRandom rnd = ThreadLocalRandom.current();
+      UpstreamHost best = null;
+      double bestScore = Double.MAX_VALUE;
+      for (int i = 0; i < choiceCount; i++) {
+        UpstreamHost h = hosts.get(rnd.nextInt(hosts.size()));
+        double score = (h.activeRequests() + 1.0) / h.weight();
+        if (score < bestScore) {
+          best = h;
+          bestScore = score;
+        }
+      }
+      return best;
+    }
+  }
+
+  /** RANDOM. */
+  final class Random implements LoadBalancer {
+    public @Nullable UpstreamHost choose(HostSet hosts) {
+      return hosts.isEmpty() ? null : hosts.hosts().get(ThreadLocalRandom.current().nextInt(hosts.hosts().size()));
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.bowline.core.upstream;
+
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+
+/** The stream's side of an upstream exchange. Every call arrives on the stream's event loop. */
+public interface UpstreamListener {
+  /** A connection (H1) or stream (H2) is ready; the request may be written to it. */
+  void onUpstreamReady(UpstreamRequest request);
+
+  /** No connection could be had. */
+  void onUpstreamFailure(UpstreamFailure failure, String detail);
+
+  /** Response headers (for H1 1xx responses too, except 101 which is {@link #onUpgraded}). */
+  void onResponseHeaders(HttpResponse response);
+
+  /** Response body; owned by the callee. A {@link io.netty.handler.codec.http.LastHttpContent} ends the response. */
+  void onResponseContent(HttpContent content);
+
+  /** The upstream reset or closed before the response ended; {@code reason} is Envoy's reset reason text. */
+  void onUpstreamReset(String reason, boolean protocolError);
+
+  /** The upstream read burst ended: flush what was written downstream. */
+  void onUpstreamReadComplete();
+
+  /** The upstream connection or stream can (or can no longer) take more request bytes. */
+  void onUpstreamWritabilityChanged(boolean writable);
+
+  /** An H1 upstream answered 101 Switching Protocols: the request's connection is now a raw byte tunnel. */
+  default void onUpgraded(HttpResponse response, io.netty.channel.Channel tunnel) {}
+}

@@ -1,0 +1,26 @@
+package io.bowline.core.upstream;
+
+import io.netty.handler.codec.http.HttpObject;
+
+/** The writable end of an upstream exchange, confined to the stream's event loop. */
+public interface UpstreamRequest {
+  /** Writes without flushing; {@code msg} is owned by the callee from here on. */
+  void write(HttpObject msg);
+
+  void flush();
+
+  boolean isWritable();
+
+  /** Pause or resume reading the response (downstream backpressure). */
+  void setReadable(boolean readable);
+
+  /** The exchange is over: reuse the connection if it is clean, close it otherwise. */
+  void release();
+
+  /** Abort: close the H1 connection, or RST the H2 stream. */
+  void reset();
+
+  UpstreamHost host();
+
+  boolean isHttp2();
+}

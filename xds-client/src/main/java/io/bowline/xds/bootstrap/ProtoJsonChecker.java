@@ -1,0 +1,158 @@
+package io.bowline.xds.bootstrap;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.util.JsonFormat;
+import io.bowline.xds.ConfigException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Walks a JSON document against a protobuf descriptor before protobuf's own JSON parser sees it, so that an unknown
+ * field is reported with its full path ({@code static_resources.clusters[2].lb_polcy}) rather than only the message
+ * type that lacks it. With {@code allowUnknown} the unknown fields are removed from the document and reported as
+ * warnings instead, which is Envoy's {@code --allow-unknown-static-fields}.
+ */
+final class ProtoJsonChecker {
+  private final JsonFormat.TypeRegistry registry;
+  private final boolean allowUnknown;
+  private final List<String> warnings = new ArrayList<>();
+
+  ProtoJsonChecker(JsonFormat.TypeRegistry registry, boolean allowUnknown) {
+    this.registry = registry;
+    this.allowUnknown = allowUnknown;
+  }
+
+  List<String> warnings() {
+    return warnings;
+  }
+
+  void check(JsonElement element, Descriptor type, String path) throws ConfigException {
+    if (element == null || element.isJsonNull()) {
+      return;
+    }
+    String fullName = type.getFullName();
+    if (fullName.equals("google.protobuf.Any")) {
+      checkAny(element, path);
+      return;
+    }
+    if (fullName.startsWith("google.protobuf.")) {
+      return; // well-known types have their own JSON forms (durations as "1s", wrappers as scalars, Struct as any JSON)
+    }
+    if (!element.isJsonObject()) {
+      throw new ConfigException(path, "expected an object (" + fullName + "), got " + describe(element));
+    }
+    JsonObject object = element.getAsJsonObject();
+    for (Map.Entry<String, JsonElement> entry : new ArrayList<>(object.entrySet())) {
+      String key = entry.getKey();
+      FieldDescriptor field = findField(type, key);
+      String fieldPath = join(path, field == null ? key : field.getName());
+      if (field == null) {
+        if (allowUnknown) {
+          warnings.add(fieldPath + ": unknown field in " + fullName + ", ignored (--allow-unknown-static-fields)");
+          object.remove(key);
+          continue;
+        }
+        throw new ConfigException(fieldPath, "unknown field in " + fullName);
+      }
+      checkField(entry.getValue(), field, fieldPath);
+    }
+  }
+
+  private void checkField(JsonElement value, FieldDescriptor field, String path) throws ConfigException {
+    if (value.isJsonNull() || field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+      return;
+    }
+    if (field.isMapField()) {
+      if (!value.isJsonObject()) {
+        throw new ConfigException(path, "expected a map, got " + describe(value));
+      }
+      FieldDescriptor valueField = field.getMessageType().findFieldByName("value");
+      if (valueField.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        for (Map.Entry<String, JsonElement> e : value.getAsJsonObject().entrySet()) {
+          check(e.getValue(), valueField.getMessageType(), path + "[" + e.getKey() + "]");
+        }
+      }
+      return;
+    }
+    if (field.isRepeated()) {
+      if (!value.isJsonArray()) {
+        throw new ConfigException(path, "expected a list, got " + describe(value));
+      }
+      JsonArray array = value.getAsJsonArray();
+      for (int i = 0; i < array.size(); i++) {
+        check(array.get(i), field.getMessageType(), path + "[" + i + "]");
+      }
+      return;
+    }
+    check(value, field.getMessageType(), path);
+  }
+
+  private void checkAny(JsonElement element, String path) throws ConfigException {
+    if (!element.isJsonObject()) {
+      throw new ConfigException(path, "expected an object with \"@type\", got " + describe(element));
+    }
+    JsonObject object = element.getAsJsonObject();
+    JsonElement typeUrl = object.get("@type");
+    if (typeUrl == null || !typeUrl.isJsonPrimitive()) {
+      throw new ConfigException(path, "missing \"@type\"");
+    }
+    String url = typeUrl.getAsString();
+    int slash = url.lastIndexOf('/');
+    if (slash < 0) {
+      throw new ConfigException(join(path, "@type"), "malformed type URL " + url);
+    }
+    Descriptor type = registry.find(url.substring(slash + 1));
+    if (type == null) {
+      throw new ConfigException(join(path, "@type"), "unknown or unsupported type " + url);
+    }
+    if (type.getFullName().startsWith("google.protobuf.")) {
+      return;
+    }
+    JsonObject rest = new JsonObject();
+    for (Map.Entry<String, JsonElement> e : object.entrySet()) {
+      if (!e.getKey().equals("@type")) {
+        rest.add(e.getKey(), e.getValue());
+      }
+    }
+    check(rest, type, path);
+    if (allowUnknown) { // carry removals back into the document protobuf will parse
+      for (String key : new ArrayList<>(object.keySet())) {
+        if (!key.equals("@type") && !rest.has(key)) {
+          object.remove(key);
+        }
+      }
+    }
+  }
+
+  private static FieldDescriptor findField(Descriptor type, String key) {
+    FieldDescriptor f = type.findFieldByName(key);
+    if (f != null) {
+      return f;
+    }
+    for (FieldDescriptor candidate : type.getFields()) {
+      if (candidate.getJsonName().equals(key)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  private static String join(String path, String name) {
+    return path.isEmpty() ? name : path + "." + name;
+  }
+
+  private static String describe(JsonElement e) {
+    if (e.isJsonArray()) {
+      return "a list";
+    }
+    if (e.isJsonObject()) {
+      return "an object";
+    }
+    return "\"" + e.getAsString() + "\"";
+  }
+}
