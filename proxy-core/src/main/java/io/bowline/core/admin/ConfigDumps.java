@@ -52,7 +52,7 @@ final class ConfigDumps {
         .addConfigs(Any.pack(clusters.build()))
         .addConfigs(Any.pack(listeners.build()))
         .build();
-    return JsonFormat.printer().usingTypeRegistry(REGISTRY).print(dump);
+    return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(dump);
   }
 
   /** Private keys never leave the process, as Envoy redacts them ("[redacted]"). */

@@ -19,6 +19,7 @@ public final class EmbeddedDefault {
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: ingress_http
                 codec_type: AUTO
+                http_protocol_options: {accept_http_10: true}
                 upgrade_configs: [{upgrade_type: websocket}]
                 route_config:
                   name: local_route

@@ -58,7 +58,12 @@ public final class Logging {
       @Override
       public String format(LogRecord r) {
         String msg = formatMessage(r);
-        String t = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
+        String t = "";
+        if (r.getThrown() != null) {
+          java.io.StringWriter sw = new java.io.StringWriter();
+          r.getThrown().printStackTrace(new java.io.PrintWriter(sw));
+          t = "\n" + sw;
+        }
         return "[" + Instant.ofEpochMilli(r.getMillis()) + "][" + envoyName(r.getLevel()) + "]["
             + component(r.getLoggerName()) + "] " + msg + t + "\n";
       }

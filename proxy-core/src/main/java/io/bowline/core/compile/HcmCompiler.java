@@ -31,7 +31,9 @@ final class HcmCompiler {
         "xff_num_trusted_hops", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
-        "path_with_escaped_slashes_action", "access_log", "drain_timeout");
+        "path_with_escaped_slashes_action", "access_log", "drain_timeout", "http_protocol_options");
+    var h1 = h.getHttpProtocolOptions();
+    Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
     }
@@ -138,7 +140,7 @@ final class HcmCompiler {
         h.hasRequestTimeout() ? Fields.millis(h.getRequestTimeout()) : 0,
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
-        h2s, pathPolicy, logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
+        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
   }
 
   private static AccessLogWriter accessLog(AccessLog a, String path, CompileContext ctx) throws ConfigException {

@@ -27,6 +27,8 @@ public record HcmConfig(
     long maxConnectionDurationMs,
     Http2Settings http2,
     PathPolicy pathPolicy,
+    boolean acceptHttp10,
+    String defaultHostForHttp10,
     List<io.bowline.core.accesslog.AccessLogWriter> accessLogs,
     HcmStats stats) implements NetworkFilter {
 

@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import io.bowline.core.config.HcmConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -16,12 +17,21 @@ import org.jspecify.annotations.Nullable;
 final class H1RequestChecks {
   private H1RequestChecks() {}
 
-  static @Nullable String check(HttpRequest req, int maxHeadersCount) {
+  static @Nullable String check(HttpRequest req, HcmConfig hcm) {
     HttpVersion v = req.protocolVersion();
     if (v.majorVersion() != 1) {
       return "505 HTTP Version Not Supported";
     }
     HttpHeaders h = req.headers();
+    if (v.minorVersion() == 0) {
+      if (!hcm.acceptHttp10()) {
+        return "426 Upgrade Required"; // Envoy's default: accept_http_10 is false
+      }
+      if (!h.contains(HttpHeaderNames.HOST) && !hcm.defaultHostForHttp10().isEmpty()) {
+        h.set(HttpHeaderNames.HOST, hcm.defaultHostForHttp10());
+      }
+    }
+    int maxHeadersCount = hcm.maxHeadersCount();
     if (h.size() > maxHeadersCount) {
       return "431 Request Header Fields Too Large";
     }

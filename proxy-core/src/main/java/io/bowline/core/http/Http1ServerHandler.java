@@ -177,11 +177,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       return;
     }
     HttpHeaders h = req.headers();
-    String problem = H1RequestChecks.check(req, hcm.maxHeadersCount());
+    String problem = H1RequestChecks.check(req, hcm);
     if (problem != null) {
       ReferenceCountUtil.release(req);
-      int status = problem.startsWith("431") ? 431 : problem.startsWith("501") ? 501 : problem.startsWith("505")
-          ? 505 : problem.startsWith("417") ? 417 : 400;
+      int status = Integer.parseInt(problem.substring(0, 3));
       logger.debug("[{}] rejected request: {}", ctx.channel().id(), problem);
       reject(status, problem.substring(4));
       return;
@@ -196,7 +195,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     }
     HttpStream s = new HttpStream(conn, this);
     stream = s;
-    s.onRequestHeaders(req, false);
+    boolean bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+    s.onRequestHeaders(req, bodyless);
   }
 
   private void protocolError(Throwable cause) {
@@ -335,12 +335,23 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     stream = null;
     ctx.flush();
     ctx.channel().config().setAutoRead(true);
-    while (!queued.isEmpty() && (stream == null || stream.isDone()) && !rejected) {
-      Object next = queued.poll();
+    drainQueue();
+  }
+
+  /** Serves pipelined requests in order: a queued request starts only once the one before it has completed. */
+  private void drainQueue() {
+    while (!queued.isEmpty() && !rejected) {
+      Object next = queued.peek();
+      if (next instanceof HttpRequest && stream != null && !stream.isDone()) {
+        return;
+      }
+      queued.poll();
       if (next instanceof HttpRequest) {
         stream = null;
+        handle(next);
+      } else {
+        deliverContent(next);
       }
-      handle(next);
     }
   }
 

@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 /** One downstream HTTP/2 stream (a child channel of the multiplexer), seen as HTTP objects. */
 final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements DownstreamSink {
+  private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Http2StreamHandler.class);
   private final HttpConnectionContext conn;
   private ChannelHandlerContext ctx;
   private @Nullable HttpStream stream;
@@ -43,7 +44,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
       if (req instanceof FullHttpRequest full) {
         // HEADERS with END_STREAM: split so the stream sees headers, then the (empty) end
         HttpRequest headers = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
-        s.onRequestHeaders(headers, false);
+        s.onRequestHeaders(headers, !full.content().isReadable() && full.trailingHeaders().isEmpty());
         s.onRequestContent(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
       } else {
         s.onRequestHeaders(req, false);
@@ -80,6 +81,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    logger.debug("[{}] stream error", ctx.channel().id(), cause);
     ctx.close();
   }
 

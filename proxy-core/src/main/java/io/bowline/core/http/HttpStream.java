@@ -64,6 +64,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private boolean grpc;
   private boolean upgrade;
   private boolean requestEnded;
+  private boolean bodyless;
   private boolean responseStarted;
   private boolean done;
   private boolean downstreamPaused;
@@ -88,7 +89,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   /** Request headers arrived; already checked by the codec handler for framing and limits. */
   public void onRequestHeaders(HttpRequest req, boolean endStream) {
     this.request = req;
-    this.requestEnded = endStream;
+    this.bodyless = endStream;
     hcm.stats().rqTotal.inc();
     hcm.stats().rqActive.inc();
     (sink.isHttp2() ? hcm.stats().rqHttp2Total : hcm.stats().rqHttp1Total).inc();
@@ -264,8 +265,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutMs());
     }
     boolean http2 = !upgrade && cluster.usesHttp2(sink.isHttp2());
-    if (!http2 && !requestEnded && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-      HttpUtil.setTransferEncodingChunked(request, true);
+    if (!http2) {
+      request.setProtocolVersion(io.netty.handler.codec.http.HttpVersion.HTTP_1_1); // Envoy speaks 1.1 upstream
+      if (!bodyless && !requestEnded && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        HttpUtil.setTransferEncodingChunked(request, true);
+      }
     }
     upstreamStartNanos = System.nanoTime();
     if (requestEnded) {

@@ -3,8 +3,6 @@ package io.bowline.core.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Header edits every proxied request and response gets, as Envoy's connection manager and router make them. */
@@ -53,13 +51,13 @@ public final class ProxyHeaders {
       }
     }
     if (h.size() > 0 && hasHttp2Extensions(h)) {
-      Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
-      while (it.hasNext()) {
-        CharSequence name = it.next().getKey();
-        if (name.length() > 7 && AsciiString.regionMatches(name, true, 0, "x-http2-", 0, 8)) {
-          it.remove();
+      java.util.List<String> names = new java.util.ArrayList<>(4);
+      for (String name : h.names()) {
+        if (name.length() > 7 && name.regionMatches(true, 0, "x-http2-", 0, 8)) {
+          names.add(name);
         }
       }
+      names.forEach(h::remove);
     }
   }
 

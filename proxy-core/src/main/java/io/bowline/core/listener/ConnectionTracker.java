@@ -19,7 +19,9 @@ public final class ConnectionTracker {
   private volatile boolean draining;
 
   public void register(Channel ch, Drainable d) {
-    open.put(ch, d);
+    if (open.put(ch, d) != null) {
+      return; // re-registered with a new drain hook (h2c took over an HTTP/1.1 connection)
+    }
     count.incrementAndGet();
     ch.closeFuture().addListener(f -> {
       if (open.remove(ch) != null) {

@@ -1,0 +1,116 @@
+package io.bowline.core.testing;
+
+import io.bowline.core.boot.Options;
+import io.bowline.core.boot.Server;
+import io.bowline.core.filter.FilterRegistry;
+import io.bowline.xds.bootstrap.BootstrapLoader;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** The engine started in-process from a bootstrap YAML, on ports it picks itself; stopped by close(). */
+public final class ProxyHarness implements AutoCloseable {
+  public final Server server;
+
+  private ProxyHarness(Server server) {
+    this.server = server;
+  }
+
+  /** Starts a proxy; every {@code ${NAME}} in the YAML is replaced from {@code vars}. */
+  public static ProxyHarness start(String yaml, Map<String, Object> vars, String... flags) throws Exception {
+    String text = yaml;
+    for (var e : vars.entrySet()) {
+      text = text.replace("${" + e.getKey() + "}", String.valueOf(e.getValue()));
+    }
+    String[] args = new String[flags.length + 2];
+    args[0] = "--concurrency";
+    args[1] = "2";
+    System.arraycopy(flags, 0, args, 2, flags.length);
+    Options options = Options.parse(args);
+    var bootstrap = new BootstrapLoader(false).parse(text, BootstrapLoader.Format.YAML).bootstrap();
+    Server server = new Server(options, bootstrap, FilterRegistry.empty());
+    server.start();
+    return new ProxyHarness(server);
+  }
+
+  /** The simplest bootstrap: one HTTP listener routing everything to one cluster at {@code backendPort}. */
+  public static String simpleHttp(String extraHcm, String extraCluster) {
+    return """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: ingress
+        %s
+                  route_config:
+                    name: local
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/"}
+                        route: {cluster: backend}
+                  http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: backend
+              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${BACKEND}}}}}]}]
+        %s
+        """.formatted(extraHcm.indent(10).stripTrailing(), extraCluster.indent(4).stripTrailing());
+  }
+
+  public InetSocketAddress listener(String name) {
+    return server.listenerAddress(name);
+  }
+
+  public int port(String name) {
+    return listener(name).getPort();
+  }
+
+  public URI uri(String listener, String path) {
+    return URI.create("http://127.0.0.1:" + port(listener) + path);
+  }
+
+  public String admin(String path) throws Exception {
+    return adminResponse("GET", path).body();
+  }
+
+  public HttpResponse<String> adminResponse(String method, String path) throws Exception {
+    InetSocketAddress a = server.adminAddress();
+    HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + path))
+        .timeout(Duration.ofSeconds(5));
+    b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()) : b.GET();
+    return c.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A counter or gauge from /stats, or -1 when absent. */
+  public long stat(String name) throws Exception {
+    for (String line : admin("/stats").split("\n")) {
+      if (line.startsWith(name + ": ")) {
+        return Long.parseLong(line.substring(name.length() + 2).trim());
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+  }
+}

@@ -1,0 +1,72 @@
+package io.bowline.core.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/** A raw socket client: writes exact bytes and reads what comes back, for malformed-input tests. */
+public final class RawHttp implements AutoCloseable {
+  private final Socket socket;
+
+  public RawHttp(int port) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    socket.setSoTimeout(3000);
+  }
+
+  public RawHttp send(String s) throws IOException {
+    socket.getOutputStream().write(s.getBytes(StandardCharsets.ISO_8859_1));
+    socket.getOutputStream().flush();
+    return this;
+  }
+
+  /** Reads until the peer closes or {@code quietMs} pass with nothing new; returns all bytes read as text. */
+  public String readAll(int quietMs) throws IOException {
+    socket.setSoTimeout(quietMs);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    InputStream in = socket.getInputStream();
+    byte[] buf = new byte[8192];
+    try {
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+      }
+    } catch (SocketTimeoutException e) {
+      // quiet: return what we have
+    } catch (IOException e) {
+      // reset by peer: return what we have
+    }
+    return out.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  /** True when the peer has closed the connection (read returns EOF within the timeout). */
+  public boolean closedWithin(int ms) throws IOException {
+    socket.setSoTimeout(ms);
+    try {
+      while (true) {
+        int b = socket.getInputStream().read();
+        if (b < 0) {
+          return true;
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  public static int status(String response) {
+    if (!response.startsWith("HTTP/1.")) {
+      return -1;
+    }
+    return Integer.parseInt(response.substring(9, 12));
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
