@@ -110,11 +110,21 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   }
 
   private void handle(Object msg) {
+    if (msg instanceof io.netty.handler.codec.http.FullHttpRequest full) {
+      // aggregated by the h2c upgrade handler: split, so the stream sees headers and then the body's end
+      onRequest(new io.netty.handler.codec.http.DefaultHttpRequest(full.protocolVersion(), full.method(),
+          full.uri(), full.headers()));
+      io.netty.handler.codec.http.DefaultLastHttpContent last =
+          new io.netty.handler.codec.http.DefaultLastHttpContent(full.content(), full.trailingHeaders());
+      if (rejected) {
+        last.release();
+      } else {
+        deliverContent(last);
+      }
+      return;
+    }
     if (msg instanceof HttpRequest req) {
       onRequest(req);
-      if (msg instanceof HttpContent c && !rejected) {
-        deliverContent(c);
-      }
       return;
     }
     deliverContent(msg);

@@ -121,7 +121,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     upgrade = !sink.isHttp2() && h.contains(HttpHeaderNames.UPGRADE)
         && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    if (upgrade && "h2c".equalsIgnoreCase(h.get(HttpHeaderNames.UPGRADE))) {
+      upgrade = false; // h2c is this hop's business; never forwarded (HOSTILE-INPUTS H1-14)
+    }
     ProxyHeaders.stripHopByHop(h, upgrade);
+    if (upgrade) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    }
     RouteRequest.forwardedHeaders(h, conn);
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
       h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
