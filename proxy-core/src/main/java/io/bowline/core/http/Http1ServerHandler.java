@@ -110,6 +110,11 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   }
 
   private void handle(Object msg) {
+    if (msg instanceof io.netty.handler.codec.http.FullHttpRequest full && full.decoderResult().isFailure()) {
+      full.release(); // the decoder's stand-in for a request it could not parse
+      protocolError(full.decoderResult().cause());
+      return;
+    }
     if (msg instanceof io.netty.handler.codec.http.FullHttpRequest full) {
       // aggregated by the h2c upgrade handler: split, so the stream sees headers and then the body's end
       onRequest(new io.netty.handler.codec.http.DefaultHttpRequest(full.protocolVersion(), full.method(),
@@ -152,12 +157,22 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   }
 
   /** Called by {@link ReadActivity} for every read: the start of a request's bytes starts its header timer. */
-  void bytesArrived() {
+  boolean bytesArrived() {
     long now = System.nanoTime();
     lastActivityNanos = now;
-    if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone())) {
+    if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && queued.isEmpty()) {
       headerBytesPending = true;
       headersStartNanos = now;
+      return !rejected;
+    }
+    return false;
+  }
+
+  /** {@link ReadActivity} found a request head that RFC 9112 forbids. */
+  void malformedHead() {
+    if (!rejected) {
+      hcm.stats().cxProtocolError.inc();
+      reject(400, "Bad Request");
     }
   }
 
@@ -221,10 +236,13 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     }
     logger.debug("[{}] malformed request: {}", ctx.channel().id(), cause.toString());
     if (stream != null && !stream.isDone()) {
+      boolean started = stream.responseStarted();
       stream.onDownstreamReset();
-      ctx.close();
-      rejected = true;
-      return;
+      if (started) {
+        rejected = true;
+        ctx.close();
+        return;
+      }
     }
     reject(status, HttpResponseStatus.valueOf(status).reasonPhrase());
   }

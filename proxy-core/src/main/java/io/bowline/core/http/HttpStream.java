@@ -197,6 +197,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     finish(false);
   }
 
+  public boolean responseStarted() {
+    return responseStarted;
+  }
+
   public boolean isDone() {
     return done;
   }
