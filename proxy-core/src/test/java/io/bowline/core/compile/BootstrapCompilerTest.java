@@ -1,0 +1,94 @@
+package io.bowline.core.compile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bowline.core.config.HcmConfig;
+import io.bowline.core.config.ProxyConfig;
+import io.bowline.core.filter.FilterRegistry;
+import io.bowline.core.stats.Stats;
+import io.bowline.xds.ConfigException;
+import io.bowline.xds.bootstrap.BootstrapLoader;
+import org.junit.jupiter.api.Test;
+
+class BootstrapCompilerTest {
+  private static final String BASE = """
+      static_resources:
+        listeners:
+        - name: l
+          address: {socket_address: {address: 127.0.0.1, port_value: 10000}}
+          filter_chains:
+          - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: s
+                HCM_EXTRA
+                route_config: {virtual_hosts: [{name: v, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: c}}]}]}
+                http_filters: [{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
+        clusters:
+        - name: c
+          CLUSTER_EXTRA
+          load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}}]}]}
+      """;
+
+  private static ProxyConfig compile(String hcmExtra, String clusterExtra) throws ConfigException {
+    String y = BASE.replace("HCM_EXTRA", hcmExtra.isEmpty() ? "codec_type: AUTO" : hcmExtra)
+        .replace("CLUSTER_EXTRA", clusterExtra.isEmpty() ? "type: STATIC" : clusterExtra);
+    var b = new BootstrapLoader(false).parse(y, BootstrapLoader.Format.YAML).bootstrap();
+    return BootstrapCompiler.compile(b, "", "", new CompileContext(new Stats(), FilterRegistry.empty(), 1000, 1000));
+  }
+
+  @Test
+  void defaults() throws Exception {
+    HcmConfig h = (HcmConfig) compile("", "").listeners().get(0).filterChains().get(0).terminal();
+    assertEquals(60 * 1024, h.maxRequestHeadersBytes());
+    assertEquals(100, h.maxHeadersCount());
+    assertEquals(300_000, h.streamIdleTimeoutMs());
+    assertEquals(10_000, h.requestHeadersTimeoutMs(), "safe default (HOSTILE-INPUTS), Envoy's is disabled");
+    assertEquals("envoy", h.serverName());
+    assertEquals(5000, compile("", "").clusters().get("c").connectTimeoutMs());
+  }
+
+  @Test
+  void unsupportedFieldIsNamedByPath() {
+    ConfigException e = assertThrows(ConfigException.class, () -> compile("tracing: {}", ""));
+    assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.tracing", e.fieldPath());
+    assertTrue(e.getMessage().contains("not supported"), e.getMessage());
+    ConfigException c = assertThrows(ConfigException.class, () -> compile("", "type: EDS"));
+    assertEquals("static_resources.clusters[0].type", c.fieldPath());
+  }
+
+  @Test
+  void routerMustBeLastAndUnknownFiltersAreNamed() {
+    String cors = "{name: envoy.filters.http.cors, typed_config: {\"@type\": "
+        + "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}}";
+    ConfigException e = assertThrows(ConfigException.class, () -> compileRaw(BASE.replace("HCM_EXTRA",
+        "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC").replace("http_filters: [", "http_filters: ["
+        + cors + ", ")));
+    assertTrue(e.getMessage().contains("Cors") && e.fieldPath().endsWith("http_filters[0].typed_config"),
+        e.getMessage());
+    ConfigException last = assertThrows(ConfigException.class, () -> compileRaw(BASE.replace("HCM_EXTRA",
+        "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC").replace("}}]}]}", "}}]}]}").replace(
+        "http_filters: [{name: envoy.filters.http.router", "http_filters: [" + cors.replace("}}", "}}") + "]\n"
+        + "                #{name: envoy.filters.http.router")));
+    assertTrue(last.getMessage().contains("router"), last.getMessage());
+  }
+
+  private static ProxyConfig compileRaw(String y) throws ConfigException {
+    var b = new BootstrapLoader(false).parse(y, BootstrapLoader.Format.YAML).bootstrap();
+    return BootstrapCompiler.compile(b, "", "", new CompileContext(new Stats(), FilterRegistry.empty(), 1000, 1000));
+  }
+
+  @Test
+  void badRegexAndStaticHostnameAreRejected() {
+    ConfigException e = assertThrows(ConfigException.class, () -> {
+      String y = BASE.replace("HCM_EXTRA", "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC")
+          .replace("address: 127.0.0.1, port_value: 1", "address: example.com, port_value: 1");
+      var b = new BootstrapLoader(false).parse(y, BootstrapLoader.Format.YAML).bootstrap();
+      BootstrapCompiler.compile(b, "", "", new CompileContext(new Stats(), FilterRegistry.empty(), 1, 1));
+    });
+    assertTrue(e.fieldPath().endsWith("socket_address.address"), e.fieldPath());
+  }
+}

@@ -1,0 +1,36 @@
+package io.bowline.core.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StatsPrometheusTest {
+  @Test
+  void envoysTagExtraction() {
+    assertEquals(new StatsPrometheus.Tagged("envoy_cluster_upstream_rq",
+        Map.of("envoy_cluster_name", "outbound|80||svc.ns.svc.cluster.local", "envoy_response_code", "200")),
+        StatsPrometheus.tag("cluster.outbound|80||svc.ns.svc.cluster.local.upstream_rq_200"));
+    assertEquals(new StatsPrometheus.Tagged("envoy_http_downstream_rq_xx",
+        Map.of("envoy_http_conn_manager_prefix", "ingress", "envoy_response_code_class", "2")),
+        StatsPrometheus.tag("http.ingress.downstream_rq_2xx"));
+    assertEquals(new StatsPrometheus.Tagged("envoy_listener_downstream_cx_total",
+        Map.of("envoy_listener_address", "0.0.0.0_10000")),
+        StatsPrometheus.tag("listener.0.0.0.0_10000.downstream_cx_total"));
+    assertEquals(new StatsPrometheus.Tagged("envoy_server_live", Map.of()), StatsPrometheus.tag("server.live"));
+  }
+
+  @Test
+  void rendersTypesAndHistograms() {
+    Stats s = new Stats();
+    s.counter("cluster.a.upstream_rq_total").inc();
+    s.gauge("server.live").set(1);
+    s.histogram("cluster.a.upstream_rq_time").recordNanos(3_000_000);
+    String out = StatsPrometheus.render(s);
+    assertTrue(out.contains("# TYPE envoy_cluster_upstream_rq_total counter"), out);
+    assertTrue(out.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"a\"} 1"), out);
+    assertTrue(out.contains("envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=\"a\",le=\"5\"} 1"), out);
+    assertTrue(out.contains("envoy_cluster_upstream_rq_time_count{envoy_cluster_name=\"a\"} 1"), out);
+  }
+}
