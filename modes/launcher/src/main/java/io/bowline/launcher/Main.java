@@ -106,7 +106,11 @@ public final class Main {
       System.err.println("error: initializing configuration '" + source + "': " + e.getMessage());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "bowline-sigterm"));
+    // SIGTERM and SIGINT drain and then exit 0, as Envoy does; a JVM shutdown hook alone would exit 143
+    for (String sig : new String[] {"TERM", "INT"}) {
+      sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> new Thread(server::shutdown, "bowline-sig" + sig).start());
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "bowline-shutdown"));
     try {
       server.start();
     } catch (java.io.IOException e) {

@@ -24,6 +24,7 @@ public final class Options {
   public boolean allowUnknownStaticFields;
   public long fileFlushIntervalMs = 10_000;
   public @Nullable String mode;
+  public @Nullable String adminAddressPath;
   public boolean version;
   public boolean help;
   public String drainStrategy = "gradual";
@@ -81,6 +82,7 @@ public final class Options {
             throw new UsageException("--mode: expected sidecar or waypoint, got " + o.mode);
           }
         }
+        case "--admin-address-path" -> o.adminAddressPath = value != null ? value : next(args, ++i, arg);
         case "--version" -> o.version = true;
         case "-h", "--help" -> o.help = true;
         default -> throw new UsageException("unknown option " + arg + " (see --help)");
@@ -137,6 +139,7 @@ public final class Options {
           --allow-unknown-static-fields warn about unknown bootstrap fields instead of failing
           --file-flush-interval-msec N  access log flush interval (default 10000)
           --mode sidecar|waypoint       deployment mode (accepted; assembled in a later release)
+          --admin-address-path FILE     write the admin server's address (ip:port) to FILE once bound
           --version                     print the version
         accepted for Envoy compatibility, without effect: --base-id, --disable-hot-restart,
           --parent-shutdown-time-s, --local-address-ip-version, --service-zone, --log-format, --log-path

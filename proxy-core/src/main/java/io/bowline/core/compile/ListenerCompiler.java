@@ -37,7 +37,8 @@ final class ListenerCompiler {
     InetSocketAddress address = socketAddress(l.getAddress(), path + ".address");
     String statName = !l.getStatPrefix().isEmpty() ? l.getStatPrefix()
         : address.getAddress().getHostAddress() + "_" + address.getPort();
-    String name = l.getName().isEmpty() ? statName : l.getName();
+    // Envoy names an unnamed listener with a random UUID; stats still use the address
+    String name = l.getName().isEmpty() ? java.util.UUID.randomUUID().toString() : l.getName();
     boolean tlsInspector = false;
     boolean httpInspector = false;
     for (int i = 0; i < l.getListenerFiltersCount(); i++) {

@@ -262,7 +262,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     HttpHeaders h = request.headers();
     String path = RouteRequest.rewritePath(target.path(), f, r.path().prefix());
-    if (path != target.path()) {
+    if (!path.equals(target.path())) {
+      h.set(ProxyHeaders.X_ENVOY_ORIGINAL_PATH, request.uri());
       request.setUri(target.query() == null ? path : path + "?" + target.query());
     }
     if (f.hostRewriteLiteral() != null) {
@@ -602,7 +603,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private void accessLog(long elapsedNanos) {
     HttpHeaders h = request.headers();
     AccessLogEntry e = new AccessLogEntry(System.currentTimeMillis() - elapsedNanos / 1_000_000,
-        request.method().name(), request.uri(), sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text(),
+        request.method().name(), h.get(ProxyHeaders.X_ENVOY_ORIGINAL_PATH, request.uri()), sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text(),
         responseStatus, responseFlags, bytesReceived, bytesSent, elapsedNanos / 1_000_000,
         upstreamServiceMs < 0 ? "-" : Long.toString(upstreamServiceMs), h.get(ProxyHeaders.X_FORWARDED_FOR, "-"),
         h.get(HttpHeaderNames.USER_AGENT, "-"), h.get(ProxyHeaders.X_REQUEST_ID, "-"),

@@ -12,6 +12,7 @@ public final class ProxyHeaders {
   static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
   static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
   static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-expected-rq-timeout-ms");
+  static final AsciiString X_ENVOY_ORIGINAL_PATH = AsciiString.cached("x-envoy-original-path");
   static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
   static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
