@@ -152,7 +152,8 @@ public final class RouteCompiler {
     long timeout = a.hasTimeout() ? Fields.millis(a.getTimeout()) : DEFAULT_TIMEOUT_MS;
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
-        a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades);
+        a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
+        Long.toString(timeout));
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {

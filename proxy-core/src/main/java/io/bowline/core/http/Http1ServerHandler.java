@@ -328,11 +328,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
       }
     }
-    ctx.write(msg).addListener(f -> {
-      if (!f.isSuccess()) {
-        logger.debug("[{}] write failed: {}", ctx.channel().id(), f.cause().toString());
-      }
-    });
+    ctx.write(msg, ctx.voidPromise());
   }
 
   @Override

@@ -138,11 +138,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       localReply(404, "", "NR", "route_not_found");
       return;
     }
-    HttpFilterProvider[] providers = hcm.httpFilters().toArray(new HttpFilterProvider[0]);
-    if (providers.length > 0) {
-      filters = new HttpFilter[providers.length];
-      for (int i = 0; i < providers.length; i++) {
-        filters[i] = providers[i].create(this);
+    java.util.List<HttpFilterProvider> providers = hcm.httpFilters();
+    if (!providers.isEmpty()) {
+      filters = new HttpFilter[providers.size()];
+      for (int i = 0; i < filters.length; i++) {
+        filters[i] = providers.get(i).create(this);
       }
     }
     runRequestFilters();
@@ -273,7 +273,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     vhost.requestHeaders().apply(h);
     hcm.routes().requestHeaders().apply(h);
     if (f.timeoutMs() > 0) {
-      h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutMs());
+      h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutHeaderValue());
     }
     boolean http2 = !upgrade && cluster.usesHttp2(sink.isHttp2());
     if (!http2) {

@@ -17,10 +17,16 @@ public sealed interface RouteAction {
       @Nullable String hostRewriteLiteral,
       boolean autoHostRewrite,
       long timeoutMs,
-      boolean upgradesAllowed) implements RouteAction {
+      boolean upgradesAllowed,
+      String timeoutText) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
+    }
+
+    /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */
+    public String timeoutHeaderValue() {
+      return timeoutText;
     }
 
     public String pickCluster(int draw) {

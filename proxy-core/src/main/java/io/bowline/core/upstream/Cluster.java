@@ -119,9 +119,19 @@ public final class Cluster {
       throw new IllegalStateException("event loop not owned by this proxy");
     }
     if (http2) {
-      p.h2.computeIfAbsent(host, h -> new Http2Pool(this, h, loop)).acquire(listener);
+      Http2Pool pool = p.h2.get(host);
+      if (pool == null) {
+        pool = new Http2Pool(this, host, loop);
+        p.h2.put(host, pool);
+      }
+      pool.acquire(listener);
     } else {
-      p.h1.computeIfAbsent(host, h -> new Http1Pool(this, h, loop)).acquire(listener);
+      Http1Pool pool = p.h1.get(host);
+      if (pool == null) {
+        pool = new Http1Pool(this, host, loop);
+        p.h1.put(host, pool);
+      }
+      pool.acquire(listener);
     }
   }
 

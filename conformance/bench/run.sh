@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmark runner: bowline beside nginx and HAProxy in the same run, with ../shared/bench's loads and reporting.
+#   conformance/bench/run.sh [--workers "1 2"] [--java /path/to/java] [extra peers.sh args, e.g. --quick]
+# It starts the shared backend, starts bin/bowline with --concurrency N on 127.0.0.1:18200 (h1 and h2c), runs
+# peers.sh for that worker count (nginx/HAProxy get the same N), prints the table, and stops what it started.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bench="$(cd "$root/../shared/bench" && pwd)"
+workers="1 2"
+java_bin=""
+extra=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --workers) workers=$2; shift 2 ;;
+    --java) java_bin=$2; shift 2 ;;
+    *) extra+=("$1"); shift ;;
+  esac
+done
+[[ -f "$root/modes/launcher/target/bowline.jar" ]] || (cd "$root" && mvn -B -q -DskipTests install)
+cleanup() {
+  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  bash "$bench/servers.sh" stop backend >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bash "$bench/servers.sh" start backend
+for n in $workers; do
+  BOWLINE_JAVA="$java_bin" "$root/bin/bowline" -c "$here/bowline-bench.yaml" --concurrency "$n" -l warning \
+    >"${TMPDIR:-/tmp}/bowline-bench-$n.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18201/ready && break; sleep 0.1; done
+  # the JVM's JIT needs traffic before it is measured, as any warm proxy has had
+  wrk -t1 -c32 -d5s http://127.0.0.1:18200/ >/dev/null 2>&1 || true
+  jpid=$(pgrep -P "$pid" java || echo "$pid")
+  bash "$bench/peers.sh" --proxy-port 18200 --proxy-h2-port 18200 --proxy-pid "$jpid" --proxy-name bowline \
+    --workers "$n" "${extra[@]}"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+done
