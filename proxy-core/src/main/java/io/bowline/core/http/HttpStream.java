@@ -389,7 +389,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     HttpHeaders h = response.headers();
     ProxyHeaders.stripHopByHop(h, false);
     upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
-    h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, upstreamServiceMs);
+    h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
     route.responseHeaders().apply(h);
     vhost.responseHeaders().apply(h);

@@ -17,6 +17,18 @@ public final class ProxyHeaders {
   static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
   private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final String[] SMALL_NUMBERS = new String[1000];
+
+  static {
+    for (int i = 0; i < SMALL_NUMBERS.length; i++) {
+      SMALL_NUMBERS[i] = Integer.toString(i);
+    }
+  }
+
+  /** Decimal text of a non-negative number; values under 1000 (service times in ms) come from a table. */
+  static String number(long n) {
+    return n >= 0 && n < SMALL_NUMBERS.length ? SMALL_NUMBERS[(int) n] : Long.toString(n);
+  }
 
   private ProxyHeaders() {}
 
@@ -26,6 +38,9 @@ public final class ProxyHeaders {
    * Netty's own extension headers from HTTP/2 conversion go too.
    */
   public static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
+    if (!hasHopByHop(h)) {
+      return; // the common case: one pass over the names, no lookups
+    }
     String connection = h.get(HttpHeaderNames.CONNECTION);
     if (connection != null) {
       for (String token : connection.split(",")) {
@@ -60,6 +75,57 @@ public final class ProxyHeaders {
       }
       names.forEach(h::remove);
     }
+  }
+
+  /**
+   * Whether any header is hop-by-hop or a Netty HTTP/2 extension: one pass over the names, comparing lengths
+   * first, instead of a hashed lookup per candidate name.
+   */
+  static boolean hasHopByHop(HttpHeaders h) {
+    java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence n = it.next().getKey();
+      switch (n.length()) {
+        case 2: // te
+          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
+            return true;
+          }
+          break;
+        case 7: // upgrade
+          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.UPGRADE)) {
+            return true;
+          }
+          break;
+        case 10: // connection, keep-alive
+          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION)
+              || AsciiString.contentEqualsIgnoreCase(n, KEEP_ALIVE)) {
+            return true;
+          }
+          break;
+        case 14: // http2-settings
+          if (AsciiString.contentEqualsIgnoreCase(n, HTTP2_SETTINGS)) {
+            return true;
+          }
+          break;
+        case 16: // proxy-connection
+          if (AsciiString.contentEqualsIgnoreCase(n, PROXY_CONNECTION)) {
+            return true;
+          }
+          break;
+        case 17: // transfer-encoding
+          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TRANSFER_ENCODING)) {
+            return true;
+          }
+          break;
+        default:
+          break;
+      }
+      if (n.length() > 8 && (n.charAt(0) == 'x' || n.charAt(0) == 'X') && n.charAt(6) == '2'
+          && AsciiString.regionMatches(n, true, 0, "x-http2-", 0, 8)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean hasHttp2Extensions(HttpHeaders h) {
