@@ -23,7 +23,7 @@ cleanup() {
   bash "$bench/servers.sh" stop backend >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash "$bench/servers.sh" start backend
+bash "$bench/servers.sh" start backend 2>/dev/null || true  # reuse one already running
 for n in $workers; do
   BOWLINE_JAVA="$java_bin" "$root/bin/bowline" -c "$here/bowline-bench.yaml" --concurrency "$n" -l warning \
     >"${TMPDIR:-/tmp}/bowline-bench-$n.log" 2>&1 &

@@ -57,6 +57,7 @@ public final class Server implements AdminContext {
     ProxyConfig config = BootstrapCompiler.compile(bootstrap, options.serviceNode, options.serviceCluster,
         compileContext);
     this.store = new ConfigStore(config);
+    compileContext.warnings().forEach(w -> logger.warn("{}", w));
     this.acceptGroup = transport.newGroup(1, "bowline-accept");
     this.workers = transport.newGroup(options.concurrency, "bowline-worker");
     this.clusters = new ClusterManager(stats, transport, workers);

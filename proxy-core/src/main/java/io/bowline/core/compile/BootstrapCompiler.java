@@ -35,6 +35,13 @@ public final class BootstrapCompiler {
         throw new ConfigException(path + ".name", "duplicate cluster name " + c.name());
       }
     }
+    ctx.knownClusters(clusters.keySet());
+    if (b.hasLayeredRuntime()) {
+      ctx.warn("layered_runtime: accepted; runtime overrides are not applied by bowline yet");
+    }
+    if (b.hasStatsFlushInterval()) {
+      ctx.warn("stats_flush_interval: accepted; bowline has no stats sinks yet");
+    }
     List<ListenerConfig> listeners = new ArrayList<>();
     Set<String> names = new HashSet<>();
     Set<java.net.InetSocketAddress> addresses = new HashSet<>();
@@ -52,6 +59,9 @@ public final class BootstrapCompiler {
     AdminConfig admin = new AdminConfig(null);
     if (b.hasAdmin()) {
       Fields.allow(b.getAdmin(), "admin", "address", "access_log", "access_log_path");
+      if (b.getAdmin().getAccessLogCount() > 0 || !b.getAdmin().getAccessLogPath().isEmpty()) {
+        ctx.warn("admin.access_log: accepted; admin requests are not logged yet");
+      }
       if (b.getAdmin().hasAddress()) {
         admin = new AdminConfig(ListenerCompiler.socketAddress(b.getAdmin().getAddress(), "admin.address"));
       }

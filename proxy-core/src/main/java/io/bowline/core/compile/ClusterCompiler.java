@@ -24,8 +24,7 @@ final class ClusterCompiler {
   static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
-        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
-        "respect_dns_ttl", "alt_stat_name");
+        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection");
     if (c.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "required");
     }
@@ -71,7 +70,14 @@ final class ClusterCompiler {
         if (weight < 1) {
           throw new ConfigException(ep + ".load_balancing_weight", "must be at least 1");
         }
-        endpoints.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight));
+        switch (e.getHealthStatus()) {
+          case UNHEALTHY, DRAINING, TIMEOUT -> {
+            continue; // Envoy routes no new requests to an endpoint EDS or the config marks unhealthy
+          }
+          default -> { }
+        }
+        String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
+        endpoints.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname));
       }
     }
     if (type == ClusterConfig.DiscoveryType.LOGICAL_DNS && endpoints.size() != 1) {
@@ -126,6 +132,13 @@ final class ClusterCompiler {
         c.hasConnectTimeout() ? Fields.millis(c.getConnectTimeout()) : 5000, lb, choice, protocol,
         tls == null ? null : tls.context(), tls == null ? null : tls.sni(), tls != null && tls.autoSni(),
         c.hasDnsRefreshRate() ? Math.max(1, Fields.millis(c.getDnsRefreshRate())) : 5000, idle, maxRequests,
-        new HcmConfig.Http2Settings(1024, 16 * 1024 * 1024, 24 * 1024 * 1024), Math.max(1024, limit), json);
+        new HcmConfig.Http2Settings(1024, 16 * 1024 * 1024, 24 * 1024 * 1024), Math.max(1024, limit),
+        switch (c.getDnsLookupFamily()) {
+          case V4_ONLY -> ClusterConfig.DnsFamily.V4_ONLY;
+          case V6_ONLY -> ClusterConfig.DnsFamily.V6_ONLY;
+          case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
+          case ALL -> ClusterConfig.DnsFamily.ALL;
+          default -> ClusterConfig.DnsFamily.AUTO;
+        }, json);
   }
 }

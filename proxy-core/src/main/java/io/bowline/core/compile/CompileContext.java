@@ -13,6 +13,38 @@ public final class CompileContext {
   private final long fileFlushIntervalMs;
   private final long drainTimeoutMs;
   private final Map<String, AccessLogWriter> writers = new HashMap<>();
+  private java.util.Set<String> clusterNames = java.util.Set.of();
+  private final java.util.List<String> warnings = new java.util.ArrayList<>();
+
+  /** The clusters a static route table may name; set before listeners are compiled. */
+  void knownClusters(java.util.Set<String> names) {
+    clusterNames = java.util.Set.copyOf(names);
+  }
+
+  void validateClusters(io.bowline.core.router.RouteTable routes, String path) throws io.bowline.xds.ConfigException {
+    for (int v = 0; v < routes.virtualHosts().size(); v++) {
+      var vh = routes.virtualHosts().get(v);
+      for (int r = 0; r < vh.routes().size(); r++) {
+        if (vh.routes().get(r).action() instanceof io.bowline.core.router.RouteAction.Forward f) {
+          for (var c : f.clusters()) {
+            if (!clusterNames.contains(c.name())) {
+              throw new io.bowline.xds.ConfigException(path + ".virtual_hosts[" + v + "].routes[" + r + "]",
+                  "unknown cluster '" + c.name() + "' (set validate_clusters: false to allow it)");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Accepted fields that bowline does not apply; the launcher logs each once. */
+  public java.util.List<String> warnings() {
+    return warnings;
+  }
+
+  void warn(String w) {
+    warnings.add(w);
+  }
 
   public CompileContext(Stats stats, FilterRegistry filters, long fileFlushIntervalMs, long drainTimeoutMs) {
     this.stats = stats;

@@ -31,7 +31,7 @@ final class HcmCompiler {
         "xff_num_trusted_hops", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
-        "path_with_escaped_slashes_action", "access_log", "drain_timeout", "http_protocol_options");
+        "path_with_escaped_slashes_action", "access_log", "http_protocol_options");
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
@@ -47,6 +47,10 @@ final class HcmCompiler {
       default -> throw new ConfigException(path + ".codec_type", h.getCodecType() + " is not supported by bowline yet");
     };
     var routes = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
+    // Envoy validates a static route table's clusters unless validate_clusters is false
+    if (!h.getRouteConfig().hasValidateClusters() || h.getRouteConfig().getValidateClusters().getValue()) {
+      ctx.validateClusters(routes, path + ".route_config");
+    }
     List<HttpFilterProvider> filters = new ArrayList<>();
     if (h.getHttpFiltersCount() == 0) {
       throw new ConfigException(path + ".http_filters", "the router filter is required as the last filter");

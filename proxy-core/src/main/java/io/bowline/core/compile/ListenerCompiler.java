@@ -73,7 +73,8 @@ final class ListenerCompiler {
         ? chain(l.getDefaultFilterChain(), path + ".default_filter_chain", ctx) : null;
     int limit = l.hasPerConnectionBufferLimitBytes() ? l.getPerConnectionBufferLimitBytes().getValue() : 1024 * 1024;
     return new ListenerConfig(name, address, chains, new FilterChainSelector(chains, dflt), tlsInspector,
-        httpInspector, Math.max(limit, 1024), ListenerStats.of(ctx.stats().scope("listener." + statName + ".")));
+        httpInspector, Math.max(limit, 1024),
+        l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000, ListenerStats.of(ctx.stats().scope("listener." + statName + ".")));
   }
 
   private static FilterChainConfig chain(FilterChain fc, String path, CompileContext ctx) throws ConfigException {

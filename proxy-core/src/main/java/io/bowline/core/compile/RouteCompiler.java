@@ -68,7 +68,7 @@ public final class RouteCompiler {
 
   private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path) throws ConfigException {
     Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
-        "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "decorator");
+        "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove");
     RouteMatch m = r.getMatch();
     String mp = path + ".match";
     Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",

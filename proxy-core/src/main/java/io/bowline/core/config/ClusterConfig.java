@@ -21,6 +21,7 @@ public record ClusterConfig(
     int maxRequestsPerConnection,
     HcmConfig.Http2Settings http2,
     int perConnectionBufferLimitBytes,
+    DnsFamily dnsFamily,
     String protoJson) {
 
   public ClusterConfig {
@@ -36,6 +37,9 @@ public record ClusterConfig(
   /** The protocol spoken to the cluster's endpoints. */
   public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }
 
-  /** One endpoint as configured: a literal address or a DNS name to resolve. */
-  public record EndpointConfig(String host, int port, int weight) {}
+  /** One endpoint as configured: a literal address or a DNS name to resolve, and its endpoint hostname. */
+  public record EndpointConfig(String host, int port, int weight, String hostname) {}
+
+  /** {@code dns_lookup_family}. */
+  public enum DnsFamily { AUTO, V4_ONLY, V6_ONLY, V4_PREFERRED, ALL }
 }

@@ -16,6 +16,7 @@ public record ListenerConfig(
     boolean tlsInspector,
     boolean httpInspector,
     int perConnectionBufferLimitBytes,
+    long listenerFiltersTimeoutMs,
     ListenerStats stats) {
 
   public ListenerConfig {

@@ -59,6 +59,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private long lastActivityNanos = System.nanoTime();
   private long headersStartNanos = System.nanoTime();
   private boolean headerBytesPending;
+  private final long createdNanos = System.nanoTime();
   private boolean upgradeChecked;
   private HttpVersion requestVersion = HttpVersion.HTTP_1_1;
 
@@ -427,6 +428,11 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
    */
   private void checkTimeouts() {
     long now = System.nanoTime();
+    if (hcm.maxConnectionDurationMs() > 0 && !draining
+        && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {
+      drain(); // max_connection_duration: "Connection: close" on the response in flight, or close if idle
+      return;
+    }
     long idleMs = (now - lastActivityNanos) / 1_000_000;
     boolean active = stream != null && !stream.isDone();
     if (!active && !requestInProgress) {

@@ -61,7 +61,10 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
   public static void install(ChannelPipeline p, HttpConnectionContext conn, ConnectionTracker tracker,
       long drainTimeoutMs) {
     Http2FrameCodec codec = newCodec(conn.hcm(), drainTimeoutMs);
-    p.addLast(codec, newMultiplexer(conn), new Http2ServerConnection(conn, tracker, codec, drainTimeoutMs));
+    Http2ServerConnection c = new Http2ServerConnection(conn, tracker, codec, drainTimeoutMs);
+    // responses of many streams finish in one event-loop turn (each on its own upstream read): one write for all
+    p.addLast(new io.netty.handler.flush.FlushConsolidationHandler(256, true));
+    p.addLast(codec, newMultiplexer(conn, c.streams), c);
   }
 
   /** For h2c by Upgrade: the codec and multiplexer are added by Netty's upgrade handler, this after them. */
@@ -70,11 +73,21 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
     return new Http2ServerConnection(conn, tracker, codec, drainTimeoutMs);
   }
 
-  public static Http2MultiplexHandler newMultiplexer(HttpConnectionContext conn) {
+  /** The open streams of this connection, swept once a second for stream_idle_timeout. */
+  final java.util.Set<Http2StreamHandler> streams = new java.util.HashSet<>();
+  private final long createdNanos = System.nanoTime();
+
+  Http2MultiplexHandler multiplexer() {
+    return newMultiplexer(conn, streams);
+  }
+
+  static Http2MultiplexHandler newMultiplexer(HttpConnectionContext conn, java.util.Set<Http2StreamHandler> streams) {
     return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
       @Override
       protected void initChannel(Http2StreamChannel ch) {
-        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true, true), new Http2StreamHandler(conn));
+        ch.pipeline().addLast(new Http2RequestValidator(),
+            new Http2StreamFrameToHttpObjectCodec(true, false), // the frame codec validated the names
+            new Http2StreamHandler(conn, streams));
       }
     });
   }
@@ -100,12 +113,24 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
     } catch (io.netty.handler.codec.http2.Http2Exception e) {
       ctx.close();
     }
-    if (hcm.idleTimeoutMs() > 0) {
-      timer = ch.eventLoop().scheduleAtFixedRate(() -> checkIdle(ctx), 1, 1, TimeUnit.SECONDS);
-    }
+    timer = ch.eventLoop().scheduleAtFixedRate(() -> checkIdle(ctx), 1, 1, TimeUnit.SECONDS);
   }
 
   private void checkIdle(ChannelHandlerContext ctx) {
+    HcmConfig hcm = conn.hcm();
+    long now = System.nanoTime();
+    if (hcm.streamIdleTimeoutMs() > 0 && !streams.isEmpty()) {
+      for (Http2StreamHandler s : new java.util.ArrayList<>(streams)) {
+        s.checkIdle(now, hcm.streamIdleTimeoutMs());
+      }
+    }
+    if (hcm.maxConnectionDurationMs() > 0 && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {
+      ctx.channel().close(); // max_connection_duration: GOAWAY, then close when the open streams finish
+      return;
+    }
+    if (hcm.idleTimeoutMs() <= 0) {
+      return;
+    }
     if (codec.connection().numActiveStreams() > 0) {
       idleSinceNanos = System.nanoTime();
       return;

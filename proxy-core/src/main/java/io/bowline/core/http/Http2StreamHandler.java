@@ -23,8 +23,30 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
   private @Nullable HttpStream stream;
   private boolean ended;
 
-  Http2StreamHandler(HttpConnectionContext conn) {
+  private final java.util.Set<Http2StreamHandler> active;
+
+  Http2StreamHandler(HttpConnectionContext conn, java.util.Set<Http2StreamHandler> active) {
     this.conn = conn;
+    this.active = active;
+  }
+
+  /** Called by the connection's once-a-second sweep: applies stream_idle_timeout to this stream. */
+  void checkIdle(long now, long idleMs) {
+    HttpStream s = stream;
+    if (s != null && !s.isDone() && (now - s.lastActivityNanos()) / 1_000_000 >= idleMs) {
+      s.onStreamIdleTimeout();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    active.add(this);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    active.remove(this);
   }
 
   @Override
@@ -74,6 +96,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    active.remove(this);
     if (stream != null && !stream.isDone()) {
       stream.onDownstreamReset();
     }
@@ -81,8 +104,20 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    logger.debug("[{}] stream error", ctx.channel().id(), cause);
-    ctx.close();
+    logger.debug("[{}] stream error: {}", ctx.channel().id(), cause.toString());
+    // an invalid request (missing pseudo-header, bad conversion) is the peer's protocol error: say so in the RST
+    io.netty.handler.codec.http2.Http2Error code = io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR;
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof io.netty.handler.codec.http2.Http2Exception h2) {
+        code = h2.error();
+        break;
+      }
+    }
+    if (stream != null && !stream.isDone()) {
+      stream.onDownstreamReset();
+    }
+    ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(code))
+        .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
   }
 
   @Override

@@ -36,11 +36,13 @@ public final class HttpCodecInstaller {
     p.addLast(new ReadActivity(h1));
     if (hcm.codecType() == HcmConfig.CodecType.AUTO && !conn.tls()) {
       Http2FrameCodec frameCodec = Http2ServerConnection.newCodec(hcm, drainTimeoutMs);
-      HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol ->
-          AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-              ? new Http2ServerUpgradeCodec(frameCodec, Http2ServerConnection.newMultiplexer(conn),
-                  Http2ServerConnection.forUpgrade(conn, tracker, frameCodec, drainTimeoutMs))
-              : null, 64 * 1024);
+      HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol -> {
+        if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
+          return null;
+        }
+        Http2ServerConnection upgraded = Http2ServerConnection.forUpgrade(conn, tracker, frameCodec, drainTimeoutMs);
+        return new Http2ServerUpgradeCodec(frameCodec, upgraded.multiplexer(), upgraded);
+      }, 64 * 1024);
       p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrader, new ChannelInboundHandlerAdapter() {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {

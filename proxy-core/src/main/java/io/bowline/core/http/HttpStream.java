@@ -73,6 +73,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private io.bowline.core.upstream.@Nullable UpstreamHost upstreamHost;
   private int responseStatus;
   private @Nullable ScheduledFuture<?> timeout;
+  private @Nullable ScheduledFuture<?> requestTimer;
+  private long lastActivityNanos = startNanos;
   private String responseFlags = "-";
   private long bytesReceived;
   private long bytesSent;
@@ -92,6 +94,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     this.bodyless = endStream;
     hcm.stats().rqTotal.inc();
     hcm.stats().rqActive.inc();
+    if (hcm.requestTimeoutMs() > 0 && !endStream) {
+      requestTimer = sink.eventLoop().schedule(this::onRequestTimeout, hcm.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    }
     (sink.isHttp2() ? hcm.stats().rqHttp2Total : hcm.stats().rqHttp1Total).inc();
     HttpHeaders h = req.headers();
     String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
@@ -151,8 +156,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   /** A request body chunk or the end of the request (trailers); owned. */
   public void onRequestContent(HttpContent content) {
     bytesReceived += content.content().readableBytes();
+    lastActivityNanos = System.nanoTime();
     if (content instanceof LastHttpContent) {
       requestEnded = true;
+      if (requestTimer != null) {
+        requestTimer.cancel(false);
+        requestTimer = null;
+      }
       startTimeout();
     }
     if (done) {
@@ -298,6 +308,39 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
   }
 
+  /** request_timeout: the whole request did not arrive in time; 408 as Envoy answers it. */
+  private void onRequestTimeout() {
+    requestTimer = null;
+    if (!done && !requestEnded) {
+      hcm.stats().rqTimeout.inc();
+      localReply(408, "request timeout", "-", "request_overall_timeout");
+    }
+  }
+
+  /** For connections that sweep their streams (HTTP/2): when the stream last saw a byte either way. */
+  public long lastActivityNanos() {
+    return lastActivityNanos;
+  }
+
+  /** stream_idle_timeout, as the HTTP/2 connection's sweep finds it: 408 before a response, else a reset. */
+  public void onStreamIdleTimeout() {
+    if (done) {
+      return;
+    }
+    hcm.stats().rqIdleTimeout.inc();
+    if (responseStarted) {
+      responseFlags = "SI";
+      if (upstream != null) {
+        upstream.reset();
+        upstream = null;
+      }
+      sink.reset();
+      finish(false);
+      return;
+    }
+    localReply(408, "stream timeout", "SI", "stream_idle_timeout");
+  }
+
   private void onTimeout() {
     timeout = null;
     if (done) {
@@ -407,6 +450,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return;
     }
     bytesSent += content.content().readableBytes();
+    lastActivityNanos = System.nanoTime();
     sink.write(content);
     if (content instanceof LastHttpContent) {
       cluster.stats().rqCompleted.inc();
@@ -563,6 +607,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (timeout != null) {
       timeout.cancel(false);
       timeout = null;
+    }
+    if (requestTimer != null) {
+      requestTimer.cancel(false);
+      requestTimer = null;
     }
     HttpObject o;
     while ((o = pending.poll()) != null) {

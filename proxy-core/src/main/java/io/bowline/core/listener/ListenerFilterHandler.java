@@ -35,9 +35,12 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    timeout = ctx.executor().schedule(() -> {
-      ctx.close();
-    }, 15, TimeUnit.SECONDS);
+    long ms = listener.listenerFiltersTimeoutMs();
+    if (ms > 0) { // Envoy closes a connection whose listener filters cannot decide within the timeout
+      timeout = ctx.executor().schedule(() -> {
+        ctx.close();
+      }, ms, TimeUnit.MILLISECONDS);
+    }
     ctx.fireChannelActive();
   }
 

@@ -38,6 +38,7 @@ public final class Cluster {
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
   private @Nullable ScheduledFuture<?> dnsRefresh;
+  private final List<ScheduledFuture<?>> idleSweeps = new ArrayList<>();
 
   Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group) {
     this.config = config;
@@ -70,6 +71,14 @@ public final class Cluster {
   /** Resolves the endpoints now (blocking: call off the event loops) and, for DNS clusters, schedules refreshes. */
   void start(ScheduledExecutorService dnsExecutor) {
     refresh();
+    long idle = config.poolIdleTimeoutMs();
+    if (idle > 0) {
+      long every = Math.max(100, Math.min(idle / 2, 5000));
+      for (LoopPools p : pools.values()) {
+        idleSweeps.add(p.loop.scheduleAtFixedRate(() -> p.closeIdleOlderThan(
+            TimeUnit.MILLISECONDS.toNanos(idle)), every, every, TimeUnit.MILLISECONDS));
+      }
+    }
     if (config.type() != ClusterConfig.DiscoveryType.STATIC) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
@@ -80,6 +89,7 @@ public final class Cluster {
     if (dnsRefresh != null) {
       dnsRefresh.cancel(false);
     }
+    idleSweeps.forEach(f -> f.cancel(false));
     for (LoopPools p : pools.values()) {
       p.loop.execute(p::closeAll);
     }
@@ -89,10 +99,10 @@ public final class Cluster {
     List<UpstreamHost> resolved = new ArrayList<>();
     for (ClusterConfig.EndpointConfig ep : config.endpoints()) {
       try {
-        InetAddress[] addrs = InetAddress.getAllByName(ep.host());
-        int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? 1 : addrs.length;
+        List<InetAddress> addrs = byFamily(InetAddress.getAllByName(ep.host()), config.dnsFamily());
+        int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? Math.min(1, addrs.size()) : addrs.size();
         for (int i = 0; i < n; i++) {
-          resolved.add(new UpstreamHost(new InetSocketAddress(addrs[i], ep.port()), ep.host(), ep.weight()));
+          resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), ep.weight()));
         }
       } catch (UnknownHostException e) {
         logger.warn("cluster {}: cannot resolve {}: {}", config.name(), ep.host(), e.getMessage());
@@ -104,6 +114,22 @@ public final class Cluster {
     }
     stats.membershipTotal.set(resolved.size());
     stats.membershipHealthy.set(resolved.size());
+  }
+
+  /** Envoy's dns_lookup_family: AUTO prefers IPv6 and falls back to IPv4; V4_PREFERRED the other way round. */
+  static List<InetAddress> byFamily(InetAddress[] all, ClusterConfig.DnsFamily family) {
+    List<InetAddress> v4 = new ArrayList<>();
+    List<InetAddress> v6 = new ArrayList<>();
+    for (InetAddress a : all) {
+      (a instanceof java.net.Inet4Address ? v4 : v6).add(a);
+    }
+    return switch (family) {
+      case V4_ONLY -> v4;
+      case V6_ONLY -> v6;
+      case V4_PREFERRED -> v4.isEmpty() ? v6 : v4;
+      case AUTO -> v6.isEmpty() ? v4 : v6;
+      case ALL -> java.util.Arrays.asList(all);
+    };
   }
 
   /** Chooses a host and asks this loop's pool for a connection or stream; the answer comes to {@code listener}. */
@@ -167,6 +193,10 @@ public final class Cluster {
 
     LoopPools(EventLoop loop) {
       this.loop = loop;
+    }
+
+    void closeIdleOlderThan(long nanos) {
+      h1.values().forEach(p -> p.closeIdleOlderThan(nanos));
     }
 
     void closeAll() {

@@ -53,8 +53,9 @@ final class Http1Pool {
 
   void acquire(UpstreamListener listener) {
     Http1Connection c;
+    long idleLimit = cluster.config().poolIdleTimeoutMs() * 1_000_000L;
     while ((c = idle.pollFirst()) != null) {
-      if (c.isUsable()) {
+      if (c.isUsable() && (idleLimit <= 0 || System.nanoTime() - c.idleSinceNanos < idleLimit)) {
         c.attach(listener);
         listener.onUpstreamReady(c);
         return;

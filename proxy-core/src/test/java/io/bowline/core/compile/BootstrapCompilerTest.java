@@ -82,6 +82,26 @@ class BootstrapCompilerTest {
   }
 
   @Test
+  void staticRoutesMustNameKnownClustersUnlessValidationIsOff() throws Exception {
+    String y = BASE.replace("HCM_EXTRA", "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC")
+        .replace("route: {cluster: c}", "route: {cluster: nope}");
+    ConfigException e = assertThrows(ConfigException.class, () -> compileRaw(y));
+    assertTrue(e.fieldPath().endsWith("route_config.virtual_hosts[0].routes[0]"), e.fieldPath());
+    assertTrue(e.getMessage().contains("unknown cluster 'nope'"), e.getMessage());
+    compileRaw(y.replace("route_config: {", "route_config: {validate_clusters: false, "));
+  }
+
+  @Test
+  void dnsLookupFamily() throws Exception {
+    var v4 = java.net.InetAddress.getByName("10.0.0.1");
+    var v6 = java.net.InetAddress.getByName("::1");
+    java.net.InetAddress[] both = {v4, v6};
+    assertEquals(java.util.List.of(v6), io.bowline.core.upstream.ClusterTestAccess.byFamily(both, "AUTO"));
+    assertEquals(java.util.List.of(v4), io.bowline.core.upstream.ClusterTestAccess.byFamily(both, "V4_ONLY"));
+    assertEquals(java.util.List.of(v4), io.bowline.core.upstream.ClusterTestAccess.byFamily(both, "V4_PREFERRED"));
+  }
+
+  @Test
   void badRegexAndStaticHostnameAreRejected() {
     ConfigException e = assertThrows(ConfigException.class, () -> {
       String y = BASE.replace("HCM_EXTRA", "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC")
