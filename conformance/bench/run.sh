@@ -18,12 +18,13 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ -f "$root/modes/launcher/target/bowline.jar" ]] || (cd "$root" && mvn -B -q -DskipTests install)
+started_backend=0
 cleanup() {
   [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  bash "$bench/servers.sh" stop backend >/dev/null 2>&1 || true
+  if ((started_backend)); then bash "$bench/servers.sh" stop backend >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-bash "$bench/servers.sh" start backend 2>/dev/null || true  # reuse one already running
+if bash "$bench/servers.sh" start backend 2>/dev/null; then started_backend=1; fi  # else reuse the running one
 for n in $workers; do
   BOWLINE_JAVA="$java_bin" "$root/bin/bowline" -c "$here/bowline-bench.yaml" --concurrency "$n" -l warning \
     >"${TMPDIR:-/tmp}/bowline-bench-$n.log" 2>&1 &
