@@ -15,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -91,9 +90,5 @@ class EnvoyExampleBootstrapsIT {
       assertTrue(err.contains("error: initializing configuration"), err);
       assertTrue(err.contains(mention), err);
     }
-  }
-
-  static Map<String, String> unused() {
-    return Map.of();
   }
 }

@@ -21,7 +21,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
   private final HttpConnectionContext conn;
   private ChannelHandlerContext ctx;
   private @Nullable HttpStream stream;
-  private boolean ended;
 
   private final java.util.Set<Http2StreamHandler> active;
 
@@ -122,11 +121,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void write(HttpObject msg) {
-    if (msg instanceof HttpResponse r && r instanceof HttpContent && msg instanceof LastHttpContent) {
-      ended = true;
-    } else if (msg instanceof LastHttpContent) {
-      ended = true;
-    }
     ctx.write(msg, ctx.voidPromise());
   }
 
@@ -177,9 +171,5 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
   @Override
   public EventLoop eventLoop() {
     return ctx.channel().eventLoop();
-  }
-
-  boolean ended() {
-    return ended;
   }
 }

@@ -30,7 +30,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -338,9 +337,5 @@ class ProtocolsIT {
       byte[] back = s.getInputStream().readNBytes(msg.length);
       assertTrue(java.util.Arrays.equals(msg, back));
     }
-  }
-
-  static Duration unused() {
-    return Duration.ZERO;
   }
 }
