@@ -66,15 +66,18 @@ public final class ProxyHeaders {
         h.remove(HttpHeaderNames.TE);
       }
     }
-    if (h.size() > 0 && hasHttp2Extensions(h)) {
-      java.util.List<String> names = new java.util.ArrayList<>(4);
-      for (String name : h.names()) {
-        if (name.length() > 7 && name.regionMatches(true, 0, "x-http2-", 0, 8)) {
-          names.add(name);
-        }
+    removeHttp2Extensions(h);
+  }
+
+  /** Netty's x-http2-* conversion headers never leave the proxy. */
+  private static void removeHttp2Extensions(HttpHeaders h) {
+    java.util.List<String> names = new java.util.ArrayList<>(4);
+    for (String name : h.names()) {
+      if (name.length() > 7 && name.regionMatches(true, 0, "x-http2-", 0, 8)) {
+        names.add(name);
       }
-      names.forEach(h::remove);
     }
+    names.forEach(h::remove);
   }
 
   /**
@@ -126,11 +129,6 @@ public final class ProxyHeaders {
       }
     }
     return false;
-  }
-
-  private static boolean hasHttp2Extensions(HttpHeaders h) {
-    return h.contains("x-http2-stream-id") || h.contains("x-http2-scheme")
-        || h.contains("x-http2-stream-weight") || h.contains("x-http2-path");
   }
 
   /** A random version-4 UUID, as Envoy generates x-request-id. */

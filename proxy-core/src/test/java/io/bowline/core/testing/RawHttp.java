@@ -58,6 +58,16 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
+  /** The invariant every hostile-input case ends with: a valid request on a new connection still gets 200. */
+  public static void assertStillServed(int port) throws IOException {
+    try (RawHttp raw = new RawHttp(port)) {
+      String r = raw.send("GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").readAll(3000);
+      if (status(r) != 200) {
+        throw new AssertionError("a valid request after the case was not served: " + r);
+      }
+    }
+  }
+
   public static int status(String response) {
     if (!response.startsWith("HTTP/1.")) {
       return -1;
