@@ -33,6 +33,9 @@ public final class HcmStats {
   public final Counter headersTimeout;
   public final Counter cxDrainClose;
   public final Histogram rqTime;
+  /** Envoy roots its HTTP/2 codec stats at {@code http2.}, outside the HCM's prefix. */
+  public final Counter http2PriorityFlood;
+  public final Counter http2WindowUpdateFlood;
 
   private HcmStats(Stats.Scope s) {
     rqTotal = s.counter("downstream_rq_total");
@@ -61,6 +64,9 @@ public final class HcmStats {
     headersTimeout = s.counter("downstream_rq_header_timeout");
     cxDrainClose = s.counter("downstream_cx_drain_close");
     rqTime = s.histogram("downstream_rq_time");
+    Stats.Scope http2 = s.stats().scope("http2.");
+    http2PriorityFlood = http2.counter("inbound_priority_frames_flood");
+    http2WindowUpdateFlood = http2.counter("inbound_window_update_frames_flood");
   }
 
   public static HcmStats of(Stats.Scope s) {

@@ -52,6 +52,8 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
         .encoderEnforceMaxQueuedControlFrames(1000)
         .decoderEnforceMaxConsecutiveEmptyDataFrames(1)
         .decoderEnforceMaxRstFramesPerWindow(500, 1)
+        .encoderEnforceMaxRstFramesPerWindow(500, 1) // MadeYouReset: resets the client provokes count too
+        .frameLogger(new Http2FloodGuard(hcm.stats().http2PriorityFlood, hcm.stats().http2WindowUpdateFlood))
         .gracefulShutdownTimeoutMillis(drainTimeoutMs)
         .autoAckPingFrame(true)
         .build();
@@ -156,7 +158,12 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    conn.hcm().stats().cxProtocolError.inc();
+    if (cause instanceof io.netty.handler.codec.http2.Http2Exception) {
+      // the frame codec tells us first, then answers itself with GOAWAY(the error's code) and closes; closing here
+      // would send a graceful GOAWAY(NO_ERROR) ahead of it
+      conn.hcm().stats().cxProtocolError.inc();
+      return;
+    }
     ctx.close();
   }
 

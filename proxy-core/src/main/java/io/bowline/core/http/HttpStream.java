@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private static final Logger logger = LoggerFactory.getLogger(HttpStream.class);
+  /** Envoy's transparent retries of refused streams are bounded too; a peer refusing every stream gets a 503. */
+  private static final int MAX_REFUSED_ATTEMPTS = 2;
 
   private final HttpConnectionContext conn;
   private final DownstreamSink sink;
@@ -79,6 +81,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private long bytesReceived;
   private long bytesSent;
   private long upstreamServiceMs = -1;
+  /** The whole request went upstream in its headers, so an attempt the upstream refused can be sent again. */
+  private boolean replayable;
+  private int refusedAttempts;
 
   public HttpStream(HttpConnectionContext conn, DownstreamSink sink) {
     this.conn = conn;
@@ -376,6 +381,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
+    replayable = only != null;
     if (only != null && req.isHttp2()) {
       // a bodiless request goes as one HEADERS frame with END_STREAM rather than HEADERS plus an empty DATA
       ReferenceCountUtil.release(pending.poll());
@@ -465,6 +471,25 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return;
     }
     upstream = null;
+    if (REFUSED_STREAM.equals(reason) && !responseStarted && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
+      boolean wasSent = upstreamCounted;
+      if (!wasSent || replayable) {
+        // never processed upstream (GOAWAY below it, REFUSED_STREAM, or never opened): safe to send again; a turn
+        // later, so that a GOAWAY read in the same burst has retired the connection first
+        refusedAttempts++;
+        logger.debug("upstream {} refused the stream; sending it again", cluster.config().name());
+        releaseUpstreamCounters();
+        if (wasSent) {
+          pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        sink.eventLoop().execute(() -> {
+          if (!done) {
+            cluster.newStream(sink.eventLoop(), true, this);
+          }
+        });
+        return;
+      }
+    }
     cluster.stats().rqRxReset.inc();
     if (responseStarted) {
       responseFlags = "UR";
@@ -633,11 +658,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
 
   private void finishStats() {
     hcm.stats().rqActive.dec();
-    if (upstreamCounted) {
-      upstreamCounted = false;
-      cluster.stats().rqActive.dec();
-      upstreamHost.requestEnded();
-    }
+    releaseUpstreamCounters();
     if (responseStatus > 0) {
       hcm.stats().responseCode(responseStatus);
     }
@@ -645,6 +666,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     hcm.stats().rqTime().recordNanos(elapsed);
     if (!hcm.accessLogs().isEmpty() && request != null) {
       accessLog(elapsed);
+    }
+  }
+
+  private void releaseUpstreamCounters() {
+    if (upstreamCounted) {
+      upstreamCounted = false;
+      cluster.stats().rqActive.dec();
+      upstreamHost.requestEnded();
     }
   }
 

@@ -33,11 +33,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
   }
 
   boolean canTakeStream() {
-    if (goingAway || !channel.isActive()) {
+    if (goingAway) {
       return false;
     }
     if (!ready) {
-      return waiting.size() < 100;
+      return waiting.size() < 100; // still connecting: queue on it rather than open another connection
+    }
+    if (!channel.isActive()) {
+      return false;
     }
     var local = codec.connection().local();
     return local.numActiveStreams() + opening < local.maxActiveStreams();
@@ -55,6 +58,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     UpstreamListener l;
     while ((l = waiting.pollFirst()) != null) {
       l.onUpstreamFailure(failure, detail);
+    }
+  }
+
+  /** The connection went away before these streams were opened on it: they were never sent, so they may go again. */
+  private void refuseWaiting() {
+    UpstreamListener l;
+    while ((l = waiting.pollFirst()) != null) {
+      l.onUpstreamReset(UpstreamListener.REFUSED_STREAM, false);
     }
   }
 
@@ -81,7 +92,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         stream.opened((Http2StreamChannel) f.getNow());
         listener.onUpstreamReady(stream);
       } else {
-        listener.onUpstreamFailure(UpstreamFailure.CONNECT_FAILURE, String.valueOf(f.cause()));
+        // the connection closed while the stream was being set up: nothing was sent
+        listener.onUpstreamReset(UpstreamListener.REFUSED_STREAM, false);
       }
     });
   }
@@ -91,6 +103,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     if (msg instanceof Http2GoAwayFrame) {
       goingAway = true;
       pool.forget(this);
+      refuseWaiting();
     }
     ReferenceCountUtil.release(msg);
   }
@@ -101,7 +114,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     pool.stats().cxActive.dec();
     pool.stats().cxDestroy.inc();
     pool.forget(this);
-    failWaiting(UpstreamFailure.CONNECT_FAILURE, "connection closed");
+    if (ready) {
+      refuseWaiting();
+    } else {
+      failWaiting(UpstreamFailure.CONNECT_FAILURE, "connection closed");
+    }
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
@@ -22,6 +23,11 @@ final class Http2Pool {
   private final UpstreamHost host;
   private final List<Http2Connection> connections = new ArrayList<>(2);
   private final Bootstrap bootstrap;
+  /** The pipeline is built once connected; the bootstrap needs a handler, shareable by every connection. */
+  private static final ChannelInitializer<Channel> NO_HANDLER_YET = new ChannelInitializer<>() {
+    @Override
+    protected void initChannel(Channel ch) {}
+  };
 
   Http2Pool(Cluster cluster, UpstreamHost host, EventLoop loop) {
     this.cluster = cluster;
@@ -30,7 +36,7 @@ final class Http2Pool {
     this.bootstrap = new Bootstrap().group(loop).channel(cluster.transport().socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, c.connectTimeoutMs()))
-        .handler(new ChannelInboundHandlerAdapter());
+        .handler(NO_HANDLER_YET);
   }
 
   ClusterStats stats() {

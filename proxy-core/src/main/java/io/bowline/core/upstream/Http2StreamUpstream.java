@@ -6,6 +6,9 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
@@ -17,6 +20,8 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   private @Nullable Http2StreamChannel channel;
   private boolean responseEnded;
   private boolean informational;
+  private boolean refused;
+  private boolean headersWritten;
 
   Http2StreamUpstream(Http2Pool pool, UpstreamListener listener) {
     this.pool = pool;
@@ -29,6 +34,18 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
 
   @Override
   public void write(HttpObject msg) {
+    if (!headersWritten) {
+      headersWritten = true;
+      // the codec refuses to open a stream the peer's GOAWAY or max_concurrent_streams no longer allows: such a
+      // stream was never sent
+      channel.write(msg).addListener(f -> {
+        if (!f.isSuccess()) {
+          refused = true;
+          channel.close();
+        }
+      });
+      return;
+    }
     channel.write(msg, channel.voidPromise());
   }
 
@@ -117,11 +134,21 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   }
 
   @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    // the multiplexer passes GOAWAY only to streams above its last stream id: the peer never processed them
+    if (evt instanceof Http2GoAwayFrame
+        || evt instanceof Http2ResetFrame r && r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
+      refused = true;
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     UpstreamListener l = listener;
     listener = null;
     if (l != null && !responseEnded) {
-      l.onUpstreamReset("remote reset", false);
+      l.onUpstreamReset(refused ? UpstreamListener.REFUSED_STREAM : "remote reset", false);
     }
   }
 

@@ -5,6 +5,12 @@ import io.netty.handler.codec.http.HttpResponse;
 
 /** The stream's side of an upstream exchange. Every call arrives on the stream's event loop. */
 public interface UpstreamListener {
+  /**
+   * Envoy's reset reason for a stream the upstream refused without processing it: RST_STREAM(REFUSED_STREAM), or
+   * a GOAWAY whose last stream id is below it. Such a request may be sent again on another connection.
+   */
+  String REFUSED_STREAM = "remote refused stream reset";
+
   /** A connection (H1) or stream (H2) is ready; the request may be written to it. */
   void onUpstreamReady(UpstreamRequest request);
 

@@ -65,6 +65,60 @@ class StreamingIT {
     void run() throws Exception;
   }
 
+  // LIM-06: a client that never reads a large response holds memory to the buffer limits, and the proxy stops
+  // reading the upstream instead of buffering the body
+  @Test
+  void slowHttp1ReaderPausesTheUpstream() throws Exception {
+    long before = backend.streamed.get();
+    long peak;
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", proxy.port("http")));
+      long[] stalledAt = new long[1];
+      peak = peakDirectGrowthDuring(() -> {
+        s.getOutputStream().write(("GET /size/" + GIB + " HTTP/1.1\r\nHost: x\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Thread.sleep(2000);
+        stalledAt[0] = backend.streamed.get();
+        Thread.sleep(1000);
+      });
+      long sent = stalledAt[0] - before;
+      assertTrue(sent < 64L << 20, "the upstream was paused after " + sent + " bytes (kernel buffers only)");
+      assertTrue(backend.streamed.get() - stalledAt[0] < 1 << 20, "and stays paused");
+    }
+    assertTrue(peak < 16L << 20, "direct memory grew by " + peak);
+  }
+
+  @Test
+  void http2ReaderWithAClosedWindowPausesTheUpstream() throws Exception {
+    long before = backend.streamed.get();
+    long peak;
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port("http"))) {
+      var out = s.getOutputStream();
+      long[] stalledAt = new long[1];
+      peak = peakDirectGrowthDuring(() -> {
+        out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        // SETTINGS_INITIAL_WINDOW_SIZE = 0: the proxy may send no DATA at all on our streams
+        out.write(new byte[] {0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0});
+        io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
+        new io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder().encodeHeaders(1,
+            new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").scheme("http").authority("x")
+                .path("/size/" + GIB), block);
+        byte[] b = new byte[block.readableBytes()];
+        block.readBytes(b).release();
+        out.write(new byte[] {0, 0, (byte) b.length, 1, 5, 0, 0, 0, 1});
+        out.write(b);
+        Thread.sleep(2000);
+        stalledAt[0] = backend.streamed.get();
+        Thread.sleep(1000);
+      });
+      long sent = stalledAt[0] - before;
+      assertTrue(sent < 64L << 20, "the upstream was paused after " + sent + " bytes");
+      assertTrue(backend.streamed.get() - stalledAt[0] < 1 << 20, "and stays paused");
+    }
+    assertTrue(peak < 16L << 20, "direct memory grew by " + peak);
+  }
+
   @Test
   void oneGibDownload() throws Exception {
     HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -59,6 +59,8 @@ public final class TestBackend implements AutoCloseable {
   private final Channel server;
   public final AtomicInteger connections = new AtomicInteger();
   public final CopyOnWriteArrayList<FullHttpRequestInfo> received = new CopyOnWriteArrayList<>();
+  /** Body bytes written for {@code /size/N} responses, counted as the writes complete. */
+  public final java.util.concurrent.atomic.AtomicLong streamed = new java.util.concurrent.atomic.AtomicLong();
 
   /** What the backend saw of one request. */
   public record FullHttpRequestInfo(String method, String uri, Map<String, String> headers, int bodyBytes,
@@ -257,6 +259,7 @@ public final class TestBackend implements AutoCloseable {
       ByteBuf chunk = ctx.alloc().buffer(n).writeZero(n);
       ctx.writeAndFlush(new DefaultHttpContent(chunk)).addListener((ChannelFutureListener) f -> {
         if (f.isSuccess()) {
+          streamed.addAndGet(n);
           if (ctx.channel().isWritable()) {
             streamBytes(ctx, remaining - n);
           } else {
