@@ -13,6 +13,8 @@ import io.bowline.core.listener.ListenerManager;
 import io.bowline.core.stats.Stats;
 import io.bowline.core.transport.Transport;
 import io.bowline.core.upstream.ClusterManager;
+import io.bowline.core.xds.XdsApplier;
+import io.bowline.xds.ads.AdsClient;
 import io.bowline.xds.ConfigException;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.netty.channel.EventLoopGroup;
@@ -45,6 +47,7 @@ public final class Server implements AdminContext {
   private final long startMillis = System.currentTimeMillis();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private @Nullable AdminServer admin;
+  private @Nullable AdsClient ads;
   private volatile String state = "PRE_INITIALIZING";
   private volatile boolean healthCheckFailed;
   private volatile boolean shuttingDown;
@@ -62,7 +65,7 @@ public final class Server implements AdminContext {
     this.workers = transport.newGroup(options.concurrency, "bowline-worker");
     this.clusters = new ClusterManager(stats, transport, workers);
     this.listeners = new ListenerManager(acceptGroup, workers, transport,
-        new ChainInstaller(clusters, tracker, transport, Math.min(drainMs, 5000)));
+        new ChainInstaller(clusters, transport, Math.min(drainMs, 5000)), tracker, drainMs);
     stats.computedGauge("server.live", () -> state.equals("LIVE") ? 1 : 0);
     stats.computedGauge("server.uptime", this::uptimeSeconds);
     stats.computedGauge("server.concurrency", () -> options.concurrency);
@@ -91,7 +94,22 @@ public final class Server implements AdminContext {
       }
     }
     listeners.start(config.listeners());
-    state = "LIVE";
+    if (config.xds() != null) {
+      state = "INITIALIZING"; // /ready answers 503 until the first complete configuration has arrived
+      XdsApplier applier = new XdsApplier(config, compileContext, clusters, listeners, stats,
+          config.xds().initialFetchTimeoutMs(), () -> {
+            if (!shuttingDown) {
+              state = "LIVE";
+            }
+          });
+      AdsClient client = new AdsClient(config.xds().target(), config.xds().node(), config.xds().mode(),
+          config.xds().nodeOnFirstMessageOnly(), applier);
+      applier.attach(client);
+      ads = client;
+      client.start();
+    } else {
+      state = "LIVE";
+    }
     logger.info("bowline started: {} worker(s) on {}, {} listener(s), {} cluster(s)", options.concurrency,
         transport.name(), config.listeners().size(), config.clusters().size());
   }
@@ -121,8 +139,11 @@ public final class Server implements AdminContext {
     }
     state = "DRAINING";
     logger.info("draining: {} open connection(s), up to {} s", tracker.openConnections(), options.drainTimeSeconds);
+    if (ads != null) {
+      ads.close();
+    }
     listeners.stopAccepting();
-    tracker.drainAll();
+    tracker.drainAll(true);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.drainTimeSeconds);
     while (tracker.openConnections() > 0 && System.nanoTime() < deadline) {
       try {
@@ -203,7 +224,7 @@ public final class Server implements AdminContext {
     Thread t = new Thread(() -> {
       if (graceful) {
         state = "DRAINING";
-        tracker.drainAll();
+        tracker.drainAll(true);
       }
       listeners.stopAccepting();
     }, "bowline-drain-listeners");

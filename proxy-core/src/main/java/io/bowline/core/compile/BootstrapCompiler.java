@@ -6,7 +6,16 @@ import io.bowline.core.config.ListenerConfig;
 import io.bowline.core.config.NodeInfo;
 import io.bowline.core.config.ProxyConfig;
 import io.bowline.xds.ConfigException;
+import io.bowline.core.config.XdsSettings;
+import io.bowline.xds.ads.AdsClient;
+import io.bowline.xds.ads.XdsTarget;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,13 +32,23 @@ public final class BootstrapCompiler {
 
   public static ProxyConfig compile(Bootstrap b, String serviceNode, String serviceCluster, CompileContext ctx)
       throws ConfigException {
-    Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval");
+    Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
+        "dynamic_resources");
     Fields.allow(b.getNode(), "node", "id", "cluster", "metadata", "locality", "user_agent_name");
     var sr = b.getStaticResources();
     Fields.allow(sr, "static_resources", "listeners", "clusters");
+    String id = !serviceNode.isEmpty() ? serviceNode : b.getNode().getId();
+    String cluster = !serviceCluster.isEmpty() ? serviceCluster : b.getNode().getCluster();
+    XdsSettings xds = b.hasDynamicResources()
+        ? xds(b, b.getNode().toBuilder().setId(id).setCluster(cluster).build()) : null;
+    ctx.adsAvailable(xds != null);
     Map<String, ClusterConfig> clusters = new LinkedHashMap<>();
     for (int i = 0; i < sr.getClustersCount(); i++) {
       String path = "static_resources.clusters[" + i + "]";
+      if (xds != null && xds.target().udsPath() != null
+          && sr.getClusters(i).getName().equals(xds.target().clusterName())) {
+        continue; // the management server on a unix socket: reached by the xDS client, never by the data path
+      }
       ClusterConfig c = ClusterCompiler.compile(sr.getClusters(i), path);
       if (clusters.put(c.name(), c) != null) {
         throw new ConfigException(path + ".name", "duplicate cluster name " + c.name());
@@ -66,8 +85,72 @@ public final class BootstrapCompiler {
         admin = new AdminConfig(ListenerCompiler.socketAddress(b.getAdmin().getAddress(), "admin.address"));
       }
     }
-    String id = !serviceNode.isEmpty() ? serviceNode : b.getNode().getId();
-    String cluster = !serviceCluster.isEmpty() ? serviceCluster : b.getNode().getCluster();
-    return new ProxyConfig(new NodeInfo(id, cluster), admin, listeners, clusters, b);
+    return new ProxyConfig(new NodeInfo(id, cluster), admin, listeners, clusters, b, xds);
+  }
+
+  /** {@code dynamic_resources}: ADS over gRPC to a static cluster (TCP or unix socket), LDS and CDS from it. */
+  private static XdsSettings xds(Bootstrap b, Node node) throws ConfigException {
+    var dr = b.getDynamicResources();
+    Fields.allow(dr, "dynamic_resources", "ads_config", "lds_config", "cds_config");
+    if (!dr.hasAdsConfig()) {
+      throw new ConfigException("dynamic_resources.ads_config", "bowline fetches dynamic resources over ADS only");
+    }
+    ApiConfigSource ads = dr.getAdsConfig();
+    String ap = "dynamic_resources.ads_config";
+    Fields.allow(ads, ap, "api_type", "transport_api_version", "grpc_services", "set_node_on_first_message_only");
+    AdsClient.Mode mode = switch (ads.getApiType()) {
+      case GRPC -> AdsClient.Mode.SOTW;
+      case DELTA_GRPC -> AdsClient.Mode.DELTA;
+      default -> throw new ConfigException(ap + ".api_type", ads.getApiType() + " is not supported (GRPC or DELTA_GRPC)");
+    };
+    if (ads.getTransportApiVersion() != ApiVersion.V3 && ads.getTransportApiVersion() != ApiVersion.AUTO) {
+      throw new ConfigException(ap + ".transport_api_version", "only V3 is supported");
+    }
+    if (ads.getGrpcServicesCount() != 1) {
+      throw new ConfigException(ap + ".grpc_services", "exactly one grpc_service is required");
+    }
+    GrpcService g = ads.getGrpcServices(0);
+    Fields.allow(g, ap + ".grpc_services[0]", "envoy_grpc", "timeout", "initial_metadata");
+    if (!g.hasEnvoyGrpc()) {
+      throw new ConfigException(ap + ".grpc_services[0]", "envoy_grpc (a static cluster) is required; google_grpc "
+          + "is not supported");
+    }
+    Fields.allow(g.getEnvoyGrpc(), ap + ".grpc_services[0].envoy_grpc", "cluster_name", "authority");
+    String clusterName = g.getEnvoyGrpc().getClusterName();
+    Cluster xdsCluster = null;
+    for (Cluster c : b.getStaticResources().getClustersList()) {
+      if (c.getName().equals(clusterName)) {
+        xdsCluster = c;
+      }
+    }
+    String cp = ap + ".grpc_services[0].envoy_grpc.cluster_name";
+    if (xdsCluster == null) {
+      throw new ConfigException(cp, "no static cluster named '" + clusterName + "'");
+    }
+    if (xdsCluster.hasTransportSocket()) {
+      throw new ConfigException(cp, "cluster '" + clusterName + "' uses TLS; bowline reaches the management server "
+          + "over plaintext TCP or a unix socket only, so far");
+    }
+    var endpoints = xdsCluster.getLoadAssignment().getEndpointsList();
+    if (endpoints.size() != 1 || endpoints.get(0).getLbEndpointsCount() != 1) {
+      throw new ConfigException(cp, "cluster '" + clusterName + "' must have exactly one endpoint");
+    }
+    Address address = endpoints.get(0).getLbEndpoints(0).getEndpoint().getAddress();
+    XdsTarget target;
+    if (address.hasPipe()) {
+      target = XdsTarget.uds(address.getPipe().getPath(), clusterName);
+    } else {
+      target = XdsTarget.tcp(ListenerCompiler.socketAddress(address, "cluster '" + clusterName + "' endpoint"),
+          clusterName);
+    }
+    long timeout = 15_000;
+    if (dr.hasLdsConfig()) {
+      timeout = ConfigSources.requireAds(dr.getLdsConfig(), "dynamic_resources.lds_config");
+    }
+    if (dr.hasCdsConfig()) {
+      timeout = Math.max(timeout, ConfigSources.requireAds(dr.getCdsConfig(), "dynamic_resources.cds_config"));
+    }
+    return new XdsSettings(target, mode, ads.getSetNodeOnFirstMessageOnly(), node, dr.hasLdsConfig(),
+        dr.hasCdsConfig(), timeout);
   }
 }

@@ -16,15 +16,16 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code config.cluster.v3.Cluster} into {@link ClusterConfig}. */
-final class ClusterCompiler {
+public final class ClusterCompiler {
   private static final String HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private ClusterCompiler() {}
 
-  static ClusterConfig compile(Cluster c, String path) throws ConfigException {
+  public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
-        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection");
+        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
+        "eds_cluster_config");
     if (c.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "required");
     }
@@ -32,6 +33,7 @@ final class ClusterCompiler {
       case STATIC -> ClusterConfig.DiscoveryType.STATIC;
       case STRICT_DNS -> ClusterConfig.DiscoveryType.STRICT_DNS;
       case LOGICAL_DNS -> ClusterConfig.DiscoveryType.LOGICAL_DNS;
+      case EDS -> ClusterConfig.DiscoveryType.EDS;
       default -> throw new ConfigException(path + ".type", c.getType() + " is not supported by bowline yet");
     };
     ClusterConfig.LbPolicy lb = switch (c.getLbPolicy()) {
@@ -40,45 +42,19 @@ final class ClusterCompiler {
       case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
       default -> throw new ConfigException(path + ".lb_policy", c.getLbPolicy() + " is not supported by bowline yet");
     };
-    List<ClusterConfig.EndpointConfig> endpoints = new ArrayList<>();
-    var la = c.getLoadAssignment();
-    Fields.allow(la, path + ".load_assignment", "cluster_name", "endpoints");
-    for (int i = 0; i < la.getEndpointsCount(); i++) {
-      LocalityLbEndpoints le = la.getEndpoints(i);
-      String lp = path + ".load_assignment.endpoints[" + i + "]";
-      Fields.allow(le, lp, "lb_endpoints", "locality");
-      for (int j = 0; j < le.getLbEndpointsCount(); j++) {
-        LbEndpoint e = le.getLbEndpoints(j);
-        String ep = lp + ".lb_endpoints[" + j + "]";
-        Fields.allow(e, ep, "endpoint", "load_balancing_weight", "health_status");
-        Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname");
-        if (!e.getEndpoint().getAddress().hasSocketAddress()) {
-          throw new ConfigException(ep + ".endpoint.address", "a socket_address is required");
-        }
-        SocketAddress s = e.getEndpoint().getAddress().getSocketAddress();
-        String sp = ep + ".endpoint.address.socket_address";
-        Fields.allow(s, sp, "address", "port_value", "protocol");
-        if (type == ClusterConfig.DiscoveryType.STATIC) {
-          ListenerCompiler.literal(s.getAddress(), sp + ".address");
-        } else if (s.getAddress().isEmpty()) {
-          throw new ConfigException(sp + ".address", "required");
-        }
-        if (s.getPortValue() == 0 || s.getPortValue() > 65535) {
-          throw new ConfigException(sp + ".port_value", "must be in [1, 65535], got " + s.getPortValue());
-        }
-        int weight = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
-        if (weight < 1) {
-          throw new ConfigException(ep + ".load_balancing_weight", "must be at least 1");
-        }
-        switch (e.getHealthStatus()) {
-          case UNHEALTHY, DRAINING, TIMEOUT -> {
-            continue; // Envoy routes no new requests to an endpoint EDS or the config marks unhealthy
-          }
-          default -> { }
-        }
-        String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
-        endpoints.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname));
+    String edsServiceName = null;
+    List<ClusterConfig.EndpointConfig> endpoints = List.of();
+    if (type == ClusterConfig.DiscoveryType.EDS) {
+      var eds = c.getEdsClusterConfig();
+      Fields.allow(eds, path + ".eds_cluster_config", "eds_config", "service_name");
+      ConfigSources.requireAds(eds.getEdsConfig(), path + ".eds_cluster_config.eds_config");
+      edsServiceName = eds.getServiceName().isEmpty() ? c.getName() : eds.getServiceName();
+      if (c.hasLoadAssignment()) {
+        throw new ConfigException(path + ".load_assignment", "an EDS cluster takes its endpoints from EDS");
       }
+    } else {
+      endpoints = EndpointCompiler.compile(c.getLoadAssignment(), path + ".load_assignment",
+          type == ClusterConfig.DiscoveryType.STATIC);
     }
     if (type == ClusterConfig.DiscoveryType.LOGICAL_DNS && endpoints.size() != 1) {
       throw new ConfigException(path + ".load_assignment", "LOGICAL_DNS clusters need exactly one endpoint");
@@ -139,6 +115,6 @@ final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, json);
+        }, edsServiceName, json);
   }
 }

@@ -15,13 +15,47 @@ public final class CompileContext {
   private final Map<String, AccessLogWriter> writers = new HashMap<>();
   private java.util.Set<String> clusterNames = java.util.Set.of();
   private final java.util.List<String> warnings = new java.util.ArrayList<>();
+  private boolean ads;
+  private final Map<String, io.bowline.core.config.RouteSource> rdsSources = new HashMap<>();
+  private final java.util.Set<String> rdsUsed = new java.util.LinkedHashSet<>();
+
+  /** The bootstrap has an ADS stream, so HCMs may take their routes from RDS. */
+  void adsAvailable(boolean available) {
+    ads = available;
+  }
+
+  /** The shared source of an RDS route configuration, created on first use; remembers that it was used. */
+  synchronized io.bowline.core.config.RouteSource rds(String name, String path) throws io.bowline.xds.ConfigException {
+    if (!ads) {
+      throw new io.bowline.xds.ConfigException(path, "rds needs dynamic_resources.ads_config in the bootstrap");
+    }
+    rdsUsed.add(name);
+    return rdsSources.computeIfAbsent(name, io.bowline.core.config.RouteSource::rds);
+  }
+
+  /** The RDS source of a route configuration, if any HCM has named it. */
+  public synchronized io.bowline.core.config.@org.jspecify.annotations.Nullable RouteSource rdsSource(String name) {
+    return rdsSources.get(name);
+  }
+
+  /** The route configuration names HCMs named since the last call (and forgets them). */
+  public synchronized java.util.Set<String> takeRdsUsed() {
+    java.util.Set<String> used = java.util.Set.copyOf(rdsUsed);
+    rdsUsed.clear();
+    return used;
+  }
+
+  /** The clusters a route table may name (static plus those CDS delivered). */
+  public void setKnownClusters(java.util.Set<String> names) {
+    knownClusters(names);
+  }
 
   /** The clusters a static route table may name; set before listeners are compiled. */
   void knownClusters(java.util.Set<String> names) {
     clusterNames = java.util.Set.copyOf(names);
   }
 
-  void validateClusters(io.bowline.core.router.RouteTable routes, String path) throws io.bowline.xds.ConfigException {
+  public void validateClusters(io.bowline.core.router.RouteTable routes, String path) throws io.bowline.xds.ConfigException {
     for (int v = 0; v < routes.virtualHosts().size(); v++) {
       var vh = routes.virtualHosts().get(v);
       for (int r = 0; r < vh.routes().size(); r++) {

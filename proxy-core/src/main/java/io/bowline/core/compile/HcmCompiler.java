@@ -1,5 +1,6 @@
 package io.bowline.core.compile;
 
+import io.bowline.core.config.RouteSource;
 import io.bowline.core.accesslog.AccessLogWriter;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.config.HcmStats;
@@ -31,14 +32,14 @@ final class HcmCompiler {
         "xff_num_trusted_hops", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
-        "path_with_escaped_slashes_action", "access_log", "http_protocol_options");
+        "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds");
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
     }
-    if (!h.hasRouteConfig()) {
-      throw new ConfigException(path + ".route_config", "an inline route_config is required (RDS comes with xDS)");
+    if (!h.hasRouteConfig() && !h.hasRds()) {
+      throw new ConfigException(path + ".route_config", "route_config or rds is required");
     }
     HcmConfig.CodecType codec = switch (h.getCodecType()) {
       case AUTO -> HcmConfig.CodecType.AUTO;
@@ -46,10 +47,21 @@ final class HcmCompiler {
       case HTTP2 -> HcmConfig.CodecType.HTTP2;
       default -> throw new ConfigException(path + ".codec_type", h.getCodecType() + " is not supported by bowline yet");
     };
-    var routes = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
-    // Envoy validates a static route table's clusters unless validate_clusters is false
-    if (!h.getRouteConfig().hasValidateClusters() || h.getRouteConfig().getValidateClusters().getValue()) {
-      ctx.validateClusters(routes, path + ".route_config");
+    RouteSource routes;
+    if (h.hasRds()) {
+      Fields.allow(h.getRds(), path + ".rds", "config_source", "route_config_name");
+      ConfigSources.requireAds(h.getRds().getConfigSource(), path + ".rds.config_source");
+      if (h.getRds().getRouteConfigName().isEmpty()) {
+        throw new ConfigException(path + ".rds.route_config_name", "required");
+      }
+      routes = ctx.rds(h.getRds().getRouteConfigName(), path + ".rds");
+    } else {
+      var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
+      // Envoy validates a static route table's clusters unless validate_clusters is false
+      if (!h.getRouteConfig().hasValidateClusters() || h.getRouteConfig().getValidateClusters().getValue()) {
+        ctx.validateClusters(table, path + ".route_config");
+      }
+      routes = RouteSource.fixed(table);
     }
     List<HttpFilterProvider> filters = new ArrayList<>();
     if (h.getHttpFiltersCount() == 0) {

@@ -25,13 +25,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code config.listener.v3.Listener} into {@link ListenerConfig}. */
-final class ListenerCompiler {
+public final class ListenerCompiler {
   private static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   private static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 
   private ListenerCompiler() {}
 
-  static ListenerConfig compile(Listener l, String path, CompileContext ctx) throws ConfigException {
+  public static ListenerConfig compile(Listener l, String path, CompileContext ctx) throws ConfigException {
     Fields.allow(l, path, "name", "address", "filter_chains", "default_filter_chain", "listener_filters",
         "per_connection_buffer_limit_bytes", "traffic_direction", "stat_prefix", "listener_filters_timeout");
     InetSocketAddress address = socketAddress(l.getAddress(), path + ".address");

@@ -22,6 +22,7 @@ public record ClusterConfig(
     HcmConfig.Http2Settings http2,
     int perConnectionBufferLimitBytes,
     DnsFamily dnsFamily,
+    @Nullable String edsServiceName,
     String protoJson) {
 
   public ClusterConfig {
@@ -29,7 +30,7 @@ public record ClusterConfig(
   }
 
   /** The cluster discovery types bowline supports so far. */
-  public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS }
+  public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, EDS }
 
   /** Load-balancing policies bowline supports so far. */
   public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM }

@@ -1,7 +1,6 @@
 package io.bowline.core.config;
 
 import io.bowline.core.filter.HttpFilterProvider;
-import io.bowline.core.router.RouteTable;
 import java.util.List;
 
 /**
@@ -11,7 +10,7 @@ import java.util.List;
 public record HcmConfig(
     String statPrefix,
     CodecType codecType,
-    RouteTable routes,
+    RouteSource routes,
     List<HttpFilterProvider> httpFilters,
     boolean useRemoteAddress,
     int xffNumTrustedHops,

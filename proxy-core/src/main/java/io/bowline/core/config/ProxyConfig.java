@@ -9,7 +9,8 @@ public record ProxyConfig(
     AdminConfig admin,
     List<ListenerConfig> listeners,
     Map<String, ClusterConfig> clusters,
-    io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap) {
+    io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap,
+    @org.jspecify.annotations.Nullable XdsSettings xds) {
 
   public ProxyConfig {
     listeners = List.copyOf(listeners);

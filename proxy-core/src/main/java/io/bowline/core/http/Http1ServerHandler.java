@@ -410,8 +410,12 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   // ------------------------------------------------------------ timeouts and drain
 
   private void drain() {
+    drain(true);
+  }
+
+  private void drain(boolean closeIdle) {
     draining = true;
-    if (stream == null || stream.isDone()) {
+    if (closeIdle && (stream == null || stream.isDone())) {
       hcm.stats().cxDrainClose.inc();
       ctx.close();
     }

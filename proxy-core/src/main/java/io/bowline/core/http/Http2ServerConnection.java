@@ -101,7 +101,7 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
     hcm.stats().cxActive.inc();
     hcm.stats().cxHttp2Total.inc();
     Channel ch = ctx.channel();
-    tracker.register(ch, () -> {
+    tracker.register(ch, closeIdle -> {
       hcm.stats().cxDrainClose.inc();
       ch.close(); // Http2ConnectionHandler.close: GOAWAY, wait for open streams, then close
     });

@@ -57,6 +57,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private RouteRequest.@Nullable Target target;
   private @Nullable Route route;
   private @Nullable VirtualHost vhost;
+  private @Nullable RouteTable routes;
   private HttpFilter @Nullable [] filters;
   private int filterIndex;
   private @Nullable Cluster cluster;
@@ -223,7 +224,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   // ---------------------------------------------------------------- filters and routing
 
   private void selectRoute() {
-    RouteTable table = hcm.routes();
+    if (routes == null) {
+      routes = hcm.routes().current(); // read once: an RDS update mid-request does not change this request
+    }
+    RouteTable table = routes;
     vhost = table.virtualHost(request.headers().get(HttpHeaderNames.HOST));
     route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers());
   }
@@ -286,7 +290,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     r.requestHeaders().apply(h);
     vhost.requestHeaders().apply(h);
-    hcm.routes().requestHeaders().apply(h);
+    routes.requestHeaders().apply(h);
     if (f.timeoutMs() > 0) {
       h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutHeaderValue());
     }
@@ -442,7 +446,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
     route.responseHeaders().apply(h);
     vhost.responseHeaders().apply(h);
-    hcm.routes().responseHeaders().apply(h);
+    routes.responseHeaders().apply(h);
     runResponseFilters(response);
     if (!(response instanceof HttpContent)) {
       sink.write(response);
@@ -615,7 +619,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (route != null && vhost != null && flag.equals("-")) {
       route.responseHeaders().apply(r.headers());
       vhost.responseHeaders().apply(r.headers());
-      hcm.routes().responseHeaders().apply(r.headers());
+      routes.responseHeaders().apply(r.headers());
     }
     runResponseFilters(r);
     bytesSent += r.content().readableBytes();

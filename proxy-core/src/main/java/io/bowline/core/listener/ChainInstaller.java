@@ -24,18 +24,17 @@ public final class ChainInstaller {
   private static final Logger logger = LoggerFactory.getLogger(ChainInstaller.class);
 
   private final ClusterManager clusters;
-  private final ConnectionTracker tracker;
   private final Transport transport;
   private final long drainTimeoutMs;
 
-  public ChainInstaller(ClusterManager clusters, ConnectionTracker tracker, Transport transport, long drainTimeoutMs) {
+  public ChainInstaller(ClusterManager clusters, Transport transport, long drainTimeoutMs) {
     this.clusters = clusters;
-    this.tracker = tracker;
     this.transport = transport;
     this.drainTimeoutMs = drainTimeoutMs;
   }
 
-  public void install(Channel ch, ListenerConfig listener, FilterChainConfig chain) {
+  /** Installs {@code chain}; the connection is tracked (and drained) with the listener generation's others. */
+  public void install(Channel ch, ListenerConfig listener, FilterChainConfig chain, ConnectionTracker tracker) {
     ChannelPipeline p = ch.pipeline();
     if (chain.tls() != null) {
       SslHandler ssl = chain.tls().newHandler(ch.alloc());
@@ -44,7 +43,7 @@ public final class ChainInstaller {
       p.addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-          installTerminal(ctx.channel(), chain, true, protocol);
+          installTerminal(ctx.channel(), chain, true, protocol, tracker);
         }
 
         @Override
@@ -55,10 +54,11 @@ public final class ChainInstaller {
       });
       return;
     }
-    installTerminal(ch, chain, false, null);
+    installTerminal(ch, chain, false, null, tracker);
   }
 
-  private void installTerminal(Channel ch, FilterChainConfig chain, boolean tls, String alpn) {
+  private void installTerminal(Channel ch, FilterChainConfig chain, boolean tls, String alpn,
+      ConnectionTracker tracker) {
     if (chain.terminal() instanceof HcmConfig hcm) {
       HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),
           (InetSocketAddress) ch.localAddress(), tls);

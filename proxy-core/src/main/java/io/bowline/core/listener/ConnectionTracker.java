@@ -1,5 +1,6 @@
 package io.bowline.core.listener;
 
+import org.jspecify.annotations.Nullable;
 import io.netty.channel.Channel;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,14 +12,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConnectionTracker {
   /** How a connection drains; always run on the connection's event loop. */
   public interface Drainable {
-    void drain();
+    /**
+     * Finish and close. {@code closeIdle}: an HTTP/1.1 connection with no request in flight closes now (shutdown);
+     * otherwise it stays open until its next response, which carries "Connection: close" (a listener update, where
+     * closing an idle keep-alive connection would race a client that is just sending on it).
+     */
+    void drain(boolean closeIdle);
   }
 
   private final ConcurrentHashMap<Channel, Drainable> open = new ConcurrentHashMap<>();
   private final AtomicInteger count = new AtomicInteger();
+  private final @Nullable ConnectionTracker parent;
   private volatile boolean draining;
+  private volatile boolean closeIdle;
+
+  public ConnectionTracker() {
+    this(null);
+  }
+
+  private ConnectionTracker(@Nullable ConnectionTracker parent) {
+    this.parent = parent;
+  }
+
+  /**
+   * A tracker for one part of the connections (one listener's, under one configuration) whose connections are also
+   * counted here, so that a listener update can drain just its old connections and shutdown still sees them all.
+   */
+  public ConnectionTracker child() {
+    return new ConnectionTracker(this);
+  }
 
   public void register(Channel ch, Drainable d) {
+    if (parent != null) {
+      parent.register(ch, d);
+    }
     if (open.put(ch, d) != null) {
       return; // re-registered with a new drain hook (h2c took over an HTTP/1.1 connection)
     }
@@ -29,7 +56,8 @@ public final class ConnectionTracker {
       }
     });
     if (draining) {
-      ch.eventLoop().execute(d::drain);
+      boolean idle = closeIdle;
+      ch.eventLoop().execute(() -> d.drain(idle));
     }
   }
 
@@ -38,9 +66,10 @@ public final class ConnectionTracker {
   }
 
   /** Starts draining every connection open now and every one registered later. */
-  public void drainAll() {
+  public void drainAll(boolean closeIdleConnections) {
+    closeIdle = closeIdleConnections;
     draining = true;
-    open.forEach((ch, d) -> ch.eventLoop().execute(d::drain));
+    open.forEach((ch, d) -> ch.eventLoop().execute(() -> d.drain(closeIdleConnections)));
   }
 
   public int openConnections() {

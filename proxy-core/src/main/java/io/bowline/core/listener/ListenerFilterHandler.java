@@ -25,12 +25,14 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
 
   private final ListenerConfig listener;
   private final ChainInstaller installer;
+  private final ConnectionTracker tracker;
   private @Nullable CompositeByteBuf buffered;
   private @Nullable ScheduledFuture<?> timeout;
 
-  ListenerFilterHandler(ListenerConfig listener, ChainInstaller installer) {
+  ListenerFilterHandler(ListenerConfig listener, ChainInstaller installer, ConnectionTracker tracker) {
     this.listener = listener;
     this.installer = installer;
+    this.tracker = tracker;
   }
 
   @Override
@@ -108,7 +110,7 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.pipeline().remove(this);
-    installer.install(ctx.channel(), listener, chain);
+    installer.install(ctx.channel(), listener, chain, tracker);
     ctx.pipeline().fireChannelRead(data);
     ctx.pipeline().fireChannelReadComplete();
   }

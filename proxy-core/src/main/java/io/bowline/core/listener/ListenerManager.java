@@ -15,10 +15,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Binds the configured listeners and hands each accepted connection to its filter chain. */
+/**
+ * Binds the configured listeners and hands each accepted connection to its filter chain. An update that changes a
+ * listener keeps its socket when the address is the same: new connections get the new configuration at once, and
+ * the connections accepted under the old one drain (HTTP/1.1 "Connection: close" after the current response,
+ * HTTP/2 GOAWAY) and are closed when the drain time ends. A removed listener stops accepting and drains the same way.
+ */
 public final class ListenerManager {
   private static final Logger logger = LoggerFactory.getLogger(ListenerManager.class);
 
@@ -26,21 +32,44 @@ public final class ListenerManager {
   private final EventLoopGroup workerGroup;
   private final Transport transport;
   private final ChainInstaller installer;
+  private final ConnectionTracker tracker;
+  private final long drainTimeMs;
   private final Map<String, Bound> bound = new LinkedHashMap<>();
 
-  /** A listener and the socket it is bound to. */
-  public record Bound(ListenerConfig config, Channel channel) {
+  /** One listener configuration and the connections accepted under it. */
+  private record Generation(ListenerConfig config, ConnectionTracker connections) {}
+
+  /** A bound socket; its generation is replaced whole when the listener's configuration changes. */
+  public static final class Bound {
+    private final Channel channel;
+    private volatile Generation generation;
+
+    Bound(Channel channel, Generation generation) {
+      this.channel = channel;
+      this.generation = generation;
+    }
+
+    public ListenerConfig config() {
+      return generation.config();
+    }
+
+    public Channel channel() {
+      return channel;
+    }
+
     public InetSocketAddress localAddress() {
       return (InetSocketAddress) channel.localAddress();
     }
   }
 
   public ListenerManager(EventLoopGroup acceptGroup, EventLoopGroup workerGroup, Transport transport,
-      ChainInstaller installer) {
+      ChainInstaller installer, ConnectionTracker tracker, long drainTimeMs) {
     this.acceptGroup = acceptGroup;
     this.workerGroup = workerGroup;
     this.transport = transport;
     this.installer = installer;
+    this.tracker = tracker;
+    this.drainTimeMs = drainTimeMs;
   }
 
   /** Binds every listener; a listener that cannot bind fails startup with its name and address. */
@@ -50,8 +79,67 @@ public final class ListenerManager {
     }
   }
 
+  /**
+   * Adds or replaces {@code changed} listeners and removes {@code removed} ones. A listener that cannot bind is
+   * left out and reported in the returned list (the others are applied), as Envoy does with a bind failure.
+   */
+  public synchronized List<String> update(List<ListenerConfig> changed, java.util.Set<String> removed) {
+    List<String> failures = new ArrayList<>();
+    for (String name : removed) {
+      Bound b = bound.remove(name);
+      if (b != null) {
+        logger.info("listener {} removed: stops accepting, {} connection(s) drain", name,
+            b.generation.connections().openConnections());
+        b.channel.close();
+        drain(b.generation);
+      }
+    }
+    for (ListenerConfig l : changed) {
+      Bound b = bound.get(l.name());
+      if (b != null && sameAddress(b, l)) {
+        Generation old = b.generation;
+        b.generation = new Generation(l, tracker.child());
+        logger.info("listener {} updated: new connections get the new configuration, {} old one(s) drain",
+            l.name(), old.connections().openConnections());
+        drain(old);
+        continue;
+      }
+      if (b != null) {
+        bound.remove(l.name());
+        b.channel.close();
+        drain(b.generation);
+      }
+      try {
+        bind(l);
+      } catch (java.io.IOException e) {
+        failures.add(e.getMessage());
+      }
+    }
+    return failures;
+  }
+
+  private static boolean sameAddress(Bound b, ListenerConfig l) {
+    InetSocketAddress was = b.config().address();
+    InetSocketAddress now = l.address();
+    return was.equals(now) || (now.getPort() == 0 && was.getAddress().equals(now.getAddress()));
+  }
+
+  private void drain(Generation g) {
+    g.connections().drainAll(false);
+    if (g.connections().openConnections() > 0) {
+      workerGroup.next().schedule(() -> {
+        if (g.connections().openConnections() > 0) {
+          logger.info("listener {}: drain time over, closing {} connection(s)", g.config().name(),
+              g.connections().openConnections());
+          g.connections().closeAll();
+        }
+      }, drainTimeMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
   private void bind(ListenerConfig l) throws java.io.IOException {
     int limit = l.perConnectionBufferLimitBytes();
+    Bound[] self = new Bound[1];
     ServerBootstrap b = new ServerBootstrap().group(acceptGroup, workerGroup).channel(transport.serverChannel())
         .option(ChannelOption.SO_REUSEADDR, true)
         .option(ChannelOption.SO_BACKLOG, 1024)
@@ -60,6 +148,8 @@ public final class ListenerManager {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            Generation g = self[0].generation;
+            ListenerConfig l = g.config();
             l.stats().cxTotal().inc();
             l.stats().cxActive().inc();
             ch.closeFuture().addListener(f -> {
@@ -67,7 +157,7 @@ public final class ListenerManager {
               l.stats().cxDestroy().inc();
             });
             if (l.tlsInspector() || l.httpInspector() || l.selector().needsInspection()) {
-              ch.pipeline().addLast(new ListenerFilterHandler(l, installer));
+              ch.pipeline().addLast(new ListenerFilterHandler(l, installer, g.connections()));
               return;
             }
             FilterChainConfig chain = l.selector().select(new ConnectionFacts(ch.localAddress(), ch.remoteAddress(),
@@ -77,12 +167,15 @@ public final class ListenerManager {
               ch.close();
               return;
             }
-            installer.install(ch, l, chain);
+            installer.install(ch, l, chain, g.connections());
           }
         });
     try {
+      self[0] = new Bound(null, new Generation(l, tracker.child()));
       Channel ch = b.bind(l.address()).syncUninterruptibly().channel();
-      bound.put(l.name(), new Bound(l, ch));
+      Bound bd = new Bound(ch, self[0].generation);
+      self[0] = bd;
+      bound.put(l.name(), bd);
       logger.info("listener {} bound to {}", l.name(), ch.localAddress());
     } catch (Exception e) {
       throw new java.io.IOException("listener " + l.name() + ": cannot bind " + l.address() + ": " + e.getMessage(), e);

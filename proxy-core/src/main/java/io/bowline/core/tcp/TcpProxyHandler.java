@@ -47,7 +47,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     config.cxTotal().inc();
     Channel downstream = ctx.channel();
-    tracker.register(downstream, () -> { }); // raw TCP has no in-band drain signal: it ends when either side does
+    tracker.register(downstream, closeIdle -> { }); // raw TCP has no in-band drain signal: it ends when either side does
     String name = config.pick(ThreadLocalRandom.current().nextInt(Math.max(1, config.totalWeight())));
     Cluster cluster = clusters.get(name);
     UpstreamHost host = cluster == null ? null : cluster.hosts().hosts().isEmpty() ? null

@@ -37,6 +37,8 @@ public final class Cluster {
   private final LoadBalancer lb;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
+  /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
+  private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
   private final List<ScheduledFuture<?>> idleSweeps = new ArrayList<>();
 
@@ -79,7 +81,7 @@ public final class Cluster {
             TimeUnit.MILLISECONDS.toNanos(idle)), every, every, TimeUnit.MILLISECONDS));
       }
     }
-    if (config.type() != ClusterConfig.DiscoveryType.STATIC) {
+    if (config.type() != ClusterConfig.DiscoveryType.STATIC && config.type() != ClusterConfig.DiscoveryType.EDS) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
     }
@@ -95,9 +97,17 @@ public final class Cluster {
     }
   }
 
+  /** EDS: the endpoints of a new load assignment; hosts still in it keep their pools. Control thread only. */
+  public void setEndpoints(List<ClusterConfig.EndpointConfig> endpoints) {
+    edsEndpoints = List.copyOf(endpoints);
+    refresh();
+  }
+
   private void refresh() {
     List<UpstreamHost> resolved = new ArrayList<>();
-    for (ClusterConfig.EndpointConfig ep : config.endpoints()) {
+    List<ClusterConfig.EndpointConfig> configured =
+        config.type() == ClusterConfig.DiscoveryType.EDS ? edsEndpoints : config.endpoints();
+    for (ClusterConfig.EndpointConfig ep : configured) {
       try {
         List<InetAddress> addrs = byFamily(InetAddress.getAllByName(ep.host()), config.dnsFamily());
         int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? Math.min(1, addrs.size()) : addrs.size();
@@ -109,8 +119,18 @@ public final class Cluster {
       }
     }
     if (!resolved.equals(hosts.hosts())) {
+      // hosts that stay keep their identity (active-request counts, pools keyed by them)
+      Map<UpstreamHost, UpstreamHost> old = new HashMap<>();
+      for (UpstreamHost h : hosts.hosts()) {
+        old.put(h, h);
+      }
+      resolved.replaceAll(h -> old.getOrDefault(h, h));
       hosts = new HostSet(resolved);
       stats.membershipChange.inc();
+      java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
+      for (LoopPools p : pools.values()) {
+        p.loop.execute(() -> p.retireAbsent(live));
+      }
     }
     stats.membershipTotal.set(resolved.size());
     stats.membershipHealthy.set(resolved.size());
@@ -199,8 +219,26 @@ public final class Cluster {
       h1.values().forEach(p -> p.closeIdleOlderThan(nanos));
     }
 
+    /** Pools of hosts no longer in the cluster: requests in flight finish, then their connections close. */
+    void retireAbsent(java.util.Set<UpstreamHost> live) {
+      h1.entrySet().removeIf(e -> {
+        if (live.contains(e.getKey())) {
+          return false;
+        }
+        e.getValue().retire();
+        return true;
+      });
+      h2.entrySet().removeIf(e -> {
+        if (live.contains(e.getKey())) {
+          return false;
+        }
+        e.getValue().closeAll(); // GOAWAY: open streams finish
+        return true;
+      });
+    }
+
     void closeAll() {
-      h1.values().forEach(Http1Pool::closeIdle);
+      h1.values().forEach(Http1Pool::retire);
       h2.values().forEach(Http2Pool::closeAll);
     }
   }

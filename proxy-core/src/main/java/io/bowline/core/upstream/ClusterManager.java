@@ -5,6 +5,8 @@ import io.bowline.core.stats.Stats;
 import io.bowline.core.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import java.util.HashMap;
+import java.util.List;
+import java.util.function.Function;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,8 +41,17 @@ public final class ClusterManager {
     return clusters;
   }
 
-  /** Applies a complete set of clusters. Called from the control thread only. */
+  /** Applies a complete set of static clusters. */
   public synchronized void update(Map<String, ClusterConfig> configs) {
+    update(configs, name -> List.of());
+  }
+
+  /**
+   * Applies a complete set of clusters; an EDS cluster that is new or changed starts with the endpoints
+   * {@code edsEndpoints} gives for its service name. Called from one control thread at a time.
+   */
+  public synchronized void update(Map<String, ClusterConfig> configs,
+      Function<String, List<ClusterConfig.EndpointConfig>> edsEndpoints) {
     Map<String, Cluster> next = new HashMap<>();
     Map<String, Cluster> old = clusters;
     for (ClusterConfig c : configs.values()) {
@@ -50,6 +61,9 @@ public final class ClusterManager {
         continue;
       }
       Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group);
+      if (c.edsServiceName() != null) {
+        cluster.setEndpoints(edsEndpoints.apply(c.edsServiceName()));
+      }
       cluster.start(dns);
       next.put(c.name(), cluster);
     }
@@ -60,6 +74,15 @@ public final class ClusterManager {
       }
     }
     stats.gauge("cluster_manager.active_clusters").set(next.size());
+  }
+
+  /** EDS delivered a load assignment: every cluster fed by {@code serviceName} gets its endpoints. */
+  public synchronized void updateEndpoints(String serviceName, List<ClusterConfig.EndpointConfig> endpoints) {
+    for (Cluster c : clusters.values()) {
+      if (serviceName.equals(c.config().edsServiceName())) {
+        c.setEndpoints(endpoints);
+      }
+    }
   }
 
   public void shutdown() {

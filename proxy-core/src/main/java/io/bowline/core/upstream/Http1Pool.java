@@ -24,6 +24,8 @@ final class Http1Pool {
   private final EventLoop loop;
   private final ArrayDeque<Http1Connection> idle = new ArrayDeque<>();
   private final Bootstrap bootstrap;
+  /** The host left the cluster: busy connections finish their request and close instead of going idle. */
+  private boolean retired;
 
   Http1Pool(Cluster cluster, UpstreamHost host, EventLoop loop) {
     this.cluster = cluster;
@@ -66,6 +68,10 @@ final class Http1Pool {
   }
 
   void release(Http1Connection c) {
+    if (retired) {
+      c.channel().close();
+      return;
+    }
     int max = cluster.config().maxRequestsPerConnection();
     if (max > 0 && c.requestsServed() >= max) {
       c.channel().close();
@@ -77,6 +83,11 @@ final class Http1Pool {
 
   void forget(Http1Connection c) {
     idle.remove(c);
+  }
+
+  void retire() {
+    retired = true;
+    closeIdle();
   }
 
   void closeIdle() {

@@ -56,8 +56,10 @@ class BootstrapCompilerTest {
     ConfigException e = assertThrows(ConfigException.class, () -> compile("tracing: {}", ""));
     assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.tracing", e.fieldPath());
     assertTrue(e.getMessage().contains("not supported"), e.getMessage());
-    ConfigException c = assertThrows(ConfigException.class, () -> compile("", "type: EDS"));
+    ConfigException c = assertThrows(ConfigException.class, () -> compile("", "type: ORIGINAL_DST"));
     assertEquals("static_resources.clusters[0].type", c.fieldPath());
+    ConfigException eds = assertThrows(ConfigException.class, () -> compile("", "type: EDS"));
+    assertEquals("static_resources.clusters[0].eds_cluster_config.eds_config", eds.fieldPath());
   }
 
   @Test

@@ -72,6 +72,22 @@ public final class BootstrapLoader {
     return new Loaded(builder.build(), List.copyOf(checker.warnings()));
   }
 
+  /**
+   * Any Envoy API message from YAML, with the same unknown-field check as the bootstrap (used for resources given
+   * as text, e.g. to a test's xDS server).
+   */
+  public static <B extends com.google.protobuf.Message.Builder> B mergeYaml(String text, B builder)
+      throws ConfigException {
+    JsonElement json = yamlToJson(text);
+    new ProtoJsonChecker(EnvoyTypes.registry(), false).check(json, builder.getDescriptorForType(), "");
+    try {
+      JsonFormat.parser().usingTypeRegistry(EnvoyTypes.registry()).merge(new Gson().toJson(json), builder);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ConfigException("", "invalid " + builder.getDescriptorForType().getName() + ": " + e.getMessage(), e);
+    }
+    return builder;
+  }
+
   private static JsonElement jsonTree(String text) throws ConfigException {
     try {
       return JsonParser.parseString(text);

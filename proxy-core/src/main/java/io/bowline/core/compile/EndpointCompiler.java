@@ -1,0 +1,78 @@
+package io.bowline.core.compile;
+
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@code ClusterLoadAssignment}, inline in a cluster or delivered by EDS, into the endpoints traffic may go to.
+ * Endpoints marked unhealthy, draining or timed out are left out, as Envoy sends them no new requests. Of several
+ * priorities, the lowest-numbered one that has endpoints is used (priority failover is issue 4's).
+ */
+public final class EndpointCompiler {
+  private EndpointCompiler() {}
+
+  public static List<ClusterConfig.EndpointConfig> compile(ClusterLoadAssignment la, String path,
+      boolean literalAddresses) throws ConfigException {
+    Fields.allow(la, path, "cluster_name", "endpoints", "policy");
+    if (la.hasPolicy()) {
+      Fields.allow(la.getPolicy(), path + ".policy", "overprovisioning_factor");
+    }
+    int best = Integer.MAX_VALUE;
+    List<ClusterConfig.EndpointConfig> endpoints = new ArrayList<>();
+    for (int i = 0; i < la.getEndpointsCount(); i++) {
+      LocalityLbEndpoints le = la.getEndpoints(i);
+      String lp = path + ".endpoints[" + i + "]";
+      Fields.allow(le, lp, "lb_endpoints", "locality", "load_balancing_weight", "priority");
+      List<ClusterConfig.EndpointConfig> here = new ArrayList<>();
+      for (int j = 0; j < le.getLbEndpointsCount(); j++) {
+        LbEndpoint e = le.getLbEndpoints(j);
+        String ep = lp + ".lb_endpoints[" + j + "]";
+        Fields.allow(e, ep, "endpoint", "load_balancing_weight", "health_status", "metadata");
+        Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname");
+        if (!e.getEndpoint().getAddress().hasSocketAddress()) {
+          throw new ConfigException(ep + ".endpoint.address", "a socket_address is required");
+        }
+        SocketAddress s = e.getEndpoint().getAddress().getSocketAddress();
+        String sp = ep + ".endpoint.address.socket_address";
+        Fields.allow(s, sp, "address", "port_value", "protocol");
+        if (literalAddresses) {
+          ListenerCompiler.literal(s.getAddress(), sp + ".address");
+        } else if (s.getAddress().isEmpty()) {
+          throw new ConfigException(sp + ".address", "required");
+        }
+        if (s.getPortValue() == 0 || s.getPortValue() > 65535) {
+          throw new ConfigException(sp + ".port_value", "must be in [1, 65535], got " + s.getPortValue());
+        }
+        int weight = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
+        if (weight < 1) {
+          throw new ConfigException(ep + ".load_balancing_weight", "must be at least 1");
+        }
+        switch (e.getHealthStatus()) {
+          case UNHEALTHY, DRAINING, TIMEOUT -> {
+            continue; // Envoy routes no new requests to an endpoint marked unhealthy
+          }
+          default -> { }
+        }
+        String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
+        here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname));
+      }
+      if (here.isEmpty()) {
+        continue;
+      }
+      if (le.getPriority() < best) {
+        best = le.getPriority();
+        endpoints.clear();
+      }
+      if (le.getPriority() == best) {
+        endpoints.addAll(here);
+      }
+    }
+    return List.copyOf(endpoints);
+  }
+}

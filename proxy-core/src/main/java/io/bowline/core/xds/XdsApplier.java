@@ -1,0 +1,377 @@
+package io.bowline.core.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.bowline.core.compile.ClusterCompiler;
+import io.bowline.core.compile.CompileContext;
+import io.bowline.core.compile.EndpointCompiler;
+import io.bowline.core.compile.ListenerCompiler;
+import io.bowline.core.compile.RouteCompiler;
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.config.ListenerConfig;
+import io.bowline.core.config.ProxyConfig;
+import io.bowline.core.config.RouteSource;
+import io.bowline.core.listener.ListenerManager;
+import io.bowline.core.router.RouteTable;
+import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.Gauge;
+import io.bowline.core.stats.Stats;
+import io.bowline.core.upstream.ClusterManager;
+import io.bowline.xds.ConfigException;
+import io.bowline.xds.ads.AdsClient;
+import io.bowline.xds.ads.ResourceHandler;
+import io.bowline.xds.ads.TypeUrls;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns what the ADS stream delivers into the running configuration, through the same compilers as the static
+ * bootstrap. Each update of a type is compiled whole before anything changes, so a bad resource rejects the update
+ * (NACK naming the resource and field) and leaves the previous configuration in force.
+ *
+ * <p>Warming follows Envoy: a new EDS cluster joins the cluster manager once its endpoints arrive; a new or changed
+ * listener starts accepting (or replaces its previous version) once every RDS route configuration it names has
+ * arrived. Each waits at most the initial fetch timeout. The server is initialized (ready) once clusters, their
+ * endpoints, listeners and their routes have all arrived, or that timeout has passed.
+ *
+ * <p>Runs on the xDS client's control thread only.
+ */
+public final class XdsApplier implements ResourceHandler {
+  private static final Logger logger = LoggerFactory.getLogger(XdsApplier.class);
+
+  private final ProxyConfig statics;
+  private final CompileContext ctx;
+  private final ClusterManager clusterManager;
+  private final ListenerManager listenerManager;
+  private final long initialFetchTimeoutMs;
+  private final Runnable onInitialized;
+  private @Nullable AdsClient ads;
+
+  private Map<String, Any> cdsResources = Map.of();
+  private Map<String, ClusterConfig> dynamicClusters = Map.of();
+  private final Set<String> warmingClusters = new HashSet<>();
+  private final Map<String, List<ClusterConfig.EndpointConfig>> endpoints = new HashMap<>();
+  private Map<String, Any> edsResources = Map.of();
+  private Map<String, Any> ldsResources = Map.of();
+  private final Map<String, ListenerConfig> dynamicListeners = new LinkedHashMap<>();
+  private final Map<String, Set<String>> listenerRoutes = new HashMap<>();
+  private final Map<String, ListenerConfig> warmingListeners = new LinkedHashMap<>();
+  private Map<String, Any> rdsResources = Map.of();
+  private boolean cdsReceived;
+  private boolean ldsReceived;
+  private boolean initialized;
+
+  private final Gauge connectedState;
+  private final Counter cdsSuccess;
+  private final Counter cdsRejected;
+  private final Counter cdsAttempt;
+  private final Counter ldsSuccess;
+  private final Counter ldsRejected;
+  private final Counter ldsAttempt;
+  private final Gauge warmingClustersGauge;
+  private final Gauge warmingListenersGauge;
+
+  public XdsApplier(ProxyConfig statics, CompileContext ctx, ClusterManager clusterManager,
+      ListenerManager listenerManager, Stats stats, long initialFetchTimeoutMs, Runnable onInitialized) {
+    this.statics = statics;
+    this.ctx = ctx;
+    this.clusterManager = clusterManager;
+    this.listenerManager = listenerManager;
+    this.initialFetchTimeoutMs = initialFetchTimeoutMs;
+    this.onInitialized = onInitialized;
+    connectedState = stats.gauge("control_plane.connected_state");
+    cdsSuccess = stats.counter("cluster_manager.cds.update_success");
+    cdsRejected = stats.counter("cluster_manager.cds.update_rejected");
+    cdsAttempt = stats.counter("cluster_manager.cds.update_attempt");
+    ldsSuccess = stats.counter("listener_manager.lds.update_success");
+    ldsRejected = stats.counter("listener_manager.lds.update_rejected");
+    ldsAttempt = stats.counter("listener_manager.lds.update_attempt");
+    warmingClustersGauge = stats.gauge("cluster_manager.warming_clusters");
+    warmingListenersGauge = stats.gauge("listener_manager.total_listeners_warming");
+  }
+
+  /** Connects the applier to its stream and starts the initial fetch timer. */
+  public void attach(AdsClient client) {
+    this.ads = client;
+    if (initialFetchTimeoutMs > 0) {
+      client.controlThread().schedule(this::initialFetchTimedOut, initialFetchTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public void onConnectionState(boolean connected) {
+    connectedState.set(connected ? 1 : 0);
+  }
+
+  @Override
+  public void onUpdateResult(String typeUrl, boolean accepted, String detail) {
+    switch (typeUrl) {
+      case TypeUrls.CLUSTER -> {
+        cdsAttempt.inc();
+        (accepted ? cdsSuccess : cdsRejected).inc();
+      }
+      case TypeUrls.LISTENER -> {
+        ldsAttempt.inc();
+        (accepted ? ldsSuccess : ldsRejected).inc();
+      }
+      default -> { }
+    }
+  }
+
+  @Override
+  public void onResources(String typeUrl, Map<String, Any> resources, String version) throws ConfigException {
+    switch (typeUrl) {
+      case TypeUrls.CLUSTER -> onClusters(resources);
+      case TypeUrls.ENDPOINT -> onEndpoints(resources);
+      case TypeUrls.LISTENER -> onListeners(resources);
+      case TypeUrls.ROUTE -> onRoutes(resources);
+      default -> throw new ConfigException("type_url", "bowline does not take " + typeUrl + " resources yet");
+    }
+    checkInitialized();
+  }
+
+  // ------------------------------------------------------------------------------------------------ clusters
+
+  private void onClusters(Map<String, Any> resources) throws ConfigException {
+    Map<String, ClusterConfig> compiled = new LinkedHashMap<>();
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      String name = e.getKey();
+      String path = "Cluster[" + name + "]";
+      if (statics.clusters().containsKey(name)) {
+        throw new ConfigException(path + ".name", "a static cluster has that name");
+      }
+      ClusterConfig previous = dynamicClusters.get(name);
+      if (previous != null && e.getValue().equals(cdsResources.get(name))) {
+        compiled.put(name, previous); // unchanged: not compiled again
+        continue;
+      }
+      compiled.put(name, ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path));
+    }
+    cdsResources = resources;
+    dynamicClusters = compiled;
+    warmingClusters.clear();
+    for (ClusterConfig c : compiled.values()) {
+      if (c.edsServiceName() != null && !endpoints.containsKey(c.edsServiceName())) {
+        warmingClusters.add(c.name());
+      }
+    }
+    cdsReceived = true;
+    publishClusters();
+    Set<String> edsNames = new HashSet<>();
+    for (ClusterConfig c : allClusters(true).values()) {
+      if (c.edsServiceName() != null) {
+        edsNames.add(c.edsServiceName());
+      }
+    }
+    subscribe(TypeUrls.ENDPOINT, edsNames);
+  }
+
+  private void onEndpoints(Map<String, Any> resources) throws ConfigException {
+    Map<String, List<ClusterConfig.EndpointConfig>> compiled = new HashMap<>();
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      String path = "ClusterLoadAssignment[" + e.getKey() + "]";
+      if (e.getValue().equals(edsResources.get(e.getKey())) && endpoints.containsKey(e.getKey())) {
+        continue;
+      }
+      compiled.put(e.getKey(), EndpointCompiler.compile(unpack(e.getValue(), ClusterLoadAssignment.class, path),
+          path, true));
+    }
+    edsResources = resources;
+    endpoints.keySet().retainAll(resources.keySet());
+    for (Map.Entry<String, List<ClusterConfig.EndpointConfig>> e : compiled.entrySet()) {
+      endpoints.put(e.getKey(), e.getValue());
+      clusterManager.updateEndpoints(e.getKey(), e.getValue());
+    }
+    boolean promoted = warmingClusters.removeIf(name -> {
+      ClusterConfig c = dynamicClusters.get(name);
+      return c == null || endpoints.containsKey(c.edsServiceName());
+    });
+    if (promoted) {
+      publishClusters();
+    }
+  }
+
+  /** Static clusters and the dynamic ones that finished warming (or all of them, for subscriptions). */
+  private Map<String, ClusterConfig> allClusters(boolean includingWarming) {
+    Map<String, ClusterConfig> all = new LinkedHashMap<>(statics.clusters());
+    for (ClusterConfig c : dynamicClusters.values()) {
+      if (includingWarming || !warmingClusters.contains(c.name())) {
+        all.put(c.name(), c);
+      }
+    }
+    return all;
+  }
+
+  private void publishClusters() {
+    Map<String, ClusterConfig> active = allClusters(false);
+    clusterManager.update(active, name -> endpoints.getOrDefault(name, List.of()));
+    ctx.setKnownClusters(allClusters(true).keySet());
+    warmingClustersGauge.set(warmingClusters.size());
+  }
+
+  // ------------------------------------------------------------------------------------------------ listeners
+
+  private void onListeners(Map<String, Any> resources) throws ConfigException {
+    Map<String, ListenerConfig> changed = new LinkedHashMap<>();
+    Map<String, Set<String>> routesOf = new HashMap<>();
+    Set<java.net.InetSocketAddress> addresses = new HashSet<>();
+    for (ListenerConfig l : statics.listeners()) {
+      addresses.add(l.address());
+    }
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      String name = e.getKey();
+      String path = "Listener[" + name + "]";
+      for (ListenerConfig st : statics.listeners()) {
+        if (st.name().equals(name)) {
+          throw new ConfigException(path + ".name", "a static listener has that name");
+        }
+      }
+      Listener proto = unpack(e.getValue(), Listener.class, path);
+      if (e.getValue().equals(ldsResources.get(name)) && (dynamicListeners.containsKey(name)
+          || warmingListeners.containsKey(name))) {
+        ListenerConfig kept = warmingListeners.containsKey(name) ? warmingListeners.get(name)
+            : dynamicListeners.get(name);
+        if (kept.address().getPort() != 0 && !addresses.add(kept.address())) {
+          throw new ConfigException(path + ".address", "another listener is bound to " + kept.address());
+        }
+        continue;
+      }
+      ctx.takeRdsUsed();
+      ListenerConfig l = ListenerCompiler.compile(proto, path, ctx);
+      if (!l.name().equals(name)) {
+        throw new ConfigException(path + ".name", "required");
+      }
+      if (l.address().getPort() != 0 && !addresses.add(l.address())) {
+        throw new ConfigException(path + ".address", "another listener is bound to " + l.address());
+      }
+      changed.put(name, l);
+      routesOf.put(name, ctx.takeRdsUsed());
+    }
+    Set<String> removed = new HashSet<>(ldsResources.keySet());
+    removed.removeAll(resources.keySet());
+    ldsResources = resources;
+    ldsReceived = true;
+    for (String name : removed) {
+      dynamicListeners.remove(name);
+      warmingListeners.remove(name);
+      listenerRoutes.remove(name);
+    }
+    for (Map.Entry<String, ListenerConfig> e : changed.entrySet()) {
+      warmingListeners.put(e.getKey(), e.getValue());
+      listenerRoutes.put(e.getKey(), routesOf.get(e.getKey()));
+    }
+    Set<String> rdsNames = new HashSet<>();
+    listenerRoutes.values().forEach(rdsNames::addAll);
+    List<String> failures = listenerManager.update(List.of(), removed);
+    failures.forEach(f -> logger.warn("LDS: {}", f));
+    subscribe(TypeUrls.ROUTE, rdsNames);
+    promoteWarmListeners();
+  }
+
+  /** Listeners whose routes have all arrived start (or replace their previous version). */
+  private void promoteWarmListeners() {
+    List<ListenerConfig> ready = new ArrayList<>();
+    warmingListeners.entrySet().removeIf(e -> {
+      for (String route : listenerRoutes.getOrDefault(e.getKey(), Set.of())) {
+        RouteSource s = ctx.rdsSource(route);
+        if (s == null || !s.isReady()) {
+          return false;
+        }
+      }
+      ready.add(e.getValue());
+      dynamicListeners.put(e.getKey(), e.getValue());
+      return true;
+    });
+    warmingListenersGauge.set(warmingListeners.size());
+    if (!ready.isEmpty()) {
+      listenerManager.update(ready, Set.of()).forEach(f -> logger.warn("LDS: {}", f));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ routes
+
+  private void onRoutes(Map<String, Any> resources) throws ConfigException {
+    Map<String, RouteTable> compiled = new LinkedHashMap<>();
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      String name = e.getKey();
+      String path = "RouteConfiguration[" + name + "]";
+      RouteSource source = ctx.rdsSource(name);
+      if (e.getValue().equals(rdsResources.get(name)) && source != null && source.isReady()) {
+        continue;
+      }
+      RouteConfiguration rc = unpack(e.getValue(), RouteConfiguration.class, path);
+      RouteTable table = RouteCompiler.compile(rc, path);
+      // Envoy validates the clusters of an RDS route table only when validate_clusters is set to true
+      if (rc.hasValidateClusters() && rc.getValidateClusters().getValue()) {
+        ctx.validateClusters(table, path);
+      }
+      compiled.put(name, table);
+    }
+    rdsResources = resources;
+    for (Map.Entry<String, RouteTable> e : compiled.entrySet()) {
+      RouteSource source = ctx.rdsSource(e.getKey());
+      if (source != null) {
+        source.publish(e.getValue());
+      }
+    }
+    promoteWarmListeners();
+  }
+
+  // ------------------------------------------------------------------------------------------------ lifecycle
+
+  private void subscribe(String typeUrl, Set<String> names) {
+    if (ads != null) {
+      ads.subscribe(typeUrl, names);
+    }
+  }
+
+  private void checkInitialized() {
+    if (initialized) {
+      return;
+    }
+    boolean clustersDone = !statics.xds().cds() || (cdsReceived && warmingClusters.isEmpty());
+    boolean listenersDone = !statics.xds().lds() || (ldsReceived && warmingListeners.isEmpty());
+    if (clustersDone && listenersDone) {
+      initialized = true;
+      logger.info("xDS: initial configuration complete: {} cluster(s), {} listener(s)", dynamicClusters.size(),
+          dynamicListeners.size());
+      onInitialized.run();
+    }
+  }
+
+  private void initialFetchTimedOut() {
+    if (initialized) {
+      return;
+    }
+    logger.warn("xDS: initial fetch timeout: {} cluster(s) and {} listener(s) still warming; starting with what "
+        + "has arrived", warmingClusters.size(), warmingListeners.size());
+    if (!warmingClusters.isEmpty()) {
+      warmingClusters.clear();
+      publishClusters();
+    }
+    initialized = true;
+    onInitialized.run();
+  }
+
+  private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type, String path)
+      throws ConfigException {
+    try {
+      return any.unpack(type);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ConfigException(path, "cannot decode: " + e.getMessage());
+    }
+  }
+}

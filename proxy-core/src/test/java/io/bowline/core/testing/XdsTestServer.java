@@ -1,0 +1,151 @@
+package io.bowline.core.testing;
+
+import com.google.protobuf.Message;
+import io.bowline.xds.bootstrap.BootstrapLoader;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A real xDS management server for tests: java-control-plane's {@link V3DiscoveryServer} over its
+ * {@link SimpleCache}, on a loopback TCP port or a unix socket, serving one snapshot to every node. It records the
+ * NACKs it receives (requests carrying error_detail) so tests can check what the proxy said.
+ */
+public final class XdsTestServer implements AutoCloseable {
+  public final SimpleCache<String> cache = new SimpleCache<>(node -> "all");
+  public final List<String> nacks = new CopyOnWriteArrayList<>();
+  public final AtomicInteger acks = new AtomicInteger();
+  private final Server server;
+  private final @Nullable EpollEventLoopGroup group;
+  private final @Nullable String udsPath;
+
+  private XdsTestServer(@Nullable String udsPath) throws java.io.IOException {
+    this.udsPath = udsPath;
+    DiscoveryServerCallbacks callbacks = new DiscoveryServerCallbacks() {
+      @Override
+      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        record(request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null,
+            !request.getResponseNonce().isEmpty());
+      }
+
+      @Override
+      public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+        record(request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null,
+            !request.getResponseNonce().isEmpty());
+      }
+    };
+    V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks, cache);
+    NettyServerBuilder b;
+    if (udsPath != null) {
+      group = new EpollEventLoopGroup(1);
+      b = NettyServerBuilder.forAddress(new DomainSocketAddress(udsPath))
+          .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group);
+    } else {
+      group = null;
+      b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    }
+    server = b.addService(discovery.getAggregatedDiscoveryServiceImpl()).build().start();
+  }
+
+  private void record(@Nullable String nack, boolean answer) {
+    if (nack != null) {
+      nacks.add(nack);
+    } else if (answer) {
+      acks.incrementAndGet();
+    }
+  }
+
+  public static XdsTestServer tcp() throws java.io.IOException {
+    return new XdsTestServer(null);
+  }
+
+  public static XdsTestServer uds(String path) throws java.io.IOException {
+    return new XdsTestServer(path);
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** Serves a new snapshot: resources as YAML, one version for all. */
+  public void set(String version, List<String> clusters, List<String> endpoints, List<String> listeners,
+      List<String> routes) {
+    List<Cluster> c = clusters.stream().map(y -> XdsTestServer.<Cluster>parse(y, Cluster.newBuilder())).toList();
+    List<ClusterLoadAssignment> e = endpoints.stream()
+        .map(y -> XdsTestServer.<ClusterLoadAssignment>parse(y, ClusterLoadAssignment.newBuilder())).toList();
+    List<Listener> l = listeners.stream().map(y -> XdsTestServer.<Listener>parse(y, Listener.newBuilder())).toList();
+    List<RouteConfiguration> r = routes.stream()
+        .map(y -> XdsTestServer.<RouteConfiguration>parse(y, RouteConfiguration.newBuilder())).toList();
+    cache.setSnapshot("all", Snapshot.create(c, e, l, r, List.of(), version));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <M extends Message> M parse(String yaml, Message.Builder builder) {
+    try {
+      return (M) BootstrapLoader.mergeYaml(yaml, builder).build();
+    } catch (io.bowline.xds.ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage() + " in\n" + yaml, e);
+    }
+  }
+
+  /** The bootstrap that points bowline at this server over ADS ({@code GRPC} or {@code DELTA_GRPC}). */
+  public String bootstrap(String apiType) {
+    String address = udsPath != null ? "{pipe: {path: " + udsPath + "}}"
+        : "{socket_address: {address: 127.0.0.1, port_value: " + port() + "}}";
+    return """
+        node: {id: "sidecar~127.0.0.1~test.default~default.svc.cluster.local", cluster: test}
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        dynamic_resources:
+          ads_config:
+            api_type: %s
+            transport_api_version: V3
+            set_node_on_first_message_only: true
+            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
+          lds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 10s}
+          cds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 10s}
+        static_resources:
+          clusters:
+          - name: xds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            typed_extension_protocol_options:
+              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                explicit_http_config: {http2_protocol_options: {}}
+            load_assignment:
+              cluster_name: xds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: %s}}]}]
+        """.formatted(apiType, address);
+  }
+
+  /** Stops serving (the proxy keeps its configuration and reconnects with backoff). */
+  @Override
+  public void close() {
+    server.shutdownNow();
+    try {
+      server.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (group != null) {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+}
