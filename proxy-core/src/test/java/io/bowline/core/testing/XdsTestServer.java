@@ -36,7 +36,7 @@ public final class XdsTestServer implements AutoCloseable {
   private final @Nullable EpollEventLoopGroup group;
   private final @Nullable String udsPath;
 
-  private XdsTestServer(@Nullable String udsPath) throws java.io.IOException {
+  private XdsTestServer(@Nullable String udsPath, int port) throws java.io.IOException {
     this.udsPath = udsPath;
     DiscoveryServerCallbacks callbacks = new DiscoveryServerCallbacks() {
       @Override
@@ -59,7 +59,7 @@ public final class XdsTestServer implements AutoCloseable {
           .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group);
     } else {
       group = null;
-      b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+      b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
     }
     server = b.addService(discovery.getAggregatedDiscoveryServiceImpl()).build().start();
   }
@@ -73,11 +73,16 @@ public final class XdsTestServer implements AutoCloseable {
   }
 
   public static XdsTestServer tcp() throws java.io.IOException {
-    return new XdsTestServer(null);
+    return new XdsTestServer(null, 0);
+  }
+
+  /** On a given port: a management server that comes back where the last one was. */
+  public static XdsTestServer tcp(int port) throws java.io.IOException {
+    return new XdsTestServer(null, port);
   }
 
   public static XdsTestServer uds(String path) throws java.io.IOException {
-    return new XdsTestServer(path);
+    return new XdsTestServer(path, 0);
   }
 
   public int port() {

@@ -1,5 +1,9 @@
 package io.bowline.core.xds;
 
+import static io.bowline.core.testing.XdsResources.edsCluster;
+import static io.bowline.core.testing.XdsResources.endpoints;
+import static io.bowline.core.testing.XdsResources.listener;
+import static io.bowline.core.testing.XdsResources.routes;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,51 +49,6 @@ class XdsIT {
   void stop() {
     one.close();
     two.close();
-  }
-
-  static String edsCluster(String name) {
-    return """
-        name: %s
-        type: EDS
-        connect_timeout: 1s
-        eds_cluster_config: {eds_config: {ads: {}, resource_api_version: V3}}
-        """.formatted(name);
-  }
-
-  static String endpoints(String cluster, int... ports) {
-    StringBuilder eps = new StringBuilder();
-    for (int p : ports) {
-      eps.append("  - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ").append(p)
-          .append("}}}\n");
-    }
-    return "cluster_name: " + cluster + "\nendpoints:\n- lb_endpoints:\n" + eps;
-  }
-
-  static String listener(String statPrefix) {
-    return """
-        name: http
-        address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-        filter_chains:
-        - filters:
-          - name: envoy.filters.network.http_connection_manager
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-              stat_prefix: %s
-              rds: {route_config_name: local, config_source: {ads: {}, resource_api_version: V3}}
-              http_filters:
-              - name: envoy.filters.http.router
-                typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(statPrefix);
-  }
-
-  /** Routes: each (prefix, cluster) pair in order. */
-  static String routes(String... prefixAndCluster) {
-    StringBuilder r = new StringBuilder("name: local\nvirtual_hosts:\n- name: all\n  domains: [\"*\"]\n  routes:\n");
-    for (int i = 0; i < prefixAndCluster.length; i += 2) {
-      r.append("  - match: {prefix: \"").append(prefixAndCluster[i]).append("\"}\n    route: {cluster: ")
-          .append(prefixAndCluster[i + 1]).append("}\n");
-    }
-    return r.toString();
   }
 
   int get(ProxyHarness proxy, String path) throws Exception {
