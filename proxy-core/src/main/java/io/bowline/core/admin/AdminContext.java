@@ -13,6 +13,11 @@ public interface AdminContext {
 
   ProxyConfig config();
 
+  /** What xDS delivered (empty without dynamic_resources). */
+  default io.bowline.core.xds.XdsDump xdsDump() {
+    return io.bowline.core.xds.XdsDump.EMPTY;
+  }
+
   ClusterManager clusters();
 
   ListenerManager listeners();

@@ -46,7 +46,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
       case "/stats" -> stats(params);
       case "/stats/prometheus" -> respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats()));
-      case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), loaded));
+      case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
+          params.containsKey("include_eds")));
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
       case "/listeners" -> listeners(params.containsKey("format") && params.get("format").contains("json"));
       case "/server_info" -> respond(200, JSON, AdminJson.serverInfo(server));

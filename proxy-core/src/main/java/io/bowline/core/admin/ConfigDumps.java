@@ -1,5 +1,8 @@
 package io.bowline.core.admin;
 
+import io.bowline.core.xds.XdsDump;
+import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
+import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
 import com.google.protobuf.Any;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
@@ -15,6 +18,11 @@ import java.time.Instant;
 final class ConfigDumps {
   private static final JsonFormat.TypeRegistry REGISTRY = JsonFormat.TypeRegistry.newBuilder()
       .add(ConfigDump.getDescriptor()).add(Bootstrap.getDescriptor())
+      .add(RoutesConfigDump.getDescriptor()).add(EndpointsConfigDump.getDescriptor())
+      .add(io.envoyproxy.envoy.config.cluster.v3.Cluster.getDescriptor())
+      .add(io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor())
+      .add(io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor())
+      .add(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDescriptor())
       .add(knownTypes()).build();
 
   private ConfigDumps() {}
@@ -34,7 +42,8 @@ final class ConfigDumps {
         io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor());
   }
 
-  static String render(ProxyConfig config, Instant loaded) throws com.google.protobuf.InvalidProtocolBufferException {
+  static String render(ProxyConfig config, XdsDump xds, Instant loaded, boolean includeEds)
+      throws com.google.protobuf.InvalidProtocolBufferException {
     Timestamp ts = Timestamp.newBuilder().setSeconds(loaded.getEpochSecond()).setNanos(loaded.getNano()).build();
     Bootstrap b = redactSecrets(config.bootstrap());
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
@@ -42,17 +51,57 @@ final class ConfigDumps {
       clusters.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder().setCluster(Any.pack(c))
           .setLastUpdated(ts));
     }
+    clusters.setVersionInfo(xds.cdsVersion());
+    for (XdsDump.Entry e : xds.activeClusters()) {
+      clusters.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
+          .setCluster(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
+    }
+    for (XdsDump.Entry e : xds.warmingClusters()) {
+      clusters.addDynamicWarmingClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
+          .setCluster(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
+    }
     ListenersConfigDump.Builder listeners = ListenersConfigDump.newBuilder();
     for (var l : b.getStaticResources().getListenersList()) {
       listeners.addStaticListeners(ListenersConfigDump.StaticListener.newBuilder().setListener(Any.pack(l))
           .setLastUpdated(ts));
     }
-    ConfigDump dump = ConfigDump.newBuilder()
+    listeners.setVersionInfo(xds.ldsVersion());
+    for (XdsDump.Entry e : xds.activeListeners()) {
+      listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
+          .setActiveState(listenerState(e)));
+    }
+    for (XdsDump.Entry e : xds.warmingListeners()) {
+      listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
+          .setWarmingState(listenerState(e)));
+    }
+    RoutesConfigDump.Builder routes = RoutesConfigDump.newBuilder();
+    for (XdsDump.Entry e : xds.routes()) {
+      routes.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(e.version())
+          .setRouteConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
+    }
+    ConfigDump.Builder dump = ConfigDump.newBuilder()
         .addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(b).setLastUpdated(ts).build()))
         .addConfigs(Any.pack(clusters.build()))
         .addConfigs(Any.pack(listeners.build()))
-        .build();
-    return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(dump);
+        .addConfigs(Any.pack(routes.build()));
+    if (includeEds) {
+      EndpointsConfigDump.Builder eds = EndpointsConfigDump.newBuilder();
+      for (XdsDump.Entry e : xds.endpoints()) {
+        eds.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder()
+            .setVersionInfo(e.version()).setEndpointConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
+      }
+      dump.addConfigs(Any.pack(eds.build()));
+    }
+    return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(dump.build());
+  }
+
+  private static ListenersConfigDump.DynamicListenerState listenerState(XdsDump.Entry e) {
+    return ListenersConfigDump.DynamicListenerState.newBuilder().setVersionInfo(e.version())
+        .setListener(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())).build();
+  }
+
+  private static Timestamp timestamp(Instant at) {
+    return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
   }
 
   /** Private keys never leave the process, as Envoy redacts them ("[redacted]"). */
@@ -78,8 +127,25 @@ final class ConfigDumps {
     return out.build();
   }
 
+  /** Clusters and listeners from xDS: their TLS contexts' private keys are redacted too. */
   private static Any redact(Any any) {
     try {
+      if (any.is(io.envoyproxy.envoy.config.cluster.v3.Cluster.class)) {
+        var c = any.unpack(io.envoyproxy.envoy.config.cluster.v3.Cluster.class).toBuilder();
+        if (c.hasTransportSocket()) {
+          c.getTransportSocketBuilder().setTypedConfig(redact(c.getTransportSocket().getTypedConfig()));
+        }
+        return Any.pack(c.build());
+      }
+      if (any.is(io.envoyproxy.envoy.config.listener.v3.Listener.class)) {
+        var l = any.unpack(io.envoyproxy.envoy.config.listener.v3.Listener.class).toBuilder();
+        for (var fc : l.getFilterChainsBuilderList()) {
+          if (fc.hasTransportSocket()) {
+            fc.getTransportSocketBuilder().setTypedConfig(redact(fc.getTransportSocket().getTypedConfig()));
+          }
+        }
+        return Any.pack(l.build());
+      }
       if (any.is(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class)) {
         var d = any.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class)
             .toBuilder();

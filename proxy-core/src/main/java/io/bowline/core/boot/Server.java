@@ -48,6 +48,7 @@ public final class Server implements AdminContext {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private @Nullable AdminServer admin;
   private @Nullable AdsClient ads;
+  private volatile @Nullable XdsApplier xdsApplier;
   private volatile String state = "PRE_INITIALIZING";
   private volatile boolean healthCheckFailed;
   private volatile boolean shuttingDown;
@@ -106,6 +107,7 @@ public final class Server implements AdminContext {
           config.xds().nodeOnFirstMessageOnly(), applier);
       applier.attach(client);
       ads = client;
+      xdsApplier = applier;
       client.start();
     } else {
       state = "LIVE";
@@ -181,6 +183,12 @@ public final class Server implements AdminContext {
   @Override
   public Stats stats() {
     return stats;
+  }
+
+  @Override
+  public io.bowline.core.xds.XdsDump xdsDump() {
+    XdsApplier a = xdsApplier;
+    return a == null ? io.bowline.core.xds.XdsDump.EMPTY : a.dump();
   }
 
   @Override

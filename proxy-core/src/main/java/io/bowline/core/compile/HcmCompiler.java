@@ -55,6 +55,7 @@ final class HcmCompiler {
         throw new ConfigException(path + ".rds.route_config_name", "required");
       }
       routes = ctx.rds(h.getRds().getRouteConfigName(), path + ".rds");
+      routes.countUnder(ctx.stats().scope("http." + h.getStatPrefix() + "."));
     } else {
       var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
       // Envoy validates a static route table's clusters unless validate_clusters is false

@@ -14,6 +14,12 @@ public final class RouteSource {
   private final String name;
   private final boolean dynamic;
   private volatile @Nullable RouteTable table;
+  /** {@code http.<stat_prefix>.rds.<name>.*} of every HCM that uses this source. */
+  private final java.util.List<RdsStats> stats = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Envoy's RDS counters for one HCM. */
+  public record RdsStats(io.bowline.core.stats.Counter updateAttempt, io.bowline.core.stats.Counter updateSuccess,
+      io.bowline.core.stats.Counter updateRejected, io.bowline.core.stats.Counter configReload) {}
 
   private RouteSource(String name, boolean dynamic, @Nullable RouteTable table) {
     this.name = name;
@@ -50,6 +56,31 @@ public final class RouteSource {
 
   public void publish(RouteTable next) {
     table = next;
+    for (RdsStats s : stats) {
+      s.updateAttempt().inc();
+      s.updateSuccess().inc();
+      s.configReload().inc();
+    }
+  }
+
+  /** RDS delivered this route configuration and it was rejected. */
+  public void rejected() {
+    for (RdsStats s : stats) {
+      s.updateAttempt().inc();
+      s.updateRejected().inc();
+    }
+  }
+
+  /** Counts this source's updates under an HCM's stats scope (once per stat prefix). */
+  public void countUnder(io.bowline.core.stats.Stats.Scope hcmScope) {
+    io.bowline.core.stats.Stats.Scope s = hcmScope.scope("rds." + name + ".");
+    for (RdsStats existing : stats) {
+      if (existing.updateAttempt() == s.counter("update_attempt")) {
+        return;
+      }
+    }
+    stats.add(new RdsStats(s.counter("update_attempt"), s.counter("update_success"), s.counter("update_rejected"),
+        s.counter("config_reload")));
   }
 
   private static RouteTable empty(String name) {

@@ -43,15 +43,15 @@ public final class ClusterManager {
 
   /** Applies a complete set of static clusters. */
   public synchronized void update(Map<String, ClusterConfig> configs) {
-    update(configs, name -> List.of());
+    update(configs, name -> null);
   }
 
   /**
    * Applies a complete set of clusters; an EDS cluster that is new or changed starts with the endpoints
-   * {@code edsEndpoints} gives for its service name. Called from one control thread at a time.
+   * {@code edsEndpoints} gives for its service name (null: none delivered yet). Called from one control thread at a time.
    */
   public synchronized void update(Map<String, ClusterConfig> configs,
-      Function<String, List<ClusterConfig.EndpointConfig>> edsEndpoints) {
+      Function<String, @Nullable List<ClusterConfig.EndpointConfig>> edsEndpoints) {
     Map<String, Cluster> next = new HashMap<>();
     Map<String, Cluster> old = clusters;
     for (ClusterConfig c : configs.values()) {
@@ -61,8 +61,12 @@ public final class ClusterManager {
         continue;
       }
       Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group);
-      if (c.edsServiceName() != null) {
-        cluster.setEndpoints(edsEndpoints.apply(c.edsServiceName()));
+      List<ClusterConfig.EndpointConfig> eds = c.edsServiceName() == null ? null
+          : edsEndpoints.apply(c.edsServiceName());
+      if (eds != null) { // the load assignment that ended its warming counts as its first EDS update
+        cluster.stats().updateAttempt.inc();
+        cluster.stats().updateSuccess.inc();
+        cluster.setEndpoints(eds);
       }
       cluster.start(dns);
       next.put(c.name(), cluster);
@@ -80,7 +84,22 @@ public final class ClusterManager {
   public synchronized void updateEndpoints(String serviceName, List<ClusterConfig.EndpointConfig> endpoints) {
     for (Cluster c : clusters.values()) {
       if (serviceName.equals(c.config().edsServiceName())) {
+        c.stats().updateAttempt.inc();
+        c.stats().updateSuccess.inc();
+        if (endpoints.isEmpty()) {
+          c.stats().updateEmpty.inc();
+        }
         c.setEndpoints(endpoints);
+      }
+    }
+  }
+
+  /** An EDS update naming {@code serviceName} was rejected. */
+  public synchronized void endpointsRejected(String serviceName) {
+    for (Cluster c : clusters.values()) {
+      if (serviceName.equals(c.config().edsServiceName())) {
+        c.stats().updateAttempt.inc();
+        c.stats().updateRejected.inc();
       }
     }
   }

@@ -38,11 +38,20 @@ public final class ClusterStats {
   public final Gauge membershipHealthy;
   public final Histogram rqTime;
   public final Histogram cxConnectMs;
+  /** EDS updates of this cluster's endpoints, with Envoy's names. */
+  public final Counter updateAttempt;
+  public final Counter updateSuccess;
+  public final Counter updateRejected;
+  public final Counter updateEmpty;
   private final AtomicReferenceArray<Counter> byCode = new AtomicReferenceArray<>(600);
 
   public ClusterStats(Stats.Scope s) {
     this.scope = s;
     cxTotal = s.counter("upstream_cx_total");
+    updateAttempt = s.counter("update_attempt");
+    updateSuccess = s.counter("update_success");
+    updateRejected = s.counter("update_rejected");
+    updateEmpty = s.counter("update_empty");
     cxActive = s.gauge("upstream_cx_active");
     cxConnectFail = s.counter("upstream_cx_connect_fail");
     cxConnectTimeout = s.counter("upstream_cx_connect_timeout");

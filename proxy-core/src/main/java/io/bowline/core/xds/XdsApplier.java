@@ -70,6 +70,10 @@ public final class XdsApplier implements ResourceHandler {
   private final Map<String, Set<String>> listenerRoutes = new HashMap<>();
   private final Map<String, ListenerConfig> warmingListeners = new LinkedHashMap<>();
   private Map<String, Any> rdsResources = Map.of();
+  /** Version and time each resource last changed, by type and name. */
+  private final Map<String, Map<String, XdsDump.Entry>> changed = new HashMap<>();
+  private final Map<String, String> versions = new HashMap<>();
+  private volatile XdsDump dump = XdsDump.EMPTY;
   private boolean cdsReceived;
   private boolean ldsReceived;
   private boolean initialized;
@@ -82,6 +86,10 @@ public final class XdsApplier implements ResourceHandler {
   private final Counter ldsRejected;
   private final Counter ldsAttempt;
   private final Gauge warmingClustersGauge;
+  private final Gauge cdsVersion;
+  private final Gauge cdsUpdateTime;
+  private final Gauge ldsVersion;
+  private final Gauge ldsUpdateTime;
   private final Gauge warmingListenersGauge;
 
   public XdsApplier(ProxyConfig statics, CompileContext ctx, ClusterManager clusterManager,
@@ -100,6 +108,10 @@ public final class XdsApplier implements ResourceHandler {
     ldsRejected = stats.counter("listener_manager.lds.update_rejected");
     ldsAttempt = stats.counter("listener_manager.lds.update_attempt");
     warmingClustersGauge = stats.gauge("cluster_manager.warming_clusters");
+    cdsVersion = stats.gauge("cluster_manager.cds.version");
+    cdsUpdateTime = stats.gauge("cluster_manager.cds.update_time");
+    ldsVersion = stats.gauge("listener_manager.lds.version");
+    ldsUpdateTime = stats.gauge("listener_manager.lds.update_time");
     warmingListenersGauge = stats.gauge("listener_manager.total_listeners_warming");
   }
 
@@ -140,7 +152,55 @@ public final class XdsApplier implements ResourceHandler {
       case TypeUrls.ROUTE -> onRoutes(resources);
       default -> throw new ConfigException("type_url", "bowline does not take " + typeUrl + " resources yet");
     }
+    record(typeUrl, resources, version);
     checkInitialized();
+  }
+
+  /** What {@code /config_dump} shows of the dynamic configuration; safe from any thread. */
+  public XdsDump dump() {
+    return dump;
+  }
+
+  private void record(String typeUrl, Map<String, Any> resources, String version) {
+    versions.put(typeUrl, version);
+    // Envoy's version gauge is a hash of the contents last accepted; update_time is the wall-clock time in ms
+    long hash = contentHash(resources);
+    if (typeUrl.equals(TypeUrls.CLUSTER)) {
+      cdsVersion.set(hash);
+      cdsUpdateTime.set(System.currentTimeMillis());
+    } else if (typeUrl.equals(TypeUrls.LISTENER)) {
+      ldsVersion.set(hash);
+      ldsUpdateTime.set(System.currentTimeMillis());
+    }
+    Map<String, XdsDump.Entry> was = changed.getOrDefault(typeUrl, Map.of());
+    Map<String, XdsDump.Entry> now = new LinkedHashMap<>();
+    java.time.Instant at = java.time.Instant.now();
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      XdsDump.Entry old = was.get(e.getKey());
+      now.put(e.getKey(), old != null && old.resource().equals(e.getValue()) ? old
+          : new XdsDump.Entry(e.getKey(), e.getValue(), version, at));
+    }
+    changed.put(typeUrl, now);
+    publishDump();
+  }
+
+  private void publishDump() {
+    Map<String, XdsDump.Entry> clusters = changed.getOrDefault(TypeUrls.CLUSTER, Map.of());
+    Map<String, XdsDump.Entry> listeners = changed.getOrDefault(TypeUrls.LISTENER, Map.of());
+    List<XdsDump.Entry> activeClusters = new ArrayList<>();
+    List<XdsDump.Entry> warmClusters = new ArrayList<>();
+    for (XdsDump.Entry e : clusters.values()) {
+      (warmingClusters.contains(e.name()) ? warmClusters : activeClusters).add(e);
+    }
+    List<XdsDump.Entry> activeListeners = new ArrayList<>();
+    List<XdsDump.Entry> warmListeners = new ArrayList<>();
+    for (XdsDump.Entry e : listeners.values()) {
+      (warmingListeners.containsKey(e.name()) ? warmListeners : activeListeners).add(e);
+    }
+    dump = new XdsDump(versions.getOrDefault(TypeUrls.CLUSTER, ""), versions.getOrDefault(TypeUrls.LISTENER, ""),
+        List.copyOf(activeClusters), List.copyOf(warmClusters), List.copyOf(activeListeners),
+        List.copyOf(warmListeners), List.copyOf(changed.getOrDefault(TypeUrls.ROUTE, Map.of()).values()),
+        List.copyOf(changed.getOrDefault(TypeUrls.ENDPOINT, Map.of()).values()));
   }
 
   // ------------------------------------------------------------------------------------------------ clusters
@@ -186,8 +246,13 @@ public final class XdsApplier implements ResourceHandler {
       if (e.getValue().equals(edsResources.get(e.getKey())) && endpoints.containsKey(e.getKey())) {
         continue;
       }
-      compiled.put(e.getKey(), EndpointCompiler.compile(unpack(e.getValue(), ClusterLoadAssignment.class, path),
-          path, true));
+      try {
+        compiled.put(e.getKey(), EndpointCompiler.compile(unpack(e.getValue(), ClusterLoadAssignment.class, path),
+            path, true));
+      } catch (ConfigException ex) {
+        clusterManager.endpointsRejected(e.getKey());
+        throw ex;
+      }
     }
     edsResources = resources;
     endpoints.keySet().retainAll(resources.keySet());
@@ -217,7 +282,7 @@ public final class XdsApplier implements ResourceHandler {
 
   private void publishClusters() {
     Map<String, ClusterConfig> active = allClusters(false);
-    clusterManager.update(active, name -> endpoints.getOrDefault(name, List.of()));
+    clusterManager.update(active, endpoints::get);
     ctx.setKnownClusters(allClusters(true).keySet());
     warmingClustersGauge.set(warmingClusters.size());
   }
@@ -312,13 +377,20 @@ public final class XdsApplier implements ResourceHandler {
       if (e.getValue().equals(rdsResources.get(name)) && source != null && source.isReady()) {
         continue;
       }
-      RouteConfiguration rc = unpack(e.getValue(), RouteConfiguration.class, path);
-      RouteTable table = RouteCompiler.compile(rc, path);
-      // Envoy validates the clusters of an RDS route table only when validate_clusters is set to true
-      if (rc.hasValidateClusters() && rc.getValidateClusters().getValue()) {
-        ctx.validateClusters(table, path);
+      try {
+        RouteConfiguration rc = unpack(e.getValue(), RouteConfiguration.class, path);
+        RouteTable table = RouteCompiler.compile(rc, path);
+        // Envoy validates the clusters of an RDS route table only when validate_clusters is set to true
+        if (rc.hasValidateClusters() && rc.getValidateClusters().getValue()) {
+          ctx.validateClusters(table, path);
+        }
+        compiled.put(name, table);
+      } catch (ConfigException ex) {
+        if (source != null) {
+          source.rejected();
+        }
+        throw ex;
       }
-      compiled.put(name, table);
     }
     rdsResources = resources;
     for (Map.Entry<String, RouteTable> e : compiled.entrySet()) {
@@ -363,7 +435,18 @@ public final class XdsApplier implements ResourceHandler {
       publishClusters();
     }
     initialized = true;
+    publishDump();
     onInitialized.run();
+  }
+
+  /** A 63-bit hash of the resources (order-independent), standing in for Envoy's hash of the fetched contents. */
+  static long contentHash(Map<String, Any> resources) {
+    long h = 0;
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      long x = (e.getKey().hashCode() * 0x9E3779B97F4A7C15L) ^ e.getValue().hashCode();
+      h += x * 0xBF58476D1CE4E5B9L;
+    }
+    return h & Long.MAX_VALUE;
   }
 
   private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type, String path)

@@ -80,9 +80,14 @@ class XdsIT {
   }
 
   private void followsEveryPush(XdsTestServer xds, String apiType) throws Exception {
-    xds.set("1", List.of(edsCluster("svc")), List.of(endpoints("svc", one.port())), List.of(listener("ingress")),
-        List.of(routes("/", "svc")));
     try (ProxyHarness proxy = ProxyHarness.start(xds.bootstrap(apiType), Map.of())) {
+      // nothing served yet: not ready
+      Thread.sleep(300);
+      HttpResponse<String> notReady = proxy.adminResponse("GET", "/ready");
+      assertEquals(503, notReady.statusCode());
+      assertEquals("INITIALIZING", notReady.body().trim());
+      xds.set("1", List.of(edsCluster("svc")), List.of(endpoints("svc", one.port())), List.of(listener("ingress")),
+          List.of(routes("/", "svc")));
       awaitReady(proxy);
       assertEquals(200, get(proxy, "/echo/v1"));
       assertEquals(1, one.requestsTo("/echo/v1"));
@@ -94,6 +99,17 @@ class XdsIT {
           List.of(routes("/two", "svc2", "/", "svc")));
       await().atMost(Duration.ofSeconds(10)).until(() -> get(proxy, "/two/probe") == 200
           && two.requestsTo("/two/probe") > 0);
+      String dump = proxy.admin("/config_dump?include_eds");
+      for (String part : List.of("\"dynamic_active_clusters\"", "\"name\": \"svc2\"", "\"version_info\": \"2\"",
+          "\"dynamic_listeners\"", "\"active_state\"", "\"dynamic_route_configs\"",
+          "\"dynamic_endpoint_configs\"", "\"last_updated\"")) {
+        assertTrue(dump.contains(part), part + " in " + dump);
+      }
+      for (String counter : List.of("http.ingress.rds.local.update_success", "cluster.svc2.update_success",
+          "cluster_manager.cds.update_success", "listener_manager.lds.update_success")) {
+        assertTrue(Long.parseLong(stat(proxy, counter)) >= 1, counter);
+      }
+      assertTrue(Long.parseLong(stat(proxy, "cluster_manager.cds.version")) != 0);
 
       // a resource bowline cannot carry out: NACKed by name and field; the previous configuration keeps serving
       String bad = edsCluster("svc3") + "lb_policy: MAGLEV\n";
