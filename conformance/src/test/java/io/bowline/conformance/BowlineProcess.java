@@ -27,6 +27,11 @@ final class BowlineProcess implements AutoCloseable {
   }
 
   static BowlineProcess start(Path dir, String... args) throws IOException {
+    return startWithJvmOpts(dir, "-Dio.netty.leakDetection.level=paranoid", args);
+  }
+
+  /** With {@code jvmOpts} as BOWLINE_JVM_OPTS, followed by the caller's own BOWLINE_JVM_OPTS if set. */
+  static BowlineProcess startWithJvmOpts(Path dir, String jvmOpts, String... args) throws IOException {
     Path err = dir.resolve("bowline.stderr");
     Path adminFile = dir.resolve("admin.address");
     List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin/bowline").toString(), "--concurrency", "2",
@@ -34,7 +39,8 @@ final class BowlineProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile())
         .redirectOutput(dir.resolve("bowline.stdout").toFile());
-    pb.environment().put("BOWLINE_JVM_OPTS", "-Dio.netty.leakDetection.level=paranoid");
+    String inherited = System.getenv("BOWLINE_JVM_OPTS");
+    pb.environment().put("BOWLINE_JVM_OPTS", jvmOpts + (inherited == null ? "" : " " + inherited));
     return new BowlineProcess(pb.start(), err, adminFile);
   }
 

@@ -1,11 +1,9 @@
 package io.bowline.core.compile;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.util.JsonFormat;
 import io.bowline.core.config.ClusterConfig;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.xds.ConfigException;
-import io.bowline.xds.bootstrap.EnvoyTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -98,12 +96,6 @@ public final class ClusterCompiler {
     int choice = c.hasLeastRequestLbConfig() && c.getLeastRequestLbConfig().hasChoiceCount()
         ? c.getLeastRequestLbConfig().getChoiceCount().getValue() : 2;
     int limit = c.hasPerConnectionBufferLimitBytes() ? c.getPerConnectionBufferLimitBytes().getValue() : 1024 * 1024;
-    String json;
-    try {
-      json = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).omittingInsignificantWhitespace().print(c);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      json = c.toString();
-    }
     return new ClusterConfig(c.getName(), type, endpoints,
         c.hasConnectTimeout() ? Fields.millis(c.getConnectTimeout()) : 5000, lb, choice, protocol,
         tls == null ? null : tls.context(), tls == null ? null : tls.sni(), tls != null && tls.autoSni(),
@@ -115,6 +107,6 @@ public final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, edsServiceName, json);
+        }, edsServiceName, c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

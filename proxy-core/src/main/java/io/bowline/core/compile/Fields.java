@@ -4,7 +4,13 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
 import io.bowline.xds.ConfigException;
-import java.util.Set;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.WireFormat;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Helpers shared by the compilers: the "field not supported" check and unit conversions. */
 final class Fields {
@@ -15,13 +21,42 @@ final class Fields {
    * bowline keeps its promise never to ignore a field silently.
    */
   static void allow(Message m, String path, String... supported) throws ConfigException {
-    Set<String> ok = Set.of(supported);
-    for (FieldDescriptor f : m.getAllFields().keySet()) {
-      if (!ok.contains(f.getName())) {
-        throw new ConfigException(join(path, f.getName()), "not supported by bowline yet (in "
-            + m.getDescriptorForType().getFullName() + ")");
+    // the set fields are read off the wire form: the generated serializer is fast where getAllFields() reflects
+    // over every field, which dominated compiling a CDS update of 10 000 clusters
+    BitSet ok = ALLOWED.computeIfAbsent(new Key(m.getDescriptorForType(), List.of(supported)), Fields::numbers);
+    try {
+      CodedInputStream in = m.toByteString().newCodedInput();
+      int tag;
+      while ((tag = in.readTag()) != 0) {
+        int number = WireFormat.getTagFieldNumber(tag);
+        if (!ok.get(number)) {
+          FieldDescriptor f = m.getDescriptorForType().findFieldByNumber(number);
+          if (f != null) { // fields this API version does not know are ignored, as Envoy does for xDS
+            throw new ConfigException(join(path, f.getName()), "not supported by bowline yet (in "
+                + m.getDescriptorForType().getFullName() + ")");
+          }
+        }
+        in.skipField(tag);
       }
+    } catch (java.io.IOException e) {
+      throw new ConfigException(path, "cannot decode: " + e.getMessage());
     }
+  }
+
+  private record Key(Descriptor type, List<String> supported) {}
+
+  private static final Map<Key, BitSet> ALLOWED = new ConcurrentHashMap<>();
+
+  private static BitSet numbers(Key k) {
+    BitSet b = new BitSet();
+    for (String name : k.supported()) {
+      FieldDescriptor f = k.type().findFieldByName(name);
+      if (f == null) {
+        throw new IllegalArgumentException(k.type().getFullName() + " has no field " + name);
+      }
+      b.set(f.getNumber());
+    }
+    return b;
   }
 
   static String join(String path, String name) {

@@ -23,7 +23,7 @@ public record ClusterConfig(
     int perConnectionBufferLimitBytes,
     DnsFamily dnsFamily,
     @Nullable String edsServiceName,
-    String protoJson) {
+    com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);

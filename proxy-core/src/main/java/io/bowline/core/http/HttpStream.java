@@ -82,8 +82,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private long bytesReceived;
   private long bytesSent;
   private long upstreamServiceMs = -1;
-  /** The whole request went upstream in its headers, so an attempt the upstream refused can be sent again. */
-  private boolean replayable;
+  private boolean requestTrailers;
   private int refusedAttempts;
 
   public HttpStream(HttpConnectionContext conn, DownstreamSink sink) {
@@ -163,8 +162,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   public void onRequestContent(HttpContent content) {
     bytesReceived += content.content().readableBytes();
     lastActivityNanos = System.nanoTime();
-    if (content instanceof LastHttpContent) {
+    if (content instanceof LastHttpContent last) {
       requestEnded = true;
+      requestTrailers = !last.trailingHeaders().isEmpty();
       if (requestTimer != null) {
         requestTimer.cancel(false);
         requestTimer = null;
@@ -385,7 +385,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
-    replayable = only != null;
     if (only != null && req.isHttp2()) {
       // a bodiless request goes as one HEADERS frame with END_STREAM rather than HEADERS plus an empty DATA
       ReferenceCountUtil.release(pending.poll());
@@ -477,6 +476,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     upstream = null;
     if (REFUSED_STREAM.equals(reason) && !responseStarted && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
       boolean wasSent = upstreamCounted;
+      // the whole request was its headers, so the attempt the upstream refused can be sent again
+      boolean replayable = requestEnded && bytesReceived == 0 && !requestTrailers && pending.isEmpty();
       if (!wasSent || replayable) {
         // never processed upstream (GOAWAY below it, REFUSED_STREAM, or never opened): safe to send again; a turn
         // later, so that a GOAWAY read in the same burst has retired the connection first

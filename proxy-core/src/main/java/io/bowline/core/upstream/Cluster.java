@@ -40,7 +40,6 @@ public final class Cluster {
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
-  private final List<ScheduledFuture<?>> idleSweeps = new ArrayList<>();
 
   Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group) {
     this.config = config;
@@ -73,14 +72,6 @@ public final class Cluster {
   /** Resolves the endpoints now (blocking: call off the event loops) and, for DNS clusters, schedules refreshes. */
   void start(ScheduledExecutorService dnsExecutor) {
     refresh();
-    long idle = config.poolIdleTimeoutMs();
-    if (idle > 0) {
-      long every = Math.max(100, Math.min(idle / 2, 5000));
-      for (LoopPools p : pools.values()) {
-        idleSweeps.add(p.loop.scheduleAtFixedRate(() -> p.closeIdleOlderThan(
-            TimeUnit.MILLISECONDS.toNanos(idle)), every, every, TimeUnit.MILLISECONDS));
-      }
-    }
     if (config.type() != ClusterConfig.DiscoveryType.STATIC && config.type() != ClusterConfig.DiscoveryType.EDS) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
@@ -91,9 +82,17 @@ public final class Cluster {
     if (dnsRefresh != null) {
       dnsRefresh.cancel(false);
     }
-    idleSweeps.forEach(f -> f.cancel(false));
     for (LoopPools p : pools.values()) {
       p.loop.execute(p::closeAll);
+    }
+  }
+
+  /** Closes this loop's HTTP/1.1 connections idle longer than the pool idle timeout; runs on {@code loop}. */
+  void sweepIdle(EventExecutor loop) {
+    long idle = config.poolIdleTimeoutMs();
+    LoopPools p = pools.get(loop);
+    if (idle > 0 && p != null) {
+      p.closeIdleOlderThan(TimeUnit.MILLISECONDS.toNanos(idle));
     }
   }
 

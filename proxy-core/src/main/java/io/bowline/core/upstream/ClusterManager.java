@@ -26,11 +26,21 @@ public final class ClusterManager {
     return t;
   });
   private volatile Map<String, Cluster> clusters = Map.of();
+  /** Clusters by EDS service name, so a load assignment finds its clusters without a scan. */
+  private Map<String, List<Cluster>> byEdsName = Map.of();
 
   public ClusterManager(Stats stats, Transport transport, EventLoopGroup group) {
     this.stats = stats;
     this.transport = transport;
     this.group = group;
+    // one idle-connection sweep per event loop for every cluster, rather than a timer per cluster and loop
+    for (io.netty.util.concurrent.EventExecutor loop : group) {
+      loop.scheduleAtFixedRate(() -> {
+        for (Cluster c : clusters.values()) {
+          c.sweepIdle(loop);
+        }
+      }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   public @Nullable Cluster get(String name) {
@@ -56,7 +66,7 @@ public final class ClusterManager {
     Map<String, Cluster> old = clusters;
     for (ClusterConfig c : configs.values()) {
       Cluster existing = old.get(c.name());
-      if (existing != null && existing.config().protoJson().equals(c.protoJson())) {
+      if (existing != null && existing.config().protoBytes().equals(c.protoBytes())) {
         next.put(c.name(), existing);
         continue;
       }
@@ -72,6 +82,13 @@ public final class ClusterManager {
       next.put(c.name(), cluster);
     }
     clusters = Map.copyOf(next);
+    Map<String, List<Cluster>> eds = new HashMap<>();
+    for (Cluster c : next.values()) {
+      if (c.config().edsServiceName() != null) {
+        eds.computeIfAbsent(c.config().edsServiceName(), k -> new java.util.ArrayList<>(1)).add(c);
+      }
+    }
+    byEdsName = eds;
     for (Map.Entry<String, Cluster> e : old.entrySet()) {
       if (next.get(e.getKey()) != e.getValue()) {
         e.getValue().stop();
@@ -82,25 +99,21 @@ public final class ClusterManager {
 
   /** EDS delivered a load assignment: every cluster fed by {@code serviceName} gets its endpoints. */
   public synchronized void updateEndpoints(String serviceName, List<ClusterConfig.EndpointConfig> endpoints) {
-    for (Cluster c : clusters.values()) {
-      if (serviceName.equals(c.config().edsServiceName())) {
-        c.stats().updateAttempt.inc();
-        c.stats().updateSuccess.inc();
-        if (endpoints.isEmpty()) {
-          c.stats().updateEmpty.inc();
-        }
-        c.setEndpoints(endpoints);
+    for (Cluster c : byEdsName.getOrDefault(serviceName, List.of())) {
+      c.stats().updateAttempt.inc();
+      c.stats().updateSuccess.inc();
+      if (endpoints.isEmpty()) {
+        c.stats().updateEmpty.inc();
       }
+      c.setEndpoints(endpoints);
     }
   }
 
   /** An EDS update naming {@code serviceName} was rejected. */
   public synchronized void endpointsRejected(String serviceName) {
-    for (Cluster c : clusters.values()) {
-      if (serviceName.equals(c.config().edsServiceName())) {
-        c.stats().updateAttempt.inc();
-        c.stats().updateRejected.inc();
-      }
+    for (Cluster c : byEdsName.getOrDefault(serviceName, List.of())) {
+      c.stats().updateAttempt.inc();
+      c.stats().updateRejected.inc();
     }
   }
 

@@ -43,7 +43,8 @@ public final class ClusterStats {
   public final Counter updateSuccess;
   public final Counter updateRejected;
   public final Counter updateEmpty;
-  private final AtomicReferenceArray<Counter> byCode = new AtomicReferenceArray<>(600);
+  /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
+  private volatile @org.jspecify.annotations.Nullable AtomicReferenceArray<Counter> byCode;
 
   public ClusterStats(Stats.Scope s) {
     this.scope = s;
@@ -92,10 +93,20 @@ public final class ClusterStats {
       default -> rq5xx.inc();
     }
     if (status >= 100 && status < 600) {
-      Counter c = byCode.get(status);
+      AtomicReferenceArray<Counter> codes = byCode;
+      if (codes == null) {
+        synchronized (this) {
+          codes = byCode;
+          if (codes == null) {
+            codes = new AtomicReferenceArray<>(600);
+            byCode = codes;
+          }
+        }
+      }
+      Counter c = codes.get(status);
       if (c == null) {
         c = scope.counter("upstream_rq_" + status);
-        byCode.set(status, c);
+        codes.set(status, c);
       }
       c.inc();
     }

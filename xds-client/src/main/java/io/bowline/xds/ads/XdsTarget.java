@@ -8,7 +8,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,7 +36,6 @@ public record XdsTarget(@Nullable InetSocketAddress tcp, @Nullable String udsPat
     }
     return b.negotiationType(NegotiationType.PLAINTEXT)
         .executor(executor)
-        .keepAliveTime(30, TimeUnit.SECONDS)
         .maxInboundMessageSize(Integer.MAX_VALUE) // a mesh's full CDS can be hundreds of MB, as Envoy allows
         .build();
   }

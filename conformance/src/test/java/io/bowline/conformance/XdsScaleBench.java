@@ -1,0 +1,153 @@
+package io.bowline.conformance;
+
+import static io.bowline.core.testing.XdsResources.edsCluster;
+import static io.bowline.core.testing.XdsResources.endpoints;
+import static io.bowline.core.testing.XdsResources.listener;
+import static io.bowline.core.testing.XdsResources.routes;
+
+import io.bowline.core.testing.TestBackend;
+import io.bowline.core.testing.XdsTestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 3's scale benchmark (not part of CI: its name matches neither *Test nor *IT). One push of N clusters, N
+ * endpoint sets and a route configuration of N virtual hosts to {@code bin/bowline}, under a light load on an
+ * existing route: how long until it is live, the heap after a full GC, and the slowest request while it applied.
+ *
+ * <p>Run: {@code mvn -B -pl conformance test -Dtest=XdsScaleBench -Dscale.n=10000} (after {@code mvn install}).
+ * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual.
+ */
+class XdsScaleBench {
+  @Test
+  void oneLargePush(@TempDir Path dir) throws Exception {
+    int n = Integer.getInteger("scale.n", 10_000);
+    TestBackend backend = TestBackend.start();
+    TestBackend fresh = TestBackend.start(); // every new cluster's endpoint: a request reaching it proves the push live
+    try (XdsTestServer xds = XdsTestServer.tcp()) {
+      xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", backend.port())), List.of(listener("ingress")),
+          List.of(routes("/", "svc")));
+      Path config = dir.resolve("bootstrap.yaml");
+      Files.writeString(config, xds.bootstrap("GRPC"));
+      try (BowlineProcess bowline = BowlineProcess.startWithJvmOpts(dir, "", "-c", config.toString()).awaitReady()) {
+        int port = bowline.listenerPort("http");
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String before = heapAfterGc(bowline.pid());
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong maxNanos = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong requests = new AtomicLong();
+        Thread load = new Thread(() -> {
+          while (running.get()) {
+            long t = System.nanoTime();
+            try {
+              HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                  + "/existing")).build(), HttpResponse.BodyHandlers.ofString());
+              if (r.statusCode() != 200) {
+                failed.incrementAndGet();
+              }
+            } catch (Exception e) {
+              failed.incrementAndGet();
+            }
+            requests.incrementAndGet();
+            maxNanos.accumulateAndGet(System.nanoTime() - t, Math::max);
+            try {
+              Thread.sleep(5);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
+        load.start();
+        Thread.sleep(1000);
+        maxNanos.set(0);
+
+        List<String> clusters = new ArrayList<>(List.of(edsCluster("svc")));
+        List<String> eps = new ArrayList<>(List.of(endpoints("svc", backend.port())));
+        StringBuilder rc = new StringBuilder("name: local\nvirtual_hosts:\n");
+        for (int i = 0; i < n; i++) {
+          clusters.add(edsCluster("svc-" + i));
+          eps.add(endpoints("svc-" + i, fresh.port()));
+          rc.append("- name: vh-").append(i).append("\n  domains: [\"svc-").append(i)
+              .append(".example\"]\n  routes: [{match: {prefix: \"/\"}, route: {cluster: svc-").append(i)
+              .append("}}]\n");
+        }
+        rc.append("- name: all\n  domains: [\"*\"]\n  routes: [{match: {prefix: \"/\"}, route: {cluster: svc}}]\n");
+        long t0 = System.nanoTime();
+        xds.set("1", clusters, eps, List.of(listener("ingress")), List.of(rc.toString()));
+        long pushed = System.nanoTime();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        String lastHost = "svc-" + (n - 1) + ".example";
+        while (!reachesNewHost(client, port, lastHost, fresh)) {
+          if (System.nanoTime() > deadline) {
+            String err = bowline.stderr();
+            throw new AssertionError("not live after 120 s; stderr tail: "
+                + err.substring(Math.max(0, err.length() - 3000)));
+          }
+          Thread.sleep(20);
+        }
+        long live = System.nanoTime();
+        HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+            + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(500);
+        running.set(false);
+        load.join();
+        String after = heapAfterGc(bowline.pid());
+        String histogram = run("jcmd", String.valueOf(bowline.pid()), "GC.class_histogram");
+        System.out.println(String.join("\n", java.util.Arrays.asList(histogram.split("\n")).subList(0,
+            Math.min(25, histogram.split("\n").length))));
+        System.out.printf("xDS scale: %d clusters + %d endpoint sets + %d virtual hosts: snapshot built in %d ms, "
+            + "live %d ms after the push; request to the last new host: %d; during the push %d requests on the "
+            + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",
+            n, n, n, (pushed - t0) / 1_000_000, (live - pushed) / 1_000_000, last.statusCode(), requests.get(),
+            failed.get(), maxNanos.get() / 1e6, before, after);
+      }
+    } finally {
+      backend.close();
+      fresh.close();
+    }
+  }
+
+  /** One request to the last new virtual host: true once it reached the new clusters' backend. */
+  static boolean reachesNewHost(HttpClient client, int port, String host, TestBackend fresh) {
+    try {
+      client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/probe")).header("Host", host)
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+    } catch (Exception e) {
+      return false;
+    }
+    return fresh.requestsTo("/probe") > 0;
+  }
+
+  /** Runs a full GC in the target JVM and returns its heap use line. */
+  static String heapAfterGc(long pid) throws Exception {
+    run("jcmd", String.valueOf(pid), "GC.run");
+    String info = run("jcmd", String.valueOf(pid), "GC.heap_info");
+    StringBuilder used = new StringBuilder();
+    for (String line : info.split("\n")) {
+      if (line.contains("total") && line.contains("used")) {
+        String t = line.trim();
+        used.append(t, 0, t.indexOf('[') > 0 ? t.indexOf('[') : t.length()).append("; ");
+      }
+    }
+    return used.toString();
+  }
+
+  static String run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    return out;
+  }
+}
