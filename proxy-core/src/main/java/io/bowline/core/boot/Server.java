@@ -141,6 +141,10 @@ public final class Server implements AdminContext {
     }
     state = "DRAINING";
     logger.info("draining: {} open connection(s), up to {} s", tracker.openConnections(), options.drainTimeSeconds);
+    XdsApplier applier = xdsApplier;
+    if (applier != null) {
+      applier.close();
+    }
     if (ads != null) {
       ads.close();
     }

@@ -36,7 +36,15 @@ public final class BootstrapCompiler {
         "dynamic_resources");
     Fields.allow(b.getNode(), "node", "id", "cluster", "metadata", "locality", "user_agent_name");
     var sr = b.getStaticResources();
-    Fields.allow(sr, "static_resources", "listeners", "clusters");
+    Fields.allow(sr, "static_resources", "listeners", "clusters", "secrets");
+    Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> staticSecrets = new LinkedHashMap<>();
+    for (int i = 0; i < sr.getSecretsCount(); i++) {
+      var secret = sr.getSecrets(i);
+      SecretCompiler.check(secret, "static_resources.secrets[" + i + "]");
+      if (secret.getName().isEmpty() || staticSecrets.put(secret.getName(), secret) != null) {
+        throw new ConfigException("static_resources.secrets[" + i + "].name", "a unique name is required");
+      }
+    }
     String id = !serviceNode.isEmpty() ? serviceNode : b.getNode().getId();
     String cluster = !serviceCluster.isEmpty() ? serviceCluster : b.getNode().getCluster();
     XdsSettings xds = b.hasDynamicResources()
@@ -45,11 +53,14 @@ public final class BootstrapCompiler {
     Map<String, ClusterConfig> clusters = new LinkedHashMap<>();
     for (int i = 0; i < sr.getClustersCount(); i++) {
       String path = "static_resources.clusters[" + i + "]";
-      if (xds != null && xds.target().udsPath() != null
-          && sr.getClusters(i).getName().equals(xds.target().clusterName())) {
-        continue; // the management server on a unix socket: reached by the xDS client, never by the data path
+      if (xds != null && onlyPipes(sr.getClusters(i))) {
+        // a management server on a unix socket (pilot-agent's xds-grpc and sds-grpc): reached by the xDS
+        // clients, never by the data path, which has no unix-socket upstreams yet
+        ctx.controlPlaneOnly(sr.getClusters(i).getName());
+        continue;
       }
       ClusterConfig c = ClusterCompiler.compile(sr.getClusters(i), path);
+      TlsSources.register(TlsSources.of(c), path + ".transport_socket", ctx, staticSecrets.keySet());
       if (clusters.put(c.name(), c) != null) {
         throw new ConfigException(path + ".name", "duplicate cluster name " + c.name());
       }
@@ -67,6 +78,7 @@ public final class BootstrapCompiler {
     for (int i = 0; i < sr.getListenersCount(); i++) {
       String path = "static_resources.listeners[" + i + "]";
       ListenerConfig l = ListenerCompiler.compile(sr.getListeners(i), path, ctx);
+      TlsSources.register(TlsSources.of(l), path + ".filter_chains", ctx, staticSecrets.keySet());
       if (!names.add(l.name())) {
         throw new ConfigException(path + ".name", "duplicate listener name " + l.name());
       }
@@ -74,6 +86,10 @@ public final class BootstrapCompiler {
         throw new ConfigException(path + ".address", "another listener is bound to " + l.address());
       }
       listeners.add(l);
+    }
+    List<String> tlsErrors = ctx.secrets().setStatic(staticSecrets);
+    if (!tlsErrors.isEmpty()) {
+      throw new ConfigException("static_resources.secrets", "unusable TLS secret: " + tlsErrors.get(0));
     }
     AdminConfig admin = new AdminConfig(null);
     if (b.hasAdmin()) {
@@ -116,14 +132,39 @@ public final class BootstrapCompiler {
           + "is not supported");
     }
     Fields.allow(g.getEnvoyGrpc(), ap + ".grpc_services[0].envoy_grpc", "cluster_name", "authority");
-    String clusterName = g.getEnvoyGrpc().getClusterName();
+    XdsTarget target = target(b, g.getEnvoyGrpc().getClusterName(), ap + ".grpc_services[0].envoy_grpc.cluster_name");
+    long timeout = 15_000;
+    if (dr.hasLdsConfig()) {
+      timeout = ConfigSources.requireAds(dr.getLdsConfig(), "dynamic_resources.lds_config");
+    }
+    if (dr.hasCdsConfig()) {
+      timeout = Math.max(timeout, ConfigSources.requireAds(dr.getCdsConfig(), "dynamic_resources.cds_config"));
+    }
+    return new XdsSettings(target, mode, ads.getSetNodeOnFirstMessageOnly(), node, dr.hasLdsConfig(),
+        dr.hasCdsConfig(), timeout);
+  }
+
+  private static boolean onlyPipes(Cluster c) {
+    boolean any = false;
+    for (var le : c.getLoadAssignment().getEndpointsList()) {
+      for (var e : le.getLbEndpointsList()) {
+        if (!e.getEndpoint().getAddress().hasPipe()) {
+          return false;
+        }
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /** The management server a static cluster points at: one endpoint, a TCP address or a unix socket (pipe). */
+  public static XdsTarget target(Bootstrap b, String clusterName, String cp) throws ConfigException {
     Cluster xdsCluster = null;
     for (Cluster c : b.getStaticResources().getClustersList()) {
       if (c.getName().equals(clusterName)) {
         xdsCluster = c;
       }
     }
-    String cp = ap + ".grpc_services[0].envoy_grpc.cluster_name";
     if (xdsCluster == null) {
       throw new ConfigException(cp, "no static cluster named '" + clusterName + "'");
     }
@@ -136,21 +177,10 @@ public final class BootstrapCompiler {
       throw new ConfigException(cp, "cluster '" + clusterName + "' must have exactly one endpoint");
     }
     Address address = endpoints.get(0).getLbEndpoints(0).getEndpoint().getAddress();
-    XdsTarget target;
     if (address.hasPipe()) {
-      target = XdsTarget.uds(address.getPipe().getPath(), clusterName);
-    } else {
-      target = XdsTarget.tcp(ListenerCompiler.socketAddress(address, "cluster '" + clusterName + "' endpoint"),
-          clusterName);
+      return XdsTarget.uds(address.getPipe().getPath(), clusterName);
     }
-    long timeout = 15_000;
-    if (dr.hasLdsConfig()) {
-      timeout = ConfigSources.requireAds(dr.getLdsConfig(), "dynamic_resources.lds_config");
-    }
-    if (dr.hasCdsConfig()) {
-      timeout = Math.max(timeout, ConfigSources.requireAds(dr.getCdsConfig(), "dynamic_resources.cds_config"));
-    }
-    return new XdsSettings(target, mode, ads.getSetNodeOnFirstMessageOnly(), node, dr.hasLdsConfig(),
-        dr.hasCdsConfig(), timeout);
+    return XdsTarget.tcp(ListenerCompiler.socketAddress(address, "cluster '" + clusterName + "' endpoint"),
+        clusterName);
   }
 }

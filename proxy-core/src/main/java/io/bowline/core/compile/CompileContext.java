@@ -16,12 +16,27 @@ public final class CompileContext {
   private java.util.Set<String> clusterNames = java.util.Set.of();
   private final java.util.List<String> warnings = new java.util.ArrayList<>();
   private boolean ads;
+  private final java.util.Set<String> controlPlaneOnly = new java.util.HashSet<>();
+
+  void controlPlaneOnly(String cluster) {
+    controlPlaneOnly.add(cluster);
+  }
+  private final io.bowline.core.config.SecretStore secrets = new io.bowline.core.config.SecretStore();
   private final Map<String, io.bowline.core.config.RouteSource> rdsSources = new HashMap<>();
   private final java.util.Set<String> rdsUsed = new java.util.LinkedHashSet<>();
 
   /** The bootstrap has an ADS stream, so HCMs may take their routes from RDS. */
   void adsAvailable(boolean available) {
     ads = available;
+  }
+
+  boolean adsAvailable() {
+    return ads;
+  }
+
+  /** The TLS secrets in force and the contexts built from them. */
+  public io.bowline.core.config.SecretStore secrets() {
+    return secrets;
   }
 
   /** The shared source of an RDS route configuration, created on first use; remembers that it was used. */
@@ -63,7 +78,9 @@ public final class CompileContext {
           for (var c : f.clusters()) {
             if (!clusterNames.contains(c.name())) {
               throw new io.bowline.xds.ConfigException(path + ".virtual_hosts[" + v + "].routes[" + r + "]",
-                  "unknown cluster '" + c.name() + "' (set validate_clusters: false to allow it)");
+                  controlPlaneOnly.contains(c.name())
+                      ? "cluster '" + c.name() + "' is on a unix socket, usable only as a management server so far"
+                      : "unknown cluster '" + c.name() + "' (set validate_clusters: false to allow it)");
             }
           }
         }

@@ -1,6 +1,11 @@
 package io.bowline.core.compile;
 
+import io.bowline.core.config.TlsContextSource;
 import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
@@ -18,7 +23,6 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,7 +36,7 @@ final class TlsCompiler {
   private TlsCompiler() {}
 
   /** Null for a plaintext transport socket (absent or raw_buffer). */
-  static @Nullable SslContext downstream(TransportSocket ts, String path) throws ConfigException {
+  static @Nullable TlsContextSource downstream(TransportSocket ts, String path) throws ConfigException {
     if (isPlain(ts, path)) {
       return null;
     }
@@ -41,29 +45,25 @@ final class TlsCompiler {
     Fields.allow(d, p, "common_tls_context", "require_client_certificate");
     CommonTlsContext c = d.getCommonTlsContext();
     String cp = p + ".common_tls_context";
-    Fields.allow(c, cp, "tls_certificates", "validation_context", "alpn_protocols", "tls_params");
-    if (c.getTlsCertificatesCount() != 1) {
-      throw new ConfigException(cp + ".tls_certificates", "exactly one certificate is supported, got "
-          + c.getTlsCertificatesCount());
+    Parts parts = parts(c, cp, true);
+    boolean requireClient = d.getRequireClientCertificate().getValue();
+    if (requireClient && !parts.validates()) {
+      throw new ConfigException(p + ".require_client_certificate", "requires a validation context");
     }
-    TlsCertificate cert = c.getTlsCertificates(0);
-    String certPath = cp + ".tls_certificates[0]";
-    Fields.allow(cert, certPath, "certificate_chain", "private_key");
-    try {
+    TlsContextSource.Builder builder = secrets -> {
+      TlsCertificate cert = parts.certificate(secrets);
       SslContextBuilder b = SslContextBuilder.forServer(
-          new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), certPath + ".certificate_chain")),
-          new ByteArrayInputStream(DataSources.read(cert.getPrivateKey(), certPath + ".private_key")));
+          new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), cp + ".certificate_chain")),
+          new ByteArrayInputStream(DataSources.read(cert.getPrivateKey(), cp + ".private_key")));
       common(b, c, cp);
-      if (c.hasValidationContext()) {
-        b.trustManager(new ByteArrayInputStream(trustedCa(c.getValidationContext(), cp + ".validation_context")));
-        b.clientAuth(d.getRequireClientCertificate().getValue() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
-      } else if (d.getRequireClientCertificate().getValue()) {
-        throw new ConfigException(p + ".require_client_certificate", "requires a validation_context");
+      byte[] ca = parts.trustedCa(secrets);
+      if (ca != null) {
+        b.trustManager(new ByteArrayInputStream(ca));
+        b.clientAuth(requireClient ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
       }
       return b.build();
-    } catch (SSLException | IllegalArgumentException e) {
-      throw new ConfigException(cp, "invalid TLS configuration: " + e.getMessage(), e);
-    }
+    };
+    return source(parts, builder, cp, "", false);
   }
 
   static @Nullable UpstreamTls upstream(TransportSocket ts, String path, boolean http2) throws ConfigException {
@@ -75,37 +75,155 @@ final class TlsCompiler {
     Fields.allow(u, p, "common_tls_context", "sni", "auto_host_sni");
     CommonTlsContext c = u.getCommonTlsContext();
     String cp = p + ".common_tls_context";
-    Fields.allow(c, cp, "tls_certificates", "validation_context", "alpn_protocols", "tls_params");
-    try {
+    Parts parts = parts(c, cp, false);
+    TlsContextSource.Builder builder = secrets -> {
       SslContextBuilder b = SslContextBuilder.forClient();
-      if (c.getTlsCertificatesCount() > 1) {
-        throw new ConfigException(cp + ".tls_certificates", "at most one client certificate is supported");
-      }
-      if (c.getTlsCertificatesCount() == 1) {
-        TlsCertificate cert = c.getTlsCertificates(0);
-        String certPath = cp + ".tls_certificates[0]";
-        Fields.allow(cert, certPath, "certificate_chain", "private_key");
-        b.keyManager(new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), certPath
-            + ".certificate_chain")), new ByteArrayInputStream(DataSources.read(cert.getPrivateKey(), certPath
+      TlsCertificate cert = parts.certificate(secrets);
+      if (cert != null) {
+        b.keyManager(new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), cp
+            + ".certificate_chain")), new ByteArrayInputStream(DataSources.read(cert.getPrivateKey(), cp
             + ".private_key")));
       }
-      if (c.hasValidationContext()) {
-        b.trustManager(new ByteArrayInputStream(trustedCa(c.getValidationContext(), cp + ".validation_context")));
+      byte[] ca = parts.trustedCa(secrets);
+      if (ca != null) {
+        b.trustManager(new ByteArrayInputStream(ca));
       } else {
-        b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+        b.trustManager(InsecureTrustManagerFactory.INSTANCE); // Envoy: no validation context, no verification
       }
       if (c.getAlpnProtocolsCount() == 0 && http2) {
         b.applicationProtocolConfig(alpn(List.of("h2")));
       }
       common(b, c, cp);
-      return new UpstreamTls(b.build(), u.getSni(), u.getAutoHostSni());
-    } catch (SSLException | IllegalArgumentException e) {
-      throw new ConfigException(cp, "invalid TLS configuration: " + e.getMessage(), e);
-    }
+      return b.build();
+    };
+    return new UpstreamTls(source(parts, builder, cp, u.getSni(), u.getAutoHostSni()), u.getSni(),
+        u.getAutoHostSni());
   }
 
   /** An upstream TLS context with its SNI settings. */
-  record UpstreamTls(SslContext context, String sni, boolean autoSni) {}
+  record UpstreamTls(TlsContextSource context, String sni, boolean autoSni) {}
+
+  /** Fixed contexts are built (and checked) now; SDS-fed ones when their secrets arrive. */
+  private static TlsContextSource source(Parts parts, TlsContextSource.Builder builder, String cp, String sni,
+      boolean autoSni) throws ConfigException {
+    if (parts.refs().isEmpty()) {
+      try {
+        return TlsContextSource.fixed(builder.build(java.util.Map.of()), sni, autoSni);
+      } catch (ConfigException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new ConfigException(cp, "invalid TLS configuration: " + e.getMessage(), e);
+      }
+    }
+    return TlsContextSource.fromSecrets(parts.refs(), builder, sni, autoSni);
+  }
+
+  /**
+   * Where a context's certificate and trust anchors come from: inline / file, or SDS secrets by name (Istio's
+   * {@code default} and {@code ROOTCA}).
+   */
+  private record Parts(@Nullable TlsCertificate inlineCert, @Nullable String certSecret,
+      @Nullable CertificateValidationContext inlineValidation, @Nullable String validationSecret,
+      List<TlsContextSource.SecretRef> refs, String path) {
+
+    boolean validates() {
+      return inlineValidation != null || validationSecret != null;
+    }
+
+    @Nullable TlsCertificate certificate(java.util.Map<String, Secret> secrets) throws ConfigException {
+      if (certSecret == null) {
+        return inlineCert;
+      }
+      Secret s = secrets.get(certSecret);
+      if (s == null || !s.hasTlsCertificate()) {
+        throw new ConfigException("Secret[" + certSecret + "].tls_certificate", "required for " + path);
+      }
+      Fields.allow(s.getTlsCertificate(), "Secret[" + certSecret + "].tls_certificate", "certificate_chain",
+          "private_key");
+      return s.getTlsCertificate();
+    }
+
+    byte @Nullable [] trustedCa(java.util.Map<String, Secret> secrets) throws ConfigException {
+      if (validationSecret == null) {
+        return inlineValidation == null ? null : TlsCompiler.trustedCa(inlineValidation, path + ".validation_context");
+      }
+      Secret s = secrets.get(validationSecret);
+      if (s == null || !s.hasValidationContext()) {
+        throw new ConfigException("Secret[" + validationSecret + "].validation_context", "required for " + path);
+      }
+      return TlsCompiler.trustedCa(s.getValidationContext(), "Secret[" + validationSecret + "].validation_context");
+    }
+  }
+
+  private static Parts parts(CommonTlsContext c, String cp, boolean server) throws ConfigException {
+    Fields.allow(c, cp, "tls_certificates", "validation_context", "alpn_protocols", "tls_params",
+        "tls_certificate_sds_secret_configs", "validation_context_sds_secret_config", "combined_validation_context");
+    List<TlsContextSource.SecretRef> refs = new ArrayList<>();
+    int certs = c.getTlsCertificatesCount() + c.getTlsCertificateSdsSecretConfigsCount();
+    if (server ? certs != 1 : certs > 1) {
+      throw new ConfigException(cp + ".tls_certificates", (server ? "exactly" : "at most") + " one certificate "
+          + "(inline or tls_certificate_sds_secret_configs) is supported, got " + certs);
+    }
+    TlsCertificate inlineCert = null;
+    String certSecret = null;
+    if (c.getTlsCertificatesCount() == 1) {
+      inlineCert = c.getTlsCertificates(0);
+      Fields.allow(inlineCert, cp + ".tls_certificates[0]", "certificate_chain", "private_key");
+    } else if (c.getTlsCertificateSdsSecretConfigsCount() == 1) {
+      certSecret = secretRef(c.getTlsCertificateSdsSecretConfigs(0), cp + ".tls_certificate_sds_secret_configs[0]",
+          refs);
+    }
+    CertificateValidationContext inlineValidation = c.hasValidationContext() ? c.getValidationContext() : null;
+    String validationSecret = null;
+    if (c.hasValidationContextSdsSecretConfig()) {
+      validationSecret = secretRef(c.getValidationContextSdsSecretConfig(),
+          cp + ".validation_context_sds_secret_config", refs);
+    } else if (c.hasCombinedValidationContext()) {
+      var combined = c.getCombinedValidationContext();
+      String vp = cp + ".combined_validation_context";
+      Fields.allow(combined, vp, "default_validation_context", "validation_context_sds_secret_config");
+      // SAN matching is the security issue's: refuse it rather than accept a peer it should not
+      Fields.allow(combined.getDefaultValidationContext(), vp + ".default_validation_context");
+      validationSecret = secretRef(combined.getValidationContextSdsSecretConfig(),
+          vp + ".validation_context_sds_secret_config", refs);
+    }
+    if (inlineValidation != null) {
+      Fields.allow(inlineValidation, cp + ".validation_context", "trusted_ca");
+    }
+    common(SslContextBuilder.forClient(), c, cp); // tls_params are checked now, not when a secret arrives
+    return new Parts(inlineCert, certSecret, inlineValidation, validationSecret, refs, cp);
+  }
+
+  private static String secretRef(SdsSecretConfig s, String path, List<TlsContextSource.SecretRef> refs)
+      throws ConfigException {
+    Fields.allow(s, path, "name", "sds_config");
+    if (s.getName().isEmpty()) {
+      throw new ConfigException(path + ".name", "required");
+    }
+    if (!s.hasSdsConfig()) {
+      refs.add(new TlsContextSource.SecretRef(s.getName(), TlsContextSource.SecretRef.Kind.STATIC, null));
+      return s.getName();
+    }
+    ConfigSource cs = s.getSdsConfig();
+    String sp = path + ".sds_config";
+    if (cs.hasAds()) {
+      ConfigSources.requireAds(cs, sp);
+      refs.add(new TlsContextSource.SecretRef(s.getName(), TlsContextSource.SecretRef.Kind.ADS, null));
+      return s.getName();
+    }
+    Fields.allow(cs, sp, "api_config_source", "resource_api_version", "initial_fetch_timeout");
+    ApiConfigSource api = cs.getApiConfigSource();
+    Fields.allow(api, sp + ".api_config_source", "api_type", "transport_api_version", "grpc_services",
+        "set_node_on_first_message_only");
+    if (api.getApiType() != ApiConfigSource.ApiType.GRPC || api.getGrpcServicesCount() != 1
+        || !api.getGrpcServices(0).hasEnvoyGrpc()) {
+      throw new ConfigException(sp + ".api_config_source", "SDS is supported over ADS or over api_type GRPC with one "
+          + "envoy_grpc service");
+    }
+    refs.add(new TlsContextSource.SecretRef(s.getName(), TlsContextSource.SecretRef.Kind.SDS_CLUSTER,
+        api.getGrpcServices(0).getEnvoyGrpc().getClusterName()));
+    return s.getName();
+  }
 
   private static boolean isPlain(TransportSocket ts, String path) throws ConfigException {
     if (ts.equals(TransportSocket.getDefaultInstance())) {
@@ -157,7 +275,7 @@ final class TlsCompiler {
     };
   }
 
-  private static byte[] trustedCa(CertificateValidationContext v, String path) throws ConfigException {
+  static byte[] trustedCa(CertificateValidationContext v, String path) throws ConfigException {
     Fields.allow(v, path, "trusted_ca");
     if (!v.hasTrustedCa()) {
       throw new ConfigException(path + ".trusted_ca", "required");

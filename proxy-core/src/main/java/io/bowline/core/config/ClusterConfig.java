@@ -1,6 +1,5 @@
 package io.bowline.core.config;
 
-import io.netty.handler.ssl.SslContext;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -13,7 +12,7 @@ public record ClusterConfig(
     LbPolicy lbPolicy,
     int leastRequestChoiceCount,
     UpstreamProtocol protocol,
-    @Nullable SslContext tls,
+    @Nullable TlsContextSource tls,
     @Nullable String sni,
     boolean autoSni,
     long dnsRefreshRateMs,

@@ -1,12 +1,11 @@
 package io.bowline.core.config;
 
 import io.bowline.core.listener.FilterChainMatch;
-import io.netty.handler.ssl.SslContext;
 import org.jspecify.annotations.Nullable;
 
 /** One filter chain: when it applies, how its connections are decrypted, and what terminates them. */
 public record FilterChainConfig(
     String name,
     FilterChainMatch match,
-    @Nullable SslContext tls,
+    @Nullable TlsContextSource tls,
     NetworkFilter terminal) {}

@@ -37,7 +37,13 @@ public final class ChainInstaller {
   public void install(Channel ch, ListenerConfig listener, FilterChainConfig chain, ConnectionTracker tracker) {
     ChannelPipeline p = ch.pipeline();
     if (chain.tls() != null) {
-      SslHandler ssl = chain.tls().newHandler(ch.alloc());
+      io.netty.handler.ssl.SslContext context = chain.tls().current();
+      if (context == null) {
+        logger.debug("[{}] TLS secrets for filter chain {} have not arrived: closing", ch.id(), chain.name());
+        ch.close();
+        return;
+      }
+      SslHandler ssl = context.newHandler(ch.alloc());
       ssl.setHandshakeTimeoutMillis(10_000);
       p.addLast(ssl);
       p.addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {

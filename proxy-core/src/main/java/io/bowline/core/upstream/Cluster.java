@@ -189,11 +189,16 @@ public final class Cluster {
     };
   }
 
-  SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host) {
+  /** A TLS handler for a new upstream connection, or null while the cluster's SDS secrets have not arrived. */
+  @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host) {
+    io.netty.handler.ssl.SslContext context = config.tls().current();
+    if (context == null) {
+      return null;
+    }
     String sni = config.sni();
     SslHandler h = sni != null && !sni.isEmpty()
-        ? config.tls().newHandler(alloc, sni, host.address().getPort())
-        : config.tls().newHandler(alloc, host.address().getAddress().getHostAddress(), host.address().getPort());
+        ? context.newHandler(alloc, sni, host.address().getPort())
+        : context.newHandler(alloc, host.address().getAddress().getHostAddress(), host.address().getPort());
     if (sni == null || sni.isEmpty()) {
       SSLEngine engine = h.engine();
       SSLParameters params = engine.getSSLParameters();

@@ -130,6 +130,11 @@ final class Http1Pool {
       ChannelPipeline p = ch.pipeline();
       if (cluster.config().tls() != null) {
         SslHandler ssl = cluster.newSslHandler(ch.alloc(), host);
+        if (ssl == null) {
+          listener.onUpstreamFailure(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");
+          ch.close();
+          return;
+        }
         p.addLast(ssl);
         p.addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
         p.addLast(conn);

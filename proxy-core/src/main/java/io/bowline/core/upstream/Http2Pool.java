@@ -97,7 +97,13 @@ final class Http2Pool {
       stats.cxConnectMs.recordNanos(System.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
       if (cfg.tls() != null) {
-        p.addLast(cluster.newSslHandler(ch.alloc(), host));
+        io.netty.handler.ssl.SslHandler ssl = cluster.newSslHandler(ch.alloc(), host);
+        if (ssl == null) {
+          conn.failWaiting(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");
+          ch.close();
+          return;
+        }
+        p.addLast(ssl);
         p.addLast(codec, new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()), conn);
         p.addLast(new Http1Pool.TlsReadyHandler(conn::markReady, cause -> {
           stats.cxConnectFail.inc();

@@ -6,7 +6,13 @@ import io.bowline.core.compile.ClusterCompiler;
 import io.bowline.core.compile.CompileContext;
 import io.bowline.core.compile.EndpointCompiler;
 import io.bowline.core.compile.ListenerCompiler;
+import io.bowline.core.compile.BootstrapCompiler;
 import io.bowline.core.compile.RouteCompiler;
+import io.bowline.core.compile.SecretCompiler;
+import io.bowline.core.compile.TlsSources;
+import io.bowline.core.config.TlsContextSource;
+import io.bowline.xds.ads.XdsTarget;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.bowline.core.config.ClusterConfig;
 import io.bowline.core.config.ListenerConfig;
 import io.bowline.core.config.ProxyConfig;
@@ -74,6 +80,8 @@ public final class XdsApplier implements ResourceHandler {
   private final Map<String, Map<String, XdsDump.Entry>> changed = new HashMap<>();
   private final Map<String, String> versions = new HashMap<>();
   private volatile XdsDump dump = XdsDump.EMPTY;
+  private Map<String, Map<String, Secret>> secretsByStream = Map.of();
+  private final Map<String, AdsClient> sdsClients = new HashMap<>();
   private boolean cdsReceived;
   private boolean ldsReceived;
   private boolean initialized;
@@ -150,6 +158,7 @@ public final class XdsApplier implements ResourceHandler {
       case TypeUrls.ENDPOINT -> onEndpoints(resources);
       case TypeUrls.LISTENER -> onListeners(resources);
       case TypeUrls.ROUTE -> onRoutes(resources);
+      case TypeUrls.SECRET -> onSecrets("ads", resources);
       default -> throw new ConfigException("type_url", "bowline does not take " + typeUrl + " resources yet");
     }
     record(typeUrl, resources, version);
@@ -218,17 +227,20 @@ public final class XdsApplier implements ResourceHandler {
         compiled.put(name, previous); // unchanged: not compiled again
         continue;
       }
-      compiled.put(name, ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path));
+      ClusterConfig c = ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path);
+      TlsSources.register(TlsSources.of(c), path + ".transport_socket", ctx, staticSecretNames());
+      compiled.put(name, c);
     }
     cdsResources = resources;
     dynamicClusters = compiled;
     warmingClusters.clear();
     for (ClusterConfig c : compiled.values()) {
-      if (c.edsServiceName() != null && !endpoints.containsKey(c.edsServiceName())) {
+      if (!clusterReady(c)) {
         warmingClusters.add(c.name());
       }
     }
     cdsReceived = true;
+    updateSecretSubscriptions();
     publishClusters();
     Set<String> edsNames = new HashSet<>();
     for (ClusterConfig c : allClusters(true).values()) {
@@ -260,9 +272,19 @@ public final class XdsApplier implements ResourceHandler {
       endpoints.put(e.getKey(), e.getValue());
       clusterManager.updateEndpoints(e.getKey(), e.getValue());
     }
+    promoteWarmClusters();
+  }
+
+  /** A cluster warms until its endpoints (EDS) and its TLS secrets (SDS) have arrived. */
+  private boolean clusterReady(ClusterConfig c) {
+    return (c.edsServiceName() == null || endpoints.containsKey(c.edsServiceName()))
+        && TlsSources.ready(TlsSources.of(c));
+  }
+
+  private void promoteWarmClusters() {
     boolean promoted = warmingClusters.removeIf(name -> {
       ClusterConfig c = dynamicClusters.get(name);
-      return c == null || endpoints.containsKey(c.edsServiceName());
+      return c == null || clusterReady(c);
     });
     if (promoted) {
       publishClusters();
@@ -316,6 +338,7 @@ public final class XdsApplier implements ResourceHandler {
       }
       ctx.takeRdsUsed();
       ListenerConfig l = ListenerCompiler.compile(proto, path, ctx);
+      TlsSources.register(TlsSources.of(l), path + ".filter_chains", ctx, staticSecretNames());
       if (!l.name().equals(name)) {
         throw new ConfigException(path + ".name", "required");
       }
@@ -343,6 +366,7 @@ public final class XdsApplier implements ResourceHandler {
     List<String> failures = listenerManager.update(List.of(), removed);
     failures.forEach(f -> logger.warn("LDS: {}", f));
     subscribe(TypeUrls.ROUTE, rdsNames);
+    updateSecretSubscriptions();
     promoteWarmListeners();
   }
 
@@ -355,6 +379,9 @@ public final class XdsApplier implements ResourceHandler {
         if (s == null || !s.isReady()) {
           return false;
         }
+      }
+      if (!TlsSources.ready(TlsSources.of(e.getValue()))) {
+        return false; // its TLS secrets have not arrived
       }
       ready.add(e.getValue());
       dynamicListeners.put(e.getKey(), e.getValue());
@@ -400,6 +427,113 @@ public final class XdsApplier implements ResourceHandler {
       }
     }
     promoteWarmListeners();
+  }
+
+  // ------------------------------------------------------------------------------------------------ secrets
+
+  private Set<String> staticSecretNames() {
+    Set<String> names = new HashSet<>();
+    for (var secret : statics.bootstrap().getStaticResources().getSecretsList()) {
+      names.add(secret.getName());
+    }
+    return names;
+  }
+
+  /**
+   * Secrets from one stream ({@code ads}, or {@code sds:<cluster>}): checked against every TLS context that uses
+   * them before anything changes (a bad certificate is NACKed, the old one stays), then applied: new handshakes
+   * use the new certificate, open connections keep theirs.
+   */
+  private void onSecrets(String stream, Map<String, Any> resources) throws ConfigException {
+    Map<String, Secret> fromStream = new HashMap<>();
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      String path = "Secret[" + e.getKey() + "]";
+      Secret secret = unpack(e.getValue(), Secret.class, path);
+      SecretCompiler.check(secret, path);
+      fromStream.put(e.getKey(), secret);
+    }
+    Map<String, Map<String, Secret>> next = new HashMap<>(secretsByStream);
+    next.put(stream, fromStream);
+    Map<String, Secret> all = new HashMap<>();
+    next.values().forEach(all::putAll);
+    List<String> errors = ctx.secrets().check(all);
+    if (!errors.isEmpty()) {
+      throw new ConfigException("Secret", "unusable TLS secret: " + errors.get(0));
+    }
+    secretsByStream = next;
+    ctx.secrets().update(all);
+    promoteWarmClusters();
+    promoteWarmListeners();
+  }
+
+  /** Subscribes each stream to the secret names the configuration in force (or warming) uses. */
+  private void updateSecretSubscriptions() {
+    Set<TlsContextSource> live = new HashSet<>();
+    for (ClusterConfig c : allClusters(true).values()) {
+      live.addAll(TlsSources.of(c));
+    }
+    for (ListenerConfig l : statics.listeners()) {
+      live.addAll(TlsSources.of(l));
+    }
+    dynamicListeners.values().forEach(l -> live.addAll(TlsSources.of(l)));
+    warmingListeners.values().forEach(l -> live.addAll(TlsSources.of(l)));
+    ctx.secrets().retainOnly(live);
+    Set<String> viaAds = new HashSet<>();
+    Map<String, Set<String>> viaCluster = new HashMap<>();
+    for (TlsContextSource s : live) {
+      for (TlsContextSource.SecretRef r : s.refs()) {
+        switch (r.kind()) {
+          case ADS -> viaAds.add(r.name());
+          case SDS_CLUSTER -> viaCluster.computeIfAbsent(r.cluster(), k -> new HashSet<>()).add(r.name());
+          default -> { }
+        }
+      }
+    }
+    subscribe(TypeUrls.SECRET, viaAds);
+    for (Map.Entry<String, Set<String>> e : viaCluster.entrySet()) {
+      AdsClient client = sdsClients.get(e.getKey());
+      if (client == null) {
+        client = startSds(e.getKey());
+        if (client == null) {
+          continue;
+        }
+      }
+      client.subscribe(TypeUrls.SECRET, e.getValue());
+    }
+    for (Map.Entry<String, AdsClient> e : sdsClients.entrySet()) {
+      if (!viaCluster.containsKey(e.getKey())) {
+        e.getValue().subscribe(TypeUrls.SECRET, Set.of());
+      }
+    }
+  }
+
+  /** A state-of-the-world SDS stream to a static cluster (pilot-agent's sds-grpc socket), on this thread. */
+  private @Nullable AdsClient startSds(String cluster) {
+    XdsTarget target;
+    try {
+      target = BootstrapCompiler.target(statics.bootstrap(), cluster, "sds_config.envoy_grpc.cluster_name");
+    } catch (ConfigException e) {
+      logger.warn("SDS: {}", e.getMessage());
+      return null;
+    }
+    String stream = "sds:" + cluster;
+    ResourceHandler sdsHandler = new ResourceHandler() {
+      @Override
+      public void onResources(String typeUrl, Map<String, Any> resources, String version) throws ConfigException {
+        onSecrets(stream, resources);
+        checkInitialized();
+      }
+    };
+    AdsClient client = new AdsClient(target, statics.xds().node(), AdsClient.Mode.SOTW,
+        statics.xds().nodeOnFirstMessageOnly(), sdsHandler, AdsClient.Service.SDS, ads.controlThread());
+    sdsClients.put(cluster, client);
+    client.start();
+    return client;
+  }
+
+  /** Closes the SDS streams (the ADS stream is the server's to close). */
+  public void close() {
+    sdsClients.values().forEach(AdsClient::close);
   }
 
   // ------------------------------------------------------------------------------------------------ lifecycle

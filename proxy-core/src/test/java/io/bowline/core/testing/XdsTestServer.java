@@ -61,7 +61,8 @@ public final class XdsTestServer implements AutoCloseable {
       group = null;
       b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
     }
-    server = b.addService(discovery.getAggregatedDiscoveryServiceImpl()).build().start();
+    server = b.addService(discovery.getAggregatedDiscoveryServiceImpl())
+        .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
   }
 
   private void record(@Nullable String nack, boolean answer) {
@@ -92,13 +93,22 @@ public final class XdsTestServer implements AutoCloseable {
   /** Serves a new snapshot: resources as YAML, one version for all. */
   public void set(String version, List<String> clusters, List<String> endpoints, List<String> listeners,
       List<String> routes) {
+    set(version, clusters, endpoints, listeners, routes, List.of());
+  }
+
+  /** Serves a new snapshot with SDS secrets too. */
+  public void set(String version, List<String> clusters, List<String> endpoints, List<String> listeners,
+      List<String> routes, List<String> secrets) {
     List<Cluster> c = clusters.stream().map(y -> XdsTestServer.<Cluster>parse(y, Cluster.newBuilder())).toList();
     List<ClusterLoadAssignment> e = endpoints.stream()
         .map(y -> XdsTestServer.<ClusterLoadAssignment>parse(y, ClusterLoadAssignment.newBuilder())).toList();
     List<Listener> l = listeners.stream().map(y -> XdsTestServer.<Listener>parse(y, Listener.newBuilder())).toList();
     List<RouteConfiguration> r = routes.stream()
         .map(y -> XdsTestServer.<RouteConfiguration>parse(y, RouteConfiguration.newBuilder())).toList();
-    cache.setSnapshot("all", Snapshot.create(c, e, l, r, List.of(), version));
+    List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> sec = secrets.stream()
+        .map(y -> XdsTestServer.<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret>parse(y,
+            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.newBuilder())).toList();
+    cache.setSnapshot("all", Snapshot.create(c, e, l, r, sec, version));
   }
 
   @SuppressWarnings("unchecked")
@@ -112,6 +122,11 @@ public final class XdsTestServer implements AutoCloseable {
 
   /** The bootstrap that points bowline at this server over ADS ({@code GRPC} or {@code DELTA_GRPC}). */
   public String bootstrap(String apiType) {
+    return bootstrap(apiType, "");
+  }
+
+  /** The same, with more static clusters (YAML list items at the clusters' indentation). */
+  public String bootstrap(String apiType, String extraClusters) {
     String address = udsPath != null ? "{pipe: {path: " + udsPath + "}}"
         : "{socket_address: {address: 127.0.0.1, port_value: " + port() + "}}";
     return """
@@ -137,7 +152,7 @@ public final class XdsTestServer implements AutoCloseable {
             load_assignment:
               cluster_name: xds-grpc
               endpoints: [{lb_endpoints: [{endpoint: {address: %s}}]}]
-        """.formatted(apiType, address);
+        """.formatted(apiType, address) + extraClusters;
   }
 
   /** Stops serving (the proxy keeps its configuration and reconnects with backoff). */

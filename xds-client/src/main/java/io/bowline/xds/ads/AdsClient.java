@@ -11,6 +11,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
@@ -40,12 +41,17 @@ public final class AdsClient implements AutoCloseable {
   /** {@code api_type} of the ADS config source. */
   public enum Mode { SOTW, DELTA }
 
+  /** Which gRPC service the stream is on: ADS (every type), or SDS alone (Istio's pilot-agent socket). */
+  public enum Service { ADS, SDS }
+
   private final XdsTarget target;
   private final Node node;
   private final Mode mode;
   private final boolean nodeOnFirstMessageOnly;
   private final ResourceHandler handler;
   private final ScheduledExecutorService control;
+  private final Service service;
+  private final boolean ownsControl;
   private final Backoff backoff = new Backoff(500, 30_000);
   private final Map<String, TypeState> types = new LinkedHashMap<>();
   private @Nullable ManagedChannel channel;
@@ -72,12 +78,23 @@ public final class AdsClient implements AutoCloseable {
 
   public AdsClient(XdsTarget target, Node node, Mode mode, boolean nodeOnFirstMessageOnly,
       ResourceHandler handler) {
+    this(target, node, mode, nodeOnFirstMessageOnly, handler, Service.ADS, null);
+  }
+
+  /**
+   * A stream on {@code service}; with a {@code sharedControl} thread (another client's), so that one thread sees
+   * every update of every stream.
+   */
+  public AdsClient(XdsTarget target, Node node, Mode mode, boolean nodeOnFirstMessageOnly, ResourceHandler handler,
+      Service service, @Nullable ScheduledExecutorService sharedControl) {
     this.target = target;
     this.node = node;
     this.mode = mode;
     this.nodeOnFirstMessageOnly = nodeOnFirstMessageOnly;
     this.handler = handler;
-    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+    this.service = service;
+    this.ownsControl = sharedControl == null;
+    this.control = sharedControl != null ? sharedControl : Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "bowline-xds");
       t.setDaemon(true);
       return t;
@@ -96,8 +113,10 @@ public final class AdsClient implements AutoCloseable {
   public void start() {
     control.execute(() -> {
       channel = target.open(control);
-      types.get(TypeUrls.CLUSTER).subscribed = true;
-      types.get(TypeUrls.LISTENER).subscribed = true;
+      if (service == Service.ADS) {
+        types.get(TypeUrls.CLUSTER).subscribed = true;
+        types.get(TypeUrls.LISTENER).subscribed = true;
+      }
       connect();
     });
   }
@@ -140,9 +159,9 @@ public final class AdsClient implements AutoCloseable {
     if (closed) {
       return;
     }
-    var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
-    stream = mode == Mode.DELTA ? new DeltaStream(stub) : new SotwStream(stub);
-    logger.info("xDS: opening {} ADS stream to {}", mode == Mode.DELTA ? "delta" : "state-of-the-world", target);
+    stream = mode == Mode.DELTA ? new DeltaStream() : new SotwStream();
+    logger.info("xDS: opening {} {} stream to {}", mode == Mode.DELTA ? "delta" : "state-of-the-world", service,
+        target);
     for (TypeState s : types.values()) {
       if (s.subscribed) {
         stream.subscribe(s);
@@ -228,6 +247,9 @@ public final class AdsClient implements AutoCloseable {
         channel.shutdownNow();
       }
     });
+    if (!ownsControl) {
+      return;
+    }
     control.shutdown();
     try {
       control.awaitTermination(5, TimeUnit.SECONDS);
@@ -286,8 +308,10 @@ public final class AdsClient implements AutoCloseable {
     private final StreamObserver<DiscoveryRequest> requests;
     private boolean sentFirst;
 
-    SotwStream(AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub) {
-      this.requests = stub.streamAggregatedResources(this);
+    SotwStream() {
+      this.requests = service == Service.ADS
+          ? AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this)
+          : SecretDiscoveryServiceGrpc.newStub(channel).streamSecrets(this);
     }
 
     private void send(TypeState s, String nonce, @Nullable String error) {
@@ -359,8 +383,10 @@ public final class AdsClient implements AutoCloseable {
     private final StreamObserver<DeltaDiscoveryRequest> requests;
     private boolean sentFirst;
 
-    DeltaStream(AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub) {
-      this.requests = stub.deltaAggregatedResources(this);
+    DeltaStream() {
+      this.requests = service == Service.ADS
+          ? AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this)
+          : SecretDiscoveryServiceGrpc.newStub(channel).deltaSecrets(this);
     }
 
     private DeltaDiscoveryRequest.Builder request(TypeState s) {

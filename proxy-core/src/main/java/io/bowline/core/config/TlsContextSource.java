@@ -1,0 +1,127 @@
+package io.bowline.core.config;
+
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.netty.handler.ssl.SslContext;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A TLS context that may depend on SDS secrets. Without secret references it is fixed at compile time. With them,
+ * it is built (and rebuilt on every rotation) once each secret it names has arrived: new handshakes use the newest
+ * context, connections already open keep theirs. Until then {@link #current} is null and the listener or cluster
+ * using it warms.
+ */
+public final class TlsContextSource {
+  /** Builds the SslContext from the secrets this source names (by name); throws on an unusable secret. */
+  public interface Builder {
+    SslContext build(Map<String, Secret> secrets) throws Exception;
+  }
+
+  /** Where a secret comes from: the bootstrap's static secrets, the ADS stream, or an SDS stream to a cluster. */
+  public record SecretRef(String name, Kind kind, @Nullable String cluster) {
+    public enum Kind { STATIC, ADS, SDS_CLUSTER }
+  }
+
+  private final List<SecretRef> refs;
+  private final List<String> secretNames;
+  private final @Nullable Builder builder;
+  private final String sni;
+  private final boolean autoSni;
+  private volatile @Nullable SslContext current;
+  private volatile @Nullable String error;
+
+  private TlsContextSource(List<SecretRef> refs, @Nullable Builder builder, @Nullable SslContext fixed,
+      String sni, boolean autoSni) {
+    this.refs = List.copyOf(refs);
+    this.secretNames = refs.stream().map(SecretRef::name).distinct().toList();
+    this.builder = builder;
+    this.current = fixed;
+    this.sni = sni;
+    this.autoSni = autoSni;
+  }
+
+  public static TlsContextSource fixed(SslContext context) {
+    return new TlsContextSource(List.of(), null, context, "", false);
+  }
+
+  public static TlsContextSource fixed(SslContext context, String sni, boolean autoSni) {
+    return new TlsContextSource(List.of(), null, context, sni, autoSni);
+  }
+
+  public static TlsContextSource fromSecrets(List<SecretRef> refs, Builder builder, String sni, boolean autoSni) {
+    return new TlsContextSource(refs, builder, null, sni, autoSni);
+  }
+
+  public List<SecretRef> refs() {
+    return refs;
+  }
+
+  /** The context for a new handshake, or null while a secret it needs has not arrived. */
+  public @Nullable SslContext current() {
+    return current;
+  }
+
+  public boolean isReady() {
+    return current != null;
+  }
+
+  /** The SDS secret names this context is built from (empty when fixed). */
+  public List<String> secretNames() {
+    return secretNames;
+  }
+
+  public String sni() {
+    return sni;
+  }
+
+  public boolean autoSni() {
+    return autoSni;
+  }
+
+  /** Why the last build from secrets failed, if it did. */
+  public @Nullable String error() {
+    return error;
+  }
+
+  /** The error building from {@code secrets} would give (null: it would build, or a secret is still missing). */
+  public @Nullable String tryBuild(Map<String, Secret> secrets) {
+    if (builder == null) {
+      return null;
+    }
+    for (String name : secretNames) {
+      if (!secrets.containsKey(name)) {
+        return null;
+      }
+    }
+    try {
+      builder.build(secrets);
+      return null;
+    } catch (Exception e) {
+      return e.getMessage();
+    }
+  }
+
+  /**
+   * Rebuilds from {@code secrets} when every secret named is there; the previous context stays on failure (a bad
+   * rotation must not take TLS down). Returns whether a new context was published.
+   */
+  public boolean rebuild(Map<String, Secret> secrets) {
+    if (builder == null) {
+      return false;
+    }
+    for (String name : secretNames) {
+      if (!secrets.containsKey(name)) {
+        return false;
+      }
+    }
+    try {
+      current = builder.build(secrets);
+      error = null;
+      return true;
+    } catch (Exception e) {
+      error = e.getMessage();
+      return false;
+    }
+  }
+}
