@@ -168,10 +168,8 @@ public final class BootstrapCompiler {
     if (xdsCluster == null) {
       throw new ConfigException(cp, "no static cluster named '" + clusterName + "'");
     }
-    if (xdsCluster.hasTransportSocket()) {
-      throw new ConfigException(cp, "cluster '" + clusterName + "' uses TLS; bowline reaches the management server "
-          + "over plaintext TCP or a unix socket only, so far");
-    }
+    XdsTarget.Tls tls = xdsCluster.hasTransportSocket() ? TlsCompiler.managementServer(
+        xdsCluster.getTransportSocket(), "cluster '" + clusterName + "'.transport_socket") : null;
     var endpoints = xdsCluster.getLoadAssignment().getEndpointsList();
     if (endpoints.size() != 1 || endpoints.get(0).getLbEndpointsCount() != 1) {
       throw new ConfigException(cp, "cluster '" + clusterName + "' must have exactly one endpoint");
@@ -180,7 +178,8 @@ public final class BootstrapCompiler {
     if (address.hasPipe()) {
       return XdsTarget.uds(address.getPipe().getPath(), clusterName);
     }
-    return XdsTarget.tcp(ListenerCompiler.socketAddress(address, "cluster '" + clusterName + "' endpoint"),
+    XdsTarget t = XdsTarget.tcp(ListenerCompiler.socketAddress(address, "cluster '" + clusterName + "' endpoint"),
         clusterName);
+    return tls == null ? t : t.withTls(tls);
   }
 }

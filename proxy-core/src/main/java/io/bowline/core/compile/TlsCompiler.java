@@ -100,6 +100,37 @@ final class TlsCompiler {
         u.getAutoHostSni());
   }
 
+  /**
+   * TLS to the management server (gRPC-java's own TLS stack): inline or file material only; the server's
+   * certificate is checked against the trusted CA and the SNI (or the address when no SNI is set).
+   */
+  static io.bowline.xds.ads.XdsTarget.@Nullable Tls managementServer(TransportSocket ts, String path)
+      throws ConfigException {
+    if (isPlain(ts, path)) {
+      return null;
+    }
+    String p = path + ".typed_config";
+    UpstreamTlsContext u = Fields.unpack(ts.getTypedConfig(), UpstreamTlsContext.class, p);
+    Fields.allow(u, p, "common_tls_context", "sni");
+    CommonTlsContext c = u.getCommonTlsContext();
+    String cp = p + ".common_tls_context";
+    Fields.allow(c, cp, "tls_certificates", "validation_context", "alpn_protocols");
+    byte[] ca = c.hasValidationContext() ? trustedCa(c.getValidationContext(), cp + ".validation_context") : null;
+    byte[] chain = null;
+    byte[] key = null;
+    if (c.getTlsCertificatesCount() > 1) {
+      throw new ConfigException(cp + ".tls_certificates", "at most one client certificate is supported");
+    }
+    if (c.getTlsCertificatesCount() == 1) {
+      TlsCertificate cert = c.getTlsCertificates(0);
+      String certPath = cp + ".tls_certificates[0]";
+      Fields.allow(cert, certPath, "certificate_chain", "private_key");
+      chain = DataSources.read(cert.getCertificateChain(), certPath + ".certificate_chain");
+      key = DataSources.read(cert.getPrivateKey(), certPath + ".private_key");
+    }
+    return new io.bowline.xds.ads.XdsTarget.Tls(ca, chain, key, u.getSni());
+  }
+
   /** An upstream TLS context with its SNI settings. */
   record UpstreamTls(TlsContextSource context, String sni, boolean autoSni) {}
 

@@ -37,6 +37,10 @@ public final class XdsTestServer implements AutoCloseable {
   private final @Nullable String udsPath;
 
   private XdsTestServer(@Nullable String udsPath, int port) throws java.io.IOException {
+    this(udsPath, port, null);
+  }
+
+  private XdsTestServer(@Nullable String udsPath, int port, TestCerts.@Nullable Pem tls) throws java.io.IOException {
     this.udsPath = udsPath;
     DiscoveryServerCallbacks callbacks = new DiscoveryServerCallbacks() {
       @Override
@@ -60,6 +64,12 @@ public final class XdsTestServer implements AutoCloseable {
     } else {
       group = null;
       b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
+      if (tls != null) {
+        b.sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forServer(
+            new java.io.ByteArrayInputStream(tls.certificate().getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
+            new java.io.ByteArrayInputStream(tls.privateKey().getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+            .build());
+      }
     }
     server = b.addService(discovery.getAggregatedDiscoveryServiceImpl())
         .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
@@ -80,6 +90,11 @@ public final class XdsTestServer implements AutoCloseable {
   /** On a given port: a management server that comes back where the last one was. */
   public static XdsTestServer tcp(int port) throws java.io.IOException {
     return new XdsTestServer(null, port);
+  }
+
+  /** Over TLS with {@code cert} (TCP, loopback, a port of its own). */
+  public static XdsTestServer tls(TestCerts.Pem cert) throws java.io.IOException {
+    return new XdsTestServer(null, 0, cert);
   }
 
   public static XdsTestServer uds(String path) throws java.io.IOException {
@@ -127,6 +142,11 @@ public final class XdsTestServer implements AutoCloseable {
 
   /** The same, with more static clusters (YAML list items at the clusters' indentation). */
   public String bootstrap(String apiType, String extraClusters) {
+    return bootstrap(apiType, extraClusters, "");
+  }
+
+  /** The same, with the xds-grpc cluster's extra fields (e.g. a transport_socket), indented as cluster fields. */
+  public String bootstrap(String apiType, String extraClusters, String xdsClusterExtra) {
     String address = udsPath != null ? "{pipe: {path: " + udsPath + "}}"
         : "{socket_address: {address: 127.0.0.1, port_value: " + port() + "}}";
     return """
@@ -152,7 +172,7 @@ public final class XdsTestServer implements AutoCloseable {
             load_assignment:
               cluster_name: xds-grpc
               endpoints: [{lb_endpoints: [{endpoint: {address: %s}}]}]
-        """.formatted(apiType, address) + extraClusters;
+        """.formatted(apiType, address) + xdsClusterExtra.indent(4) + extraClusters;
   }
 
   /** Stops serving (the proxy keeps its configuration and reconnects with backoff). */

@@ -132,7 +132,7 @@ class SdsIT {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
       socket.close();
     }
   }

@@ -79,6 +79,31 @@ class XdsIT {
     }
   }
 
+  @Test
+  void managementServerOverTls() throws Exception {
+    io.bowline.core.testing.TestCerts.Pem cert = io.bowline.core.testing.TestCerts.selfSigned("xds.test");
+    io.bowline.core.testing.TestCerts.Pem other = io.bowline.core.testing.TestCerts.selfSigned("xds.test");
+    try (XdsTestServer xds = XdsTestServer.tls(cert)) {
+      xds.set("1", List.of(edsCluster("svc")), List.of(endpoints("svc", one.port())), List.of(listener("ingress")),
+          List.of(routes("/", "svc")));
+      String trusting = "transport_socket:\n  name: envoy.transport_sockets.tls\n  typed_config:\n"
+          + "    \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n"
+          + "    sni: xds.test\n    common_tls_context: {validation_context: {trusted_ca: {inline_string: %s}}}\n";
+      try (ProxyHarness proxy = ProxyHarness.start(xds.bootstrap("GRPC", "",
+          trusting.formatted(io.bowline.core.testing.TestCerts.Pem.yaml(cert.certificate()))), Map.of())) {
+        awaitReady(proxy);
+        assertEquals(200, get(proxy, "/echo/over-tls"));
+      }
+      // a server whose certificate the bootstrap does not trust is never believed
+      try (ProxyHarness proxy = ProxyHarness.start(xds.bootstrap("GRPC", "",
+          trusting.formatted(io.bowline.core.testing.TestCerts.Pem.yaml(other.certificate()))), Map.of())) {
+        Thread.sleep(1500);
+        assertEquals(503, proxy.adminResponse("GET", "/ready").statusCode());
+        assertEquals("0", stat(proxy, "control_plane.connected_state"));
+      }
+    }
+  }
+
   private void followsEveryPush(XdsTestServer xds, String apiType) throws Exception {
     try (ProxyHarness proxy = ProxyHarness.start(xds.bootstrap(apiType), Map.of())) {
       // nothing served yet: not ready

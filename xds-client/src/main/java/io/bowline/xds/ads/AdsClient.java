@@ -228,10 +228,6 @@ public final class AdsClient implements AutoCloseable {
     }, s.nackBackoff.nextDelayMs() + 500, TimeUnit.MILLISECONDS);
   }
 
-  private Node nodeFor(boolean first) {
-    return first || !nodeOnFirstMessageOnly ? node : Node.getDefaultInstance();
-  }
-
   private static Status nack(String detail) {
     return Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(detail).build();
   }
@@ -316,7 +312,6 @@ public final class AdsClient implements AutoCloseable {
 
     private void send(TypeState s, String nonce, @Nullable String error) {
       DiscoveryRequest.Builder r = DiscoveryRequest.newBuilder()
-          .setNode(nodeFor(!sentFirst))
           .setTypeUrl(s.typeUrl)
           .setVersionInfo(s.version)
           .setResponseNonce(nonce);
@@ -325,6 +320,9 @@ public final class AdsClient implements AutoCloseable {
       }
       if (error != null) {
         r.setErrorDetail(nack(error));
+      }
+      if (!sentFirst || !nodeOnFirstMessageOnly) {
+        r.setNode(node);
       }
       sentFirst = true;
       requests.onNext(r.build());
