@@ -12,13 +12,31 @@ import java.util.function.LongSupplier;
  * for the same names, so counters survive config updates as Envoy's do.
  */
 public final class Stats {
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  /** Counters by scope prefix (ending with '.') and last name segment; prefixes and segments are shared strings. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, String> segments = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Gauge> gauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongSupplier> computedGauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
 
   public Counter counter(String name) {
-    return counters.computeIfAbsent(name, Counter::new);
+    int dot = name.lastIndexOf('.');
+    return counter(name.substring(0, dot + 1), name.substring(dot + 1));
+  }
+
+  /** {@code prefix} is empty or ends with '.', {@code segment} has no '.'. */
+  Counter counter(String prefix, String segment) {
+    ConcurrentHashMap<String, Counter> scope = counters.get(prefix);
+    if (scope == null) {
+      scope = counters.computeIfAbsent(prefix, k -> new ConcurrentHashMap<>(32));
+    }
+    Counter c = scope.get(segment);
+    if (c != null) {
+      return c;
+    }
+    String sharedPrefix = segments.computeIfAbsent(prefix, k -> k);
+    String sharedSegment = segments.computeIfAbsent(segment, k -> k);
+    return scope.computeIfAbsent(segment, k -> new Counter(sharedPrefix, sharedSegment));
   }
 
   public Gauge gauge(String name) {
@@ -43,7 +61,8 @@ public final class Stats {
 
   public List<Value> counters() {
     List<Value> out = new ArrayList<>();
-    counters.values().forEach(c -> out.add(new Value(c.name(), c.value(), c.used())));
+    counters.values().forEach(scope -> scope.values().forEach(c -> out.add(new Value(c.name(), c.value(),
+        c.used()))));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }
@@ -65,7 +84,8 @@ public final class Stats {
   /** A named prefix over a {@link Stats} store. */
   public record Scope(Stats stats, String prefix) {
     public Counter counter(String name) {
-      return stats.counter(prefix + name);
+      return name.indexOf('.') < 0 && (prefix.isEmpty() || prefix.endsWith("."))
+          ? stats.counter(prefix, name) : stats.counter(prefix + name);
     }
 
     public Gauge gauge(String name) {
