@@ -124,11 +124,14 @@ public final class Cluster {
         old.put(h, h);
       }
       resolved.replaceAll(h -> old.getOrDefault(h, h));
+      boolean hostsLeft = !resolved.containsAll(old.keySet());
       hosts = new HostSet(resolved);
       stats.membershipChange.inc();
-      java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
-      for (LoopPools p : pools.values()) {
-        p.loop.execute(() -> p.retireAbsent(live));
+      if (hostsLeft) { // only hosts that left have pools to retire: a new cluster posts no task per event loop
+        java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
+        for (LoopPools p : pools.values()) {
+          p.loop.execute(() -> p.retireAbsent(live));
+        }
       }
     }
     stats.membershipTotal.set(resolved.size());
