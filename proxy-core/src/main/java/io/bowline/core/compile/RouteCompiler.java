@@ -6,6 +6,7 @@ import io.bowline.core.router.PathMatcher;
 import io.bowline.core.router.QueryParameterMatcher;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.RouteAction;
+import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
 import io.bowline.xds.ConfigException;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -41,7 +43,8 @@ public final class RouteCompiler {
       var vh = rc.getVirtualHosts(i);
       String vp = path + ".virtual_hosts[" + i + "]";
       Fields.allow(vh, vp, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
-          "response_headers_to_add", "response_headers_to_remove", "require_tls");
+          "response_headers_to_add", "response_headers_to_remove", "require_tls", "retry_policy",
+          "include_request_attempt_count");
       if (vh.getDomainsCount() == 0) {
         throw new ConfigException(vp + ".domains", "at least one domain is required");
       }
@@ -53,9 +56,11 @@ public final class RouteCompiler {
       if (vh.getRequireTlsValue() != 0) {
         throw new ConfigException(vp + ".require_tls", "not supported by bowline yet");
       }
+      RetryPolicy vhRetry = vh.hasRetryPolicy() ? RetryPolicies.compile(vh.getRetryPolicy(), vp + ".retry_policy",
+          vh.getIncludeRequestAttemptCount()) : null;
       List<Route> routes = new ArrayList<>();
       for (int j = 0; j < vh.getRoutesCount(); j++) {
-        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]"));
+        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]", vhRetry, vh.getIncludeRequestAttemptCount()));
       }
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
@@ -66,7 +71,8 @@ public final class RouteCompiler {
         mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"));
   }
 
-  private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path) throws ConfigException {
+  private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, @Nullable RetryPolicy vhRetry,
+      boolean attemptCount) throws ConfigException {
     Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
         "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove");
     RouteMatch m = r.getMatch();
@@ -97,7 +103,7 @@ public final class RouteCompiler {
       query.add(queryParameter(m.getQueryParameters(i), mp + ".query_parameters[" + i + "]"));
     }
     RouteAction action = switch (r.getActionCase()) {
-      case ROUTE -> forward(r.getRoute(), path + ".route");
+      case ROUTE -> forward(r.getRoute(), path + ".route", vhRetry, attemptCount);
       case REDIRECT -> redirect(r.getRedirect(), path + ".redirect");
       case DIRECT_RESPONSE -> direct(r.getDirectResponse(), path + ".direct_response");
       default -> throw new ConfigException(path, "an action (route, redirect, direct_response) is required");
@@ -107,10 +113,13 @@ public final class RouteCompiler {
         mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"));
   }
 
-  private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path)
-      throws ConfigException {
+  private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
+      @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
-        "auto_host_rewrite", "timeout", "upgrade_configs");
+        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy");
+    // a route's retry policy replaces its virtual host's, it does not merge with it (Envoy)
+    RetryPolicy retry = a.hasRetryPolicy() ? RetryPolicies.compile(a.getRetryPolicy(), path + ".retry_policy",
+        attemptCount) : vhRetry;
     List<RouteAction.WeightedCluster> clusters = new ArrayList<>();
     int total = 0;
     switch (a.getClusterSpecifierCase()) {
@@ -153,7 +162,7 @@ public final class RouteCompiler {
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
-        Long.toString(timeout));
+        Long.toString(timeout), retry);
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {

@@ -8,6 +8,7 @@ import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.RouteAction;
+import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
 import io.bowline.core.upstream.Cluster;
@@ -48,6 +49,17 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private static final Logger logger = LoggerFactory.getLogger(HttpStream.class);
   /** Envoy's transparent retries of refused streams are bounded too; a peer refusing every stream gets a 503. */
   private static final int MAX_REFUSED_ATTEMPTS = 2;
+  private static final String X_ENVOY_ATTEMPT_COUNT = "x-envoy-attempt-count";
+  private static final String X_ENVOY_RATELIMITED = "x-envoy-ratelimited";
+  private static final String GRPC_STATUS = "grpc-status";
+
+  private static int parseGrpcStatus(String s) {
+    try {
+      return Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
 
   private final HttpConnectionContext conn;
   private final DownstreamSink sink;
@@ -83,6 +95,23 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private long bytesSent;
   private long upstreamServiceMs = -1;
   private boolean requestTrailers;
+  // retries (route or virtual host retry_policy)
+  private @Nullable RetryPolicy retry;
+  private int retriesDone;
+  private boolean upstreamHttp2;
+  /** The request body so far, kept (retained duplicates) while a retry may have to send it again. */
+  private @Nullable ArrayDeque<HttpContent> replay;
+  private long replayBytes;
+  private boolean replayOverflow;
+  /** An attempt has had the request written: a retry sends it from {@link #replay}. */
+  private boolean requestSent;
+  private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
+  private @Nullable ScheduledFuture<?> perTryTimer;
+  private @Nullable ScheduledFuture<?> retryTimer;
+  /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
+  private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
+  /** Envoy keeps a request body for a retry up to the connection's buffer limit; beyond it, no retry. */
+  private static final long REPLAY_LIMIT = 1024 * 1024;
   private int refusedAttempts;
 
   public HttpStream(HttpConnectionContext conn, DownstreamSink sink) {
@@ -174,6 +203,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (done) {
       content.release();
       return;
+    }
+    if (retry != null) {
+      keepForReplay(content);
     }
     if (upstream != null) {
       upstream.write(content);
@@ -305,7 +337,107 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (requestEnded) {
       startTimeout();
     }
+    upstreamHttp2 = http2;
+    retry = upgrade ? null : f.retryPolicy();
+    if (retry != null) {
+      for (HttpObject o : pending) { // what arrived before routing: kept like what comes after
+        if (o instanceof HttpContent c) {
+          keepForReplay(c);
+        }
+      }
+      if (retry.includeAttemptCount()) {
+        h.set(X_ENVOY_ATTEMPT_COUNT, "1");
+      }
+    }
     cluster.newStream(sink.eventLoop(), http2, this);
+  }
+
+  private void keepForReplay(HttpContent content) {
+    if (replayOverflow) {
+      return;
+    }
+    replayBytes += content.content().readableBytes();
+    if (replayBytes > REPLAY_LIMIT) {
+      replayOverflow = true; // too large to send again: this request will not be retried
+      releaseReplay();
+      return;
+    }
+    if (replay == null) {
+      replay = new ArrayDeque<>(4);
+    }
+    replay.add(content.retainedDuplicate());
+  }
+
+  private void releaseReplay() {
+    if (replay != null) {
+      HttpContent c;
+      while ((c = replay.poll()) != null) {
+        c.release();
+      }
+    }
+  }
+
+  /**
+   * Retries when the policy allows this failure, retries are left and the request can be sent again: the attempt is
+   * abandoned, and after Envoy's jittered backoff a new one starts, on another host when previous_hosts asks so.
+   */
+  private boolean maybeRetry(boolean retriable) {
+    RetryPolicy p = retry;
+    if (p == null || !retriable || done || responseStarted || replayOverflow) {
+      return false;
+    }
+    if (retriesDone >= p.numRetries()) {
+      cluster.stats().rqRetryLimitExceeded.inc();
+      return false;
+    }
+    retriesDone++;
+    cluster.stats().rqRetry.inc();
+    if (attemptHost != null && p.previousHosts()) {
+      if (triedHosts == null) {
+        triedHosts = new java.util.HashSet<>(4);
+      }
+      triedHosts.add(attemptHost);
+    }
+    abandonAttempt();
+    long delay = p.backoffMs(retriesDone, ThreadLocalRandom.current());
+    cluster.stats().rqRetryBackoffExponential.inc();
+    retryTimer = sink.eventLoop().schedule(() -> {
+      retryTimer = null;
+      if (!done) {
+        if (p.includeAttemptCount()) {
+          request.headers().set(X_ENVOY_ATTEMPT_COUNT, Integer.toString(retriesDone + 1));
+        }
+        upstreamStartNanos = System.nanoTime();
+        cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts());
+      }
+    }, delay, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private void abandonAttempt() {
+    if (perTryTimer != null) {
+      perTryTimer.cancel(false);
+      perTryTimer = null;
+    }
+    if (upstream != null) {
+      upstream.reset();
+      upstream = null;
+    }
+    releaseUpstreamCounters();
+  }
+
+  /** per_try_timeout: this attempt took too long; another may be tried (a timeout counts as no response). */
+  private void onPerTryTimeout() {
+    perTryTimer = null;
+    if (done || responseStarted) {
+      return;
+    }
+    cluster.stats().rqPerTryTimeout.inc();
+    if (maybeRetry(retry != null && retry.retriesNoResponse())) {
+      return;
+    }
+    abandonAttempt();
+    localReply(504, "upstream request timeout", "UT", "upstream_per_try_timeout");
   }
 
   private void startTimeout() {
@@ -383,6 +515,15 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (route.action() instanceof RouteAction.Forward f && f.autoHostRewrite()) {
       RouteRequest.rewriteHost(request, req.host().hostname() + ":" + req.host().address().getPort());
     }
+    if (requestSent) { // a retry: the body so far comes from the replay copies
+      for (HttpContent c : replay == null ? java.util.List.<HttpContent>of() : replay) {
+        pending.add(c.retainedDuplicate());
+      }
+    }
+    requestSent = true;
+    if (retry != null && retry.perTryTimeoutMs() > 0) {
+      perTryTimer = sink.eventLoop().schedule(this::onPerTryTimeout, retry.perTryTimeoutMs(), TimeUnit.MILLISECONDS);
+    }
     LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
     if (only != null && req.isHttp2()) {
@@ -409,11 +550,20 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   }
 
   @Override
+  public void onUpstreamHostSelected(io.bowline.core.upstream.UpstreamHost host) {
+    attemptHost = host;
+  }
+
+  @Override
   public void onUpstreamFailure(UpstreamFailure failure, String detail) {
     if (done) {
       return;
     }
     logger.debug("upstream failure {} for {}: {}", failure, cluster.config().name(), detail);
+    if (failure != UpstreamFailure.NO_HEALTHY_HOST && failure != UpstreamFailure.OVERFLOW && retry != null
+        && maybeRetry(retry.has(RetryPolicy.CONNECT_FAILURE) || retry.retriesNoResponse())) {
+      return;
+    }
     switch (failure) {
       case NO_HEALTHY_HOST -> localReply(503, "no healthy upstream", "UH", "no_healthy_upstream");
       case CONNECT_TIMEOUT -> localReply(503,
@@ -435,9 +585,26 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (code < 200) {
       return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
     }
+    cluster.stats().responseCode(code);
+    if (retry != null) {
+      HttpHeaders rh = response.headers();
+      String gs = rh.get(GRPC_STATUS);
+      int grpcStatus = gs == null ? -1 : parseGrpcStatus(gs);
+      if (retry.retriesResponse(code, grpcStatus, rh.contains(X_ENVOY_RATELIMITED), java.util.Set.of())) {
+        if (maybeRetry(true)) {
+          ReferenceCountUtil.release(response); // this attempt's answer is dropped; its stream is already reset
+          return;
+        }
+      } else if (retriesDone > 0) {
+        cluster.stats().rqRetrySuccess.inc();
+      }
+    }
+    if (perTryTimer != null) {
+      perTryTimer.cancel(false);
+      perTryTimer = null;
+    }
     responseStatus = code;
     responseStarted = true;
-    cluster.stats().responseCode(code);
     HttpHeaders h = response.headers();
     ProxyHeaders.stripHopByHop(h, false);
     upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
@@ -484,7 +651,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
         refusedAttempts++;
         logger.debug("upstream {} refused the stream; sending it again", cluster.config().name());
         releaseUpstreamCounters();
-        if (wasSent) {
+        if (wasSent && replay == null) { // with a retry policy, the replay copies carry the end of the request
           pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         sink.eventLoop().execute(() -> {
@@ -496,6 +663,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       }
     }
     cluster.stats().rqRxReset.inc();
+    if (!responseStarted && retry != null && maybeRetry(retry.retriesNoResponse()
+        || REFUSED_STREAM.equals(reason) && retry.has(RetryPolicy.REFUSED_STREAM)
+        || !requestSent && retry.has(RetryPolicy.RESET_BEFORE_REQUEST))) {
+      return;
+    }
     if (responseStarted) {
       responseFlags = "UR";
       sink.reset();
@@ -642,6 +814,15 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       requestTimer.cancel(false);
       requestTimer = null;
     }
+    if (perTryTimer != null) {
+      perTryTimer.cancel(false);
+      perTryTimer = null;
+    }
+    if (retryTimer != null) {
+      retryTimer.cancel(false);
+      retryTimer = null;
+    }
+    releaseReplay();
     HttpObject o;
     while ((o = pending.poll()) != null) {
       ReferenceCountUtil.release(o);

@@ -18,7 +18,8 @@ public sealed interface RouteAction {
       boolean autoHostRewrite,
       long timeoutMs,
       boolean upgradesAllowed,
-      String timeoutText) implements RouteAction {
+      String timeoutText,
+      @Nullable RetryPolicy retryPolicy) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);

@@ -156,7 +156,20 @@ public final class Cluster {
 
   /** Chooses a host and asks this loop's pool for a connection or stream; the answer comes to {@code listener}. */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener) {
-    UpstreamHost host = lb.choose(hosts);
+    newStream(loop, http2, listener, null, 1);
+  }
+
+  /**
+   * The same, for a retry: a host in {@code avoid} (previous_hosts) is chosen again only after
+   * {@code selectionAttempts} draws found no other.
+   */
+  public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
+      java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts) {
+    HostSet current = hosts;
+    UpstreamHost host = lb.choose(current);
+    for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
+      host = lb.choose(current);
+    }
     if (host == null) {
       stats.noHealthyHost.inc();
       listener.onUpstreamFailure(UpstreamFailure.NO_HEALTHY_HOST, "no healthy upstream");
@@ -166,6 +179,7 @@ public final class Cluster {
     if (p == null) {
       throw new IllegalStateException("event loop not owned by this proxy");
     }
+    listener.onUpstreamHostSelected(host);
     if (http2) {
       Http2Pool pool = p.h2.get(host);
       if (pool == null) {

@@ -43,6 +43,11 @@ public final class ClusterStats {
   public final Counter updateSuccess;
   public final Counter updateRejected;
   public final Counter updateEmpty;
+  public final Counter rqRetry;
+  public final Counter rqRetrySuccess;
+  public final Counter rqRetryLimitExceeded;
+  public final Counter rqRetryBackoffExponential;
+  public final Counter rqPerTryTimeout;
   /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
   private volatile @org.jspecify.annotations.Nullable AtomicReferenceArray<Counter> byCode;
 
@@ -53,6 +58,11 @@ public final class ClusterStats {
     updateSuccess = s.counter("update_success");
     updateRejected = s.counter("update_rejected");
     updateEmpty = s.counter("update_empty");
+    rqRetry = s.counter("upstream_rq_retry");
+    rqRetrySuccess = s.counter("upstream_rq_retry_success");
+    rqRetryLimitExceeded = s.counter("upstream_rq_retry_limit_exceeded");
+    rqRetryBackoffExponential = s.counter("upstream_rq_retry_backoff_exponential");
+    rqPerTryTimeout = s.counter("upstream_rq_per_try_timeout");
     cxActive = s.gauge("upstream_cx_active");
     cxConnectFail = s.counter("upstream_cx_connect_fail");
     cxConnectTimeout = s.counter("upstream_cx_connect_timeout");

@@ -11,6 +11,9 @@ public interface UpstreamListener {
    */
   String REFUSED_STREAM = "remote refused stream reset";
 
+  /** The load balancer chose {@code host} for this attempt (before any connection to it). */
+  default void onUpstreamHostSelected(UpstreamHost host) {}
+
   /** A connection (H1) or stream (H2) is ready; the request may be written to it. */
   void onUpstreamReady(UpstreamRequest request);
 

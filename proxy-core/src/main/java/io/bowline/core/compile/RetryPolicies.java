@@ -1,0 +1,65 @@
+package io.bowline.core.compile;
+
+import io.bowline.core.router.RetryPolicy;
+import io.bowline.xds.ConfigException;
+import java.util.HashSet;
+import java.util.Set;
+
+/** {@code config.route.v3.RetryPolicy} into a {@link RetryPolicy}, with Envoy's defaults. */
+final class RetryPolicies {
+  private static final String PREVIOUS_HOSTS = "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate";
+
+  private RetryPolicies() {}
+
+  static RetryPolicy compile(io.envoyproxy.envoy.config.route.v3.RetryPolicy p, String path, boolean attemptCount)
+      throws ConfigException {
+    Fields.allow(p, path, "retry_on", "num_retries", "per_try_timeout", "retry_back_off", "retriable_status_codes",
+        "retry_host_predicate", "host_selection_retry_max_attempts");
+    int conditions = 0;
+    for (String token : p.getRetryOn().split(",")) {
+      if (token.isBlank()) {
+        continue;
+      }
+      int c = RetryPolicy.condition(token);
+      if (c == 0) {
+        throw new ConfigException(path + ".retry_on", "unknown retry condition '" + token.trim() + "'");
+      }
+      conditions |= c;
+    }
+    long base = 25;
+    long max = -1;
+    if (p.hasRetryBackOff()) {
+      var b = p.getRetryBackOff();
+      Fields.allow(b, path + ".retry_back_off", "base_interval", "max_interval");
+      if (!b.hasBaseInterval() || Fields.millis(b.getBaseInterval()) <= 0) {
+        throw new ConfigException(path + ".retry_back_off.base_interval", "required and greater than zero");
+      }
+      base = Fields.millis(b.getBaseInterval());
+      if (b.hasMaxInterval()) {
+        max = Fields.millis(b.getMaxInterval());
+        if (max < base) {
+          throw new ConfigException(path + ".retry_back_off.max_interval", "must be at least base_interval");
+        }
+      }
+    }
+    if (max < 0) {
+      max = 10 * base; // Envoy: ten times the base interval
+    }
+    Set<Integer> codes = new HashSet<>(p.getRetriableStatusCodesList());
+    boolean previousHosts = false;
+    for (int i = 0; i < p.getRetryHostPredicateCount(); i++) {
+      var pred = p.getRetryHostPredicate(i);
+      String pp = path + ".retry_host_predicate[" + i + "]";
+      Fields.allow(pred, pp, "name", "typed_config");
+      String type = pred.hasTypedConfig() ? Fields.typeName(pred.getTypedConfig()) : pred.getName();
+      if (!type.equals(PREVIOUS_HOSTS) && !type.equals("envoy.retry_host_predicates.previous_hosts")) {
+        throw new ConfigException(pp, "retry host predicate " + type + " is not supported by bowline yet");
+      }
+      previousHosts = true;
+    }
+    int numRetries = p.hasNumRetries() ? p.getNumRetries().getValue() : 1; // Envoy's default is one retry
+    return new RetryPolicy(conditions, numRetries, p.hasPerTryTimeout() ? Fields.millis(p.getPerTryTimeout()) : 0,
+        base, max, codes, previousHosts, p.getHostSelectionRetryMaxAttempts() > 0
+            ? (int) Math.min(p.getHostSelectionRetryMaxAttempts(), 100) : 1, attemptCount);
+  }
+}

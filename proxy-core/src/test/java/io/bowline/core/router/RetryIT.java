@@ -1,0 +1,219 @@
+package io.bowline.core.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bowline.core.testing.LeakGuard;
+import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.TestBackend;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Route retry policies with Envoy's semantics against scripted upstreams: a host that answers 503 to everything, a
+ * port nobody listens on, a slow host; Istio's default policy (connect-failure, refused-stream, 503, previous
+ * hosts); body replay; per-try timeouts; the retry limit; and the stats.
+ */
+@ExtendWith(LeakGuard.class)
+class RetryIT {
+  static TestBackend good;
+  static NioEventLoopGroup group;
+  static Channel failing;
+  static final AtomicInteger failingHits = new AtomicInteger();
+  static int deadPort;
+  static ProxyHarness proxy;
+  static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    good = TestBackend.start();
+    group = new NioEventLoopGroup(1);
+    failing = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
+                new SimpleChannelInboundHandler<FullHttpRequest>() {
+                  @Override
+                  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+                    failingHits.incrementAndGet();
+                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.SERVICE_UNAVAILABLE, Unpooled.copiedBuffer("busy", StandardCharsets.US_ASCII));
+                    HttpUtil.setContentLength(r, 4);
+                    ctx.writeAndFlush(r);
+                  }
+                });
+          }
+        }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+    try (ServerSocket s = new ServerSocket(0)) {
+      deadPort = s.getLocalPort();
+    }
+    int failingPort = ((InetSocketAddress) failing.localAddress()).getPort();
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: ingress
+                  route_config:
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/five"}
+                        route:
+                          cluster: flaky
+                          retry_policy: {retry_on: 5xx, num_retries: 2, retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts, typed_config: {"@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}}], host_selection_retry_max_attempts: 5}
+                      - match: {prefix: "/istio"}
+                        route:
+                          cluster: half-dead
+                          retry_policy: {retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes", num_retries: 2, retriable_status_codes: [503], retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}], host_selection_retry_max_attempts: 5}
+                      - match: {prefix: "/none"}
+                        route: {cluster: flaky}
+                      - match: {prefix: "/always"}
+                        route: {cluster: failing, retry_policy: {retry_on: gateway-error, num_retries: 2, retry_back_off: {base_interval: 0.001s}}}
+                      - match: {prefix: "/slow/"}
+                        route: {cluster: good, prefix_rewrite: "/", timeout: 5s, retry_policy: {retry_on: 5xx, num_retries: 1, per_try_timeout: 0.2s}}
+                      - match: {prefix: "/replay/"}
+                        route: {cluster: flaky, prefix_rewrite: "/echo/", retry_policy: {retry_on: 5xx, num_retries: 2, retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}], host_selection_retry_max_attempts: 5}}
+                  http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: flaky
+            type: STATIC
+            load_assignment: {cluster_name: flaky, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${FAILING}}}}}, {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${GOOD}}}}}]}]}
+          - name: half-dead
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment: {cluster_name: half-dead, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${DEAD}}}}}, {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${GOOD}}}}}]}]}
+          - name: failing
+            type: STATIC
+            load_assignment: {cluster_name: failing, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${FAILING}}}}}]}]}
+          - name: good
+            type: STATIC
+            load_assignment: {cluster_name: good, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${GOOD}}}}}]}]}
+        """;
+    proxy = ProxyHarness.start(yaml, Map.of("FAILING", failingPort, "GOOD", good.port(), "DEAD", deadPort));
+  }
+
+  @AfterAll
+  static void stop() {
+    proxy.close();
+    failing.close().syncUninterruptibly();
+    group.shutdownGracefully().syncUninterruptibly();
+    good.close();
+  }
+
+  static HttpResponse<String> get(String path) throws Exception {
+    return client.send(HttpRequest.newBuilder(proxy.uri("http", path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static long stat(String name) throws Exception {
+    for (String line : proxy.admin("/stats").split("\n")) {
+      if (line.startsWith(name + ": ")) {
+        return Long.parseLong(line.substring(name.length() + 2).trim());
+      }
+    }
+    return 0;
+  }
+
+  @Test
+  void fiveXxGoesToAnotherHost() throws Exception {
+    long retriesBefore = stat("cluster.flaky.upstream_rq_retry");
+    int failingBefore = failingHits.get();
+    for (int i = 0; i < 50; i++) {
+      assertEquals(200, get("/five/" + i).statusCode(), "request " + i);
+    }
+    long retries = stat("cluster.flaky.upstream_rq_retry") - retriesBefore;
+    int failed = failingHits.get() - failingBefore;
+    assertTrue(failed >= 10, "round robin sent some first attempts to the failing host: " + failed);
+    assertEquals(failed, retries, "every 503 was retried, once (previous_hosts chose the other host)");
+    assertTrue(stat("cluster.flaky.upstream_rq_retry_success") >= retries);
+  }
+
+  @Test
+  void withoutAPolicyNothingIsRetried() throws Exception {
+    int fails = 0;
+    for (int i = 0; i < 20; i++) {
+      if (get("/none/" + i).statusCode() == 503) {
+        fails++;
+      }
+    }
+    assertTrue(fails >= 5, "half the requests meet the failing host: " + fails);
+  }
+
+  @Test
+  void istioDefaultPolicyHidesADeadEndpoint() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      assertEquals(200, get("/istio/" + i).statusCode(), "request " + i);
+    }
+    assertTrue(stat("cluster.half-dead.upstream_rq_retry") >= 5);
+  }
+
+  @Test
+  void aRequestBodyIsSentAgain() throws Exception {
+    String body = "x".repeat(100_000);
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/replay/" + i))
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode());
+      assertTrue(body.equals(r.body()), "the body came back whole, " + r.body().length() + " bytes");
+    }
+  }
+
+  @Test
+  void theLastResponseIsForwardedWhenRetriesRunOut() throws Exception {
+    int before = failingHits.get();
+    long exceeded = stat("cluster.failing.upstream_rq_retry_limit_exceeded");
+    HttpResponse<String> r = get("/always");
+    assertEquals(503, r.statusCode());
+    assertEquals("busy", r.body());
+    assertEquals(3, failingHits.get() - before, "one attempt and two retries");
+    assertEquals(exceeded + 1, stat("cluster.failing.upstream_rq_retry_limit_exceeded"));
+  }
+
+  @Test
+  void perTryTimeoutEndsEachAttempt() throws Exception {
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = get("/slow/delay/1000");
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(504, r.statusCode());
+    assertTrue(ms >= 350 && ms < 1000, "two attempts of 200 ms, not the 5 s route timeout: " + ms);
+    assertTrue(stat("cluster.good.upstream_rq_per_try_timeout") >= 2);
+    assertEquals(200, get("/slow/delay/10").statusCode());
+  }
+}
