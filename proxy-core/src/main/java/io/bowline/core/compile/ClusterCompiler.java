@@ -19,11 +19,37 @@ public final class ClusterCompiler {
 
   private ClusterCompiler() {}
 
+  /** {@code circuit_breakers}: the DEFAULT priority's thresholds (HIGH is accepted; bowline routes at DEFAULT). */
+  static ClusterConfig.Thresholds thresholds(Cluster c, String path) throws ConfigException {
+    if (!c.hasCircuitBreakers()) {
+      return ClusterConfig.Thresholds.DEFAULT;
+    }
+    var cb = c.getCircuitBreakers();
+    Fields.allow(cb, path + ".circuit_breakers", "thresholds");
+    ClusterConfig.Thresholds result = ClusterConfig.Thresholds.DEFAULT;
+    for (int i = 0; i < cb.getThresholdsCount(); i++) {
+      var t = cb.getThresholds(i);
+      String tp = path + ".circuit_breakers.thresholds[" + i + "]";
+      Fields.allow(t, tp, "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries",
+          "track_remaining");
+      if (t.getPriority() != io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT) {
+        continue;
+      }
+      result = new ClusterConfig.Thresholds(
+          t.hasMaxConnections() ? t.getMaxConnections().getValue() & 0xffffffffL : 1024,
+          t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() & 0xffffffffL : 1024,
+          t.hasMaxRequests() ? t.getMaxRequests().getValue() & 0xffffffffL : 1024,
+          t.hasMaxRetries() ? t.getMaxRetries().getValue() & 0xffffffffL : 3,
+          t.getTrackRemaining());
+    }
+    return result;
+  }
+
   public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
-        "eds_cluster_config");
+        "eds_cluster_config", "circuit_breakers", "metadata");
     if (c.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "required");
     }
@@ -107,6 +133,6 @@ public final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, edsServiceName, c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        }, edsServiceName, thresholds(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

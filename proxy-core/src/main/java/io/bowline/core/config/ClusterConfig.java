@@ -22,6 +22,7 @@ public record ClusterConfig(
     int perConnectionBufferLimitBytes,
     DnsFamily dnsFamily,
     @Nullable String edsServiceName,
+    Thresholds circuitBreakers,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -39,6 +40,12 @@ public record ClusterConfig(
 
   /** One endpoint as configured: a literal address or a DNS name to resolve, and its endpoint hostname. */
   public record EndpointConfig(String host, int port, int weight, String hostname) {}
+
+  /** Circuit-breaker thresholds of the default priority; Envoy's defaults are 1024 each and 3 retries. */
+  public record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,
+      boolean trackRemaining) {
+    public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false);
+  }
 
   /** {@code dns_lookup_family}. */
   public enum DnsFamily { AUTO, V4_ONLY, V6_ONLY, V4_PREFERRED, ALL }

@@ -51,6 +51,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private static final int MAX_REFUSED_ATTEMPTS = 2;
   private static final String X_ENVOY_ATTEMPT_COUNT = "x-envoy-attempt-count";
   private static final String X_ENVOY_RATELIMITED = "x-envoy-ratelimited";
+  private static final String X_ENVOY_OVERLOADED = "x-envoy-overloaded";
   private static final String GRPC_STATUS = "grpc-status";
 
   private static int parseGrpcStatus(String s) {
@@ -108,6 +109,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
   private @Nullable ScheduledFuture<?> perTryTimer;
   private @Nullable ScheduledFuture<?> retryTimer;
+  private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
+  private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
+  private boolean overloaded;
   /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
   private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
   /** Envoy keeps a request body for a retry up to the connection's buffer limit; beyond it, no retry. */
@@ -337,6 +341,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (requestEnded) {
       startTimeout();
     }
+    if (!cluster.breaker().tryRequest()) {
+      overloaded = true;
+      localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "UO",
+          "upstream_reset_before_response_started{overflow}");
+      return;
+    }
+    breakerRequest = cluster.breaker();
     upstreamHttp2 = http2;
     retry = upgrade ? null : f.retryPolicy();
     if (retry != null) {
@@ -390,6 +401,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       cluster.stats().rqRetryLimitExceeded.inc();
       return false;
     }
+    releaseRetry();
+    if (!cluster.breaker().tryRetry()) {
+      return false; // max_retries across the cluster: counted as upstream_rq_retry_overflow
+    }
+    breakerRetry = cluster.breaker();
     retriesDone++;
     cluster.stats().rqRetry.inc();
     if (attemptHost != null && p.previousHosts()) {
@@ -412,6 +428,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       }
     }, delay, TimeUnit.MILLISECONDS);
     return true;
+  }
+
+  private void releaseRetry() {
+    if (breakerRetry != null) {
+      breakerRetry.retryDone();
+      breakerRetry = null;
+    }
   }
 
   private void abandonAttempt() {
@@ -779,6 +802,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     FullHttpResponse r = grpc
         ? LocalReply.grpc(grpcStatus != null ? grpcStatus : LocalReply.grpcStatusFor(status), body, hcm.serverName())
         : LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, body, hcm.serverName());
+    if (overloaded || "UO".equals(flag)) {
+      r.headers().set(X_ENVOY_OVERLOADED, "true");
+    }
     sendResponse(r, flag);
   }
 
@@ -823,6 +849,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       retryTimer = null;
     }
     releaseReplay();
+    releaseRetry();
+    if (breakerRequest != null) {
+      breakerRequest.requestDone();
+      breakerRequest = null;
+    }
     HttpObject o;
     while ((o = pending.poll()) != null) {
       ReferenceCountUtil.release(o);

@@ -35,15 +35,18 @@ public final class Cluster {
   private final ClusterStats stats;
   private final Transport transport;
   private final LoadBalancer lb;
+  private final CircuitBreaker breaker;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
 
-  Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group) {
+  Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group,
+      io.bowline.core.stats.Stats store) {
     this.config = config;
     this.stats = stats;
+    this.breaker = new CircuitBreaker(config.circuitBreakers(), stats, store, config.name());
     this.transport = transport;
     this.lb = LoadBalancer.of(config);
     Map<EventExecutor, LoopPools> m = new IdentityHashMap<>();
@@ -59,6 +62,10 @@ public final class Cluster {
 
   public ClusterStats stats() {
     return stats;
+  }
+
+  public CircuitBreaker breaker() {
+    return breaker;
   }
 
   Transport transport() {

@@ -70,7 +70,8 @@ public final class ClusterManager {
         next.put(c.name(), existing);
         continue;
       }
-      Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group);
+      Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group,
+          stats);
       List<ClusterConfig.EndpointConfig> eds = c.edsServiceName() == null ? null
           : edsEndpoints.apply(c.edsServiceName());
       if (eds != null) { // the load assignment that ended its warming counts as its first EDS update

@@ -44,6 +44,9 @@ public final class ClusterStats {
   public final Counter updateRejected;
   public final Counter updateEmpty;
   public final Counter rqRetry;
+  public final Counter rqRetryOverflow;
+  public final Counter rqPendingOverflow;
+  public final Counter cxOverflow;
   public final Counter rqRetrySuccess;
   public final Counter rqRetryLimitExceeded;
   public final Counter rqRetryBackoffExponential;
@@ -59,6 +62,9 @@ public final class ClusterStats {
     updateRejected = s.counter("update_rejected");
     updateEmpty = s.counter("update_empty");
     rqRetry = s.counter("upstream_rq_retry");
+    rqRetryOverflow = s.counter("upstream_rq_retry_overflow");
+    rqPendingOverflow = s.counter("upstream_rq_pending_overflow");
+    cxOverflow = s.counter("upstream_cx_overflow");
     rqRetrySuccess = s.counter("upstream_rq_retry_success");
     rqRetryLimitExceeded = s.counter("upstream_rq_retry_limit_exceeded");
     rqRetryBackoffExponential = s.counter("upstream_rq_retry_backoff_exponential");

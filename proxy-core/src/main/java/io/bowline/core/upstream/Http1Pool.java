@@ -110,6 +110,16 @@ final class Http1Pool {
 
   private void connect(UpstreamListener listener) {
     ClusterStats stats = cluster.stats();
+    CircuitBreaker breaker = cluster.breaker();
+    if (!breaker.tryConnection()) {
+      listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connections reached");
+      return;
+    }
+    if (!breaker.tryPending()) {
+      breaker.connectionClosed();
+      listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_pending_requests reached");
+      return;
+    }
     stats.cxTotal.inc();
     stats.cxHttp1Total.inc();
     stats.rqPendingTotal.inc();
@@ -117,7 +127,9 @@ final class Http1Pool {
     ChannelFuture f = bootstrap.connect(host.address());
     Channel ch = f.channel();
     Http1Connection conn = new Http1Connection(this, ch);
+    ch.closeFuture().addListener(closed -> breaker.connectionClosed());
     f.addListener(done -> {
+      breaker.pendingDone();
       if (!done.isSuccess()) {
         boolean timeout = done.cause() instanceof ConnectTimeoutException;
         (timeout ? stats.cxConnectTimeout : stats.cxConnectFail).inc();

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The HTTP/2 connections of one host on one event loop: usually one, more when streams exceed the peer's limit. */
 final class Http2Pool {
@@ -56,6 +57,10 @@ final class Http2Pool {
       }
     }
     Http2Connection c = connect();
+    if (c == null) {
+      listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connections reached");
+      return;
+    }
     c.newStream(listener);
   }
 
@@ -69,8 +74,11 @@ final class Http2Pool {
     }
   }
 
-  private Http2Connection connect() {
+  private @Nullable Http2Connection connect() {
     ClusterStats stats = cluster.stats();
+    if (!cluster.breaker().tryConnection()) {
+      return null;
+    }
     stats.cxTotal.inc();
     stats.cxHttp2Total.inc();
     ClusterConfig cfg = cluster.config();
@@ -82,6 +90,7 @@ final class Http2Pool {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forClient().initialSettings(settings)
         .validateHeaders(false).build();
     Http2Connection conn = new Http2Connection(this, ch, codec);
+    ch.closeFuture().addListener(closed -> cluster.breaker().connectionClosed());
     connections.add(conn);
     long start = System.nanoTime();
     f.addListener(done -> {

@@ -1,0 +1,100 @@
+package io.bowline.core.upstream;
+
+import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.stats.Stats;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A cluster's circuit breakers (the default priority's thresholds), shared by every event loop: connections open or
+ * opening, requests waiting for a connection, requests in flight, retries in flight. A request over a limit fails at
+ * once (503 with {@code UO} and {@code x-envoy-overloaded: true}) instead of queueing without bound.
+ */
+public final class CircuitBreaker {
+  private final ClusterConfig.Thresholds limits;
+  private final ClusterStats stats;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicInteger requests = new AtomicInteger();
+  private final AtomicInteger retries = new AtomicInteger();
+
+  CircuitBreaker(ClusterConfig.Thresholds limits, ClusterStats stats, Stats store, String clusterName) {
+    this.limits = limits;
+    this.stats = stats;
+    String p = "cluster." + clusterName + ".circuit_breakers.default.";
+    store.computedGauge(p + "cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
+    store.computedGauge(p + "cx_pool_open", () -> 0);
+    store.computedGauge(p + "rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
+    store.computedGauge(p + "rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
+    store.computedGauge(p + "rq_retry_open", () -> retries.get() >= limits.maxRetries() ? 1 : 0);
+    if (limits.trackRemaining()) {
+      store.computedGauge(p + "remaining_cx", () -> Math.max(0, limits.maxConnections() - connections.get()));
+      store.computedGauge(p + "remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
+      store.computedGauge(p + "remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
+      store.computedGauge(p + "remaining_retries", () -> Math.max(0, limits.maxRetries() - retries.get()));
+    }
+  }
+
+  /** A request may start (max_requests); false counts an overflow. Pair with {@link #requestDone}. */
+  public boolean tryRequest() {
+    if (!acquire(requests, limits.maxRequests())) {
+      stats.rqPendingOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  public void requestDone() {
+    requests.decrementAndGet();
+  }
+
+  /** A retry may be made (max_retries); false counts a retry overflow. Pair with {@link #retryDone}. */
+  public boolean tryRetry() {
+    if (!acquire(retries, limits.maxRetries())) {
+      stats.rqRetryOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  public void retryDone() {
+    retries.decrementAndGet();
+  }
+
+  /** A new connection may be opened (max_connections); false counts a connection overflow. */
+  boolean tryConnection() {
+    if (!acquire(connections, limits.maxConnections())) {
+      stats.cxOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  /** A request may wait for a connection being opened (max_pending_requests). */
+  boolean tryPending() {
+    if (!acquire(pending, limits.maxPendingRequests())) {
+      stats.rqPendingOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  void pendingDone() {
+    pending.decrementAndGet();
+  }
+
+  private static boolean acquire(AtomicInteger counter, long max) {
+    while (true) {
+      int now = counter.get();
+      if (now >= max) {
+        return false;
+      }
+      if (counter.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+}
