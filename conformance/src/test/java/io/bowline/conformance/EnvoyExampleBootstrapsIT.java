@@ -44,9 +44,7 @@ class EnvoyExampleBootstrapsIT {
     }
     Address loopback = Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1")
         .setPortValue(0)).build();
-    if (b.hasAdmin()) {
-      b.getAdminBuilder().setAddress(loopback);
-    }
+    b.getAdminBuilder().setAddress(loopback); // the test's probe, added where an example has no admin
     for (var l : b.getStaticResourcesBuilder().getListenersBuilderList()) {
       if (l.getAddress().hasSocketAddress()) {
         l.setAddress(loopback);
@@ -58,7 +56,9 @@ class EnvoyExampleBootstrapsIT {
   }
 
   @ParameterizedTest(name = "{0} boots")
-  @CsvSource({"configs-envoy-demo.yaml, listener_0, 503", "examples-front-proxy.envoy.yaml, , 503"})
+  @CsvSource({"configs-envoy-demo.yaml, listener_0, 503", "examples-front-proxy.envoy.yaml, , 503",
+      // faults at 0% until the example's runtime files raise them (runtime overrides are not applied yet)
+      "examples-fault-injection.envoy.yaml, , 503"})
   void boots(String name, String listener, int status) throws Exception {
     try (BowlineProcess p = BowlineProcess.start(dir, "-c", relocated(name).toString())) {
       p.awaitReady();
@@ -76,7 +76,6 @@ class EnvoyExampleBootstrapsIT {
   @ParameterizedTest(name = "{0} is refused")
   @CsvSource(delimiter = '|', value = {
       "configs-jwt_authn.yaml|jwt_authn",
-      "examples-fault-injection.envoy.yaml|HTTPFault",
       "examples-local-ratelimit.envoy.yaml|LocalRateLimit",
       "examples-grpc-bridge-client.envoy.yaml|grpc_http1_bridge",
       "configs-original-dst-cluster-proxy_config.yaml|not supported",

@@ -12,7 +12,7 @@ public final class BuiltinFilters {
   private BuiltinFilters() {}
 
   public static List<HttpFilterFactory<?>> factories() {
-    return List.of();
+    return List.of(new io.bowline.filters.fault.FaultFilterFactory());
   }
 
   public static FilterRegistry registry() {

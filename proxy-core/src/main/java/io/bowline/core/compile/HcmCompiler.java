@@ -57,7 +57,7 @@ final class HcmCompiler {
       routes = ctx.rds(h.getRds().getRouteConfigName(), path + ".rds");
       routes.countUnder(ctx.stats().scope("http." + h.getStatPrefix() + "."));
     } else {
-      var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config");
+      var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config", ctx.filters());
       // Envoy validates a static route table's clusters unless validate_clusters is false
       if (!h.getRouteConfig().hasValidateClusters() || h.getRouteConfig().getValidateClusters().getValue()) {
         ctx.validateClusters(table, path + ".route_config");
@@ -96,7 +96,7 @@ final class HcmCompiler {
       }
       try {
         filters.add(ctx.filters().create(f.getTypedConfig(), new HttpFilterFactory.FactoryContext(
-            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp)));
+            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp, f.getName())));
       } catch (ConfigException e) {
         if (f.getIsOptional() && ctx.filters().forType(type) == null) {
           continue; // Envoy skips an optional filter it does not know

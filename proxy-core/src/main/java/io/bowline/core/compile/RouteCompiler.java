@@ -6,6 +6,7 @@ import io.bowline.core.router.PathMatcher;
 import io.bowline.core.router.QueryParameterMatcher;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.RouteAction;
+import io.bowline.core.filter.FilterRegistry;
 import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
@@ -34,7 +35,7 @@ public final class RouteCompiler {
 
   private RouteCompiler() {}
 
-  public static RouteTable compile(RouteConfiguration rc, String path) throws ConfigException {
+  public static RouteTable compile(RouteConfiguration rc, String path, FilterRegistry filters) throws ConfigException {
     Fields.allow(rc, path, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
         "response_headers_to_add", "response_headers_to_remove", "validate_clusters");
     List<VirtualHost> vhosts = new ArrayList<>();
@@ -44,7 +45,9 @@ public final class RouteCompiler {
       String vp = path + ".virtual_hosts[" + i + "]";
       Fields.allow(vh, vp, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
           "response_headers_to_add", "response_headers_to_remove", "require_tls", "retry_policy",
-          "include_request_attempt_count");
+          "include_request_attempt_count", "typed_per_filter_config");
+      java.util.Map<String, Object> vhFilters = perFilter(vh.getTypedPerFilterConfigMap(),
+          vp + ".typed_per_filter_config", filters, java.util.Map.of());
       if (vh.getDomainsCount() == 0) {
         throw new ConfigException(vp + ".domains", "at least one domain is required");
       }
@@ -60,7 +63,8 @@ public final class RouteCompiler {
           vh.getIncludeRequestAttemptCount()) : null;
       List<Route> routes = new ArrayList<>();
       for (int j = 0; j < vh.getRoutesCount(); j++) {
-        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]", vhRetry, vh.getIncludeRequestAttemptCount()));
+        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]", vhRetry, vh.getIncludeRequestAttemptCount(),
+            filters, vhFilters));
       }
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
@@ -71,10 +75,29 @@ public final class RouteCompiler {
         mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"));
   }
 
+  /** typed_per_filter_config: each entry parsed by its filter's factory; entries override {@code inherited}. */
+  private static java.util.Map<String, Object> perFilter(java.util.Map<String, com.google.protobuf.Any> configs,
+      String path, FilterRegistry filters, java.util.Map<String, Object> inherited) throws ConfigException {
+    if (configs.isEmpty()) {
+      return inherited;
+    }
+    java.util.Map<String, Object> out = new java.util.HashMap<>(inherited);
+    for (var e : new java.util.TreeMap<>(configs).entrySet()) {
+      Object parsed = filters.routeConfig(e.getValue(), path + "[" + e.getKey() + "]");
+      if (parsed == null) {
+        out.remove(e.getKey());
+      } else {
+        out.put(e.getKey(), parsed);
+      }
+    }
+    return out;
+  }
+
   private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, @Nullable RetryPolicy vhRetry,
-      boolean attemptCount) throws ConfigException {
+      boolean attemptCount, FilterRegistry filters, java.util.Map<String, Object> vhFilters) throws ConfigException {
     Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
-        "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove");
+        "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+        "typed_per_filter_config");
     RouteMatch m = r.getMatch();
     String mp = path + ".match";
     Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",
@@ -110,7 +133,8 @@ public final class RouteCompiler {
     };
     return new Route(r.getName(), pm, headers, query, m.hasGrpc(), action,
         mutation(r.getRequestHeadersToAddList(), r.getRequestHeadersToRemoveList(), path, "request"),
-        mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"));
+        mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"),
+        perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters));
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,

@@ -39,6 +39,34 @@ public final class FilterRegistry {
     return build(factory, typedConfig, ctx);
   }
 
+  /** A {@code typed_per_filter_config} entry (possibly wrapped in {@code envoy.config.route.v3.FilterConfig}). */
+  public @Nullable Object routeConfig(Any typedConfig, String path) throws ConfigException {
+    Any config = typedConfig;
+    boolean optional = false;
+    if (config.is(io.envoyproxy.envoy.config.route.v3.FilterConfig.class)) {
+      try {
+        var fc = config.unpack(io.envoyproxy.envoy.config.route.v3.FilterConfig.class);
+        if (fc.getDisabled()) {
+          return null; // a disabled filter on this route: bowline treats it as no per-route config
+        }
+        optional = fc.getIsOptional();
+        config = fc.getConfig();
+      } catch (InvalidProtocolBufferException e) {
+        throw new ConfigException(path, "cannot decode: " + e.getMessage(), e);
+      }
+    }
+    String url = config.getTypeUrl();
+    HttpFilterFactory<?> factory = byTypeName.get(url.substring(url.lastIndexOf('/') + 1));
+    if (factory == null) {
+      if (optional) {
+        return null;
+      }
+      throw new ConfigException(path, "per-route config type " + url.substring(url.lastIndexOf('/') + 1)
+          + " is not supported by bowline yet");
+    }
+    return factory.routeConfig(config, path);
+  }
+
   private static <T extends Message> HttpFilterProvider build(HttpFilterFactory<T> factory, Any any,
       HttpFilterFactory.FactoryContext ctx) throws ConfigException {
     try {

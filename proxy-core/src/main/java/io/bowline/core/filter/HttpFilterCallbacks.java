@@ -11,6 +11,9 @@ public interface HttpFilterCallbacks {
   /** The route selected for the stream, or null when none matched. */
   @Nullable Route route();
 
+  /** The selected route's per-filter config for the filter named {@code filterName} (its HCM name), or null. */
+  @Nullable Object perRouteConfig(String filterName);
+
   /** Re-select the route after a filter changed the headers routing looks at. */
   void clearRouteCache();
 

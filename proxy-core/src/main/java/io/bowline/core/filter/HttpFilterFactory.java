@@ -20,6 +20,15 @@ public interface HttpFilterFactory<T extends Message> {
 
   HttpFilterProvider create(T config, FactoryContext context) throws ConfigException;
 
+  /**
+   * A route's (or virtual host's) {@code typed_per_filter_config} for this filter, parsed when the route table is
+   * compiled; the filter reads it back through {@link HttpFilterCallbacks#perRouteConfig}. Filters that take none
+   * refuse it.
+   */
+  default Object routeConfig(com.google.protobuf.Any typedConfig, String path) throws ConfigException {
+    throw new ConfigException(path, name() + " takes no per-route configuration");
+  }
+
   /** What a factory may use while building its config. */
-  record FactoryContext(Stats.Scope stats, String fieldPath) {}
+  record FactoryContext(Stats.Scope stats, String fieldPath, String filterName) {}
 }

@@ -748,6 +748,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   }
 
   @Override
+  public @Nullable Object perRouteConfig(String filterName) {
+    return route == null ? null : route.perFilterConfig().get(filterName);
+  }
+
+  @Override
   public void clearRouteCache() {
     selectRoute();
   }

@@ -13,11 +13,13 @@ public record Route(
     boolean grpcOnly,
     RouteAction action,
     HeaderMutation requestHeaders,
-    HeaderMutation responseHeaders) {
+    HeaderMutation responseHeaders,
+    java.util.Map<String, Object> perFilterConfig) {
 
   public Route {
     headers = List.copyOf(headers);
     queryParameters = List.copyOf(queryParameters);
+    perFilterConfig = java.util.Map.copyOf(perFilterConfig);
   }
 
   public boolean matches(String path, @Nullable String query, HttpHeaders requestHeaders) {

@@ -22,6 +22,12 @@ public final class ProxyHarness implements AutoCloseable {
 
   /** Starts a proxy; every {@code ${NAME}} in the YAML is replaced from {@code vars}. */
   public static ProxyHarness start(String yaml, Map<String, Object> vars, String... flags) throws Exception {
+    return start(FilterRegistry.empty(), yaml, vars, flags);
+  }
+
+  /** The same, with HTTP filter extensions (the filters module's tests pass BuiltinFilters.registry()). */
+  public static ProxyHarness start(FilterRegistry filters, String yaml, Map<String, Object> vars, String... flags)
+      throws Exception {
     String text = yaml;
     for (var e : vars.entrySet()) {
       text = text.replace("${" + e.getKey() + "}", String.valueOf(e.getValue()));
@@ -32,7 +38,7 @@ public final class ProxyHarness implements AutoCloseable {
     System.arraycopy(flags, 0, args, 2, flags.length);
     Options options = Options.parse(args);
     var bootstrap = new BootstrapLoader(false).parse(text, BootstrapLoader.Format.YAML).bootstrap();
-    Server server = new Server(options, bootstrap, FilterRegistry.empty());
+    Server server = new Server(options, bootstrap, filters);
     server.start();
     return new ProxyHarness(server);
   }
