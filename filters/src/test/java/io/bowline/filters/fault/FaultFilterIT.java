@@ -105,12 +105,7 @@ class FaultFilterIT {
   }
 
   static long stat(String name) throws Exception {
-    for (String line : proxy.admin("/stats").split("\n")) {
-      if (line.startsWith(name + ": ")) {
-        return Long.parseLong(line.substring(name.length() + 2).trim());
-      }
-    }
-    return -1;
+    return proxy.stat(name);
   }
 
   @Test
