@@ -12,7 +12,7 @@ public final class BuiltinFilters {
   private BuiltinFilters() {}
 
   public static List<HttpFilterFactory<?>> factories() {
-    return List.of(new io.bowline.filters.fault.FaultFilterFactory());
+    return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory());
   }
 
   public static FilterRegistry registry() {

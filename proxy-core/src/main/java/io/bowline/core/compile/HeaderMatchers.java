@@ -11,4 +11,10 @@ public final class HeaderMatchers {
       throws ConfigException {
     return RouteCompiler.header(h, path);
   }
+
+  /** A StringMatcher applied to one header's value (e.g. CORS origins against {@code origin}). */
+  public static HeaderMatcher ofValue(String headerName, io.envoyproxy.envoy.type.matcher.v3.StringMatcher s,
+      String path) throws ConfigException {
+    return RouteCompiler.stringMatch(headerName, s, path, false, false);
+  }
 }

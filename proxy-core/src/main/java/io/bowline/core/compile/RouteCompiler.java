@@ -267,7 +267,7 @@ public final class RouteCompiler {
         null, 0, 0, true, ignoreCase, inv, empty);
   }
 
-  private static HeaderMatcher stringMatch(String name, StringMatcher s, String path, boolean inv, boolean empty)
+  static HeaderMatcher stringMatch(String name, StringMatcher s, String path, boolean inv, boolean empty)
       throws ConfigException {
     boolean ic = s.getIgnoreCase();
     return switch (s.getMatchPatternCase()) {

@@ -12,10 +12,14 @@ import org.jspecify.annotations.Nullable;
 /** The explicit list of HTTP filter extensions, keyed by type URL. Built once at boot; never scanned. */
 public final class FilterRegistry {
   private final Map<String, HttpFilterFactory<?>> byTypeName = new HashMap<>();
+  private final Map<String, HttpFilterFactory<?>> byRouteConfigType = new HashMap<>();
 
   public FilterRegistry(List<HttpFilterFactory<?>> factories) {
     for (HttpFilterFactory<?> f : factories) {
       byTypeName.put(f.defaultConfig().getDescriptorForType().getFullName(), f);
+      for (String t : f.routeConfigTypes()) {
+        byRouteConfigType.put(t, f);
+      }
     }
   }
 
@@ -56,7 +60,7 @@ public final class FilterRegistry {
       }
     }
     String url = config.getTypeUrl();
-    HttpFilterFactory<?> factory = byTypeName.get(url.substring(url.lastIndexOf('/') + 1));
+    HttpFilterFactory<?> factory = byRouteConfigType.get(url.substring(url.lastIndexOf('/') + 1));
     if (factory == null) {
       if (optional) {
         return null;

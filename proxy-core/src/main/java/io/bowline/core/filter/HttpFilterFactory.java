@@ -25,6 +25,11 @@ public interface HttpFilterFactory<T extends Message> {
    * compiled; the filter reads it back through {@link HttpFilterCallbacks#perRouteConfig}. Filters that take none
    * refuse it.
    */
+  /** The full names of the per-route config types this filter takes (Envoy reuses the filter's own by default). */
+  default java.util.List<String> routeConfigTypes() {
+    return java.util.List.of(defaultConfig().getDescriptorForType().getFullName());
+  }
+
   default Object routeConfig(com.google.protobuf.Any typedConfig, String path) throws ConfigException {
     throw new ConfigException(path, name() + " takes no per-route configuration");
   }

@@ -20,6 +20,8 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
       io.envoyproxy.envoy.config.route.v3.FilterConfig.getDescriptor(),
+      io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
+      io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor(),
