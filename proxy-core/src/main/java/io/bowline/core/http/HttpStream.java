@@ -112,6 +112,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
   private boolean overloaded;
+  /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
+  private long routeTimeoutMs;
   /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
   private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
   /** Envoy keeps a request body for a retry up to the connection's buffer limit; beyond it, no retry. */
@@ -327,8 +329,17 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     r.requestHeaders().apply(h);
     vhost.requestHeaders().apply(h);
     routes.requestHeaders().apply(h);
-    if (f.timeoutMs() > 0) {
-      h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, f.timeoutHeaderValue());
+    routeTimeoutMs = f.timeoutMs();
+    retry = upgrade ? null : HeaderControls.retryPolicy(f.retryPolicy(), h);
+    Long asked = HeaderControls.millis(h, HeaderControls.UPSTREAM_RQ_TIMEOUT_MS);
+    if (asked != null) {
+      routeTimeoutMs = asked; // x-envoy-upstream-rq-timeout-ms takes precedence over the route's timeout
+    }
+    long expected = retry != null && retry.perTryTimeoutMs() > 0 && (routeTimeoutMs == 0
+        || retry.perTryTimeoutMs() < routeTimeoutMs) ? retry.perTryTimeoutMs() : routeTimeoutMs;
+    if (expected > 0) {
+      h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, expected == f.timeoutMs() ? f.timeoutHeaderValue()
+          : Long.toString(expected));
     }
     boolean http2 = !upgrade && cluster.usesHttp2(sink.isHttp2());
     if (!http2) {
@@ -349,7 +360,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     breakerRequest = cluster.breaker();
     upstreamHttp2 = http2;
-    retry = upgrade ? null : f.retryPolicy();
     if (retry != null) {
       for (HttpObject o : pending) { // what arrived before routing: kept like what comes after
         if (o instanceof HttpContent c) {
@@ -467,8 +477,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (timeout != null || done || route == null || !(route.action() instanceof RouteAction.Forward f)) {
       return;
     }
-    if (f.timeoutMs() > 0 && !upgrade) {
-      timeout = sink.eventLoop().schedule(this::onTimeout, f.timeoutMs(), TimeUnit.MILLISECONDS);
+    if (routeTimeoutMs > 0 && !upgrade) {
+      timeout = sink.eventLoop().schedule(this::onTimeout, routeTimeoutMs, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -107,6 +107,8 @@ class RetryIT {
                         route: {cluster: failing, retry_policy: {retry_on: gateway-error, num_retries: 2, retry_back_off: {base_interval: 0.001s}}}
                       - match: {prefix: "/slow/"}
                         route: {cluster: good, prefix_rewrite: "/", timeout: 5s, retry_policy: {retry_on: 5xx, num_retries: 1, per_try_timeout: 0.2s}}
+                      - match: {prefix: "/plain/"}
+                        route: {cluster: good, prefix_rewrite: "/", timeout: 5s}
                       - match: {prefix: "/replay/"}
                         route: {cluster: flaky, prefix_rewrite: "/echo/", retry_policy: {retry_on: 5xx, num_retries: 2, retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}], host_selection_retry_max_attempts: 5}}
                   http_filters:
@@ -199,6 +201,30 @@ class RetryIT {
     assertEquals("busy", r.body());
     assertEquals(3, failingHits.get() - before, "one attempt and two retries");
     assertEquals(exceeded + 1, stat("cluster.failing.upstream_rq_retry_limit_exceeded"));
+  }
+
+  @Test
+  void retryHeadersAskForRetriesWhereTheRouteHasNone() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/none/h" + i))
+          .header("x-envoy-retry-on", "5xx").header("x-envoy-max-retries", "3").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), "request " + i);
+    }
+  }
+
+  @Test
+  void timeoutHeaderOverridesTheRouteTimeout() throws Exception {
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/plain/delay/2000"))
+        .header("x-envoy-upstream-rq-timeout-ms", "200").build(), HttpResponse.BodyHandlers.ofString());
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(504, r.statusCode());
+    assertTrue(ms >= 190 && ms < 1500, "timed out after the header's 200 ms, not the route's 5 s: " + ms);
+    HttpResponse<String> echo = client.send(HttpRequest.newBuilder(proxy.uri("http", "/plain/echo/t"))
+        .header("x-envoy-upstream-rq-timeout-ms", "3000").build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals("3000", echo.headers().firstValue("x-echo-h-x-envoy-expected-rq-timeout-ms").orElse(""));
+    assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-upstream-rq-timeout-ms").isEmpty(), "consumed");
   }
 
   @Test
