@@ -45,11 +45,48 @@ public final class ClusterCompiler {
     return result;
   }
 
+  /** {@code outlier_detection}: Envoy's defaults for every field left out. */
+  static ClusterConfig.@org.jspecify.annotations.Nullable Outlier outlier(Cluster c, String path)
+      throws ConfigException {
+    if (!c.hasOutlierDetection()) {
+      return null;
+    }
+    var o = c.getOutlierDetection();
+    String p = path + ".outlier_detection";
+    Fields.allow(o, p, "consecutive_5xx", "consecutive_gateway_failure", "consecutive_local_origin_failure",
+        "enforcing_consecutive_5xx", "enforcing_consecutive_gateway_failure",
+        "enforcing_consecutive_local_origin_failure", "split_external_local_origin_errors", "interval",
+        "base_ejection_time", "max_ejection_time", "max_ejection_percent", "enforcing_success_rate",
+        "success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
+        "enforcing_failure_percentage", "failure_percentage_threshold", "failure_percentage_minimum_hosts",
+        "failure_percentage_request_volume");
+    return new ClusterConfig.Outlier(
+        o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5,
+        o.hasConsecutiveGatewayFailure() ? o.getConsecutiveGatewayFailure().getValue() : 5,
+        o.hasConsecutiveLocalOriginFailure() ? o.getConsecutiveLocalOriginFailure().getValue() : 5,
+        o.hasEnforcingConsecutive5Xx() ? o.getEnforcingConsecutive5Xx().getValue() : 100,
+        o.hasEnforcingConsecutiveGatewayFailure() ? o.getEnforcingConsecutiveGatewayFailure().getValue() : 0,
+        o.hasEnforcingConsecutiveLocalOriginFailure() ? o.getEnforcingConsecutiveLocalOriginFailure().getValue() : 100,
+        o.getSplitExternalLocalOriginErrors(),
+        o.hasInterval() ? Math.max(1, Fields.millis(o.getInterval())) : 10_000,
+        o.hasBaseEjectionTime() ? Fields.millis(o.getBaseEjectionTime()) : 30_000,
+        o.hasMaxEjectionTime() ? Fields.millis(o.getMaxEjectionTime()) : 300_000,
+        o.hasMaxEjectionPercent() ? Math.min(100, o.getMaxEjectionPercent().getValue()) : 10,
+        o.hasEnforcingSuccessRate() ? o.getEnforcingSuccessRate().getValue() : 100,
+        o.hasSuccessRateMinimumHosts() ? o.getSuccessRateMinimumHosts().getValue() : 5,
+        o.hasSuccessRateRequestVolume() ? o.getSuccessRateRequestVolume().getValue() : 100,
+        (o.hasSuccessRateStdevFactor() ? o.getSuccessRateStdevFactor().getValue() : 1900) / 1000.0,
+        o.hasEnforcingFailurePercentage() ? o.getEnforcingFailurePercentage().getValue() : 0,
+        o.hasFailurePercentageThreshold() ? o.getFailurePercentageThreshold().getValue() : 85,
+        o.hasFailurePercentageMinimumHosts() ? o.getFailurePercentageMinimumHosts().getValue() : 5,
+        o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50);
+  }
+
   public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
-        "eds_cluster_config", "circuit_breakers", "metadata");
+        "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection");
     if (c.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "required");
     }
@@ -133,6 +170,6 @@ public final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, edsServiceName, thresholds(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        }, edsServiceName, thresholds(c, path), outlier(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

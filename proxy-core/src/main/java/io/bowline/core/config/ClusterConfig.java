@@ -23,6 +23,7 @@ public record ClusterConfig(
     DnsFamily dnsFamily,
     @Nullable String edsServiceName,
     Thresholds circuitBreakers,
+    @Nullable Outlier outlierDetection,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -46,6 +47,14 @@ public record ClusterConfig(
       boolean trackRemaining) {
     public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false);
   }
+
+  /** {@code outlier_detection}, with Envoy's defaults; percentages 0–100. */
+  public record Outlier(int consecutive5xx, int consecutiveGatewayFailure, int consecutiveLocalOriginFailure,
+      int enforcingConsecutive5xx, int enforcingConsecutiveGatewayFailure, int enforcingConsecutiveLocalOriginFailure,
+      boolean splitExternalLocalOriginErrors, long intervalMs, long baseEjectionTimeMs, long maxEjectionTimeMs,
+      int maxEjectionPercent, int enforcingSuccessRate, int successRateMinimumHosts, int successRateRequestVolume,
+      double successRateStdevFactor, int enforcingFailurePercentage, int failurePercentageThreshold,
+      int failurePercentageMinimumHosts, int failurePercentageRequestVolume) {}
 
   /** {@code dns_lookup_family}. */
   public enum DnsFamily { AUTO, V4_ONLY, V6_ONLY, V4_PREFERRED, ALL }

@@ -466,6 +466,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return;
     }
     cluster.stats().rqPerTryTimeout.inc();
+    if (attemptHost != null) {
+      cluster.reportLocalFailure(attemptHost);
+    }
     if (maybeRetry(retry != null && retry.retriesNoResponse())) {
       return;
     }
@@ -593,6 +596,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return;
     }
     logger.debug("upstream failure {} for {}: {}", failure, cluster.config().name(), detail);
+    if (attemptHost != null && failure != UpstreamFailure.NO_HEALTHY_HOST && failure != UpstreamFailure.OVERFLOW) {
+      cluster.reportLocalFailure(attemptHost);
+    }
     if (failure != UpstreamFailure.NO_HEALTHY_HOST && failure != UpstreamFailure.OVERFLOW && retry != null
         && maybeRetry(retry.has(RetryPolicy.CONNECT_FAILURE) || retry.retriesNoResponse())) {
       return;
@@ -619,6 +625,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
     }
     cluster.stats().responseCode(code);
+    if (attemptHost != null) {
+      cluster.reportResponse(attemptHost, code);
+    }
     if (retry != null) {
       HttpHeaders rh = response.headers();
       String gs = rh.get(GRPC_STATUS);
@@ -696,6 +705,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       }
     }
     cluster.stats().rqRxReset.inc();
+    if (!responseStarted && attemptHost != null) {
+      cluster.reportLocalFailure(attemptHost);
+    }
     if (!responseStarted && retry != null && maybeRetry(retry.retriesNoResponse()
         || REFUSED_STREAM.equals(reason) && retry.has(RetryPolicy.REFUSED_STREAM)
         || !requestSent && retry.has(RetryPolicy.RESET_BEFORE_REQUEST))) {

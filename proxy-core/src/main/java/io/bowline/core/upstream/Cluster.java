@@ -38,6 +38,10 @@ public final class Cluster {
   private final CircuitBreaker breaker;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
+  /** The hosts new requests may go to: all but the ejected ones, or all of them in panic (Envoy's 50%). */
+  private volatile HostSet available = HostSet.EMPTY;
+  private final @Nullable OutlierDetector outlier;
+  private @Nullable ScheduledFuture<?> outlierTimer;
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
@@ -47,6 +51,8 @@ public final class Cluster {
     this.config = config;
     this.stats = stats;
     this.breaker = new CircuitBreaker(config.circuitBreakers(), stats, store, config.name());
+    this.outlier = config.outlierDetection() == null ? null
+        : new OutlierDetector(config.outlierDetection(), this, stats.scope());
     this.transport = transport;
     this.lb = LoadBalancer.of(config);
     Map<EventExecutor, LoopPools> m = new IdentityHashMap<>();
@@ -79,6 +85,10 @@ public final class Cluster {
   /** Resolves the endpoints now (blocking: call off the event loops) and, for DNS clusters, schedules refreshes. */
   void start(ScheduledExecutorService dnsExecutor) {
     refresh();
+    if (outlier != null) {
+      outlierTimer = dnsExecutor.scheduleWithFixedDelay(outlier::onInterval, outlier.intervalMs(),
+          outlier.intervalMs(), TimeUnit.MILLISECONDS);
+    }
     if (config.type() != ClusterConfig.DiscoveryType.STATIC && config.type() != ClusterConfig.DiscoveryType.EDS) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
@@ -89,8 +99,44 @@ public final class Cluster {
     if (dnsRefresh != null) {
       dnsRefresh.cancel(false);
     }
+    if (outlierTimer != null) {
+      outlierTimer.cancel(false);
+    }
     for (LoopPools p : pools.values()) {
       p.loop.execute(p::closeAll);
+    }
+  }
+
+  /** Outlier detection's ejections changed (or the hosts did): recompute the hosts new requests may use. */
+  void ejectionsChanged() {
+    HostSet all = hosts;
+    if (outlier == null) {
+      available = all;
+      return;
+    }
+    long now = System.nanoTime();
+    List<UpstreamHost> ok = new ArrayList<>(all.hosts().size());
+    for (UpstreamHost h : all.hosts()) {
+      if (!h.outlier.ejected(now)) {
+        ok.add(h);
+      }
+    }
+    // Envoy's healthy_panic_threshold (50%): with too few hosts left, use them all rather than overload the rest
+    available = ok.size() == all.hosts().size() ? all
+        : ok.size() * 2 < all.hosts().size() ? all : new HostSet(ok);
+  }
+
+  /** An upstream response's status, for outlier detection. */
+  public void reportResponse(UpstreamHost host, int status) {
+    if (outlier != null) {
+      outlier.onResponse(host, status);
+    }
+  }
+
+  /** A connection failure, reset or timeout on {@code host}, for outlier detection. */
+  public void reportLocalFailure(UpstreamHost host) {
+    if (outlier != null) {
+      outlier.onLocalOriginFailure(host);
     }
   }
 
@@ -133,6 +179,7 @@ public final class Cluster {
       resolved.replaceAll(h -> old.getOrDefault(h, h));
       boolean hostsLeft = !resolved.containsAll(old.keySet());
       hosts = new HostSet(resolved);
+      ejectionsChanged();
       stats.membershipChange.inc();
       if (hostsLeft) { // only hosts that left have pools to retire: a new cluster posts no task per event loop
         java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
@@ -172,7 +219,7 @@ public final class Cluster {
    */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
       java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts) {
-    HostSet current = hosts;
+    HostSet current = available;
     UpstreamHost host = lb.choose(current);
     for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
       host = lb.choose(current);

@@ -54,6 +54,10 @@ public final class ClusterStats {
   /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
   private volatile @org.jspecify.annotations.Nullable AtomicReferenceArray<Counter> byCode;
 
+  public Stats.Scope scope() {
+    return scope;
+  }
+
   public ClusterStats(Stats.Scope s) {
     this.scope = s;
     cxTotal = s.counter("upstream_cx_total");

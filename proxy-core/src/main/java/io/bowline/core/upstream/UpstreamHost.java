@@ -9,6 +9,8 @@ public final class UpstreamHost {
   private final String hostname;
   private final int weight;
   final AtomicInteger activeRequests = new AtomicInteger();
+  /** Outlier detection's view of this host (used only by clusters that configure it). */
+  final OutlierDetector.HostState outlier = new OutlierDetector.HostState();
 
   public UpstreamHost(InetSocketAddress address, String hostname, int weight) {
     this.address = address;

@@ -107,6 +107,8 @@ class RetryIT {
                         route: {cluster: failing, retry_policy: {retry_on: gateway-error, num_retries: 2, retry_back_off: {base_interval: 0.001s}}}
                       - match: {prefix: "/slow/"}
                         route: {cluster: good, prefix_rewrite: "/", timeout: 5s, retry_policy: {retry_on: 5xx, num_retries: 1, per_try_timeout: 0.2s}}
+                      - match: {prefix: "/outlier/"}
+                        route: {cluster: outlier}
                       - match: {prefix: "/plain/"}
                         route: {cluster: good, prefix_rewrite: "/", timeout: 5s}
                       - match: {prefix: "/replay/"}
@@ -125,6 +127,10 @@ class RetryIT {
           - name: failing
             type: STATIC
             load_assignment: {cluster_name: failing, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${FAILING}}}}}]}]}
+          - name: outlier
+            type: STATIC
+            outlier_detection: {consecutive_5xx: 3, interval: 0.5s, base_ejection_time: 2s, max_ejection_percent: 50, enforcing_success_rate: 0}
+            load_assignment: {cluster_name: outlier, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${FAILING}}}}}, {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${GOOD}}}}}]}]}
           - name: good
             type: STATIC
             load_assignment: {cluster_name: good, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${GOOD}}}}}]}]}
@@ -225,6 +231,30 @@ class RetryIT {
         .header("x-envoy-upstream-rq-timeout-ms", "3000").build(), HttpResponse.BodyHandlers.ofString());
     assertEquals("3000", echo.headers().firstValue("x-echo-h-x-envoy-expected-rq-timeout-ms").orElse(""));
     assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-upstream-rq-timeout-ms").isEmpty(), "consumed");
+  }
+
+  @Test
+  void outlierDetectionEjectsTheFailingHostAndLetsItBack() throws Exception {
+    int fails = 0;
+    for (int i = 0; i < 12 && proxy.stat("cluster.outlier.outlier_detection.ejections_active") < 1; i++) {
+      if (get("/outlier/warm" + i).statusCode() == 503) {
+        fails++;
+      }
+    }
+    assertEquals(3, fails, "three consecutive 5xx from the failing host, then it is ejected");
+    assertEquals(1, stat("cluster.outlier.outlier_detection.ejections_enforced_consecutive_5xx"));
+    assertEquals(1, stat("cluster.outlier.outlier_detection.ejections_active"));
+    int before = failingHits.get();
+    for (int i = 0; i < 20; i++) {
+      assertEquals(200, get("/outlier/ejected" + i).statusCode(), "the ejected host gets no traffic");
+    }
+    assertEquals(before, failingHits.get());
+    Thread.sleep(2700); // base_ejection_time 2 s, checked every 0.5 s
+    assertEquals(0, stat("cluster.outlier.outlier_detection.ejections_active"));
+    for (int i = 0; i < 6; i++) {
+      get("/outlier/back" + i);
+    }
+    assertTrue(failingHits.get() > before, "the host is back after its ejection time");
   }
 
   @Test
