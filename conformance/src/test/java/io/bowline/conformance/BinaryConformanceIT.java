@@ -86,12 +86,12 @@ class BinaryConformanceIT {
           clusters:
           - name: c
             type: STATIC
-            outlier_detection: {consecutive_5xx: 5}
+            lb_policy: MAGLEV
         """);
     try (BowlineProcess p = BowlineProcess.start(dir, "-c", f.toString())) {
       assertEquals(1, p.awaitExit(60));
       String err = p.stderr().trim();
-      assertTrue(err.contains("static_resources.clusters[0].outlier_detection: not supported by bowline yet"), err);
+      assertTrue(err.contains("static_resources.clusters[0].lb_policy: MAGLEV is not supported by bowline yet"), err);
       assertEquals(1, err.lines().filter(l -> l.startsWith("error:")).count(), err);
     }
   }
