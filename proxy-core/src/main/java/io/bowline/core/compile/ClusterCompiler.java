@@ -86,7 +86,11 @@ public final class ClusterCompiler {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
-        "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection");
+        "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config");
+    var lbCommon = c.getCommonLbConfig();
+    Fields.allow(lbCommon, path + ".common_lb_config", "healthy_panic_threshold", "locality_weighted_lb_config");
+    int panic = lbCommon.hasHealthyPanicThreshold()
+        ? (int) Math.round(Math.max(0, Math.min(100, lbCommon.getHealthyPanicThreshold().getValue()))) : 50;
     if (c.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "required");
     }
@@ -170,6 +174,7 @@ public final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, edsServiceName, thresholds(c, path), outlier(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        }, edsServiceName, thresholds(c, path), outlier(c, path), panic, lbCommon.hasLocalityWeightedLbConfig(),
+        c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

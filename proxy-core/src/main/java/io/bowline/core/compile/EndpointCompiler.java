@@ -65,6 +65,11 @@ public final class EndpointCompiler {
       if (here.isEmpty()) {
         continue;
       }
+      if (le.hasLoadBalancingWeight()) {
+        long sum = here.stream().mapToLong(ClusterConfig.EndpointConfig::weight).sum();
+        double share = (double) le.getLoadBalancingWeight().getValue() / sum;
+        here.replaceAll(e -> new ClusterConfig.EndpointConfig(e.host(), e.port(), e.weight(), e.hostname(), share));
+      }
       if (le.getPriority() < best) {
         best = le.getPriority();
         endpoints.clear();

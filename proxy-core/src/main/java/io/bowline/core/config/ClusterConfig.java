@@ -24,6 +24,8 @@ public record ClusterConfig(
     @Nullable String edsServiceName,
     Thresholds circuitBreakers,
     @Nullable Outlier outlierDetection,
+    int healthyPanicThresholdPercent,
+    boolean localityWeighted,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -40,7 +42,15 @@ public record ClusterConfig(
   public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }
 
   /** One endpoint as configured: a literal address or a DNS name to resolve, and its endpoint hostname. */
-  public record EndpointConfig(String host, int port, int weight, String hostname) {}
+  /**
+   * One endpoint as configured: a literal address or a DNS name to resolve, its endpoint hostname, and its
+   * locality's share (the locality's load_balancing_weight over the sum of its endpoints' weights; 0 = none given).
+   */
+  public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare) {
+    public EndpointConfig(String host, int port, int weight, String hostname) {
+      this(host, port, weight, hostname, 0);
+    }
+  }
 
   /** Circuit-breaker thresholds of the default priority; Envoy's defaults are 1024 each and 3 retries. */
   public record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,

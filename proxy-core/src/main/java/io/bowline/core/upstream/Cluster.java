@@ -122,8 +122,9 @@ public final class Cluster {
       }
     }
     // Envoy's healthy_panic_threshold (50%): with too few hosts left, use them all rather than overload the rest
+    int threshold = config.healthyPanicThresholdPercent();
     available = ok.size() == all.hosts().size() ? all
-        : ok.size() * 2 < all.hosts().size() ? all : new HostSet(ok);
+        : ok.size() * 100L < (long) threshold * all.hosts().size() ? all : new HostSet(ok);
   }
 
   /** An upstream response's status, for outlier detection. */
@@ -163,8 +164,9 @@ public final class Cluster {
       try {
         List<InetAddress> addrs = byFamily(InetAddress.getAllByName(ep.host()), config.dnsFamily());
         int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? Math.min(1, addrs.size()) : addrs.size();
-        for (int i = 0; i < n; i++) {
-          resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), ep.weight()));
+        int weight = effectiveWeight(ep);
+        for (int i = 0; i < n && weight > 0; i++) {
+          resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight));
         }
       } catch (UnknownHostException e) {
         logger.warn("cluster {}: cannot resolve {}: {}", config.name(), ep.host(), e.getMessage());
@@ -190,6 +192,21 @@ public final class Cluster {
     }
     stats.membershipTotal.set(resolved.size());
     stats.membershipHealthy.set(resolved.size());
+  }
+
+  /**
+   * With locality_weighted_lb_config, a host's share is its locality's weight split among the locality's hosts by
+   * their own weights (the distribution of Envoy's pick-a-locality-then-a-host), scaled to whole weights; localities
+   * without a weight get no traffic, as in Envoy.
+   */
+  private int effectiveWeight(ClusterConfig.EndpointConfig ep) {
+    if (!config.localityWeighted()) {
+      return ep.weight();
+    }
+    if (ep.localityShare() <= 0) {
+      return 0;
+    }
+    return (int) Math.max(1, Math.min(1_000_000, Math.round(ep.weight() * ep.localityShare() * 100)));
   }
 
   /** Envoy's dns_lookup_family: AUTO prefers IPv6 and falls back to IPv4; V4_PREFERRED the other way round. */
