@@ -86,12 +86,12 @@ class BinaryConformanceIT {
           clusters:
           - name: c
             type: STATIC
-            lb_policy: MAGLEV
+            lb_policy: LOAD_BALANCING_POLICY_CONFIG
         """);
     try (BowlineProcess p = BowlineProcess.start(dir, "-c", f.toString())) {
       assertEquals(1, p.awaitExit(60));
       String err = p.stderr().trim();
-      assertTrue(err.contains("static_resources.clusters[0].lb_policy: MAGLEV is not supported by bowline yet"), err);
+      assertTrue(err.contains("static_resources.clusters[0].lb_policy: LOAD_BALANCING_POLICY_CONFIG is not supported by bowline yet"), err);
       assertEquals(1, err.lines().filter(l -> l.startsWith("error:")).count(), err);
     }
   }

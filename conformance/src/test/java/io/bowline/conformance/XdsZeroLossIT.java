@@ -68,7 +68,7 @@ class XdsZeroLossIT {
         long before = load.total.get();
         // a resource bowline cannot carry out: NACKed, nothing changes, traffic goes on
         xds.set(String.valueOf(PUSHES + 1), List.of(edsCluster("svc-a"), edsCluster("svc-b"),
-            edsCluster("svc-bad") + "lb_policy: MAGLEV\n"), List.of(endpoints("svc-a", a.port()),
+            edsCluster("svc-bad") + "lb_policy: LOAD_BALANCING_POLICY_CONFIG\n"), List.of(endpoints("svc-a", a.port()),
             endpoints("svc-b", b.port())), List.of(listener("ingress")), List.of(stableRoutes(50, false)));
         awaitTrue(() -> xds.nacks.stream().anyMatch(n -> n.contains("Cluster[svc-bad].lb_policy")), "NACK");
         // the management server goes away and comes back on the same port

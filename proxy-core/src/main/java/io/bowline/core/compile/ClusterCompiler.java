@@ -86,7 +86,24 @@ public final class ClusterCompiler {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
-        "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config");
+        "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config",
+        "ring_hash_lb_config", "maglev_lb_config");
+    var ring = c.getRingHashLbConfig();
+    Fields.allow(ring, path + ".ring_hash_lb_config", "minimum_ring_size", "maximum_ring_size", "hash_function");
+    if (ring.getHashFunction() != io.envoyproxy.envoy.config.cluster.v3.Cluster.RingHashLbConfig.HashFunction.XX_HASH) {
+      throw new ConfigException(path + ".ring_hash_lb_config.hash_function", "only XX_HASH is supported");
+    }
+    long ringMin = ring.hasMinimumRingSize() ? ring.getMinimumRingSize().getValue() : 1024;
+    long ringMax = ring.hasMaximumRingSize() ? ring.getMaximumRingSize().getValue() : 8 * 1024 * 1024;
+    if (ringMin < 1 || ringMax < ringMin) {
+      throw new ConfigException(path + ".ring_hash_lb_config", "minimum_ring_size must be >= 1 and <= maximum_ring_size");
+    }
+    var maglev = c.getMaglevLbConfig();
+    Fields.allow(maglev, path + ".maglev_lb_config", "table_size");
+    long table = maglev.hasTableSize() ? maglev.getTableSize().getValue() : 65537;
+    if (table < 2 || table > 5_000_011 || !java.math.BigInteger.valueOf(table).isProbablePrime(30)) {
+      throw new ConfigException(path + ".maglev_lb_config.table_size", "must be a prime up to 5000011, got " + table);
+    }
     var lbCommon = c.getCommonLbConfig();
     Fields.allow(lbCommon, path + ".common_lb_config", "healthy_panic_threshold", "locality_weighted_lb_config");
     int panic = lbCommon.hasHealthyPanicThreshold()
@@ -105,6 +122,8 @@ public final class ClusterCompiler {
       case ROUND_ROBIN -> ClusterConfig.LbPolicy.ROUND_ROBIN;
       case LEAST_REQUEST -> ClusterConfig.LbPolicy.LEAST_REQUEST;
       case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
+      case RING_HASH -> ClusterConfig.LbPolicy.RING_HASH;
+      case MAGLEV -> ClusterConfig.LbPolicy.MAGLEV;
       default -> throw new ConfigException(path + ".lb_policy", c.getLbPolicy() + " is not supported by bowline yet");
     };
     String edsServiceName = null;
@@ -174,7 +193,7 @@ public final class ClusterCompiler {
           case V4_PREFERRED -> ClusterConfig.DnsFamily.V4_PREFERRED;
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
-        }, edsServiceName, thresholds(c, path), outlier(c, path), panic, lbCommon.hasLocalityWeightedLbConfig(),
+        }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

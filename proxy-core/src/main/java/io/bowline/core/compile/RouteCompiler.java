@@ -140,7 +140,32 @@ public final class RouteCompiler {
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
       @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
-        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy");
+        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy");
+    List<io.bowline.core.router.HashPolicy> hashing = new ArrayList<>();
+    for (int i = 0; i < a.getHashPolicyCount(); i++) {
+      var hp = a.getHashPolicy(i);
+      String hpp = path + ".hash_policy[" + i + "]";
+      Fields.allow(hp, hpp, "header", "cookie", "connection_properties", "query_parameter", "terminal");
+      hashing.add(switch (hp.getPolicySpecifierCase()) {
+        case HEADER -> {
+          Fields.allow(hp.getHeader(), hpp + ".header", "header_name");
+          yield new io.bowline.core.router.HashPolicy(io.bowline.core.router.HashPolicy.Kind.HEADER,
+              hp.getHeader().getHeaderName().toLowerCase(Locale.ROOT), hp.getTerminal());
+        }
+        case COOKIE -> {
+          Fields.allow(hp.getCookie(), hpp + ".cookie", "name");
+          yield new io.bowline.core.router.HashPolicy(io.bowline.core.router.HashPolicy.Kind.COOKIE,
+              hp.getCookie().getName(), hp.getTerminal());
+        }
+        case CONNECTION_PROPERTIES -> new io.bowline.core.router.HashPolicy(
+            io.bowline.core.router.HashPolicy.Kind.SOURCE_IP, "", hp.getTerminal());
+        case QUERY_PARAMETER -> new io.bowline.core.router.HashPolicy(
+            io.bowline.core.router.HashPolicy.Kind.QUERY_PARAMETER, hp.getQueryParameter().getName(),
+            hp.getTerminal());
+        default -> throw new ConfigException(hpp, "header, cookie, connection_properties or query_parameter is "
+            + "required (filter_state is not supported by bowline yet)");
+      });
+    }
     // a route's retry policy replaces its virtual host's, it does not merge with it (Envoy)
     RetryPolicy retry = a.hasRetryPolicy() ? RetryPolicies.compile(a.getRetryPolicy(), path + ".retry_policy",
         attemptCount) : vhRetry;
@@ -186,7 +211,7 @@ public final class RouteCompiler {
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
-        Long.toString(timeout), retry);
+        Long.toString(timeout), retry, hashing);
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {

@@ -25,6 +25,9 @@ public record ClusterConfig(
     Thresholds circuitBreakers,
     @Nullable Outlier outlierDetection,
     int healthyPanicThresholdPercent,
+    long ringMinSize,
+    long ringMaxSize,
+    int maglevTableSize,
     boolean localityWeighted,
     com.google.protobuf.ByteString protoBytes) {
 
@@ -36,7 +39,7 @@ public record ClusterConfig(
   public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, EDS }
 
   /** Load-balancing policies bowline supports so far. */
-  public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM }
+  public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV }
 
   /** The protocol spoken to the cluster's endpoints. */
   public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }

@@ -114,6 +114,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private boolean overloaded;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
   private long routeTimeoutMs;
+  private @Nullable Long requestHash;
   /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
   private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
   /** Envoy keeps a request body for a retry up to the connection's buffer limit; beyond it, no retry. */
@@ -370,7 +371,28 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
         h.set(X_ENVOY_ATTEMPT_COUNT, "1");
       }
     }
-    cluster.newStream(sink.eventLoop(), http2, this);
+    requestHash = requestHash(f);
+    cluster.newStream(sink.eventLoop(), http2, this, null, 1, requestHash);
+  }
+
+  /** Envoy's hash policies: each value hashed with xxHash64 and folded in (rotate, xor); terminal stops. */
+  private @Nullable Long requestHash(RouteAction.Forward f) {
+    if (f.hashPolicies().isEmpty()) {
+      return null;
+    }
+    Long hash = null;
+    for (io.bowline.core.router.HashPolicy p : f.hashPolicies()) {
+      String v = p.value(request.headers(), target.query(), conn.remote());
+      if (v == null) {
+        continue;
+      }
+      long h = io.bowline.core.upstream.XxHash64.hash(v);
+      hash = hash == null ? h : Long.rotateLeft(hash, 1) ^ h;
+      if (p.terminal()) {
+        break;
+      }
+    }
+    return hash;
   }
 
   private void keepForReplay(HttpContent content) {
@@ -434,7 +456,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
           request.headers().set(X_ENVOY_ATTEMPT_COUNT, Integer.toString(retriesDone + 1));
         }
         upstreamStartNanos = System.nanoTime();
-        cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts());
+        cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts(),
+            requestHash);
       }
     }, delay, TimeUnit.MILLISECONDS);
     return true;

@@ -19,10 +19,12 @@ public sealed interface RouteAction {
       long timeoutMs,
       boolean upgradesAllowed,
       String timeoutText,
-      @Nullable RetryPolicy retryPolicy) implements RouteAction {
+      @Nullable RetryPolicy retryPolicy,
+      List<HashPolicy> hashPolicies) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
+      hashPolicies = List.copyOf(hashPolicies);
     }
 
     /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */

@@ -227,7 +227,7 @@ public final class Cluster {
 
   /** Chooses a host and asks this loop's pool for a connection or stream; the answer comes to {@code listener}. */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener) {
-    newStream(loop, http2, listener, null, 1);
+    newStream(loop, http2, listener, null, 1, null);
   }
 
   /**
@@ -235,11 +235,11 @@ public final class Cluster {
    * {@code selectionAttempts} draws found no other.
    */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
-      java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts) {
+      java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash) {
     HostSet current = available;
-    UpstreamHost host = lb.choose(current);
+    UpstreamHost host = lb.choose(current, hash);
     for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
-      host = lb.choose(current);
+      host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does
     }
     if (host == null) {
       stats.noHealthyHost.inc();

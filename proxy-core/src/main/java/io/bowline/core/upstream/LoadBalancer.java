@@ -6,14 +6,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /** Picks a host for a request. Implementations are shared by all event loops and lock-free. */
-public sealed interface LoadBalancer {
+public interface LoadBalancer {
   @Nullable UpstreamHost choose(HostSet hosts);
+
+  /** With the request's hash policy result (null: none); only the consistent-hashing balancers use it. */
+  default @Nullable UpstreamHost choose(HostSet hosts, @Nullable Long hash) {
+    return choose(hosts);
+  }
 
   static LoadBalancer of(ClusterConfig config) {
     return switch (config.lbPolicy()) {
       case ROUND_ROBIN -> new RoundRobin();
       case LEAST_REQUEST -> new LeastRequest(config.leastRequestChoiceCount());
       case RANDOM -> new Random();
+      case RING_HASH -> new HashLoadBalancers.RingHash(config.ringMinSize(), config.ringMaxSize());
+      case MAGLEV -> new HashLoadBalancers.Maglev(config.maglevTableSize());
     };
   }
 

@@ -137,7 +137,7 @@ class XdsIT {
       assertTrue(Long.parseLong(stat(proxy, "cluster_manager.cds.version")) != 0);
 
       // a resource bowline cannot carry out: NACKed by name and field; the previous configuration keeps serving
-      String bad = edsCluster("svc3") + "lb_policy: MAGLEV\n";
+      String bad = edsCluster("svc3") + "lb_policy: LOAD_BALANCING_POLICY_CONFIG\n";
       xds.set("3", List.of(edsCluster("svc"), edsCluster("svc2"), bad),
           List.of(endpoints("svc", one.port()), endpoints("svc2", two.port())), List.of(listener("ingress")),
           List.of(routes("/two", "svc2", "/", "svc")));

@@ -70,7 +70,7 @@ class AdsClientTest {
     @Override
     public void onResources(String typeUrl, Map<String, Any> resources, String version) throws ConfigException {
       if (resources.containsKey("bad")) {
-        throw new ConfigException("Cluster[bad].lb_policy", "MAGLEV is not supported");
+        throw new ConfigException("Cluster[bad].lb_policy", "LOAD_BALANCING_POLICY_CONFIG is not supported");
       }
       applied.put(typeUrl, resources);
       if (typeUrl.equals(TypeUrls.CLUSTER)) {
