@@ -140,7 +140,28 @@ public final class RouteCompiler {
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
       @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
-        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy");
+        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies");
+    List<RouteAction.Mirror> mirrors = new ArrayList<>();
+    for (int i = 0; i < a.getRequestMirrorPoliciesCount(); i++) {
+      var m = a.getRequestMirrorPolicies(i);
+      String mp = path + ".request_mirror_policies[" + i + "]";
+      Fields.allow(m, mp, "cluster", "runtime_fraction", "trace_sampled", "disable_shadow_host_suffix_append");
+      if (m.getCluster().isEmpty()) {
+        throw new ConfigException(mp + ".cluster", "required");
+      }
+      int perMillion = 1_000_000;
+      if (m.hasRuntimeFraction()) {
+        Fields.allow(m.getRuntimeFraction(), mp + ".runtime_fraction", "default_value", "runtime_key");
+        var fp = m.getRuntimeFraction().getDefaultValue();
+        long scale = switch (fp.getDenominator()) {
+          case HUNDRED -> 10_000;
+          case TEN_THOUSAND -> 100;
+          default -> 1;
+        };
+        perMillion = (int) Math.min(1_000_000, fp.getNumerator() * scale);
+      }
+      mirrors.add(new RouteAction.Mirror(m.getCluster(), perMillion, !m.getDisableShadowHostSuffixAppend()));
+    }
     List<io.bowline.core.router.HashPolicy> hashing = new ArrayList<>();
     for (int i = 0; i < a.getHashPolicyCount(); i++) {
       var hp = a.getHashPolicy(i);
@@ -211,7 +232,7 @@ public final class RouteCompiler {
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
-        Long.toString(timeout), retry, hashing);
+        Long.toString(timeout), retry, hashing, mirrors);
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {

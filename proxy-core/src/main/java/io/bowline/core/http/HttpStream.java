@@ -115,6 +115,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
   private long routeTimeoutMs;
   private @Nullable Long requestHash;
+  private java.util.@Nullable List<MirrorStream> mirrors;
   /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
   private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
   /** Envoy keeps a request body for a retry up to the connection's buffer limit; beyond it, no retry. */
@@ -214,6 +215,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (retry != null) {
       keepForReplay(content);
     }
+    if (mirrors != null) {
+      for (MirrorStream m : mirrors) {
+        m.onContent(content.retainedDuplicate());
+      }
+    }
     if (upstream != null) {
       upstream.write(content);
       return;
@@ -240,6 +246,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
 
   /** The downstream connection closed or reset the stream before the response ended. */
   public void onDownstreamReset() {
+    if (mirrors != null) {
+      mirrors.forEach(MirrorStream::onOriginalReset);
+    }
     if (done) {
       return;
     }
@@ -372,7 +381,35 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       }
     }
     requestHash = requestHash(f);
+    startMirrors(f);
     cluster.newStream(sink.eventLoop(), http2, this, null, 1, requestHash);
+  }
+
+  /** request_mirror_policies: a shadow copy per selected policy, fed the body as it comes. */
+  private void startMirrors(RouteAction.Forward f) {
+    if (f.mirrors().isEmpty() || upgrade) {
+      return;
+    }
+    for (RouteAction.Mirror m : f.mirrors()) {
+      if (m.perMillion() < 1_000_000 && ThreadLocalRandom.current().nextInt(1_000_000) >= m.perMillion()) {
+        continue;
+      }
+      io.bowline.core.upstream.Cluster shadow = conn.clusters().get(m.cluster());
+      if (shadow == null) {
+        continue; // Envoy skips a mirror to an unknown cluster
+      }
+      MirrorStream ms = new MirrorStream(shadow, request, m.appendShadowSuffix());
+      for (HttpObject o : pending) {
+        if (o instanceof HttpContent c) {
+          ms.onContent(c.retainedDuplicate());
+        }
+      }
+      if (mirrors == null) {
+        mirrors = new java.util.ArrayList<>(1);
+      }
+      mirrors.add(ms);
+      ms.start(sink.eventLoop(), shadow.usesHttp2(sink.isHttp2()), f.timeoutMs());
+    }
   }
 
   /** Envoy's hash policies: each value hashed with xxHash64 and folded in (rotate, xor); terminal stops. */

@@ -20,11 +20,13 @@ public sealed interface RouteAction {
       boolean upgradesAllowed,
       String timeoutText,
       @Nullable RetryPolicy retryPolicy,
-      List<HashPolicy> hashPolicies) implements RouteAction {
+      List<HashPolicy> hashPolicies,
+      List<Mirror> mirrors) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
       hashPolicies = List.copyOf(hashPolicies);
+      mirrors = List.copyOf(mirrors);
     }
 
     /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */
@@ -46,6 +48,9 @@ public sealed interface RouteAction {
       return clusters.get(clusters.size() - 1).name();
     }
   }
+
+  /** A request_mirror_policies entry: the shadow cluster, the share of requests mirrored (per million). */
+  record Mirror(String cluster, int perMillion, boolean appendShadowSuffix) {}
 
   /** A cluster with its weight in a weighted_clusters action. */
   record WeightedCluster(String name, int weight) {}
