@@ -12,7 +12,8 @@ public final class BuiltinFilters {
   private BuiltinFilters() {}
 
   public static List<HttpFilterFactory<?>> factories() {
-    return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory());
+    return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory(),
+        new io.bowline.filters.ratelimit.LocalRateLimitFactory());
   }
 
   public static FilterRegistry registry() {
