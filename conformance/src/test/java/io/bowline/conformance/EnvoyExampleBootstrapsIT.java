@@ -56,10 +56,13 @@ class EnvoyExampleBootstrapsIT {
   }
 
   @ParameterizedTest(name = "{0} boots")
-  @CsvSource({"configs-envoy-demo.yaml, listener_0, 503", "examples-front-proxy.envoy.yaml, , 503",
+  @CsvSource({"configs-envoy-demo.yaml, listener_0, 503, /service/1",
+      "examples-front-proxy.envoy.yaml, , 503, /service/1",
       // faults at 0% until the example's runtime files raise them (runtime overrides are not applied yet)
-      "examples-fault-injection.envoy.yaml, , 503"})
-  void boots(String name, String listener, int status) throws Exception {
+      "examples-fault-injection.envoy.yaml, , 503, /service/1",
+      // its first listener serves only /stats/prometheus, from a cluster at the example's admin port (not ours)
+      "examples-local-ratelimit.envoy.yaml, , 503, /stats/prometheus"})
+  void boots(String name, String listener, int status, String path) throws Exception {
     try (BowlineProcess p = BowlineProcess.start(dir, "-c", relocated(name).toString())) {
       p.awaitReady();
       String listeners = p.get("/listeners").body();
@@ -67,7 +70,7 @@ class EnvoyExampleBootstrapsIT {
       int port = Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
       // the example clusters name hosts that do not resolve here: Envoy's answer is 503 (no healthy upstream)
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + port + "/service/1")).build(), HttpResponse.BodyHandlers.ofString());
+          URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(status, r.statusCode(), r.body());
       assertTrue(r.body().contains("no healthy upstream") || r.body().contains("upstream connect error"), r.body());
     }
@@ -76,7 +79,6 @@ class EnvoyExampleBootstrapsIT {
   @ParameterizedTest(name = "{0} is refused")
   @CsvSource(delimiter = '|', value = {
       "configs-jwt_authn.yaml|jwt_authn",
-      "examples-local-ratelimit.envoy.yaml|LocalRateLimit",
       "examples-grpc-bridge-client.envoy.yaml|grpc_http1_bridge",
       "configs-original-dst-cluster-proxy_config.yaml|not supported",
       "configs-internal_listener_proxy.yaml|InternalListener",

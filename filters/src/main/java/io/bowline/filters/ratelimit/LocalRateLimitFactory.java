@@ -34,7 +34,8 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
 
   /** One compiled config: its bucket (null: no bucket, the filter passes), shares, status and stats. */
   record Limit(@Nullable TokenBucket bucket, int enabledPerMillion, int enforcedPerMillion, int status,
-      boolean xRateLimitHeaders, Counter enabled, Counter enforced, Counter rateLimited, Counter ok) {}
+      boolean xRateLimitHeaders, java.util.List<String[]> responseHeaders, Counter enabled, Counter enforced,
+      Counter rateLimited, Counter ok) {}
 
   @Override
   public HttpFilterProvider create(LocalRateLimit config, FactoryContext context) throws ConfigException {
@@ -61,8 +62,17 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
       throw new ConfigException(path, "local_cluster_rate_limit and per-connection buckets are not supported by "
           + "bowline yet");
     }
-    if (c.getRequestHeadersToAddWhenNotEnforcedCount() > 0 || c.getResponseHeadersToAddCount() > 0) {
-      throw new ConfigException(path + ".response_headers_to_add", "not supported by bowline yet");
+    if (c.getRequestHeadersToAddWhenNotEnforcedCount() > 0) {
+      throw new ConfigException(path + ".request_headers_to_add_when_not_enforced", "not supported by bowline yet");
+    }
+    java.util.List<String[]> headers = new java.util.ArrayList<>();
+    for (int i = 0; i < c.getResponseHeadersToAddCount(); i++) {
+      var hv = c.getResponseHeadersToAdd(i);
+      if (hv.getHeader().getKey().isEmpty()) {
+        throw new ConfigException(path + ".response_headers_to_add[" + i + "].header.key", "required");
+      }
+      headers.add(new String[] {hv.getHeader().getKey().toLowerCase(java.util.Locale.ROOT),
+          hv.getHeader().getValue()});
     }
     if (c.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
@@ -82,8 +92,8 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
     var s = store.scope(c.getStatPrefix() + ".http_local_rate_limit.");
     return new Limit(bucket, perMillion(c.getFilterEnabled(), c.hasFilterEnabled()),
         perMillion(c.getFilterEnforced(), c.hasFilterEnforced()), status,
-        c.getEnableXRatelimitHeadersValue() != 0, s.counter("enabled"), s.counter("enforced"),
-        s.counter("rate_limited"), s.counter("ok"));
+        c.getEnableXRatelimitHeadersValue() != 0, java.util.List.copyOf(headers), s.counter("enabled"),
+        s.counter("enforced"), s.counter("rate_limited"), s.counter("ok"));
   }
 
   /** Per-route limits are compiled without the server's store; their counters live in this one, unpublished. */

@@ -12,7 +12,7 @@ final class LocalRateLimitFilter implements HttpFilter {
   private final LocalRateLimitFactory.Limit base;
   private final String filterName;
   private final HttpFilterCallbacks callbacks;
-  private boolean limited;
+  private LocalRateLimitFactory.@org.jspecify.annotations.Nullable Limit limited;
 
   LocalRateLimitFilter(LocalRateLimitFactory.Limit base, String filterName, HttpFilterCallbacks callbacks) {
     this.base = base;
@@ -37,15 +37,18 @@ final class LocalRateLimitFilter implements HttpFilter {
       return FilterStatus.CONTINUE;
     }
     l.enforced().inc();
-    limited = true;
+    limited = l;
     callbacks.sendLocalReply(l.status(), "local_rate_limited", null, "RL", "local_rate_limited");
     return FilterStatus.STOP_ITERATION;
   }
 
   @Override
   public void onResponseHeaders(HttpResponse response) {
-    if (limited) {
+    if (limited != null) {
       response.headers().set("x-envoy-ratelimited", "true");
+      for (String[] h : limited.responseHeaders()) { // Envoy: added to each rate-limited response
+        response.headers().set(h[0], h[1]);
+      }
     }
   }
 
