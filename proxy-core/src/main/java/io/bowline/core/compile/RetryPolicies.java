@@ -14,7 +14,16 @@ final class RetryPolicies {
   static RetryPolicy compile(io.envoyproxy.envoy.config.route.v3.RetryPolicy p, String path, boolean attemptCount)
       throws ConfigException {
     Fields.allow(p, path, "retry_on", "num_retries", "per_try_timeout", "retry_back_off", "retriable_status_codes",
-        "retry_host_predicate", "host_selection_retry_max_attempts");
+        "retry_host_predicate", "host_selection_retry_max_attempts", "retriable_headers", "retriable_request_headers");
+    java.util.List<io.bowline.core.router.HeaderMatcher> responseHeaders = new java.util.ArrayList<>();
+    for (int i = 0; i < p.getRetriableHeadersCount(); i++) {
+      responseHeaders.add(RouteCompiler.header(p.getRetriableHeaders(i), path + ".retriable_headers[" + i + "]"));
+    }
+    java.util.List<io.bowline.core.router.HeaderMatcher> requestHeaders = new java.util.ArrayList<>();
+    for (int i = 0; i < p.getRetriableRequestHeadersCount(); i++) {
+      requestHeaders.add(RouteCompiler.header(p.getRetriableRequestHeaders(i),
+          path + ".retriable_request_headers[" + i + "]"));
+    }
     int conditions = 0;
     for (String token : p.getRetryOn().split(",")) {
       if (token.isBlank()) {
@@ -60,6 +69,7 @@ final class RetryPolicies {
     int numRetries = p.hasNumRetries() ? p.getNumRetries().getValue() : 1; // Envoy's default is one retry
     return new RetryPolicy(conditions, numRetries, p.hasPerTryTimeout() ? Fields.millis(p.getPerTryTimeout()) : 0,
         base, max, codes, previousHosts, p.getHostSelectionRetryMaxAttempts() > 0
-            ? (int) Math.min(p.getHostSelectionRetryMaxAttempts(), 100) : 1, attemptCount);
+            ? (int) Math.min(p.getHostSelectionRetryMaxAttempts(), 100) : 1, attemptCount, responseHeaders,
+        requestHeaders);
   }
 }

@@ -67,7 +67,9 @@ final class HeaderControls {
         perTry != null ? perTry : route != null ? route.perTryTimeoutMs() : 0,
         route != null ? route.baseIntervalMs() : 25, route != null ? route.maxIntervalMs() : 250, retriable,
         route != null && route.previousHosts(), route != null ? route.hostSelectionMaxAttempts() : 1,
-        route != null && route.includeAttemptCount());
+        route != null && route.includeAttemptCount(),
+        route != null ? route.retriableHeaders() : java.util.List.of(),
+        route != null ? route.retriableRequestHeaders() : java.util.List.of());
   }
 
   private static int conditions(@Nullable String value) {

@@ -341,6 +341,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     routes.requestHeaders().apply(h);
     routeTimeoutMs = f.timeoutMs();
     retry = upgrade ? null : HeaderControls.retryPolicy(f.retryPolicy(), h);
+    if (retry != null && !retry.requestMayRetry(h)) {
+      retry = null; // retriable_request_headers: this request is not one that may be retried
+    }
     Long asked = HeaderControls.millis(h, HeaderControls.UPSTREAM_RQ_TIMEOUT_MS);
     if (asked != null) {
       routeTimeoutMs = asked; // x-envoy-upstream-rq-timeout-ms takes precedence over the route's timeout
@@ -692,7 +695,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       HttpHeaders rh = response.headers();
       String gs = rh.get(GRPC_STATUS);
       int grpcStatus = gs == null ? -1 : parseGrpcStatus(gs);
-      if (retry.retriesResponse(code, grpcStatus, rh.contains(X_ENVOY_RATELIMITED), java.util.Set.of())) {
+      if (retry.retriesResponse(code, grpcStatus, rh.contains(X_ENVOY_RATELIMITED), java.util.Set.of())
+          || retry.retriesHeaders(rh)) {
         if (maybeRetry(true)) {
           ReferenceCountUtil.release(response); // this attempt's answer is dropped; its stream is already reset
           return;

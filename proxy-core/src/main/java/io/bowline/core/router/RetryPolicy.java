@@ -15,7 +15,9 @@ public record RetryPolicy(
     Set<Integer> retriableStatusCodes,
     boolean previousHosts,
     int hostSelectionMaxAttempts,
-    boolean includeAttemptCount) {
+    boolean includeAttemptCount,
+    java.util.List<HeaderMatcher> retriableHeaders,
+    java.util.List<HeaderMatcher> retriableRequestHeaders) {
 
   public static final int FIVE_XX = 1;
   public static final int GATEWAY_ERROR = 1 << 1;
@@ -32,9 +34,38 @@ public record RetryPolicy(
   public static final int GRPC_RESOURCE_EXHAUSTED = 1 << 12;
   public static final int GRPC_UNAVAILABLE = 1 << 13;
   public static final int HTTP3_POST_CONNECT_FAILURE = 1 << 14;
+  public static final int RETRIABLE_HEADERS = 1 << 15;
 
   public RetryPolicy {
     retriableStatusCodes = Set.copyOf(retriableStatusCodes);
+    retriableHeaders = java.util.List.copyOf(retriableHeaders);
+    retriableRequestHeaders = java.util.List.copyOf(retriableRequestHeaders);
+  }
+
+  /** retriable_request_headers: when given, only a request matching one of them may be retried. */
+  public boolean requestMayRetry(io.netty.handler.codec.http.HttpHeaders request) {
+    if (retriableRequestHeaders.isEmpty()) {
+      return true;
+    }
+    for (HeaderMatcher m : retriableRequestHeaders) {
+      if (m.matches(request)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** retriable-headers: a response carrying a header one of retriable_headers matches. */
+  public boolean retriesHeaders(io.netty.handler.codec.http.HttpHeaders response) {
+    if (!has(RETRIABLE_HEADERS)) {
+      return false;
+    }
+    for (HeaderMatcher m : retriableHeaders) {
+      if (m.matches(response)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The bit of one {@code retry_on} / {@code x-envoy-retry-on} / {@code x-envoy-retry-grpc-on} token, or 0. */
@@ -48,6 +79,7 @@ public record RetryPolicy(
       case "refused-stream" -> REFUSED_STREAM;
       case "retriable-status-codes" -> RETRIABLE_STATUS_CODES;
       case "envoy-ratelimited" -> ENVOY_RATELIMITED;
+      case "retriable-headers" -> RETRIABLE_HEADERS;
       case "reset-before-request" -> RESET_BEFORE_REQUEST;
       case "cancelled" -> GRPC_CANCELLED;
       case "deadline-exceeded" -> GRPC_DEADLINE_EXCEEDED;

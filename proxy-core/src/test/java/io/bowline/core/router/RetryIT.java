@@ -107,6 +107,10 @@ class RetryIT {
                         route: {cluster: failing, retry_policy: {retry_on: gateway-error, num_retries: 2, retry_back_off: {base_interval: 0.001s}}}
                       - match: {prefix: "/slow/"}
                         route: {cluster: good, prefix_rewrite: "/", timeout: 5s, retry_policy: {retry_on: 5xx, num_retries: 1, per_try_timeout: 0.2s}}
+                      - match: {prefix: "/hdr/"}
+                        route: {cluster: flaky, retry_policy: {retry_on: retriable-headers, num_retries: 2, retriable_headers: [{name: content-length, string_match: {exact: "4"}}], retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}], host_selection_retry_max_attempts: 5}}
+                      - match: {prefix: "/opt-in/"}
+                        route: {cluster: flaky, retry_policy: {retry_on: 5xx, num_retries: 2, retriable_request_headers: [{name: x-retry-ok, present_match: true}], retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}], host_selection_retry_max_attempts: 5}}
                       - match: {prefix: "/outlier/"}
                         route: {cluster: outlier}
                       - match: {prefix: "/plain/"}
@@ -255,6 +259,23 @@ class RetryIT {
       get("/outlier/back" + i);
     }
     assertTrue(failingHits.get() > before, "the host is back after its ejection time");
+  }
+
+  @Test
+  void retriableHeadersAndRequestHeaders() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(200, get("/hdr/" + i).statusCode(), "a response matching retriable_headers is retried");
+    }
+    int notRetried = 0;
+    for (int i = 0; i < 20; i++) {
+      if (get("/opt-in/" + i).statusCode() == 503) {
+        notRetried++;
+      }
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/opt-in/yes" + i))
+          .header("x-retry-ok", "1").build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), "a request matching retriable_request_headers is retried");
+    }
+    assertTrue(notRetried >= 5, "requests without the header are not retried: " + notRetried);
   }
 
   @Test
