@@ -56,9 +56,11 @@ public final class RouteCompiler {
           throw new ConfigException(vp + ".domains", "domain \"" + d + "\" is already used by another virtual host");
         }
       }
-      if (vh.getRequireTlsValue() != 0) {
-        throw new ConfigException(vp + ".require_tls", "not supported by bowline yet");
-      }
+      io.bowline.core.router.VirtualHost.RequireTls requireTls = switch (vh.getRequireTls()) {
+        case ALL -> io.bowline.core.router.VirtualHost.RequireTls.ALL;
+        case EXTERNAL_ONLY -> io.bowline.core.router.VirtualHost.RequireTls.EXTERNAL_ONLY;
+        default -> io.bowline.core.router.VirtualHost.RequireTls.NONE;
+      };
       RetryPolicy vhRetry = vh.hasRetryPolicy() ? RetryPolicies.compile(vh.getRetryPolicy(), vp + ".retry_policy",
           vh.getIncludeRequestAttemptCount()) : null;
       List<Route> routes = new ArrayList<>();
@@ -68,7 +70,8 @@ public final class RouteCompiler {
       }
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
-          mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"), false));
+          mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"),
+          requireTls));
     }
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),

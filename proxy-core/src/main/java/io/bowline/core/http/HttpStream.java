@@ -180,6 +180,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
     }
     selectRoute();
+    if (vhost != null && vhost.requireTls() != VirtualHost.RequireTls.NONE
+        && !"https".equals(h.get(ProxyHeaders.X_FORWARDED_PROTO))
+        && (vhost.requireTls() == VirtualHost.RequireTls.ALL || !"true".equals(h.get("x-envoy-internal")))) {
+      // Envoy's require_tls: a plaintext request (external only, or all) is sent to https, 301
+      redirect(301, "https://" + h.get(HttpHeaderNames.HOST) + request.uri());
+      return;
+    }
     if (route == null) {
       hcm.stats().noRoute.inc();
       localReply(404, "", "NR", "route_not_found");

@@ -6,7 +6,10 @@ import org.jspecify.annotations.Nullable;
 
 /** A virtual host: the routes for a set of domains. */
 public record VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
-    HeaderMutation responseHeaders, boolean requireTls) {
+    HeaderMutation responseHeaders, RequireTls requireTls) {
+
+  /** {@code require_tls}: which plaintext requests are redirected to https. */
+  public enum RequireTls { NONE, EXTERNAL_ONLY, ALL }
 
   public VirtualHost {
     domains = List.copyOf(domains);

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class RoutingTest {
   private static VirtualHost vh(String name, String... domains) {
-    return new VirtualHost(name, List.of(domains), List.of(), HeaderMutation.NONE, HeaderMutation.NONE, false);
+    return new VirtualHost(name, List.of(domains), List.of(), HeaderMutation.NONE, HeaderMutation.NONE, VirtualHost.RequireTls.NONE);
   }
 
   @Test
