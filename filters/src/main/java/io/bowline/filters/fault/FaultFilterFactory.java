@@ -103,15 +103,6 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
 
   /** Envoy's default for an absent percentage is 100%. */
   static int perMillion(FractionalPercent p, String path, boolean present) throws ConfigException {
-    if (!present) {
-      return 1_000_000;
-    }
-    long scale = switch (p.getDenominator()) {
-      case HUNDRED -> 10_000;
-      case TEN_THOUSAND -> 100;
-      case MILLION -> 1;
-      default -> throw new ConfigException(path + ".denominator", "unknown denominator");
-    };
-    return (int) Math.min(1_000_000, p.getNumerator() * scale);
+    return present ? io.bowline.core.compile.Fractions.perMillion(p, path) : 1_000_000;
   }
 }

@@ -90,8 +90,8 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
     int status = c.hasStatus() ? c.getStatus().getCodeValue() : 429;
     Stats store = stats != null ? stats : SHARED_STATS;
     var s = store.scope(c.getStatPrefix() + ".http_local_rate_limit.");
-    return new Limit(bucket, perMillion(c.getFilterEnabled(), c.hasFilterEnabled()),
-        perMillion(c.getFilterEnforced(), c.hasFilterEnforced()), status,
+    return new Limit(bucket, perMillion(c.getFilterEnabled(), c.hasFilterEnabled(), path + ".filter_enabled"),
+        perMillion(c.getFilterEnforced(), c.hasFilterEnforced(), path + ".filter_enforced"), status,
         c.getEnableXRatelimitHeadersValue() != 0, java.util.List.copyOf(headers), s.counter("enabled"),
         s.counter("enforced"), s.counter("rate_limited"), s.counter("ok"));
   }
@@ -100,16 +100,7 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
   private static final Stats SHARED_STATS = new Stats();
 
   /** Envoy: an absent filter_enabled / filter_enforced means 0% (the filter does nothing). */
-  private static int perMillion(RuntimeFractionalPercent p, boolean present) {
-    if (!present) {
-      return 0;
-    }
-    var f = p.getDefaultValue();
-    long scale = switch (f.getDenominator()) {
-      case HUNDRED -> 10_000;
-      case TEN_THOUSAND -> 100;
-      default -> 1;
-    };
-    return (int) Math.min(1_000_000, f.getNumerator() * scale);
+  private static int perMillion(RuntimeFractionalPercent p, boolean present, String path) throws ConfigException {
+    return present ? io.bowline.core.compile.Fractions.perMillion(p.getDefaultValue(), path + ".default_value") : 0;
   }
 }

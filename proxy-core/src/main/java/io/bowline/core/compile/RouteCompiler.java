@@ -155,13 +155,8 @@ public final class RouteCompiler {
       int perMillion = 1_000_000;
       if (m.hasRuntimeFraction()) {
         Fields.allow(m.getRuntimeFraction(), mp + ".runtime_fraction", "default_value", "runtime_key");
-        var fp = m.getRuntimeFraction().getDefaultValue();
-        long scale = switch (fp.getDenominator()) {
-          case HUNDRED -> 10_000;
-          case TEN_THOUSAND -> 100;
-          default -> 1;
-        };
-        perMillion = (int) Math.min(1_000_000, fp.getNumerator() * scale);
+        perMillion = Fractions.perMillion(m.getRuntimeFraction().getDefaultValue(),
+            mp + ".runtime_fraction.default_value");
       }
       mirrors.add(new RouteAction.Mirror(m.getCluster(), perMillion, !m.getDisableShadowHostSuffixAppend()));
     }

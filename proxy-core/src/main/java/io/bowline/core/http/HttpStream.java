@@ -111,7 +111,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private @Nullable ScheduledFuture<?> retryTimer;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
-  private boolean overloaded;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
   private long routeTimeoutMs;
   private @Nullable Long requestHash;
@@ -373,7 +372,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       startTimeout();
     }
     if (!cluster.breaker().tryRequest()) {
-      overloaded = true;
       localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "UO",
           "upstream_reset_before_response_started{overflow}");
       return;
@@ -900,7 +898,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     FullHttpResponse r = grpc
         ? LocalReply.grpc(grpcStatus != null ? grpcStatus : LocalReply.grpcStatusFor(status), body, hcm.serverName())
         : LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, body, hcm.serverName());
-    if (overloaded || "UO".equals(flag)) {
+    if ("UO".equals(flag)) { // every overflow (circuit breakers) answers with x-envoy-overloaded
       r.headers().set(X_ENVOY_OVERLOADED, "true");
     }
     sendResponse(r, flag);

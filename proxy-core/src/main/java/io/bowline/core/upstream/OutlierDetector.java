@@ -172,16 +172,12 @@ final class OutlierDetector {
     if (changed) {
       cluster.ejectionsChanged();
     }
-    List<UpstreamHost> volume = new ArrayList<>();
-    List<double[]> rates = new ArrayList<>();
+    List<double[]> counts = new ArrayList<>(all.size());
     for (UpstreamHost h : all) {
-      long ok = h.outlier.successes.sumThenReset();
-      long bad = h.outlier.failures.sumThenReset();
-      rates.add(new double[] {ok, bad});
-      volume.add(h);
+      counts.add(new double[] {h.outlier.successes.sumThenReset(), h.outlier.failures.sumThenReset()});
     }
-    successRate(volume, rates);
-    failurePercentage(volume, rates);
+    successRate(all, counts);
+    failurePercentage(all, counts);
   }
 
   private void successRate(List<UpstreamHost> hosts, List<double[]> counts) {

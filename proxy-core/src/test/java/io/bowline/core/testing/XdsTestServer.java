@@ -20,7 +20,6 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,7 +30,6 @@ import org.jspecify.annotations.Nullable;
 public final class XdsTestServer implements AutoCloseable {
   public final SimpleCache<String> cache = new SimpleCache<>(node -> "all");
   public final List<String> nacks = new CopyOnWriteArrayList<>();
-  public final AtomicInteger acks = new AtomicInteger();
   private final Server server;
   private final @Nullable EpollEventLoopGroup group;
   private final @Nullable String udsPath;
@@ -45,14 +43,16 @@ public final class XdsTestServer implements AutoCloseable {
     DiscoveryServerCallbacks callbacks = new DiscoveryServerCallbacks() {
       @Override
       public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        record(request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null,
-            !request.getResponseNonce().isEmpty());
+        if (request.hasErrorDetail()) {
+          nacks.add(request.getErrorDetail().getMessage());
+        }
       }
 
       @Override
       public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-        record(request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null,
-            !request.getResponseNonce().isEmpty());
+        if (request.hasErrorDetail()) {
+          nacks.add(request.getErrorDetail().getMessage());
+        }
       }
     };
     V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks, cache);
@@ -73,14 +73,6 @@ public final class XdsTestServer implements AutoCloseable {
     }
     server = b.addService(discovery.getAggregatedDiscoveryServiceImpl())
         .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
-  }
-
-  private void record(@Nullable String nack, boolean answer) {
-    if (nack != null) {
-      nacks.add(nack);
-    } else if (answer) {
-      acks.incrementAndGet();
-    }
   }
 
   public static XdsTestServer tcp() throws java.io.IOException {
