@@ -31,7 +31,7 @@ public final class ClusterCompiler {
       var t = cb.getThresholds(i);
       String tp = path + ".circuit_breakers.thresholds[" + i + "]";
       Fields.allow(t, tp, "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries",
-          "track_remaining");
+          "track_remaining", "retry_budget");
       if (t.getPriority() != io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT) {
         continue;
       }
@@ -40,9 +40,26 @@ public final class ClusterCompiler {
           t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() & 0xffffffffL : 1024,
           t.hasMaxRequests() ? t.getMaxRequests().getValue() & 0xffffffffL : 1024,
           t.hasMaxRetries() ? t.getMaxRetries().getValue() & 0xffffffffL : 3,
-          t.getTrackRemaining());
+          t.getTrackRemaining(), budget(t, tp), t.getRetryBudget().hasMinRetryConcurrency()
+              ? (int) Math.min(Integer.MAX_VALUE, t.getRetryBudget().getMinRetryConcurrency().getValue() & 0xffffffffL)
+              : 3);
     }
     return result;
+  }
+
+  /** {@code retry_budget.budget_percent}: -1 without a budget, Envoy's 20% when the budget leaves it out. */
+  private static double budget(io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.Thresholds t, String path)
+      throws ConfigException {
+    if (!t.hasRetryBudget()) {
+      return -1;
+    }
+    var b = t.getRetryBudget();
+    Fields.allow(b, path + ".retry_budget", "budget_percent", "min_retry_concurrency");
+    double pct = b.hasBudgetPercent() ? b.getBudgetPercent().getValue() : 20.0;
+    if (pct < 0 || pct > 100) {
+      throw new ConfigException(path + ".retry_budget.budget_percent", "must be in [0, 100], got " + pct);
+    }
+    return pct;
   }
 
   /** {@code outlier_detection}: Envoy's defaults for every field left out. */
@@ -82,12 +99,47 @@ public final class ClusterCompiler {
         o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50);
   }
 
+  private static ClusterConfig.UpstreamSocket socket(Cluster c, String path) throws ConfigException {
+    java.net.InetSocketAddress source = null;
+    if (c.hasUpstreamBindConfig()) {
+      var bind = c.getUpstreamBindConfig();
+      String bp = path + ".upstream_bind_config";
+      Fields.allow(bind, bp, "source_address");
+      var sa = bind.getSourceAddress();
+      Fields.allow(sa, bp + ".source_address", "address", "port_value", "protocol");
+      byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(sa.getAddress());
+      if (ip == null) {
+        throw new ConfigException(bp + ".source_address.address", "not an IP address: \"" + sa.getAddress() + "\"");
+      }
+      try {
+        source = new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(ip), sa.getPortValue());
+      } catch (java.net.UnknownHostException e) {
+        throw new ConfigException(bp + ".source_address.address", e.getMessage());
+      }
+    }
+    ClusterConfig.Keepalive keepalive = null;
+    if (c.hasUpstreamConnectionOptions()) {
+      var o = c.getUpstreamConnectionOptions();
+      String op = path + ".upstream_connection_options";
+      Fields.allow(o, op, "tcp_keepalive");
+      if (o.hasTcpKeepalive()) {
+        var k = o.getTcpKeepalive();
+        Fields.allow(k, op + ".tcp_keepalive", "keepalive_probes", "keepalive_time", "keepalive_interval");
+        keepalive = new ClusterConfig.Keepalive(k.getKeepaliveProbes().getValue(), k.getKeepaliveTime().getValue(),
+            k.getKeepaliveInterval().getValue());
+      }
+    }
+    return source == null && keepalive == null ? ClusterConfig.UpstreamSocket.DEFAULT
+        : new ClusterConfig.UpstreamSocket(source, keepalive);
+  }
+
   public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
         "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config",
-        "ring_hash_lb_config", "maglev_lb_config");
+        "ring_hash_lb_config", "maglev_lb_config", "upstream_bind_config", "upstream_connection_options",
+        "respect_dns_ttl");
     var ring = c.getRingHashLbConfig();
     Fields.allow(ring, path + ".ring_hash_lb_config", "minimum_ring_size", "maximum_ring_size", "hash_function");
     if (ring.getHashFunction() != io.envoyproxy.envoy.config.cluster.v3.Cluster.RingHashLbConfig.HashFunction.XX_HASH) {
@@ -194,6 +246,6 @@ public final class ClusterCompiler {
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
-        c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        socket(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@code ClusterLoadAssignment}, inline in a cluster or delivered by EDS, into the endpoints traffic may go to.
- * Endpoints marked unhealthy, draining or timed out are left out, as Envoy sends them no new requests. Of several
- * priorities, the lowest-numbered one that has endpoints is used (priority failover is issue 4's).
+ * A {@code ClusterLoadAssignment}, inline in a cluster or delivered by EDS, into its endpoints with their priority and
+ * health. Endpoints marked unhealthy, draining or timed out are kept but marked: Envoy sends them no new requests, and
+ * they count against their priority's health, which decides how much traffic fails over to the next priority.
  */
 public final class EndpointCompiler {
   private EndpointCompiler() {}
@@ -20,10 +20,16 @@ public final class EndpointCompiler {
   public static List<ClusterConfig.EndpointConfig> compile(ClusterLoadAssignment la, String path,
       boolean literalAddresses) throws ConfigException {
     Fields.allow(la, path, "cluster_name", "endpoints", "policy");
+    int overprovisioning = 140;
     if (la.hasPolicy()) {
       Fields.allow(la.getPolicy(), path + ".policy", "overprovisioning_factor");
+      if (la.getPolicy().hasOverprovisioningFactor()) {
+        overprovisioning = la.getPolicy().getOverprovisioningFactor().getValue();
+        if (overprovisioning < 1) {
+          throw new ConfigException(path + ".policy.overprovisioning_factor", "must be at least 1");
+        }
+      }
     }
-    int best = Integer.MAX_VALUE;
     List<ClusterConfig.EndpointConfig> endpoints = new ArrayList<>();
     for (int i = 0; i < la.getEndpointsCount(); i++) {
       LocalityLbEndpoints le = la.getEndpoints(i);
@@ -34,7 +40,9 @@ public final class EndpointCompiler {
         LbEndpoint e = le.getLbEndpoints(j);
         String ep = lp + ".lb_endpoints[" + j + "]";
         Fields.allow(e, ep, "endpoint", "load_balancing_weight", "health_status", "metadata");
-        Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname");
+        // health_check_config only steers active health checks, which bowline does not run: as in Envoy, a cluster
+        // without health_checks ignores it
+        Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname", "health_check_config");
         if (!e.getEndpoint().getAddress().hasSocketAddress()) {
           throw new ConfigException(ep + ".endpoint.address", "a socket_address is required");
         }
@@ -53,30 +61,25 @@ public final class EndpointCompiler {
         if (weight < 1) {
           throw new ConfigException(ep + ".load_balancing_weight", "must be at least 1");
         }
-        switch (e.getHealthStatus()) {
-          case UNHEALTHY, DRAINING, TIMEOUT -> {
-            continue; // Envoy routes no new requests to an endpoint marked unhealthy
-          }
-          default -> { }
-        }
+        boolean healthy = switch (e.getHealthStatus()) {
+          case UNHEALTHY, DRAINING, TIMEOUT -> false; // Envoy routes no new requests to these
+          default -> true;
+        };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
-        here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname));
+        here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
+            le.getPriority(), healthy, overprovisioning));
       }
       if (here.isEmpty()) {
         continue;
       }
       if (le.hasLoadBalancingWeight()) {
-        long sum = here.stream().mapToLong(ClusterConfig.EndpointConfig::weight).sum();
-        double share = (double) le.getLoadBalancingWeight().getValue() / sum;
-        here.replaceAll(e -> new ClusterConfig.EndpointConfig(e.host(), e.port(), e.weight(), e.hostname(), share));
+        long sum = here.stream().filter(ClusterConfig.EndpointConfig::healthy)
+            .mapToLong(ClusterConfig.EndpointConfig::weight).sum();
+        double share = sum == 0 ? 0 : (double) le.getLoadBalancingWeight().getValue() / sum;
+        here.replaceAll(e -> new ClusterConfig.EndpointConfig(e.host(), e.port(), e.weight(), e.hostname(), share,
+            e.priority(), e.healthy(), e.overprovisioningFactor()));
       }
-      if (le.getPriority() < best) {
-        best = le.getPriority();
-        endpoints.clear();
-      }
-      if (le.getPriority() == best) {
-        endpoints.addAll(here);
-      }
+      endpoints.addAll(here);
     }
     return List.copyOf(endpoints);
   }

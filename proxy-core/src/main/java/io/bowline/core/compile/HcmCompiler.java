@@ -117,7 +117,7 @@ final class HcmCompiler {
     }
     HttpProtocolOptions common = h.getCommonHttpProtocolOptions();
     Fields.allow(common, path + ".common_http_protocol_options", "idle_timeout", "max_headers_count",
-        "max_connection_duration", "headers_with_underscores_action");
+        "max_connection_duration", "max_stream_duration", "headers_with_underscores_action");
     if (common.getHeadersWithUnderscoresActionValue() != 0) {
       throw new ConfigException(path + ".common_http_protocol_options.headers_with_underscores_action",
           "not supported by bowline yet");
@@ -157,6 +157,7 @@ final class HcmCompiler {
         h.hasRequestTimeout() ? Fields.millis(h.getRequestTimeout()) : 0,
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
+        common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
         h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
   }
 

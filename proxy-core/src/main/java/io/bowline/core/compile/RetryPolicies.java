@@ -14,7 +14,8 @@ final class RetryPolicies {
   static RetryPolicy compile(io.envoyproxy.envoy.config.route.v3.RetryPolicy p, String path, boolean attemptCount)
       throws ConfigException {
     Fields.allow(p, path, "retry_on", "num_retries", "per_try_timeout", "retry_back_off", "retriable_status_codes",
-        "retry_host_predicate", "host_selection_retry_max_attempts", "retriable_headers", "retriable_request_headers");
+        "retry_host_predicate", "host_selection_retry_max_attempts", "retriable_headers", "retriable_request_headers",
+        "rate_limited_retry_back_off", "per_try_idle_timeout");
     java.util.List<io.bowline.core.router.HeaderMatcher> responseHeaders = new java.util.ArrayList<>();
     for (int i = 0; i < p.getRetriableHeadersCount(); i++) {
       responseHeaders.add(RouteCompiler.header(p.getRetriableHeaders(i), path + ".retriable_headers[" + i + "]"));
@@ -70,6 +71,35 @@ final class RetryPolicies {
     return new RetryPolicy(conditions, numRetries, p.hasPerTryTimeout() ? Fields.millis(p.getPerTryTimeout()) : 0,
         base, max, codes, previousHosts, p.getHostSelectionRetryMaxAttempts() > 0
             ? (int) Math.min(p.getHostSelectionRetryMaxAttempts(), 100) : 1, attemptCount, responseHeaders,
-        requestHeaders);
+        requestHeaders, rateLimited(p, path),
+        p.hasPerTryIdleTimeout() ? Fields.millis(p.getPerTryIdleTimeout()) : 0);
+  }
+
+  private static RetryPolicy.@org.jspecify.annotations.Nullable RateLimitedBackOff rateLimited(
+      io.envoyproxy.envoy.config.route.v3.RetryPolicy p, String path) throws ConfigException {
+    if (!p.hasRateLimitedRetryBackOff()) {
+      return null;
+    }
+    var r = p.getRateLimitedRetryBackOff();
+    String rp = path + ".rate_limited_retry_back_off";
+    Fields.allow(r, rp, "reset_headers", "max_interval");
+    if (r.getResetHeadersCount() == 0) {
+      throw new ConfigException(rp + ".reset_headers", "at least one reset header is required");
+    }
+    java.util.List<RetryPolicy.ResetHeader> headers = new java.util.ArrayList<>();
+    for (int i = 0; i < r.getResetHeadersCount(); i++) {
+      var h = r.getResetHeaders(i);
+      Fields.allow(h, rp + ".reset_headers[" + i + "]", "name", "format");
+      if (h.getName().isEmpty()) {
+        throw new ConfigException(rp + ".reset_headers[" + i + "].name", "required");
+      }
+      headers.add(new RetryPolicy.ResetHeader(h.getName().toLowerCase(java.util.Locale.ROOT),
+          h.getFormat() == io.envoyproxy.envoy.config.route.v3.RetryPolicy.ResetHeaderFormat.UNIX_TIMESTAMP));
+    }
+    long max = r.hasMaxInterval() ? Fields.millis(r.getMaxInterval()) : 300_000;
+    if (max < 1) {
+      throw new ConfigException(rp + ".max_interval", "must be at least 1 ms");
+    }
+    return new RetryPolicy.RateLimitedBackOff(headers, max);
   }
 }

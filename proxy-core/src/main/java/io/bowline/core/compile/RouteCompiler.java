@@ -31,13 +31,17 @@ import java.util.regex.PatternSyntaxException;
 /** {@code config.route.v3.RouteConfiguration} into a {@link RouteTable}, every matcher compiled once. */
 public final class RouteCompiler {
   private static final long DEFAULT_TIMEOUT_MS = 15_000;
-  private static final int MAX_DIRECT_BODY = 1024 * 1024;
+  private static final int DEFAULT_MAX_DIRECT_BODY = 4096;
 
   private RouteCompiler() {}
 
   public static RouteTable compile(RouteConfiguration rc, String path, FilterRegistry filters) throws ConfigException {
     Fields.allow(rc, path, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
-        "response_headers_to_add", "response_headers_to_remove", "validate_clusters");
+        "response_headers_to_add", "response_headers_to_remove", "validate_clusters",
+        "max_direct_response_body_size_bytes", "ignore_port_in_host_matching");
+    // Envoy's default cap on a direct_response body is 4 KiB; the route configuration may raise it
+    int maxDirectBody = rc.hasMaxDirectResponseBodySizeBytes() ? rc.getMaxDirectResponseBodySizeBytes().getValue()
+        : DEFAULT_MAX_DIRECT_BODY;
     List<VirtualHost> vhosts = new ArrayList<>();
     java.util.Set<String> seenDomains = new java.util.HashSet<>();
     for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
@@ -65,7 +69,8 @@ public final class RouteCompiler {
           vh.getIncludeRequestAttemptCount()) : null;
       List<Route> routes = new ArrayList<>();
       for (int j = 0; j < vh.getRoutesCount(); j++) {
-        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]", vhRetry, vh.getIncludeRequestAttemptCount(),
+        routes.add(route(vh.getRoutes(j), vp + ".routes[" + j + "]", maxDirectBody, vhRetry,
+            vh.getIncludeRequestAttemptCount(),
             filters, vhFilters));
       }
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
@@ -75,7 +80,8 @@ public final class RouteCompiler {
     }
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
-        mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"));
+        mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"),
+        rc.getIgnorePortInHostMatching());
   }
 
   /** typed_per_filter_config: each entry parsed by its filter's factory; entries override {@code inherited}. */
@@ -96,11 +102,15 @@ public final class RouteCompiler {
     return out;
   }
 
-  private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, @Nullable RetryPolicy vhRetry,
+  private static Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, int maxDirectBody,
+      @Nullable RetryPolicy vhRetry,
       boolean attemptCount, FilterRegistry filters, java.util.Map<String, Object> vhFilters) throws ConfigException {
     Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
         "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-        "typed_per_filter_config");
+        "typed_per_filter_config", "decorator", "metadata");
+    if (r.hasDecorator()) {
+      Fields.allow(r.getDecorator(), path + ".decorator", "operation", "propagate");
+    }
     RouteMatch m = r.getMatch();
     String mp = path + ".match";
     Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",
@@ -131,19 +141,21 @@ public final class RouteCompiler {
     RouteAction action = switch (r.getActionCase()) {
       case ROUTE -> forward(r.getRoute(), path + ".route", vhRetry, attemptCount);
       case REDIRECT -> redirect(r.getRedirect(), path + ".redirect");
-      case DIRECT_RESPONSE -> direct(r.getDirectResponse(), path + ".direct_response");
+      case DIRECT_RESPONSE -> direct(r.getDirectResponse(), path + ".direct_response", maxDirectBody);
       default -> throw new ConfigException(path, "an action (route, redirect, direct_response) is required");
     };
     return new Route(r.getName(), pm, headers, query, m.hasGrpc(), action,
         mutation(r.getRequestHeadersToAddList(), r.getRequestHeadersToRemoveList(), path, "request"),
         mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"),
-        perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters));
+        perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters),
+        r.hasDecorator() ? r.getDecorator().getOperation() : null, r.getMetadata());
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
       @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
-        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies");
+        "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies",
+        "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset");
     List<RouteAction.Mirror> mirrors = new ArrayList<>();
     for (int i = 0; i < a.getRequestMirrorPoliciesCount(); i++) {
       var m = a.getRequestMirrorPolicies(i);
@@ -230,7 +242,23 @@ public final class RouteCompiler {
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
-        Long.toString(timeout), retry, hashing, mirrors);
+        Long.toString(timeout), retry, hashing, mirrors,
+        a.hasIdleTimeout() ? Fields.millis(a.getIdleTimeout()) : -1, streamDuration(a, path),
+        a.hasMaxGrpcTimeout() ? Fields.millis(a.getMaxGrpcTimeout()) : -1,
+        a.hasGrpcTimeoutOffset() ? Fields.millis(a.getGrpcTimeoutOffset()) : 0);
+  }
+
+  private static RouteAction.@Nullable StreamDuration streamDuration(io.envoyproxy.envoy.config.route.v3.RouteAction a,
+      String path) throws ConfigException {
+    if (!a.hasMaxStreamDuration()) {
+      return null;
+    }
+    var d = a.getMaxStreamDuration();
+    Fields.allow(d, path + ".max_stream_duration", "max_stream_duration", "grpc_timeout_header_max",
+        "grpc_timeout_header_offset");
+    return new RouteAction.StreamDuration(d.hasMaxStreamDuration() ? Fields.millis(d.getMaxStreamDuration()) : -1,
+        d.hasGrpcTimeoutHeaderMax() ? Fields.millis(d.getGrpcTimeoutHeaderMax()) : -1,
+        d.hasGrpcTimeoutHeaderOffset() ? Fields.millis(d.getGrpcTimeoutHeaderOffset()) : 0);
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {
@@ -256,7 +284,8 @@ public final class RouteCompiler {
         r.getPrefixRewrite().isEmpty() ? null : r.getPrefixRewrite(), rr, sub, status, r.getStripQuery());
   }
 
-  private static RouteAction.DirectResponse direct(DirectResponseAction d, String path) throws ConfigException {
+  private static RouteAction.DirectResponse direct(DirectResponseAction d, String path, int maxBody)
+      throws ConfigException {
     Fields.allow(d, path, "status", "body");
     if (d.getStatus() < 200 || d.getStatus() > 599) {
       throw new ConfigException(path + ".status", "must be in [200, 600), got " + d.getStatus());
@@ -264,8 +293,9 @@ public final class RouteCompiler {
     byte[] body = null;
     if (d.hasBody()) {
       body = DataSources.read(d.getBody(), path + ".body");
-      if (body.length > MAX_DIRECT_BODY) {
-        throw new ConfigException(path + ".body", "larger than 1 MiB (" + body.length + " bytes)");
+      if (body.length > maxBody) {
+        throw new ConfigException(path + ".body", body.length + " bytes, over the " + maxBody + "-byte limit "
+            + "(raise it with the route configuration's max_direct_response_body_size_bytes)");
       }
     }
     return new RouteAction.DirectResponse(d.getStatus(), body);

@@ -29,11 +29,23 @@ public record ClusterConfig(
     long ringMaxSize,
     int maglevTableSize,
     boolean localityWeighted,
+    UpstreamSocket socket,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
   }
+
+  /**
+   * How connections to the endpoints are opened: from {@code upstream_bind_config.source_address} when set (Istio binds
+   * inbound clusters to 127.0.0.6), with {@code upstream_connection_options.tcp_keepalive} when set.
+   */
+  public record UpstreamSocket(java.net.@Nullable InetSocketAddress sourceAddress, @Nullable Keepalive keepalive) {
+    public static final UpstreamSocket DEFAULT = new UpstreamSocket(null, null);
+  }
+
+  /** TCP keep-alive: probes, idle time and interval in seconds; 0 keeps the system's value. */
+  public record Keepalive(int probes, int timeS, int intervalS) {}
 
   /** The cluster discovery types bowline supports so far. */
   public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, EDS }
@@ -44,21 +56,27 @@ public record ClusterConfig(
   /** The protocol spoken to the cluster's endpoints. */
   public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }
 
-  /** One endpoint as configured: a literal address or a DNS name to resolve, and its endpoint hostname. */
   /**
-   * One endpoint as configured: a literal address or a DNS name to resolve, its endpoint hostname, and its
-   * locality's share (the locality's load_balancing_weight over the sum of its endpoints' weights; 0 = none given).
+   * One endpoint as configured: a literal address or a DNS name to resolve, its endpoint hostname, its locality's
+   * share (the locality's load_balancing_weight over the sum of its endpoints' weights; 0 = none given), its priority,
+   * whether EDS says it is healthy (unhealthy endpoints take no traffic but count in their priority's health), and
+   * its load assignment's overprovisioning factor (percent, Envoy's default 140).
    */
-  public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare) {
+  public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
+      int priority, boolean healthy, int overprovisioningFactor) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0);
+      this(host, port, weight, hostname, 0, 0, true, 140);
     }
   }
 
-  /** Circuit-breaker thresholds of the default priority; Envoy's defaults are 1024 each and 3 retries. */
+  /**
+   * Circuit-breaker thresholds of the default priority; Envoy's defaults are 1024 each and 3 retries. With a
+   * {@code retry_budget} ({@code retryBudgetPercent} at least 0), concurrent retries are capped by that share of the
+   * requests active and pending, but never below {@code minRetryConcurrency}, and {@code maxRetries} does not apply.
+   */
   public record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,
-      boolean trackRemaining) {
-    public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false);
+      boolean trackRemaining, double retryBudgetPercent, int minRetryConcurrency) {
+    public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false, -1, 3);
   }
 
   /** {@code outlier_detection}, with Envoy's defaults; percentages 0–100. */

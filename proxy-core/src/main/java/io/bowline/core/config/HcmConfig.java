@@ -24,6 +24,7 @@ public record HcmConfig(
     long requestTimeoutMs,
     long requestHeadersTimeoutMs,
     long maxConnectionDurationMs,
+    long maxStreamDurationMs,
     Http2Settings http2,
     PathPolicy pathPolicy,
     boolean acceptHttp10,

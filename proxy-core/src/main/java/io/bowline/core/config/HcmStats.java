@@ -22,6 +22,7 @@ public final class HcmStats {
   public final Counter rqHttp2Total;
   public final Counter rqTimeout;
   public final Counter rqIdleTimeout;
+  public final Counter rqMaxDurationReached;
   public final Counter cxIdleTimeout;
   public final Counter rsTooLarge;
   public final Counter noRoute;
@@ -53,6 +54,7 @@ public final class HcmStats {
     rqHttp2Total = s.counter("downstream_rq_http2_total");
     rqTimeout = s.counter("downstream_rq_timeout");
     rqIdleTimeout = s.counter("downstream_rq_idle_timeout");
+    rqMaxDurationReached = s.counter("downstream_rq_max_duration_reached");
     cxIdleTimeout = s.counter("downstream_cx_idle_timeout");
     rsTooLarge = s.counter("rs_too_large");
     noRoute = s.counter("no_route");

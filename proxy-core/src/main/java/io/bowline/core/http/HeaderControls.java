@@ -69,7 +69,8 @@ final class HeaderControls {
         route != null && route.previousHosts(), route != null ? route.hostSelectionMaxAttempts() : 1,
         route != null && route.includeAttemptCount(),
         route != null ? route.retriableHeaders() : java.util.List.of(),
-        route != null ? route.retriableRequestHeaders() : java.util.List.of());
+        route != null ? route.retriableRequestHeaders() : java.util.List.of(),
+        route != null ? route.rateLimitedBackOff() : null, route != null ? route.perTryIdleTimeoutMs() : 0);
   }
 
   private static int conditions(@Nullable String value) {

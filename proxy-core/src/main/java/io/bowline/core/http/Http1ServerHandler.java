@@ -452,7 +452,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       }
       return;
     }
-    if (active && hcm.streamIdleTimeoutMs() > 0 && idleMs >= hcm.streamIdleTimeoutMs()) {
+    long streamIdleMs = active ? stream.streamIdleTimeoutMs() : 0;
+    if (active && streamIdleMs > 0 && idleMs >= streamIdleMs) {
       hcm.stats().rqIdleTimeout.inc();
       stream.onDownstreamReset();
       reject(408, "stream timeout");

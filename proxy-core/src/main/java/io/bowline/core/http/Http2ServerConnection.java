@@ -121,9 +121,9 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
   private void checkIdle(ChannelHandlerContext ctx) {
     HcmConfig hcm = conn.hcm();
     long now = System.nanoTime();
-    if (hcm.streamIdleTimeoutMs() > 0 && !streams.isEmpty()) {
+    if (!streams.isEmpty()) { // each stream's limit: its route's idle_timeout, or the HCM's stream_idle_timeout
       for (Http2StreamHandler s : new java.util.ArrayList<>(streams)) {
-        s.checkIdle(now, hcm.streamIdleTimeoutMs());
+        s.checkIdle(now);
       }
     }
     if (hcm.maxConnectionDurationMs() > 0 && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {

@@ -29,10 +29,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     this.active = active;
   }
 
-  /** Called by the connection's once-a-second sweep: applies stream_idle_timeout to this stream. */
-  void checkIdle(long now, long idleMs) {
+  /** Called by the connection's once-a-second sweep: applies this stream's idle limit. */
+  void checkIdle(long now) {
     HttpStream s = stream;
-    if (s != null && !s.isDone() && (now - s.lastActivityNanos()) / 1_000_000 >= idleMs) {
+    long idleMs = s == null ? 0 : s.streamIdleTimeoutMs();
+    if (s != null && !s.isDone() && idleMs > 0 && (now - s.lastActivityNanos()) / 1_000_000 >= idleMs) {
       s.onStreamIdleTimeout();
     }
   }

@@ -8,6 +8,7 @@ import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.RouteAction;
+import io.bowline.core.router.StreamDurations;
 import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
@@ -53,6 +54,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private static final String X_ENVOY_RATELIMITED = "x-envoy-ratelimited";
   private static final String X_ENVOY_OVERLOADED = "x-envoy-overloaded";
   private static final String GRPC_STATUS = "grpc-status";
+  private static final String GRPC_TIMEOUT = "grpc-timeout";
 
   private static int parseGrpcStatus(String s) {
     try {
@@ -108,7 +110,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private boolean requestSent;
   private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
   private @Nullable ScheduledFuture<?> perTryTimer;
+  private @Nullable ScheduledFuture<?> perTryIdleTimer;
+  /** When this attempt's upstream last sent something (or the attempt began): per_try_idle_timeout's clock. */
+  private long attemptActivityNanos;
   private @Nullable ScheduledFuture<?> retryTimer;
+  private @Nullable ScheduledFuture<?> durationTimer;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
@@ -284,6 +290,38 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     RouteTable table = routes;
     vhost = table.virtualHost(request.headers().get(HttpHeaderNames.HOST));
     route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers());
+    refreshDurationTimer();
+  }
+
+  /** max_stream_duration, recomputed whenever the route is chosen, counted from the stream's start (Envoy). */
+  private void refreshDurationTimer() {
+    if (durationTimer != null) {
+      durationTimer.cancel(false);
+      durationTimer = null;
+    }
+    long limit = StreamDurations.limitMs(route, hcm.maxStreamDurationMs(), request.headers().get(GRPC_TIMEOUT));
+    if (limit < 0) {
+      return;
+    }
+    long left = Math.max(0, limit - (System.nanoTime() - startNanos) / 1_000_000);
+    durationTimer = sink.eventLoop().schedule(this::onMaxDuration, left, TimeUnit.MILLISECONDS);
+  }
+
+  private void onMaxDuration() {
+    durationTimer = null;
+    if (done) {
+      return;
+    }
+    hcm.stats().rqMaxDurationReached.inc();
+    localReply(408, "downstream duration timeout", "DT", "max_duration_timeout", LocalReply.GRPC_DEADLINE_EXCEEDED);
+  }
+
+  /** stream_idle_timeout for this stream: the route's idle_timeout where it sets one (0: none), else the HCM's. */
+  public long streamIdleTimeoutMs() {
+    if (route != null && route.action() instanceof RouteAction.Forward f && f.idleTimeoutMs() >= 0) {
+      return f.idleTimeoutMs();
+    }
+    return hcm.streamIdleTimeoutMs();
   }
 
   private void runRequestFilters() {
@@ -345,12 +383,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     r.requestHeaders().apply(h);
     vhost.requestHeaders().apply(h);
     routes.requestHeaders().apply(h);
-    routeTimeoutMs = f.timeoutMs();
-    retry = upgrade ? null : HeaderControls.retryPolicy(f.retryPolicy(), h);
+    routeTimeoutMs = f.timeoutMsFor(grpc, h.get(GRPC_TIMEOUT));
+    // the x-envoy-* control headers are rare: one pass over the names spares six hashed lookups and removals
+    boolean controls = ProxyHeaders.hasEnvoyHeader(h);
+    retry = upgrade ? null : controls ? HeaderControls.retryPolicy(f.retryPolicy(), h) : f.retryPolicy();
     if (retry != null && !retry.requestMayRetry(h)) {
       retry = null; // retriable_request_headers: this request is not one that may be retried
     }
-    Long asked = HeaderControls.millis(h, HeaderControls.UPSTREAM_RQ_TIMEOUT_MS);
+    Long asked = controls ? HeaderControls.millis(h, HeaderControls.UPSTREAM_RQ_TIMEOUT_MS) : null;
     if (asked != null) {
       routeTimeoutMs = asked; // x-envoy-upstream-rq-timeout-ms takes precedence over the route's timeout
     }
@@ -470,6 +510,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
    * abandoned, and after Envoy's jittered backoff a new one starts, on another host when previous_hosts asks so.
    */
   private boolean maybeRetry(boolean retriable) {
+    return maybeRetry(retriable, null);
+  }
+
+  /** The same, for a response: its rate-limit reset headers may set the wait (rate_limited_retry_back_off). */
+  private boolean maybeRetry(boolean retriable, @Nullable HttpHeaders response) {
     RetryPolicy p = retry;
     if (p == null || !retriable || done || responseStarted || replayOverflow) {
       return false;
@@ -492,8 +537,16 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       triedHosts.add(attemptHost);
     }
     abandonAttempt();
-    long delay = p.backoffMs(retriesDone, ThreadLocalRandom.current());
-    cluster.stats().rqRetryBackoffExponential.inc();
+    long reset = response == null || p.rateLimitedBackOff() == null ? -1
+        : p.rateLimitedBackOff().resetMs(response, System.currentTimeMillis());
+    long delay;
+    if (reset > 0) {
+      delay = RetryPolicy.rateLimitedDelayMs(reset, ThreadLocalRandom.current());
+      cluster.stats().rqRetryBackoffRatelimited.inc();
+    } else {
+      delay = p.backoffMs(retriesDone, ThreadLocalRandom.current());
+      cluster.stats().rqRetryBackoffExponential.inc();
+    }
     retryTimer = sink.eventLoop().schedule(() -> {
       retryTimer = null;
       if (!done) {
@@ -520,11 +573,47 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       perTryTimer.cancel(false);
       perTryTimer = null;
     }
+    cancelPerTryIdle();
     if (upstream != null) {
       upstream.reset();
       upstream = null;
     }
     releaseUpstreamCounters();
+  }
+
+  private void cancelPerTryIdle() {
+    if (perTryIdleTimer != null) {
+      perTryIdleTimer.cancel(false);
+      perTryIdleTimer = null;
+    }
+  }
+
+  /**
+   * per_try_idle_timeout: the attempt's upstream sent nothing for that long. One timer per attempt, pushed back by
+   * what arrived meanwhile rather than rescheduled on every chunk. Before a response it is retried as a per-try
+   * timeout; once the response has begun, the stream is reset.
+   */
+  private void checkPerTryIdle() {
+    perTryIdleTimer = null;
+    RetryPolicy p = retry;
+    if (done || p == null) {
+      return;
+    }
+    long idleMs = (System.nanoTime() - attemptActivityNanos) / 1_000_000;
+    if (idleMs < p.perTryIdleTimeoutMs()) {
+      perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, p.perTryIdleTimeoutMs() - idleMs,
+          TimeUnit.MILLISECONDS);
+      return;
+    }
+    cluster.stats().rqPerTryIdleTimeout.inc();
+    if (attemptHost != null) {
+      cluster.reportLocalFailure(attemptHost);
+    }
+    if (!responseStarted && maybeRetry(p.retriesNoResponse())) {
+      return;
+    }
+    abandonAttempt();
+    localReply(504, "upstream request timeout", "UT", "upstream_per_try_idle_timeout");
   }
 
   /** per_try_timeout: this attempt took too long; another may be tried (a timeout counts as no response). */
@@ -628,6 +717,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (retry != null && retry.perTryTimeoutMs() > 0) {
       perTryTimer = sink.eventLoop().schedule(this::onPerTryTimeout, retry.perTryTimeoutMs(), TimeUnit.MILLISECONDS);
     }
+    if (retry != null && retry.perTryIdleTimeoutMs() > 0) {
+      attemptActivityNanos = System.nanoTime();
+      perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, retry.perTryIdleTimeoutMs(),
+          TimeUnit.MILLISECONDS);
+    }
     LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
     if (only != null && req.isHttp2()) {
@@ -688,6 +782,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (done) {
       return;
     }
+    if (perTryIdleTimer != null) {
+      attemptActivityNanos = System.nanoTime();
+    }
     int code = response.status().code();
     if (code < 200) {
       return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
@@ -702,7 +799,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       int grpcStatus = gs == null ? -1 : parseGrpcStatus(gs);
       if (retry.retriesResponse(code, grpcStatus, rh.contains(X_ENVOY_RATELIMITED), java.util.Set.of())
           || retry.retriesHeaders(rh)) {
-        if (maybeRetry(true)) {
+        if (maybeRetry(true, rh)) {
           ReferenceCountUtil.release(response); // this attempt's answer is dropped; its stream is already reset
           return;
         }
@@ -737,7 +834,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       return;
     }
     bytesSent += content.content().readableBytes();
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = attemptActivityNanos = System.nanoTime();
     sink.write(content);
     if (content instanceof LastHttpContent) {
       cluster.stats().rqCompleted.inc();
@@ -940,9 +1037,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       perTryTimer.cancel(false);
       perTryTimer = null;
     }
+    cancelPerTryIdle();
     if (retryTimer != null) {
       retryTimer.cancel(false);
       retryTimer = null;
+    }
+    if (durationTimer != null) {
+      durationTimer.cancel(false);
+      durationTimer = null;
     }
     releaseReplay();
     releaseRetry();

@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
 public final class LocalReply {
   private LocalReply() {}
 
+  /** gRPC DEADLINE_EXCEEDED: what a max_stream_duration reply carries for gRPC requests, as Envoy's does. */
+  static final int GRPC_DEADLINE_EXCEEDED = 4;
+
   /** Envoy's mapping from an HTTP status to a gRPC status (Grpc::Utility::httpToGrpcStatus). */
   public static int grpcStatusFor(int httpStatus) {
     return switch (httpStatus) {
@@ -50,6 +53,9 @@ public final class LocalReply {
       r.headers().set("grpc-message", percentEncode(message));
     }
     r.headers().set(HttpHeaderNames.SERVER, server);
+    // trailers-only on HTTP/2; on HTTP/1.1 (gRPC-Web, or a client that merely says application/grpc) the empty body
+    // still needs framing, or a keep-alive client waits for a close that never comes
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
     return r;
   }
 

@@ -38,35 +38,50 @@ public final class ProxyHeaders {
    * Netty's own extension headers from HTTP/2 conversion go too.
    */
   public static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
-    if (!hasHopByHop(h)) {
+    int present = hopByHopNames(h);
+    if (present == 0) {
       return; // the common case: one pass over the names, no lookups
     }
-    String connection = h.get(HttpHeaderNames.CONNECTION);
-    if (connection != null) {
-      for (String token : connection.split(",")) {
-        String name = token.trim();
-        if (!name.isEmpty() && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
-          h.remove(name);
+    if ((present & CONNECTION) != 0) {
+      String connection = h.get(HttpHeaderNames.CONNECTION);
+      if (connection != null) {
+        for (String token : connection.split(",")) {
+          String name = token.trim();
+          if (!name.isEmpty() && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
+            h.remove(name);
+          }
         }
       }
       h.remove(HttpHeaderNames.CONNECTION);
     }
-    h.remove(KEEP_ALIVE);
-    h.remove(PROXY_CONNECTION);
-    h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-    h.remove(HTTP2_SETTINGS);
-    if (!keepUpgrade) {
+    if ((present & KEEP_ALIVE_BIT) != 0) {
+      h.remove(KEEP_ALIVE);
+    }
+    if ((present & PROXY_CONNECTION_BIT) != 0) {
+      h.remove(PROXY_CONNECTION);
+    }
+    if ((present & TRANSFER_ENCODING) != 0) {
+      h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    }
+    if ((present & HTTP2_SETTINGS_BIT) != 0) {
+      h.remove(HTTP2_SETTINGS);
+    }
+    if (!keepUpgrade && (present & UPGRADE) != 0) {
       h.remove(HttpHeaderNames.UPGRADE);
     }
-    String te = h.get(HttpHeaderNames.TE);
-    if (te != null) {
-      if (te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
-        h.set(HttpHeaderNames.TE, "trailers");
-      } else {
-        h.remove(HttpHeaderNames.TE);
+    if ((present & TE) != 0) {
+      String te = h.get(HttpHeaderNames.TE);
+      if (te != null) {
+        if (te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+          h.set(HttpHeaderNames.TE, "trailers");
+        } else {
+          h.remove(HttpHeaderNames.TE);
+        }
       }
     }
-    removeHttp2Extensions(h);
+    if ((present & X_HTTP2) != 0) {
+      removeHttp2Extensions(h);
+    }
   }
 
   /** Netty's x-http2-* conversion headers never leave the proxy. */
@@ -80,44 +95,55 @@ public final class ProxyHeaders {
     names.forEach(h::remove);
   }
 
+  private static final int CONNECTION = 1;
+  private static final int KEEP_ALIVE_BIT = 1 << 1;
+  private static final int PROXY_CONNECTION_BIT = 1 << 2;
+  private static final int TRANSFER_ENCODING = 1 << 3;
+  private static final int HTTP2_SETTINGS_BIT = 1 << 4;
+  private static final int UPGRADE = 1 << 5;
+  private static final int TE = 1 << 6;
+  private static final int X_HTTP2 = 1 << 7;
+
   /**
-   * Whether any header is hop-by-hop or a Netty HTTP/2 extension: one pass over the names, comparing lengths
-   * first, instead of a hashed lookup per candidate name.
+   * Which hop-by-hop headers and Netty HTTP/2 extensions are present, as bits: one pass over the names, comparing
+   * lengths first, so that only the names present cost a hashed removal.
    */
-  static boolean hasHopByHop(HttpHeaders h) {
+  private static int hopByHopNames(HttpHeaders h) {
+    int present = 0;
     java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
     while (it.hasNext()) {
       CharSequence n = it.next().getKey();
       switch (n.length()) {
         case 2: // te
           if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
-            return true;
+            present |= TE;
           }
           break;
         case 7: // upgrade
           if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.UPGRADE)) {
-            return true;
+            present |= UPGRADE;
           }
           break;
         case 10: // connection, keep-alive
-          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION)
-              || AsciiString.contentEqualsIgnoreCase(n, KEEP_ALIVE)) {
-            return true;
+          if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION)) {
+            present |= CONNECTION;
+          } else if (AsciiString.contentEqualsIgnoreCase(n, KEEP_ALIVE)) {
+            present |= KEEP_ALIVE_BIT;
           }
           break;
         case 14: // http2-settings
           if (AsciiString.contentEqualsIgnoreCase(n, HTTP2_SETTINGS)) {
-            return true;
+            present |= HTTP2_SETTINGS_BIT;
           }
           break;
         case 16: // proxy-connection
           if (AsciiString.contentEqualsIgnoreCase(n, PROXY_CONNECTION)) {
-            return true;
+            present |= PROXY_CONNECTION_BIT;
           }
           break;
         case 17: // transfer-encoding
           if (AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TRANSFER_ENCODING)) {
-            return true;
+            present |= TRANSFER_ENCODING;
           }
           break;
         default:
@@ -125,6 +151,19 @@ public final class ProxyHeaders {
       }
       if (n.length() > 8 && (n.charAt(0) == 'x' || n.charAt(0) == 'X') && n.charAt(6) == '2'
           && AsciiString.regionMatches(n, true, 0, "x-http2-", 0, 8)) {
+        present |= X_HTTP2;
+      }
+    }
+    return present;
+  }
+
+  /** Whether any header name starts with {@code x-envoy-} (any case): one pass, no hashing. */
+  static boolean hasEnvoyHeader(HttpHeaders h) {
+    java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence n = it.next().getKey();
+      if (n.length() > 8 && (n.charAt(0) == 'x' || n.charAt(0) == 'X') && n.charAt(1) == '-'
+          && AsciiString.regionMatches(n, true, 0, "x-envoy-", 0, 8)) {
         return true;
       }
     }

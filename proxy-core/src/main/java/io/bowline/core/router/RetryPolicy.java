@@ -17,7 +17,46 @@ public record RetryPolicy(
     int hostSelectionMaxAttempts,
     boolean includeAttemptCount,
     java.util.List<HeaderMatcher> retriableHeaders,
-    java.util.List<HeaderMatcher> retriableRequestHeaders) {
+    java.util.List<HeaderMatcher> retriableRequestHeaders,
+    @org.jspecify.annotations.Nullable RateLimitedBackOff rateLimitedBackOff,
+    long perTryIdleTimeoutMs) {
+
+  /**
+   * {@code rate_limited_retry_back_off}: the response headers that say when to come back (in order), and the longest
+   * wait accepted from them (longer values are discarded and the next header tried).
+   */
+  public record RateLimitedBackOff(java.util.List<ResetHeader> headers, long maxIntervalMs) {
+    public RateLimitedBackOff {
+      headers = java.util.List.copyOf(headers);
+    }
+
+    /**
+     * The wait a rate-limited response asks for, in ms, or -1 when no reset header gives a usable one: SECONDS values
+     * are a count of seconds, UNIX_TIMESTAMP values the epoch second the limit resets at.
+     */
+    public long resetMs(io.netty.handler.codec.http.HttpHeaders response, long nowEpochMs) {
+      for (ResetHeader h : headers) {
+        String v = response.get(h.name());
+        if (v == null) {
+          continue;
+        }
+        long seconds;
+        try {
+          seconds = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        long ms = h.unixTimestamp() ? seconds * 1000 - nowEpochMs : seconds * 1000;
+        if (ms > 0 && ms <= maxIntervalMs) {
+          return ms;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** One reset header: its (lower-case) name, and whether it holds a Unix timestamp rather than seconds. */
+  public record ResetHeader(String name, boolean unixTimestamp) {}
 
   public static final int FIVE_XX = 1;
   public static final int GATEWAY_ERROR = 1 << 1;
@@ -128,6 +167,11 @@ public record RetryPolicy(
   }
 
   /** Envoy's jittered exponential backoff: uniform in [0, base * (2^retry - 1)], capped at the maximum. */
+  /** Envoy's jittered lower bound for a rate-limited wait: at least {@code resetMs}, at most half as much again. */
+  public static long rateLimitedDelayMs(long resetMs, java.util.Random random) {
+    return resetMs + (long) (random.nextDouble() * (resetMs / 2.0));
+  }
+
   public long backoffMs(int retry, java.util.Random random) {
     long ceiling = Math.min(maxIntervalMs, baseIntervalMs * ((1L << Math.min(retry, 30)) - 1));
     return ceiling <= 0 ? 0 : (long) (random.nextDouble() * ceiling);

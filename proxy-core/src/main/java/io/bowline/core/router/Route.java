@@ -4,7 +4,10 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** A route: its match, its action, and its header mutations. Matched in configuration order. */
+/**
+ * A route: its match, its action, and its header mutations. Matched in configuration order. The decorator operation
+ * (a span name for tracing) and the route metadata are kept as configured for the filters that read them.
+ */
 public record Route(
     String name,
     PathMatcher path,
@@ -14,7 +17,9 @@ public record Route(
     RouteAction action,
     HeaderMutation requestHeaders,
     HeaderMutation responseHeaders,
-    java.util.Map<String, Object> perFilterConfig) {
+    java.util.Map<String, Object> perFilterConfig,
+    @Nullable String decoratorOperation,
+    io.envoyproxy.envoy.config.core.v3.Metadata metadata) {
 
   public Route {
     headers = List.copyOf(headers);

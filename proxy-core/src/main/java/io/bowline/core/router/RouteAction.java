@@ -21,7 +21,11 @@ public sealed interface RouteAction {
       String timeoutText,
       @Nullable RetryPolicy retryPolicy,
       List<HashPolicy> hashPolicies,
-      List<Mirror> mirrors) implements RouteAction {
+      List<Mirror> mirrors,
+      long idleTimeoutMs,
+      @Nullable StreamDuration streamDuration,
+      long maxGrpcTimeoutMs,
+      long grpcTimeoutOffsetMs) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
@@ -32,6 +36,25 @@ public sealed interface RouteAction {
     /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */
     public String timeoutHeaderValue() {
       return timeoutText;
+    }
+
+    /**
+     * The route's timeout for this request: for a gRPC request on a route with the (deprecated) max_grpc_timeout, the
+     * {@code grpc-timeout} header less grpc_timeout_offset (unless that leaves nothing), capped by max_grpc_timeout
+     * (0: uncapped; no header and no cap: none); otherwise {@code timeout}.
+     */
+    public long timeoutMsFor(boolean grpc, @Nullable String grpcTimeout) {
+      if (!grpc || maxGrpcTimeoutMs < 0) {
+        return timeoutMs;
+      }
+      long t = grpcTimeout == null ? 0 : Math.max(0, StreamDurations.grpcTimeoutMillis(grpcTimeout));
+      if (grpcTimeoutOffsetMs > 0 && grpcTimeoutOffsetMs < t) {
+        t -= grpcTimeoutOffsetMs;
+      }
+      if (maxGrpcTimeoutMs > 0 && (t == 0 || t > maxGrpcTimeoutMs)) {
+        t = maxGrpcTimeoutMs;
+      }
+      return t;
     }
 
     public String pickCluster(int draw) {
@@ -48,6 +71,13 @@ public sealed interface RouteAction {
       return clusters.get(clusters.size() - 1).name();
     }
   }
+
+  /**
+   * {@code max_stream_duration}: the stream's lifetime cap ({@code maxMs}, -1 when unset so the connection manager's
+   * applies, 0 for none) and how a request's {@code grpc-timeout} header replaces it ({@code grpcHeaderMaxMs}: -1 when
+   * unset, so the header is ignored; 0 for the header's value uncapped), less {@code grpcHeaderOffsetMs}.
+   */
+  public record StreamDuration(long maxMs, long grpcHeaderMaxMs, long grpcHeaderOffsetMs) {}
 
   /** A request_mirror_policies entry: the shadow cluster, the share of requests mirrored (per million). */
   record Mirror(String cluster, int perMillion, boolean appendShadowSuffix) {}

@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RouteTable {
   private final String name;
+  private final boolean ignorePort;
   private final List<VirtualHost> virtualHosts;
   private final Map<String, VirtualHost> exact;
   private final List<Map.Entry<String, VirtualHost>> suffixes;
@@ -25,6 +26,13 @@ public final class RouteTable {
 
   public RouteTable(String name, List<VirtualHost> virtualHosts, HeaderMutation requestHeaders,
       HeaderMutation responseHeaders) {
+    this(name, virtualHosts, requestHeaders, responseHeaders, false);
+  }
+
+  /** {@code ignorePort}: ignore_port_in_host_matching, a port in the Host header plays no part in choosing. */
+  public RouteTable(String name, List<VirtualHost> virtualHosts, HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders, boolean ignorePort) {
+    this.ignorePort = ignorePort;
     this.name = name;
     this.virtualHosts = List.copyOf(virtualHosts);
     this.requestHeaders = requestHeaders;
@@ -73,6 +81,21 @@ public final class RouteTable {
     return responseHeaders;
   }
 
+  /** {@code host} without a trailing {@code :port} ({@code [v6]:port} keeps its brackets). */
+  static String withoutPort(String host) {
+    int colon = host.lastIndexOf(':');
+    if (colon < 0 || colon == host.length() - 1 || host.indexOf(']', colon) >= 0
+        || (host.charAt(0) != '[' && host.indexOf(':') != colon)) {
+      return host; // no port, or a bare IPv6 address
+    }
+    for (int i = colon + 1; i < host.length(); i++) {
+      if (host.charAt(i) < '0' || host.charAt(i) > '9') {
+        return host;
+      }
+    }
+    return host.substring(0, colon);
+  }
+
   /** The virtual host for a Host/:authority value, or null: Envoy then answers 404 (NR). */
   public @Nullable VirtualHost virtualHost(@Nullable String host) {
     if (host == null || host.isEmpty()) {
@@ -81,7 +104,7 @@ public final class RouteTable {
     if (exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty()) {
       return catchAll; // the common single "*" vhost: no lower-casing needed
     }
-    String h = host.toLowerCase(Locale.ROOT);
+    String h = (ignorePort ? withoutPort(host) : host).toLowerCase(Locale.ROOT);
     VirtualHost vh = exact.get(h);
     if (vh != null) {
       return vh;

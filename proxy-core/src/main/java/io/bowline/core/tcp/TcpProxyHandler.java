@@ -60,12 +60,12 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     }
     downstream.config().setAutoRead(false);
     cluster.stats().cxTotal.inc();
-    Bootstrap b = new Bootstrap().group(downstream.eventLoop()).channel(channelType)
+    Bootstrap b = cluster.withSocketOptions(new Bootstrap()).group(downstream.eventLoop()).channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.config().connectTimeoutMs())
         .option(ChannelOption.AUTO_READ, false)
         .handler(new TunnelHandlers.Relay(downstream));
-    b.connect(host.address()).addListener((ChannelFutureListener) f -> {
+    cluster.connect(b, host.address()).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         cluster.stats().cxConnectFail.inc();
         releaseEarly();

@@ -50,4 +50,34 @@ public final class Transport {
   public Class<? extends SocketChannel> socketChannel() {
     return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
   }
+
+  /**
+   * TCP keep-alive on an outgoing connection: SO_KEEPALIVE, and the probe count, idle time and interval (seconds)
+   * where they are above 0 (0 leaves the system's default, as Envoy does for an unset field).
+   */
+  public void keepalive(io.netty.bootstrap.Bootstrap b, int probes, int idleS, int intervalS) {
+    b.option(io.netty.channel.ChannelOption.SO_KEEPALIVE, true);
+    if (epoll) {
+      if (probes > 0) {
+        b.option(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPCNT, probes);
+      }
+      if (idleS > 0) {
+        b.option(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPIDLE, idleS);
+      }
+      if (intervalS > 0) {
+        b.option(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPINTVL, intervalS);
+      }
+      return;
+    }
+    if (probes > 0) {
+      b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT), probes);
+    }
+    if (idleS > 0) {
+      b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE), idleS);
+    }
+    if (intervalS > 0) {
+      b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL),
+          intervalS);
+    }
+  }
 }

@@ -25,12 +25,12 @@ public final class CircuitBreaker {
     store.computedGauge(p + "cx_pool_open", () -> 0);
     store.computedGauge(p + "rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
     store.computedGauge(p + "rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
-    store.computedGauge(p + "rq_retry_open", () -> retries.get() >= limits.maxRetries() ? 1 : 0);
+    store.computedGauge(p + "rq_retry_open", () -> retries.get() >= retryLimit() ? 1 : 0);
     if (limits.trackRemaining()) {
       store.computedGauge(p + "remaining_cx", () -> Math.max(0, limits.maxConnections() - connections.get()));
       store.computedGauge(p + "remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
       store.computedGauge(p + "remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
-      store.computedGauge(p + "remaining_retries", () -> Math.max(0, limits.maxRetries() - retries.get()));
+      store.computedGauge(p + "remaining_retries", () -> Math.max(0, retryLimit() - retries.get()));
     }
   }
 
@@ -47,9 +47,21 @@ public final class CircuitBreaker {
     requests.decrementAndGet();
   }
 
-  /** A retry may be made (max_retries); false counts a retry overflow. Pair with {@link #retryDone}. */
+  /**
+   * How many retries may be in flight now: max_retries, or with a retry budget its share of the requests active and
+   * pending, at least min_retry_concurrency (Envoy's retry budget).
+   */
+  long retryLimit() {
+    if (limits.retryBudgetPercent() < 0) {
+      return limits.maxRetries();
+    }
+    long share = (long) (limits.retryBudgetPercent() * (requests.get() + pending.get()) / 100.0);
+    return Math.max(limits.minRetryConcurrency(), share);
+  }
+
+  /** A retry may be made (max_retries or the retry budget); false counts a retry overflow. Pair with retryDone. */
   public boolean tryRetry() {
-    if (!acquire(retries, limits.maxRetries())) {
+    if (!acquire(retries, retryLimit())) {
       stats.rqRetryOverflow.inc();
       return false;
     }

@@ -38,8 +38,10 @@ public final class Cluster {
   private final CircuitBreaker breaker;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
-  /** The hosts new requests may go to: all but the ejected ones, or all of them in panic (Envoy's 50%). */
-  private volatile HostSet available = HostSet.EMPTY;
+  /** The hosts new requests may go to, by priority: healthy and not ejected, or all of them in panic (Envoy's). */
+  private volatile PrioritySet available = PrioritySet.EMPTY;
+  /** The load assignment's overprovisioning factor, percent. */
+  private volatile int overprovisioning = 140;
   private final @Nullable OutlierDetector outlier;
   private @Nullable ScheduledFuture<?> outlierTimer;
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
@@ -78,6 +80,21 @@ public final class Cluster {
     return transport;
   }
 
+  /** Applies the cluster's upstream socket options (TCP keep-alive) to a bootstrap that connects to its hosts. */
+  public io.netty.bootstrap.Bootstrap withSocketOptions(io.netty.bootstrap.Bootstrap b) {
+    ClusterConfig.Keepalive k = config.socket().keepalive();
+    if (k != null) {
+      transport().keepalive(b, k.probes(), k.timeS(), k.intervalS());
+    }
+    return b;
+  }
+
+  /** Connects to {@code remote}, from the cluster's bound source address when it has one. */
+  public io.netty.channel.ChannelFuture connect(io.netty.bootstrap.Bootstrap b, java.net.SocketAddress remote) {
+    java.net.InetSocketAddress source = config.socket().sourceAddress();
+    return source == null ? b.connect(remote) : b.connect(remote, source);
+  }
+
   public HostSet hosts() {
     return hosts;
   }
@@ -109,22 +126,14 @@ public final class Cluster {
 
   /** Outlier detection's ejections changed (or the hosts did): recompute the hosts new requests may use. */
   void ejectionsChanged() {
-    HostSet all = hosts;
-    if (outlier == null) {
-      available = all;
-      return;
-    }
     long now = System.nanoTime();
-    List<UpstreamHost> ok = new ArrayList<>(all.hosts().size());
-    for (UpstreamHost h : all.hosts()) {
-      if (!h.outlier.ejected(now)) {
-        ok.add(h);
-      }
-    }
-    // Envoy's healthy_panic_threshold (50%): with too few hosts left, use them all rather than overload the rest
-    int threshold = config.healthyPanicThresholdPercent();
-    available = ok.size() == all.hosts().size() ? all
-        : ok.size() * 100L < (long) threshold * all.hosts().size() ? all : new HostSet(ok);
+    available = PrioritySet.of(hosts, outlier == null ? null : h -> h.outlier.ejected(now), overprovisioning,
+        config.healthyPanicThresholdPercent());
+  }
+
+  /** Each priority's share of new requests, percent (priority 0 first). */
+  public int[] priorityLoads() {
+    return available.loads();
   }
 
   /** An upstream response's status, for outlier detection. */
@@ -166,19 +175,28 @@ public final class Cluster {
         int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? Math.min(1, addrs.size()) : addrs.size();
         int weight = effectiveWeight(ep);
         for (int i = 0; i < n && weight > 0; i++) {
-          resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight));
+          resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
+              ep.priority(), ep.healthy()));
         }
+        overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
         logger.warn("cluster {}: cannot resolve {}: {}", config.name(), ep.host(), e.getMessage());
       }
     }
     if (!resolved.equals(hosts.hosts())) {
-      // hosts that stay keep their identity (active-request counts, pools keyed by them)
+      // hosts that stay keep their identity (active-request counts, pools keyed by them), taking EDS's new health
       Map<UpstreamHost, UpstreamHost> old = new HashMap<>();
       for (UpstreamHost h : hosts.hosts()) {
         old.put(h, h);
       }
-      resolved.replaceAll(h -> old.getOrDefault(h, h));
+      resolved.replaceAll(h -> {
+        UpstreamHost kept = old.get(h);
+        if (kept == null) {
+          return h;
+        }
+        kept.healthy(h.healthy());
+        return kept;
+      });
       boolean hostsLeft = !resolved.containsAll(old.keySet());
       hosts = new HostSet(resolved);
       ejectionsChanged();
@@ -189,9 +207,21 @@ public final class Cluster {
           p.loop.execute(() -> p.retireAbsent(live));
         }
       }
+    } else {
+      List<UpstreamHost> current = hosts.hosts();
+      boolean healthChanged = false;
+      for (int i = 0; i < current.size(); i++) {
+        if (current.get(i).healthy() != resolved.get(i).healthy()) {
+          current.get(i).healthy(resolved.get(i).healthy());
+          healthChanged = true;
+        }
+      }
+      if (healthChanged) {
+        ejectionsChanged();
+      }
     }
     stats.membershipTotal.set(resolved.size());
-    stats.membershipHealthy.set(resolved.size());
+    stats.membershipHealthy.set(resolved.stream().filter(UpstreamHost::healthy).count());
   }
 
   /**
@@ -236,7 +266,9 @@ public final class Cluster {
    */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
       java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash) {
-    HostSet current = available;
+    PrioritySet priorities = available;
+    HostSet current = priorities.single() ? priorities.pick(0) : priorities.pick(hash != null
+        ? (int) Long.remainderUnsigned(hash, 100) : java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
     UpstreamHost host = lb.choose(current, hash);
     for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
       host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does

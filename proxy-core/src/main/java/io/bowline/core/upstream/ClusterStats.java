@@ -50,7 +50,9 @@ public final class ClusterStats {
   public final Counter rqRetrySuccess;
   public final Counter rqRetryLimitExceeded;
   public final Counter rqRetryBackoffExponential;
+  public final Counter rqRetryBackoffRatelimited;
   public final Counter rqPerTryTimeout;
+  public final Counter rqPerTryIdleTimeout;
   /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
   private volatile @org.jspecify.annotations.Nullable AtomicReferenceArray<Counter> byCode;
 
@@ -72,7 +74,9 @@ public final class ClusterStats {
     rqRetrySuccess = s.counter("upstream_rq_retry_success");
     rqRetryLimitExceeded = s.counter("upstream_rq_retry_limit_exceeded");
     rqRetryBackoffExponential = s.counter("upstream_rq_retry_backoff_exponential");
+    rqRetryBackoffRatelimited = s.counter("upstream_rq_retry_backoff_ratelimited");
     rqPerTryTimeout = s.counter("upstream_rq_per_try_timeout");
+    rqPerTryIdleTimeout = s.counter("upstream_rq_per_try_idle_timeout");
     cxActive = s.gauge("upstream_cx_active");
     cxConnectFail = s.counter("upstream_cx_connect_fail");
     cxConnectTimeout = s.counter("upstream_cx_connect_timeout");

@@ -13,13 +13,30 @@ import org.jspecify.annotations.Nullable;
 final class HashLoadBalancers {
   private HashLoadBalancers() {}
 
-  /** A table of one host set, and the set it was built from. */
-  private record Built<T>(HostSet set, T table) {}
+  /**
+   * Tables by the host set they were built from (identity): one per priority in use, so that requests alternating
+   * between priorities do not rebuild; sets replaced by membership or health changes fall out when it fills.
+   */
+  private static final class Tables<T> {
+    private final java.util.concurrent.ConcurrentHashMap<HostSet, T> bySet = new java.util.concurrent.ConcurrentHashMap<>();
+
+    T get(HostSet set, java.util.function.Function<List<UpstreamHost>, T> build) {
+      T t = bySet.get(set);
+      if (t == null) {
+        if (bySet.size() >= 8) {
+          bySet.clear();
+        }
+        t = build.apply(set.hosts());
+        bySet.put(set, t);
+      }
+      return t;
+    }
+  }
 
   static final class RingHash implements LoadBalancer {
     private final long minRingSize;
     private final long maxRingSize;
-    private volatile @Nullable Built<Ring> built;
+    private final Tables<Ring> tables = new Tables<>();
 
     RingHash(long minRingSize, long maxRingSize) {
       this.minRingSize = minRingSize;
@@ -42,14 +59,10 @@ final class HashLoadBalancers {
       if (hash == null) {
         return set.hosts().get(ThreadLocalRandom.current().nextInt(set.hosts().size()));
       }
-      Built<Ring> b = built;
-      if (b == null || b.set() != set) {
-        b = new Built<>(set, build(set.hosts()));
-        built = b;
-      }
-      long[] hashes = b.table().hashes();
+      Ring ring = tables.get(set, this::build);
+      long[] hashes = ring.hashes();
       int i = unsignedCeiling(hashes, hash); // the ring is ordered as unsigned values
-      return b.table().hosts()[i == hashes.length ? 0 : i];
+      return ring.hosts()[i == hashes.length ? 0 : i];
     }
 
     private Ring build(List<UpstreamHost> hosts) {
@@ -109,7 +122,7 @@ final class HashLoadBalancers {
 
   static final class Maglev implements LoadBalancer {
     private final int tableSize;
-    private volatile @Nullable Built<UpstreamHost[]> built;
+    private final Tables<UpstreamHost[]> tables = new Tables<>();
 
     Maglev(int tableSize) {
       this.tableSize = tableSize;
@@ -128,12 +141,7 @@ final class HashLoadBalancers {
       if (hash == null) {
         return set.hosts().get(ThreadLocalRandom.current().nextInt(set.hosts().size()));
       }
-      Built<UpstreamHost[]> b = built;
-      if (b == null || b.set() != set) {
-        b = new Built<>(set, build(set.hosts()));
-        built = b;
-      }
-      return b.table()[(int) Long.remainderUnsigned(hash, tableSize)];
+      return tables.get(set, this::build)[(int) Long.remainderUnsigned(hash, tableSize)];
     }
 
     /**

@@ -32,7 +32,8 @@ final class Http1Pool {
     this.host = host;
     this.loop = loop;
     ClusterConfig c = cluster.config();
-    this.bootstrap = new Bootstrap().group(loop).channel(cluster.transport().socketChannel())
+    this.bootstrap = cluster.withSocketOptions(new Bootstrap()).group(loop)
+        .channel(cluster.transport().socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, c.connectTimeoutMs()))
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
@@ -124,7 +125,7 @@ final class Http1Pool {
     stats.cxHttp1Total.inc();
     stats.rqPendingTotal.inc();
     long start = System.nanoTime();
-    ChannelFuture f = bootstrap.connect(host.address());
+    ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
     Http1Connection conn = new Http1Connection(this, ch);
     ch.closeFuture().addListener(closed -> breaker.connectionClosed());

@@ -34,7 +34,8 @@ final class Http2Pool {
     this.cluster = cluster;
     this.host = host;
     ClusterConfig c = cluster.config();
-    this.bootstrap = new Bootstrap().group(loop).channel(cluster.transport().socketChannel())
+    this.bootstrap = cluster.withSocketOptions(new Bootstrap()).group(loop)
+        .channel(cluster.transport().socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, c.connectTimeoutMs()))
         .handler(NO_HANDLER_YET);
@@ -82,7 +83,7 @@ final class Http2Pool {
     stats.cxTotal.inc();
     stats.cxHttp2Total.inc();
     ClusterConfig cfg = cluster.config();
-    ChannelFuture f = bootstrap.connect(host.address());
+    ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
     Http2Settings settings = Http2Settings.defaultSettings()
         .initialWindowSize(cfg.http2().initialStreamWindowSize())

@@ -8,14 +8,36 @@ public final class UpstreamHost {
   private final InetSocketAddress address;
   private final String hostname;
   private final int weight;
+  private final int priority;
+  /** What EDS says; an unhealthy host takes no new requests but counts in its priority's health. */
+  private volatile boolean healthy;
   final AtomicInteger activeRequests = new AtomicInteger();
   /** Outlier detection's view of this host (used only by clusters that configure it). */
   final OutlierDetector.HostState outlier = new OutlierDetector.HostState();
 
   public UpstreamHost(InetSocketAddress address, String hostname, int weight) {
+    this(address, hostname, weight, 0, true);
+  }
+
+  public UpstreamHost(InetSocketAddress address, String hostname, int weight, int priority, boolean healthy) {
     this.address = address;
     this.hostname = hostname;
     this.weight = weight;
+    this.priority = priority;
+    this.healthy = healthy;
+  }
+
+  public int priority() {
+    return priority;
+  }
+
+  public boolean healthy() {
+    return healthy;
+  }
+
+  /** EDS changed the host's health; the host keeps its identity, pools and outlier state. */
+  void healthy(boolean healthy) {
+    this.healthy = healthy;
   }
 
   public InetSocketAddress address() {
@@ -50,12 +72,12 @@ public final class UpstreamHost {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof UpstreamHost h && h.address.equals(address) && h.weight == weight;
+    return o instanceof UpstreamHost h && h.address.equals(address) && h.weight == weight && h.priority == priority;
   }
 
   @Override
   public int hashCode() {
-    return address.hashCode() * 31 + weight;
+    return (address.hashCode() * 31 + weight) * 31 + priority;
   }
 
   @Override

@@ -5,25 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bowline.core.testing.LeakGuard;
 import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.ScriptedBackend;
 import io.bowline.core.testing.TestBackend;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,8 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakGuard.class)
 class RetryIT {
   static TestBackend good;
-  static NioEventLoopGroup group;
-  static Channel failing;
+  static ScriptedBackend failing;
   static final AtomicInteger failingHits = new AtomicInteger();
   static int deadPort;
   static ProxyHarness proxy;
@@ -54,28 +40,15 @@ class RetryIT {
   @BeforeAll
   static void start() throws Exception {
     good = TestBackend.start();
-    group = new NioEventLoopGroup(1);
-    failing = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
-                new SimpleChannelInboundHandler<FullHttpRequest>() {
-                  @Override
-                  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-                    failingHits.incrementAndGet();
-                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.SERVICE_UNAVAILABLE, Unpooled.copiedBuffer("busy", StandardCharsets.US_ASCII));
-                    HttpUtil.setContentLength(r, 4);
-                    ctx.writeAndFlush(r);
-                  }
-                });
-          }
-        }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+    failing = ScriptedBackend.start(req -> {
+      failingHits.incrementAndGet();
+      return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SERVICE_UNAVAILABLE,
+          Unpooled.copiedBuffer("busy", StandardCharsets.US_ASCII));
+    });
     try (ServerSocket s = new ServerSocket(0)) {
       deadPort = s.getLocalPort();
     }
-    int failingPort = ((InetSocketAddress) failing.localAddress()).getPort();
+    int failingPort = failing.port();
     String yaml = """
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
@@ -145,8 +118,7 @@ class RetryIT {
   @AfterAll
   static void stop() {
     proxy.close();
-    failing.close().syncUninterruptibly();
-    group.shutdownGracefully().syncUninterruptibly();
+    failing.close();
     good.close();
   }
 

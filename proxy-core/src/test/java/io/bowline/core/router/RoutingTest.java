@@ -31,6 +31,20 @@ class RoutingTest {
   }
 
   @Test
+  void ignorePortInHostMatchingChoosesByTheNameAlone() {
+    RouteTable t = new RouteTable("r", List.of(vh("exact", "a.example.com"), vh("v6", "[::1]"),
+        vh("suffix", "*.example.com")), HeaderMutation.NONE, HeaderMutation.NONE, true);
+    assertEquals("exact", t.virtualHost("a.example.com:8080").name());
+    assertEquals("suffix", t.virtualHost("b.example.com:80").name());
+    assertEquals("v6", t.virtualHost("[::1]:9000").name());
+    assertEquals("v6", t.virtualHost("[::1]").name());
+    assertNull(t.virtualHost("a.example.com:x80"), "not a port");
+    RouteTable strict = new RouteTable("r", List.of(vh("exact", "a.example.com")), HeaderMutation.NONE,
+        HeaderMutation.NONE);
+    assertNull(strict.virtualHost("a.example.com:8080"), "by default the port is part of the name, as in Envoy");
+  }
+
+  @Test
   void noCatchAllMeansNoVirtualHost() {
     RouteTable t = new RouteTable("r", List.of(vh("exact", "a")), HeaderMutation.NONE, HeaderMutation.NONE);
     assertNull(t.virtualHost("b"));

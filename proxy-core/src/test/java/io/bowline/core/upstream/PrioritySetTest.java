@@ -1,0 +1,88 @@
+package io.bowline.core.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Envoy's priority load: the examples of its "Priority levels" and "Panic threshold" documentation. */
+class PrioritySetTest {
+  /** {@code healthy} of {@code total} hosts at each priority, in order. */
+  static HostSet hosts(int... healthyAndTotal) {
+    List<UpstreamHost> out = new ArrayList<>();
+    int port = 1000;
+    for (int p = 0; p < healthyAndTotal.length / 2; p++) {
+      for (int i = 0; i < healthyAndTotal[2 * p + 1]; i++) {
+        out.add(new UpstreamHost(new InetSocketAddress("127.0.0.1", port++), "h", 1, p, i < healthyAndTotal[2 * p]));
+      }
+    }
+    return new HostSet(out);
+  }
+
+  static int[] loads(int... healthyAndTotal) {
+    return PrioritySet.of(hosts(healthyAndTotal), null, 140, 50).loads();
+  }
+
+  @Test
+  void aDegradedPriorityZeroSpillsOverToPriorityOne() {
+    assertArrayEquals(new int[] {100, 0}, loads(100, 100, 100, 100));
+    assertArrayEquals(new int[] {100, 0}, loads(72, 100, 100, 100), "1.4 × 72% is over 100%");
+    assertArrayEquals(new int[] {99, 1}, loads(71, 100, 100, 100));
+    assertArrayEquals(new int[] {70, 30}, loads(50, 100, 100, 100));
+    assertArrayEquals(new int[] {35, 65}, loads(25, 100, 100, 100));
+    assertArrayEquals(new int[] {0, 100}, loads(0, 100, 100, 100));
+  }
+
+  @Test
+  void threePriorities() {
+    assertArrayEquals(new int[] {0, 70, 30}, loads(0, 10, 5, 10, 10, 10));
+    assertArrayEquals(new int[] {14, 70, 16}, loads(1, 10, 5, 10, 10, 10));
+  }
+
+  @Test
+  void healthUnderOneHundredIsNormalised() {
+    // 20% and 20% healthy: 28% each, 56% in all, so each priority takes half
+    assertArrayEquals(new int[] {50, 50}, loads(2, 10, 2, 10));
+  }
+
+  @Test
+  void totalPanicUsesEveryHostByHostCount() {
+    PrioritySet s = PrioritySet.of(hosts(1, 10, 1, 30), null, 140, 50);
+    assertArrayEquals(new int[] {25, 75}, s.loads(), "14% + 4.67% of health: under the 50% threshold");
+    assertEquals(10, s.pick(0).hosts().size(), "every host of priority 0, healthy or not");
+    assertEquals(30, s.pick(99).hosts().size());
+  }
+
+  @Test
+  void aPriorityInPanicUsesAllItsHostsAndAHealthyOneOnlyItsHealthy() {
+    PrioritySet s = PrioritySet.of(hosts(4, 10, 9, 10), null, 140, 50);
+    assertArrayEquals(new int[] {56, 44}, s.loads());
+    assertEquals(10, s.pick(0).hosts().size(), "40% healthy is under the panic threshold");
+    assertEquals(9, s.pick(99).hosts().size(), "90% healthy: only the healthy hosts");
+  }
+
+  @Test
+  void ejectedHostsCountAsUnhealthy() {
+    HostSet all = hosts(10, 10, 10, 10);
+    PrioritySet s = PrioritySet.of(all, h -> h.priority() == 0 && h.address().getPort() < 1005, 140, 50);
+    assertArrayEquals(new int[] {70, 30}, s.loads());
+    assertEquals(5, s.pick(0).hosts().size());
+  }
+
+  @Test
+  void oneHealthyPriorityIsTheWholeSetAsIs() {
+    HostSet all = hosts(3, 3);
+    PrioritySet s = PrioritySet.of(all, null, 140, 50);
+    assertEquals(all, s.pick(42));
+    assertArrayEquals(new int[] {100}, s.loads());
+  }
+
+  @Test
+  void withoutAPanicThresholdNothingHealthyMeansNoHost() {
+    PrioritySet s = PrioritySet.of(hosts(0, 3), null, 140, 0);
+    assertEquals(0, s.pick(0).hosts().size());
+  }
+}
