@@ -2,52 +2,109 @@ package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.listener.ConnectionTracker;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameListener;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The HTTP/2 side of the connection manager, at connection level: the frame codec with the HCM's settings and
- * Netty's flood protections, the stream multiplexer, idle timeout, and drain (GOAWAY, then close once the streams
- * in flight finish).
+ * The HTTP/2 side of the connection manager: Netty's connection handler (codec, flow control, Netty's flood caps,
+ * GOAWAY drain) with this class as its frame listener, so each stream is a plain object — no child channel, no
+ * per-stream pipeline — whose request is handed to an {@link HttpStream} and whose response is written straight
+ * through the encoder. Also: the HCM's settings, idle timeout, max connection duration, the per-stream idle sweep.
  */
-public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
+public final class Http2ServerConnection extends Http2ConnectionHandler implements Http2FrameListener {
+  private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Http2ServerConnection.class);
+  private static final AsciiString COOKIE = AsciiString.cached("cookie");
+
   private final HttpConnectionContext conn;
   private final ConnectionTracker tracker;
-  private final Http2FrameCodec codec;
-  private final long drainTimeoutMs;
+  private final Http2Connection.PropertyKey key;
+  /** The open streams of this connection, swept once a second for their idle limit. */
+  private final Set<Stream> streams = new HashSet<>();
+  /** Streams that took request bytes in this read burst: their upstreams are flushed when it ends. */
+  private final List<Stream> touched = new ArrayList<>(4);
+  private final long createdNanos = System.nanoTime();
+  private @Nullable ChannelHandlerContext ctx;
   private @Nullable ScheduledFuture<?> timer;
   private long idleSinceNanos = System.nanoTime();
 
-  private Http2ServerConnection(HttpConnectionContext conn, ConnectionTracker tracker, Http2FrameCodec codec,
-      long drainTimeoutMs) {
+  private Http2ServerConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+      Http2Settings settings, HttpConnectionContext conn, ConnectionTracker tracker) {
+    super(decoder, encoder, settings);
     this.conn = conn;
     this.tracker = tracker;
-    this.codec = codec;
-    this.drainTimeoutMs = drainTimeoutMs;
+    this.key = connection().newKey();
+    decoder.frameListener(this);
+    connection().addListener(new Http2ConnectionAdapter() {
+      @Override
+      public void onStreamClosed(Http2Stream stream) {
+        Stream s = stream.getProperty(key);
+        if (s != null) {
+          s.closed();
+        }
+      }
+    });
+    encoder.flowController().listener(stream -> {
+      Stream s = stream.getProperty(key);
+      if (s != null) {
+        s.updateWritability();
+      }
+    });
   }
 
-  /** The frame codec configured from the HCM: settings, header limits, and flood caps. */
-  public static Http2FrameCodec newCodec(HcmConfig hcm, long drainTimeoutMs) {
+  /** The connection handler configured from the HCM: settings, header limits, flood caps. */
+  public static Http2ServerConnection create(HttpConnectionContext conn, ConnectionTracker tracker,
+      long drainTimeoutMs) {
+    HcmConfig hcm = conn.hcm();
     HcmConfig.Http2Settings s = hcm.http2();
     Http2Settings settings = Http2Settings.defaultSettings()
         .maxConcurrentStreams(s.maxConcurrentStreams())
         .initialWindowSize(s.initialStreamWindowSize())
         .maxHeaderListSize(hcm.maxRequestHeadersBytes());
-    return Http2FrameCodecBuilder.forServer()
+    return new Builder(conn, tracker)
         .initialSettings(settings)
+        .server(true)
         .validateHeaders(true)
         .encoderEnforceMaxQueuedControlFrames(1000)
         .decoderEnforceMaxConsecutiveEmptyDataFrames(1)
@@ -59,43 +116,93 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
         .build();
   }
 
-  /** Installs codec, multiplexer and this handler at the end of {@code p}. */
+  /** Installs the connection handler at the end of {@code p}, behind a flush consolidation. */
   public static void install(ChannelPipeline p, HttpConnectionContext conn, ConnectionTracker tracker,
       long drainTimeoutMs) {
-    Http2FrameCodec codec = newCodec(conn.hcm(), drainTimeoutMs);
-    Http2ServerConnection c = new Http2ServerConnection(conn, tracker, codec, drainTimeoutMs);
     // responses of many streams finish in one event-loop turn (each on its own upstream read): one write for all
     p.addLast(new io.netty.handler.flush.FlushConsolidationHandler(256, true));
-    p.addLast(codec, newMultiplexer(conn, c.streams), c);
+    p.addLast(create(conn, tracker, drainTimeoutMs));
   }
 
-  /** For h2c by Upgrade: the codec and multiplexer are added by Netty's upgrade handler, this after them. */
-  public static Http2ServerConnection forUpgrade(HttpConnectionContext conn, ConnectionTracker tracker,
-      Http2FrameCodec codec, long drainTimeoutMs) {
-    return new Http2ServerConnection(conn, tracker, codec, drainTimeoutMs);
+  private static final class Builder
+      extends AbstractHttp2ConnectionHandlerBuilder<Http2ServerConnection, Builder> {
+    private final HttpConnectionContext conn;
+    private final ConnectionTracker tracker;
+
+    Builder(HttpConnectionContext conn, ConnectionTracker tracker) {
+      this.conn = conn;
+      this.tracker = tracker;
+    }
+
+    @Override
+    protected Http2ServerConnection build() {
+      return super.build();
+    }
+
+    @Override
+    protected Http2ServerConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+        Http2Settings initialSettings) {
+      return new Http2ServerConnection(decoder, encoder, initialSettings, conn, tracker);
+    }
+
+    // the builder's knobs are protected in Netty: widened here for create()
+    @Override
+    protected Builder initialSettings(Http2Settings settings) {
+      return super.initialSettings(settings);
+    }
+
+    @Override
+    protected Builder server(boolean isServer) {
+      return super.server(isServer);
+    }
+
+    @Override
+    protected Builder validateHeaders(boolean validate) {
+      return super.validateHeaders(validate);
+    }
+
+    @Override
+    protected Builder encoderEnforceMaxQueuedControlFrames(int max) {
+      return super.encoderEnforceMaxQueuedControlFrames(max);
+    }
+
+    @Override
+    protected Builder decoderEnforceMaxConsecutiveEmptyDataFrames(int max) {
+      return super.decoderEnforceMaxConsecutiveEmptyDataFrames(max);
+    }
+
+    @Override
+    protected Builder decoderEnforceMaxRstFramesPerWindow(int frames, int seconds) {
+      return super.decoderEnforceMaxRstFramesPerWindow(frames, seconds);
+    }
+
+    @Override
+    protected Builder encoderEnforceMaxRstFramesPerWindow(int frames, int seconds) {
+      return super.encoderEnforceMaxRstFramesPerWindow(frames, seconds);
+    }
+
+    @Override
+    protected Builder frameLogger(io.netty.handler.codec.http2.Http2FrameLogger logger) {
+      return super.frameLogger(logger);
+    }
+
+    @Override
+    protected Builder gracefulShutdownTimeoutMillis(long ms) {
+      return super.gracefulShutdownTimeoutMillis(ms);
+    }
+
+    @Override
+    protected Builder autoAckPingFrame(boolean auto) {
+      return super.autoAckPingFrame(auto);
+    }
   }
 
-  /** The open streams of this connection, swept once a second for stream_idle_timeout. */
-  final java.util.Set<Http2StreamHandler> streams = new java.util.HashSet<>();
-  private final long createdNanos = System.nanoTime();
-
-  Http2MultiplexHandler multiplexer() {
-    return newMultiplexer(conn, streams);
-  }
-
-  static Http2MultiplexHandler newMultiplexer(HttpConnectionContext conn, java.util.Set<Http2StreamHandler> streams) {
-    return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-      @Override
-      protected void initChannel(Http2StreamChannel ch) {
-        ch.pipeline().addLast(new Http2RequestValidator(),
-            new Http2StreamFrameToHttpObjectCodec(true, false), // the frame codec validated the names
-            new Http2StreamHandler(conn, streams));
-      }
-    });
-  }
+  // ------------------------------------------------------------ connection lifecycle
 
   @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    super.handlerAdded(ctx);
+    this.ctx = ctx;
     HcmConfig hcm = conn.hcm();
     hcm.stats().cxTotal.inc();
     hcm.stats().cxActive.inc();
@@ -107,67 +214,418 @@ public final class Http2ServerConnection extends ChannelInboundHandlerAdapter {
     });
     int connWindow = hcm.http2().initialConnectionWindowSize();
     try {
-      var local = codec.connection().local();
-      int current = local.flowController().initialWindowSize(codec.connection().connectionStream());
+      var local = connection().local();
+      int current = local.flowController().initialWindowSize(connection().connectionStream());
       if (connWindow > current) {
-        local.flowController().incrementWindowSize(codec.connection().connectionStream(), connWindow - current);
+        local.flowController().incrementWindowSize(connection().connectionStream(), connWindow - current);
       }
-    } catch (io.netty.handler.codec.http2.Http2Exception e) {
+    } catch (Http2Exception e) {
       ctx.close();
     }
-    timer = ch.eventLoop().scheduleAtFixedRate(() -> checkIdle(ctx), 1, 1, TimeUnit.SECONDS);
+    timer = ch.eventLoop().scheduleAtFixedRate(this::checkIdle, 1, 1, TimeUnit.SECONDS);
   }
 
-  private void checkIdle(ChannelHandlerContext ctx) {
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    conn.hcm().stats().cxActive.dec();
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    super.handlerRemoved0(ctx);
+  }
+
+  private void checkIdle() {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
     HcmConfig hcm = conn.hcm();
     long now = System.nanoTime();
     if (!streams.isEmpty()) { // each stream's limit: its route's idle_timeout, or the HCM's stream_idle_timeout
-      for (Http2StreamHandler s : new java.util.ArrayList<>(streams)) {
+      for (Stream s : new ArrayList<>(streams)) {
         s.checkIdle(now);
       }
     }
     if (hcm.maxConnectionDurationMs() > 0 && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {
-      ctx.channel().close(); // max_connection_duration: GOAWAY, then close when the open streams finish
+      c.channel().close(); // max_connection_duration: GOAWAY, then close when the open streams finish
       return;
     }
     if (hcm.idleTimeoutMs() <= 0) {
       return;
     }
-    if (codec.connection().numActiveStreams() > 0) {
-      idleSinceNanos = System.nanoTime();
+    if (connection().numActiveStreams() > 0) {
+      idleSinceNanos = now;
       return;
     }
-    if ((System.nanoTime() - idleSinceNanos) / 1_000_000 >= conn.hcm().idleTimeoutMs()) {
-      conn.hcm().stats().cxIdleTimeout.inc();
-      ctx.channel().close(); // GOAWAY first, then close
+    if ((now - idleSinceNanos) / 1_000_000 >= hcm.idleTimeoutMs()) {
+      hcm.stats().cxIdleTimeout.inc();
+      c.channel().close(); // GOAWAY first, then close
     }
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ReferenceCountUtil.release(msg); // connection-level frames the multiplexer passed on (SETTINGS, PING, GOAWAY)
+  protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+      Http2Exception http2Ex) {
+    conn.hcm().stats().cxProtocolError.inc();
+    logger.debug("[{}] HTTP/2 connection error: {}", ctx.channel().id(), cause.toString());
+    super.onConnectionError(ctx, outbound, cause, http2Ex);
   }
 
   @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    conn.hcm().stats().cxActive.dec();
-    if (timer != null) {
-      timer.cancel(false);
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    for (int i = 0; i < touched.size(); i++) {
+      Stream s = touched.get(i);
+      s.touched = false;
+      if (s.http != null && !s.http.isDone()) {
+        s.http.onDownstreamReadComplete();
+      }
     }
+    touched.clear();
+    super.channelReadComplete(ctx); // flushes what the streams wrote
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof io.netty.handler.codec.http2.Http2Exception) {
-      // the frame codec tells us first, then answers itself with GOAWAY(the error's code) and closes; closing here
-      // would send a graceful GOAWAY(NO_ERROR) ahead of it
-      conn.hcm().stats().cxProtocolError.inc();
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent upgrade) {
+      // h2c by Upgrade: the HTTP/1.1 request that asked for it is stream 1's request, already complete
+      Http2Stream h2 = connection().stream(1);
+      if (h2 != null) {
+        FullHttpRequest full = upgrade.upgradeRequest();
+        Stream s = open(h2);
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, full.method(), full.uri(), full.headers());
+        boolean bodyless = !full.content().isReadable() && full.trailingHeaders().isEmpty();
+        s.http.onRequestHeaders(head, bodyless);
+        s.http.onRequestContent(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
+      }
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  // ------------------------------------------------------------ frames in
+
+  @Override
+  public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
+      boolean endOfStream) throws Http2Exception {
+    Http2Stream h2 = connection().stream(streamId);
+    if (h2 == null) {
       return;
     }
-    ctx.close();
+    Stream s = h2.getProperty(key);
+    if (s == null) {
+      if (!validRequest(headers)) {
+        // missing or malformed pseudo-headers: refused before any conversion, nothing goes upstream
+        throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "malformed request pseudo-headers");
+      }
+      s = open(h2);
+      s.http.onRequestHeaders(toRequest(headers), endOfStream);
+      if (endOfStream) {
+        s.http.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
+      return;
+    }
+    if (!endOfStream) {
+      throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "second HEADERS without END_STREAM");
+    }
+    HttpHeaders trailers = DefaultHttpHeadersFactory.trailersFactory().withValidation(false).newHeaders();
+    for (Map.Entry<CharSequence, CharSequence> e : headers) {
+      if (e.getKey().length() > 0 && e.getKey().charAt(0) == ':') {
+        throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "pseudo-header in trailers");
+      }
+      trailers.add(e.getKey(), e.getValue());
+    }
+    s.touch();
+    s.http.onRequestContent(new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, trailers));
   }
 
-  long drainTimeoutMs() {
-    return drainTimeoutMs;
+  @Override
+  public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
+      short weight, boolean exclusive, int padding, boolean endOfStream) throws Http2Exception {
+    onHeadersRead(ctx, streamId, headers, padding, endOfStream);
+  }
+
+  @Override
+  public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+    int n = data.readableBytes();
+    Http2Stream h2 = connection().stream(streamId);
+    Stream s = h2 == null ? null : h2.getProperty(key);
+    if (s == null || s.http == null || s.http.isDone()) {
+      return n + padding; // a stream already answered: its remaining body is dropped, the window returned
+    }
+    s.touch();
+    s.http.onRequestContent(endOfStream ? new DefaultLastHttpContent(data.retain())
+        : new DefaultHttpContent(data.retain()));
+    if (s.readable) {
+      return n + padding;
+    }
+    s.unconsumed += n; // the upstream is behind: the window opens again when it catches up (setReadable)
+    return padding;
+  }
+
+  @Override
+  public void onPriorityRead(ChannelHandlerContext ctx, int streamId, int streamDependency, short weight,
+      boolean exclusive) {}
+
+  @Override
+  public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
+    // the stream closes next; onStreamClosed tells its HttpStream
+  }
+
+  @Override
+  public void onSettingsAckRead(ChannelHandlerContext ctx) {}
+
+  @Override
+  public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {}
+
+  @Override
+  public void onPingRead(ChannelHandlerContext ctx, long data) {}
+
+  @Override
+  public void onPingAckRead(ChannelHandlerContext ctx, long data) {}
+
+  @Override
+  public void onPushPromiseRead(ChannelHandlerContext ctx, int streamId, int promisedStreamId, Http2Headers headers,
+      int padding) {}
+
+  @Override
+  public void onGoAwayRead(ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {}
+
+  @Override
+  public void onWindowUpdateRead(ChannelHandlerContext ctx, int streamId, int windowSizeIncrement) {}
+
+  @Override
+  public void onUnknownFrame(ChannelHandlerContext ctx, byte frameType, int streamId,
+      io.netty.handler.codec.http2.Http2Flags flags, ByteBuf payload) {}
+
+  private Stream open(Http2Stream h2) {
+    Stream s = new Stream(h2);
+    h2.setProperty(key, s);
+    streams.add(s);
+    s.http = new HttpStream(conn, s);
+    return s;
+  }
+
+  /**
+   * RFC 9113 §8.3.1: :method, :scheme and a non-empty :path (absolute, or "*" for OPTIONS) are required, except for
+   * CONNECT, which has :authority and neither :scheme nor :path.
+   */
+  static boolean validRequest(Http2Headers h) {
+    CharSequence method = h.method();
+    if (method == null) {
+      return false;
+    }
+    if ("CONNECT".contentEquals(method)) {
+      return h.authority() != null && h.path() == null && h.scheme() == null;
+    }
+    CharSequence path = h.path();
+    if (h.scheme() == null || path == null || path.length() == 0) {
+      return false;
+    }
+    return path.charAt(0) == '/' || ("*".contentEquals(path) && "OPTIONS".contentEquals(method));
+  }
+
+  /**
+   * The request as the connection manager sees every request: :authority becomes Host, cookie crumbs are joined with
+   * "; " (RFC 9113 §8.2.3), the other pseudo-headers go; names are already lower case and validated by the codec.
+   */
+  static HttpRequest toRequest(Http2Headers h) {
+    HttpHeaders out = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+    StringBuilder cookies = null;
+    for (Map.Entry<CharSequence, CharSequence> e : h) {
+      CharSequence name = e.getKey();
+      if (name.length() > 0 && name.charAt(0) == ':') {
+        continue;
+      }
+      if (COOKIE.contentEquals(name)) {
+        if (cookies == null) {
+          cookies = new StringBuilder(e.getValue());
+        } else {
+          cookies.append("; ").append(e.getValue());
+        }
+        continue;
+      }
+      out.add(name, e.getValue());
+    }
+    if (cookies != null) {
+      out.set(COOKIE, cookies.toString());
+    }
+    CharSequence authority = h.authority();
+    if (authority != null) {
+      out.set(HttpHeaderNames.HOST, authority);
+    }
+    String method = h.method().toString();
+    String uri = "CONNECT".equals(method) ? authority.toString() : h.path().toString();
+    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), uri, out);
+  }
+
+  // ------------------------------------------------------------ one stream
+
+  /** One downstream stream: where its HttpStream writes its response, and its request flow control. */
+  private final class Stream implements DownstreamSink {
+    private final Http2Stream h2;
+    @Nullable HttpStream http;
+    boolean readable = true;
+    int unconsumed;
+    /** The writability the HttpStream was last told: it pauses its upstream while the client's window is spent. */
+    boolean writable = true;
+    boolean touched;
+
+    Stream(Http2Stream h2) {
+      this.h2 = h2;
+    }
+
+    void touch() {
+      if (!touched) {
+        touched = true;
+        Http2ServerConnection.this.touched.add(this);
+      }
+    }
+
+    void updateWritability() {
+      boolean now = isWritable();
+      if (now != writable) {
+        writable = now;
+        if (http != null && !http.isDone()) {
+          http.onDownstreamWritabilityChanged(now);
+        }
+      }
+    }
+
+    void closed() {
+      streams.remove(this);
+      if (http != null && !http.isDone()) {
+        http.onDownstreamReset(); // a reset from the client, or the connection went away
+      }
+    }
+
+    void checkIdle(long now) {
+      HttpStream s = http;
+      long idleMs = s == null ? 0 : s.streamIdleTimeoutMs();
+      if (s != null && !s.isDone() && idleMs > 0 && (now - s.lastActivityNanos()) / 1_000_000 >= idleMs) {
+        s.onStreamIdleTimeout();
+      }
+    }
+
+    @Override
+    public void write(HttpObject msg) {
+      ChannelHandlerContext c = ctx;
+      if (c == null || h2.state() == Http2Stream.State.CLOSED) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+        return;
+      }
+      Http2ConnectionEncoder enc = encoder();
+      if (msg instanceof HttpResponse r) {
+        Http2Headers headers = HttpConversionUtil.toHttp2Headers(r, false);
+        if (msg instanceof FullHttpResponse full) {
+          boolean bodyless = !full.content().isReadable();
+          boolean end = bodyless && full.trailingHeaders().isEmpty();
+          enc.writeHeaders(c, h2.id(), headers, 0, end, c.voidPromise());
+          if (end) {
+            full.release();
+            return;
+          }
+          writeLast(c, enc, full.content(), full.trailingHeaders());
+          return;
+        }
+        enc.writeHeaders(c, h2.id(), headers, 0, false, c.voidPromise());
+        return;
+      }
+      if (msg instanceof LastHttpContent last) {
+        writeLast(c, enc, last.content(), last.trailingHeaders());
+        return;
+      }
+      if (msg instanceof HttpContent content) {
+        enc.writeData(c, h2.id(), content.content(), 0, false, c.voidPromise());
+        updateWritability();
+        return;
+      }
+      io.netty.util.ReferenceCountUtil.release(msg);
+    }
+
+    /** The end of the response: the last bytes with END_STREAM, or the bytes then the trailers with it. */
+    private void writeLast(ChannelHandlerContext c, Http2ConnectionEncoder enc, ByteBuf content,
+        HttpHeaders trailers) {
+      if (trailers.isEmpty()) {
+        enc.writeData(c, h2.id(), content, 0, true, c.voidPromise());
+        return;
+      }
+      if (content.isReadable()) {
+        enc.writeData(c, h2.id(), content, 0, false, c.voidPromise());
+        updateWritability();
+      } else {
+        content.release();
+      }
+      enc.writeHeaders(c, h2.id(), HttpConversionUtil.toHttp2Headers(trailers, false), 0, true, c.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+      ChannelHandlerContext c = ctx;
+      if (c != null) {
+        Http2ServerConnection.this.flush(c); // writes what flow control let through, then flushes
+      }
+    }
+
+    @Override
+    public boolean isWritable() {
+      return encoder().flowController().isWritable(h2);
+    }
+
+    @Override
+    public void setReadable(boolean readable) {
+      if (this.readable == readable) {
+        return;
+      }
+      this.readable = readable;
+      if (readable && unconsumed > 0 && h2.state() != Http2Stream.State.CLOSED) {
+        int n = unconsumed;
+        unconsumed = 0;
+        try {
+          decoder().flowController().consumeBytes(h2, n);
+        } catch (Http2Exception e) {
+          logger.debug("stream {}: cannot return {} bytes of window: {}", h2.id(), n, e.toString());
+        }
+        flush();
+      }
+    }
+
+    @Override
+    public void streamComplete(boolean requestComplete) {
+      flush();
+      streams.remove(this);
+      if (!requestComplete && h2.state() != Http2Stream.State.CLOSED && ctx != null) {
+        // the response ended before the request body: tell the client to stop sending (RST_STREAM NO_ERROR)
+        resetStream(ctx, h2.id(), Http2Error.NO_ERROR.code(), ctx.newPromise());
+        flush();
+      }
+    }
+
+    @Override
+    public void reset() {
+      streams.remove(this);
+      if (h2.state() != Http2Stream.State.CLOSED && ctx != null) {
+        resetStream(ctx, h2.id(), Http2Error.CANCEL.code(), ctx.newPromise());
+        flush();
+      }
+    }
+
+    @Override
+    public void switchToTunnel(Channel upstream) {
+      upstream.close(); // extended CONNECT is not supported over HTTP/2 yet; the router never asks for it
+    }
+
+    @Override
+    public boolean isHttp2() {
+      return true;
+    }
+
+    @Override
+    public boolean isTls() {
+      return conn.tls();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+      return ctx.channel().eventLoop();
+    }
   }
 }

@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.util.AsciiString;
 
@@ -35,13 +34,11 @@ public final class HttpCodecInstaller {
     HttpServerCodec codec = new HttpServerCodec(decoderConfig(hcm));
     p.addLast(new ReadActivity(h1));
     if (hcm.codecType() == HcmConfig.CodecType.AUTO && !conn.tls()) {
-      Http2FrameCodec frameCodec = Http2ServerConnection.newCodec(hcm, drainTimeoutMs);
       HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol -> {
         if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
           return null;
         }
-        Http2ServerConnection upgraded = Http2ServerConnection.forUpgrade(conn, tracker, frameCodec, drainTimeoutMs);
-        return new Http2ServerUpgradeCodec(frameCodec, upgraded.multiplexer(), upgraded);
+        return new Http2ServerUpgradeCodec(Http2ServerConnection.create(conn, tracker, drainTimeoutMs));
       }, 64 * 1024);
       p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrader, new ChannelInboundHandlerAdapter() {
         @Override
