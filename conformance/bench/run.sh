@@ -31,7 +31,8 @@ for n in $workers; do
   pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18201/ready && break; sleep 0.1; done
   # the JVM's JIT needs traffic before it is measured, as any warm proxy has had
-  wrk -t1 -c32 -d5s http://127.0.0.1:18200/ >/dev/null 2>&1 || true
+  wrk -t1 -c32 -d10s http://127.0.0.1:18200/ >/dev/null 2>&1 || true
+  h2load -c16 -m10 -D10 http://127.0.0.1:18200/ >/dev/null 2>&1 || true
   jpid=$(pgrep -P "$pid" java || echo "$pid")
   bash "$bench/peers.sh" --proxy-port 18200 --proxy-h2-port 18200 --proxy-pid "$jpid" --proxy-name bowline \
     --workers "$n" "${extra[@]}"

@@ -49,7 +49,7 @@ public final class RouteCompiler {
       String vp = path + ".virtual_hosts[" + i + "]";
       Fields.allow(vh, vp, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
           "response_headers_to_add", "response_headers_to_remove", "require_tls", "retry_policy",
-          "include_request_attempt_count", "typed_per_filter_config");
+          "include_request_attempt_count", "typed_per_filter_config", "virtual_clusters");
       java.util.Map<String, Object> vhFilters = perFilter(vh.getTypedPerFilterConfigMap(),
           vp + ".typed_per_filter_config", filters, java.util.Map.of());
       if (vh.getDomainsCount() == 0) {
@@ -73,10 +73,24 @@ public final class RouteCompiler {
             vh.getIncludeRequestAttemptCount(),
             filters, vhFilters));
       }
+      List<VirtualHost.VirtualCluster> vclusters = new ArrayList<>();
+      for (int j = 0; j < vh.getVirtualClustersCount(); j++) {
+        var vc = vh.getVirtualClusters(j);
+        String vcp = vp + ".virtual_clusters[" + j + "]";
+        Fields.allow(vc, vcp, "name", "headers");
+        if (vc.getName().isEmpty()) {
+          throw new ConfigException(vcp + ".name", "required");
+        }
+        List<HeaderMatcher> matchers = new ArrayList<>();
+        for (int k = 0; k < vc.getHeadersCount(); k++) {
+          matchers.add(header(vc.getHeaders(k), vcp + ".headers[" + k + "]"));
+        }
+        vclusters.add(new VirtualHost.VirtualCluster(vc.getName(), matchers));
+      }
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
           mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"),
-          requireTls));
+          requireTls, vclusters));
     }
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
@@ -155,7 +169,8 @@ public final class RouteCompiler {
       @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
         "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies",
-        "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset");
+        "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset", "cluster_header",
+        "cluster_not_found_response_code");
     List<RouteAction.Mirror> mirrors = new ArrayList<>();
     for (int i = 0; i < a.getRequestMirrorPoliciesCount(); i++) {
       var m = a.getRequestMirrorPolicies(i);
@@ -202,24 +217,46 @@ public final class RouteCompiler {
         attemptCount) : vhRetry;
     List<RouteAction.WeightedCluster> clusters = new ArrayList<>();
     int total = 0;
+    String clusterHeader = null;
     switch (a.getClusterSpecifierCase()) {
       case CLUSTER -> clusters.add(new RouteAction.WeightedCluster(a.getCluster(), 1));
+      case CLUSTER_HEADER -> {
+        if (a.getClusterHeader().isEmpty()) {
+          throw new ConfigException(path + ".cluster_header", "must name a header");
+        }
+        clusterHeader = a.getClusterHeader().toLowerCase(Locale.ROOT);
+      }
       case WEIGHTED_CLUSTERS -> {
         WeightedCluster wc = a.getWeightedClusters();
-        Fields.allow(wc, path + ".weighted_clusters", "clusters", "total_weight");
+        // runtime_key_prefix names runtime overrides of the weights; bowline has no runtime, so the configured
+        // weights hold, as in an Envoy whose runtime sets none of those keys
+        Fields.allow(wc, path + ".weighted_clusters", "clusters", "total_weight", "runtime_key_prefix");
         for (int i = 0; i < wc.getClustersCount(); i++) {
           var c = wc.getClusters(i);
-          Fields.allow(c, path + ".weighted_clusters.clusters[" + i + "]", "name", "weight");
-          clusters.add(new RouteAction.WeightedCluster(c.getName(), c.getWeight().getValue()));
+          String cp = path + ".weighted_clusters.clusters[" + i + "]";
+          Fields.allow(c, cp, "name", "weight", "request_headers_to_add", "request_headers_to_remove",
+              "response_headers_to_add", "response_headers_to_remove");
+          clusters.add(new RouteAction.WeightedCluster(c.getName(), c.getWeight().getValue(),
+              mutation(c.getRequestHeadersToAddList(), c.getRequestHeadersToRemoveList(), cp, "request"),
+              mutation(c.getResponseHeadersToAddList(), c.getResponseHeadersToRemoveList(), cp, "response")));
           total += c.getWeight().getValue();
         }
         if (total == 0) {
           throw new ConfigException(path + ".weighted_clusters", "the weights must not all be zero");
         }
+        if (wc.hasTotalWeight() && wc.getTotalWeight().getValue() > 0 && wc.getTotalWeight().getValue() != total) {
+          throw new ConfigException(path + ".weighted_clusters.total_weight", "the weights sum to " + total
+              + ", not " + wc.getTotalWeight().getValue());
+        }
       }
-      default -> throw new ConfigException(path, "cluster or weighted_clusters is required (cluster_header is not "
-          + "supported by bowline yet)");
+      default -> throw new ConfigException(path, "cluster, cluster_header or weighted_clusters is required "
+          + "(cluster_specifier_plugin is not supported by bowline yet)");
     }
+    int notFound = switch (a.getClusterNotFoundResponseCode()) {
+      case NOT_FOUND -> 404;
+      case INTERNAL_SERVER_ERROR -> 500;
+      default -> 503;
+    };
     if (a.hasRegexRewrite() && !a.getPrefixRewrite().isEmpty()) {
       throw new ConfigException(path + ".regex_rewrite", "cannot be combined with prefix_rewrite");
     }
@@ -245,7 +282,7 @@ public final class RouteCompiler {
         Long.toString(timeout), retry, hashing, mirrors,
         a.hasIdleTimeout() ? Fields.millis(a.getIdleTimeout()) : -1, streamDuration(a, path),
         a.hasMaxGrpcTimeout() ? Fields.millis(a.getMaxGrpcTimeout()) : -1,
-        a.hasGrpcTimeoutOffset() ? Fields.millis(a.getGrpcTimeoutOffset()) : 0);
+        a.hasGrpcTimeoutOffset() ? Fields.millis(a.getGrpcTimeoutOffset()) : 0, clusterHeader, notFound);
   }
 
   private static RouteAction.@Nullable StreamDuration streamDuration(io.envoyproxy.envoy.config.route.v3.RouteAction a,
@@ -312,8 +349,7 @@ public final class RouteCompiler {
     if (name.startsWith(":")) {
       name = switch (name) {
         case ":authority" -> "host";
-        case ":method", ":path", ":scheme" -> throw new ConfigException(path + ".name", "matching on " + name
-            + " is not supported by bowline yet");
+        case ":method", ":path", ":scheme" -> name; // read from the request line when matched
         default -> throw new ConfigException(path + ".name", "unknown pseudo-header " + name);
       };
     }
@@ -410,9 +446,11 @@ public final class RouteCompiler {
       String name = o.getHeader().getKey().toLowerCase(Locale.ROOT);
       String value = o.getHeader().getRawValue().isEmpty() ? o.getHeader().getValue()
           : o.getHeader().getRawValue().toString(StandardCharsets.UTF_8);
-      if (value.contains("%") && !value.replace("%%", "").isEmpty() && value.matches(".*%[A-Z_]+(\\(.*\\))?%.*")) {
-        throw new ConfigException(p + ".header.value", "header value formatters (" + value
-            + ") are not supported by bowline yet");
+      io.bowline.core.router.HeaderValueFormat format;
+      try {
+        format = io.bowline.core.router.HeaderValueFormat.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(p + ".header.value", e.getMessage());
       }
       if (name.startsWith(":") || name.equals("host")) {
         throw new ConfigException(p + ".header.key", "pseudo-headers and host cannot be modified this way");
@@ -430,7 +468,8 @@ public final class RouteCompiler {
             "OVERWRITE_IF_EXISTS is not supported by bowline yet");
         default -> { }
       }
-      adds.add(new HeaderMutation.Add(name, value.replace("%%", "%"), append, ifAbsent));
+      adds.add(new HeaderMutation.Add(name, value.replace("%%", "%"), append, ifAbsent, format,
+          o.getKeepEmptyValue()));
     }
     List<String> removes = new ArrayList<>();
     for (String r : remove) {

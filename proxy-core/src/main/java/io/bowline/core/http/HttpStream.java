@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * Bodies stream: each chunk is written on as it arrives and released by whoever last holds it; only while no
  * upstream is ready yet are chunks queued, and reading pauses while that queue is over the connection's limit.
  */
-public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
+public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, io.bowline.core.router.RequestLine,
+    io.bowline.core.router.HeaderValueFormat.Context {
   private static final Logger logger = LoggerFactory.getLogger(HttpStream.class);
   /** Envoy's transparent retries of refused streams are bounded too; a peer refusing every stream gets a 503. */
   private static final int MAX_REFUSED_ATTEMPTS = 2;
@@ -115,6 +116,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
   private long attemptActivityNanos;
   private @Nullable ScheduledFuture<?> retryTimer;
   private @Nullable ScheduledFuture<?> durationTimer;
+  /** The weighted cluster chosen (null for cluster_header): its header changes apply to request and response. */
+  private RouteAction.@Nullable WeightedCluster weighted;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
@@ -289,7 +292,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     RouteTable table = routes;
     vhost = table.virtualHost(request.headers().get(HttpHeaderNames.HOST));
-    route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers());
+    route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers(), this);
     refreshDurationTimer();
   }
 
@@ -314,6 +317,41 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     }
     hcm.stats().rqMaxDurationReached.inc();
     localReply(408, "downstream duration timeout", "DT", "max_duration_timeout", LocalReply.GRPC_DEADLINE_EXCEEDED);
+  }
+
+  @Override
+  public String method() {
+    return request.method().name();
+  }
+
+  @Override
+  public String pathWithQuery() {
+    return request.uri();
+  }
+
+  @Override
+  public String scheme() {
+    return sink.isTls() ? "https" : "http";
+  }
+
+  @Override
+  public java.net.InetSocketAddress downstreamRemoteAddress() {
+    return conn.remote();
+  }
+
+  @Override
+  public java.net.InetSocketAddress downstreamLocalAddress() {
+    return conn.local();
+  }
+
+  @Override
+  public String protocol() {
+    return sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text();
+  }
+
+  @Override
+  public @Nullable String requestHeader(String name) {
+    return request.headers().get(name);
   }
 
   /** stream_idle_timeout for this stream: the route's idle_timeout where it sets one (0: none), else the HCM's. */
@@ -365,12 +403,15 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       localReply(403, "", "UPE", "upgrade_failed");
       return;
     }
-    String name = f.pickCluster(f.totalWeight() > 0 ? ThreadLocalRandom.current().nextInt(f.totalWeight()) : 0);
-    cluster = conn.clusters().get(name);
+    RouteAction.WeightedCluster chosen = f.clusterHeader() != null ? null
+        : f.pick(f.totalWeight() > 0 ? ThreadLocalRandom.current().nextInt(f.totalWeight()) : 0);
+    String name = chosen != null ? chosen.name() : request.headers().get(f.clusterHeader());
+    cluster = name == null ? null : conn.clusters().get(name);
     if (cluster == null) {
-      localReply(503, "", "NC", "cluster_not_found");
+      localReply(f.clusterNotFoundStatus(), "", "NC", "cluster_not_found");
       return;
     }
+    weighted = chosen;
     HttpHeaders h = request.headers();
     String path = RouteRequest.rewritePath(target.path(), f, r.path().prefix());
     if (!path.equals(target.path())) {
@@ -380,9 +421,12 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     if (f.hostRewriteLiteral() != null) {
       RouteRequest.rewriteHost(request, f.hostRewriteLiteral());
     }
-    r.requestHeaders().apply(h);
-    vhost.requestHeaders().apply(h);
-    routes.requestHeaders().apply(h);
+    if (weighted != null) {
+      weighted.requestHeaders().apply(h, this);
+    }
+    r.requestHeaders().apply(h, this);
+    vhost.requestHeaders().apply(h, this);
+    routes.requestHeaders().apply(h, this);
     routeTimeoutMs = f.timeoutMsFor(grpc, h.get(GRPC_TIMEOUT));
     // the x-envoy-* control headers are rare: one pass over the names spares six hashed lookups and removals
     boolean controls = ProxyHeaders.hasEnvoyHeader(h);
@@ -818,9 +862,12 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
     upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
     h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
-    route.responseHeaders().apply(h);
-    vhost.responseHeaders().apply(h);
-    routes.responseHeaders().apply(h);
+    if (weighted != null) {
+      weighted.responseHeaders().apply(h, this);
+    }
+    route.responseHeaders().apply(h, this);
+    vhost.responseHeaders().apply(h, this);
+    routes.responseHeaders().apply(h, this);
     runResponseFilters(response);
     if (!(response instanceof HttpContent)) {
       sink.write(response);
@@ -1009,9 +1056,12 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks {
       r.content().clear();
     }
     if (route != null && vhost != null && flag.equals("-")) {
-      route.responseHeaders().apply(r.headers());
-      vhost.responseHeaders().apply(r.headers());
-      routes.responseHeaders().apply(r.headers());
+      if (weighted != null) {
+        weighted.responseHeaders().apply(r.headers(), this);
+      }
+      route.responseHeaders().apply(r.headers(), this);
+      vhost.responseHeaders().apply(r.headers(), this);
+      routes.responseHeaders().apply(r.headers(), this);
     }
     runResponseFilters(r);
     bytesSent += r.content().readableBytes();

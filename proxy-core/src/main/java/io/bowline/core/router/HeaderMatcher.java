@@ -16,6 +16,17 @@ public record HeaderMatcher(String name, Kind kind, @Nullable String value, @Nul
   public enum Kind { EXACT, PREFIX, SUFFIX, CONTAINS, REGEX, PRESENT, RANGE }
 
   public boolean matches(HttpHeaders headers) {
+    return matches(headers, null);
+  }
+
+  /** The same, where a matcher on {@code :method}, {@code :path} or {@code :scheme} reads {@code line}. */
+  public boolean matches(HttpHeaders headers, @Nullable RequestLine line) {
+    if (name.charAt(0) == ':') {
+      if (line == null) {
+        return false;
+      }
+      return test(line.pseudo(name)) != invert;
+    }
     List<String> all = headers.getAll(name);
     String v;
     if (all.isEmpty()) {

@@ -28,6 +28,12 @@ public record Route(
   }
 
   public boolean matches(String path, @Nullable String query, HttpHeaders requestHeaders) {
+    return matches(path, query, requestHeaders, null);
+  }
+
+  /** The same, with the request's pseudo-headers for matchers on {@code :method}, {@code :path}, {@code :scheme}. */
+  public boolean matches(String path, @Nullable String query, HttpHeaders requestHeaders,
+      @Nullable RequestLine line) {
     if (!this.path.matches(path)) {
       return false;
     }
@@ -38,7 +44,7 @@ public record Route(
       }
     }
     for (int i = 0; i < headers.size(); i++) {
-      if (!headers.get(i).matches(requestHeaders)) {
+      if (!headers.get(i).matches(requestHeaders, line)) {
         return false;
       }
     }

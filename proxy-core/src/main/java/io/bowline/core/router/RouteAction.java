@@ -25,7 +25,9 @@ public sealed interface RouteAction {
       long idleTimeoutMs,
       @Nullable StreamDuration streamDuration,
       long maxGrpcTimeoutMs,
-      long grpcTimeoutOffsetMs) implements RouteAction {
+      long grpcTimeoutOffsetMs,
+      @Nullable String clusterHeader,
+      int clusterNotFoundStatus) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
@@ -58,17 +60,22 @@ public sealed interface RouteAction {
     }
 
     public String pickCluster(int draw) {
+      return pick(draw).name();
+    }
+
+    /** The weighted cluster a draw in [0, totalWeight) lands on (the only one for a plain cluster action). */
+    public WeightedCluster pick(int draw) {
       if (clusters.size() == 1) {
-        return clusters.get(0).name();
+        return clusters.get(0);
       }
       int acc = 0;
       for (WeightedCluster c : clusters) {
         acc += c.weight();
         if (draw < acc) {
-          return c.name();
+          return c;
         }
       }
-      return clusters.get(clusters.size() - 1).name();
+      return clusters.get(clusters.size() - 1);
     }
   }
 
@@ -82,8 +89,15 @@ public sealed interface RouteAction {
   /** A request_mirror_policies entry: the shadow cluster, the share of requests mirrored (per million). */
   record Mirror(String cluster, int perMillion, boolean appendShadowSuffix) {}
 
-  /** A cluster with its weight in a weighted_clusters action. */
-  record WeightedCluster(String name, int weight) {}
+  /**
+   * A cluster with its weight in a weighted_clusters action, and the header changes made when it is chosen (applied
+   * before the route's, the virtual host's and the route configuration's, as Envoy orders them).
+   */
+  record WeightedCluster(String name, int weight, HeaderMutation requestHeaders, HeaderMutation responseHeaders) {
+    public WeightedCluster(String name, int weight) {
+      this(name, weight, HeaderMutation.NONE, HeaderMutation.NONE);
+    }
+  }
 
   /** A redirect answered by the proxy. */
   record Redirect(

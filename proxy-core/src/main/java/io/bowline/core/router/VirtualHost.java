@@ -6,7 +6,19 @@ import org.jspecify.annotations.Nullable;
 
 /** A virtual host: the routes for a set of domains. */
 public record VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
-    HeaderMutation responseHeaders, RequireTls requireTls) {
+    HeaderMutation responseHeaders, RequireTls requireTls, List<VirtualCluster> virtualClusters) {
+
+  public VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders, RequireTls requireTls) {
+    this(name, domains, routes, requestHeaders, responseHeaders, requireTls, List.of());
+  }
+
+  /** A {@code virtual_clusters} entry: requests matching all its header matchers are counted under its name. */
+  public record VirtualCluster(String name, List<HeaderMatcher> headers) {
+    public VirtualCluster {
+      headers = List.copyOf(headers);
+    }
+  }
 
   /** {@code require_tls}: which plaintext requests are redirected to https. */
   public enum RequireTls { NONE, EXTERNAL_ONLY, ALL }
@@ -14,15 +26,42 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes,
   public VirtualHost {
     domains = List.copyOf(domains);
     routes = List.copyOf(routes);
+    virtualClusters = List.copyOf(virtualClusters);
   }
 
   public @Nullable Route route(String path, @Nullable String query, HttpHeaders headers) {
+    return route(path, query, headers, null);
+  }
+
+  /** The first route that matches; {@code line} answers matchers on pseudo-headers. */
+  public @Nullable Route route(String path, @Nullable String query, HttpHeaders headers, @Nullable RequestLine line) {
     for (int i = 0; i < routes.size(); i++) {
       Route r = routes.get(i);
-      if (r.matches(path, query, headers)) {
+      if (r.matches(path, query, headers, line)) {
         return r;
       }
     }
     return null;
+  }
+
+  /**
+   * The virtual cluster a request belongs to: the first whose matchers all hold, else Envoy's catch-all "other";
+   * null when the virtual host defines none.
+   */
+  public @Nullable String virtualCluster(HttpHeaders headers, RequestLine line) {
+    if (virtualClusters.isEmpty()) {
+      return null;
+    }
+    outer:
+    for (int i = 0; i < virtualClusters.size(); i++) {
+      VirtualCluster vc = virtualClusters.get(i);
+      for (int j = 0; j < vc.headers().size(); j++) {
+        if (!vc.headers().get(j).matches(headers, line)) {
+          continue outer;
+        }
+      }
+      return vc.name();
+    }
+    return "other";
   }
 }

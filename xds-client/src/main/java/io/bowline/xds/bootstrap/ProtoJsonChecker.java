@@ -59,8 +59,40 @@ final class ProtoJsonChecker {
         }
         throw new ConfigException(fieldPath, "unknown field in " + fullName);
       }
+      if (isDuration(field) && entry.getValue().isJsonObject()) {
+        // Envoy's loader also takes a duration as {seconds, nanos}, which protobuf's JSON form does not
+        object.add(key, new com.google.gson.JsonPrimitive(durationText(entry.getValue().getAsJsonObject(),
+            fieldPath)));
+        continue;
+      }
       checkField(entry.getValue(), field, fieldPath);
     }
+  }
+
+  private static boolean isDuration(FieldDescriptor field) {
+    return field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !field.isRepeated()
+        && field.getMessageType().getFullName().equals("google.protobuf.Duration");
+  }
+
+  /** {@code {seconds: 30, nanos: 5}} as protobuf's JSON duration, {@code "30.000000005s"}. */
+  private static String durationText(JsonObject d, String path) throws ConfigException {
+    long seconds = 0;
+    long nanos = 0;
+    for (Map.Entry<String, JsonElement> e : d.entrySet()) {
+      try {
+        switch (e.getKey()) {
+          case "seconds" -> seconds = e.getValue().getAsLong();
+          case "nanos" -> nanos = e.getValue().getAsLong();
+          default -> throw new ConfigException(join(path, e.getKey()), "unknown field in google.protobuf.Duration");
+        }
+      } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException ex) {
+        throw new ConfigException(join(path, e.getKey()), "expected an integer, got " + describe(e.getValue()));
+      }
+    }
+    if (nanos < 0 || nanos > 999_999_999 || seconds < 0) {
+      throw new ConfigException(path, "not a valid duration: " + d);
+    }
+    return nanos == 0 ? seconds + "s" : String.format(java.util.Locale.ROOT, "%d.%09ds", seconds, nanos);
   }
 
   private void checkField(JsonElement value, FieldDescriptor field, String path) throws ConfigException {

@@ -1,0 +1,45 @@
+package io.bowline.core.router;
+
+/**
+ * What a request's pseudo-headers say, for the header matchers that name them: Istio compiles a VirtualService's
+ * {@code method} and {@code scheme} matches to {@code :method} and {@code :scheme}, virtual clusters match on
+ * {@code :path}. Implemented by the stream being routed, so nothing is built per request.
+ */
+public interface RequestLine {
+  String method();
+
+  /** The path as routed (after normalisation), with its query string. */
+  String pathWithQuery();
+
+  /** "https" on a TLS connection, else "http". */
+  String scheme();
+
+  /** The value of pseudo-header {@code name} (":method", ":path", ":scheme", ":authority" is the Host header). */
+  default String pseudo(String name) {
+    return switch (name) {
+      case ":method" -> method();
+      case ":path" -> pathWithQuery();
+      default -> scheme();
+    };
+  }
+
+  /** A request line from plain values (tests, tools). */
+  static RequestLine of(String method, String pathWithQuery, String scheme) {
+    return new RequestLine() {
+      @Override
+      public String method() {
+        return method;
+      }
+
+      @Override
+      public String pathWithQuery() {
+        return pathWithQuery;
+      }
+
+      @Override
+      public String scheme() {
+        return scheme;
+      }
+    };
+  }
+}
