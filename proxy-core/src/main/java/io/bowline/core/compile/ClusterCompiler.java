@@ -99,6 +99,53 @@ public final class ClusterCompiler {
         o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50);
   }
 
+  private static double activeRequestBias(Cluster c, String path) throws ConfigException {
+    if (!c.hasLeastRequestLbConfig()) {
+      return 1.0;
+    }
+    var lr = c.getLeastRequestLbConfig();
+    Fields.allow(lr, path + ".least_request_lb_config", "choice_count", "active_request_bias", "slow_start_config");
+    if (!lr.hasActiveRequestBias()) {
+      return 1.0;
+    }
+    double bias = lr.getActiveRequestBias().getDefaultValue();
+    if (bias < 0) {
+      throw new ConfigException(path + ".least_request_lb_config.active_request_bias", "must not be negative");
+    }
+    return bias;
+  }
+
+  /** slow_start_config of round_robin_lb_config or least_request_lb_config (whichever the lb_policy uses). */
+  private static ClusterConfig.@org.jspecify.annotations.Nullable SlowStart slowStart(Cluster c, String path)
+      throws ConfigException {
+    io.envoyproxy.envoy.config.cluster.v3.Cluster.SlowStartConfig s;
+    String sp;
+    if (c.hasRoundRobinLbConfig()) {
+      Fields.allow(c.getRoundRobinLbConfig(), path + ".round_robin_lb_config", "slow_start_config");
+      s = c.getRoundRobinLbConfig().hasSlowStartConfig() ? c.getRoundRobinLbConfig().getSlowStartConfig() : null;
+      sp = path + ".round_robin_lb_config.slow_start_config";
+    } else if (c.hasLeastRequestLbConfig() && c.getLeastRequestLbConfig().hasSlowStartConfig()) {
+      s = c.getLeastRequestLbConfig().getSlowStartConfig();
+      sp = path + ".least_request_lb_config.slow_start_config";
+    } else {
+      return null;
+    }
+    if (s == null) {
+      return null;
+    }
+    Fields.allow(s, sp, "slow_start_window", "aggression", "min_weight_percent");
+    long window = s.hasSlowStartWindow() ? Fields.millis(s.getSlowStartWindow()) : 0;
+    if (window <= 0) {
+      return null; // no window: no slow start
+    }
+    double aggression = s.hasAggression() ? s.getAggression().getDefaultValue() : 1.0;
+    if (aggression <= 0) {
+      throw new ConfigException(sp + ".aggression", "must be greater than 0");
+    }
+    double min = s.hasMinWeightPercent() ? s.getMinWeightPercent().getValue() : 10.0;
+    return new ClusterConfig.SlowStart(window, aggression, min);
+  }
+
   private static ClusterConfig.UpstreamSocket socket(Cluster c, String path) throws ConfigException {
     java.net.InetSocketAddress source = null;
     if (c.hasUpstreamBindConfig()) {
@@ -136,7 +183,8 @@ public final class ClusterCompiler {
   public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
     Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
-        "per_connection_buffer_limit_bytes", "least_request_lb_config", "max_requests_per_connection",
+        "per_connection_buffer_limit_bytes", "least_request_lb_config", "round_robin_lb_config",
+        "max_requests_per_connection",
         "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config",
         "ring_hash_lb_config", "maglev_lb_config", "upstream_bind_config", "upstream_connection_options",
         "respect_dns_ttl");
@@ -246,6 +294,7 @@ public final class ClusterCompiler {
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
-        socket(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        socket(c, path), activeRequestBias(c, path), slowStart(c, path),
+        c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

@@ -199,9 +199,13 @@ public final class RouteCompiler {
               hp.getHeader().getHeaderName().toLowerCase(Locale.ROOT), hp.getTerminal());
         }
         case COOKIE -> {
-          Fields.allow(hp.getCookie(), hpp + ".cookie", "name");
+          var c = hp.getCookie();
+          Fields.allow(c, hpp + ".cookie", "name", "ttl", "path");
+          if (c.getName().isEmpty()) {
+            throw new ConfigException(hpp + ".cookie.name", "required");
+          }
           yield new io.bowline.core.router.HashPolicy(io.bowline.core.router.HashPolicy.Kind.COOKIE,
-              hp.getCookie().getName(), hp.getTerminal());
+              c.getName(), hp.getTerminal(), c.hasTtl() ? c.getTtl().getSeconds() : -1, c.getPath());
         }
         case CONNECTION_PROPERTIES -> new io.bowline.core.router.HashPolicy(
             io.bowline.core.router.HashPolicy.Kind.SOURCE_IP, "", hp.getTerminal());

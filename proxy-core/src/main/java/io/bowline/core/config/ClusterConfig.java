@@ -30,6 +30,8 @@ public record ClusterConfig(
     int maglevTableSize,
     boolean localityWeighted,
     UpstreamSocket socket,
+    double activeRequestBias,
+    @Nullable SlowStart slowStart,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -42,6 +44,22 @@ public record ClusterConfig(
    */
   public record UpstreamSocket(java.net.@Nullable InetSocketAddress sourceAddress, @Nullable Keepalive keepalive) {
     public static final UpstreamSocket DEFAULT = new UpstreamSocket(null, null);
+  }
+
+  /**
+   * {@code slow_start_config} of the round-robin or least-request balancer: for {@code windowMs} after a host joins,
+   * its weight is scaled by max(minWeightPercent / 100, (max(seconds since joining, 1) / window seconds)^(1 /
+   * aggression)).
+   */
+  public record SlowStart(long windowMs, double aggression, double minWeightPercent) {
+    /** The factor for a host that joined {@code ageMs} ago: 1 once out of the window. */
+    public double factor(long ageMs) {
+      if (ageMs >= windowMs) {
+        return 1.0;
+      }
+      double time = Math.max(ageMs / 1000.0, 1.0) / (windowMs / 1000.0);
+      return Math.min(1.0, Math.max(minWeightPercent / 100.0, Math.pow(time, 1.0 / aggression)));
+    }
   }
 
   /** TCP keep-alive: probes, idle time and interval in seconds; 0 keeps the system's value. */

@@ -123,6 +123,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
   private long routeTimeoutMs;
   private @Nullable Long requestHash;
+  /** Hash-policy cookies generated for this request, set on its response. */
+  private java.util.@Nullable List<String> setCookies;
   private java.util.@Nullable List<MirrorStream> mirrors;
   /** The host the current attempt was sent to (known before it connects, so connect failures count too). */
   private io.bowline.core.upstream.@Nullable UpstreamHost attemptHost;
@@ -512,6 +514,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     Long hash = null;
     for (io.bowline.core.router.HashPolicy p : f.hashPolicies()) {
       String v = p.value(request.headers(), target.query(), conn.remote());
+      if (v == null && p.generatesCookie()) {
+        v = io.bowline.core.router.HashPolicy.generatedCookieValue(conn.remote(), conn.local());
+        if (setCookies == null) {
+          setCookies = new java.util.ArrayList<>(1);
+        }
+        setCookies.add(p.setCookie(v)); // sent with the response, so the client's next requests carry it
+      }
       if (v == null) {
         continue;
       }
@@ -862,6 +871,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
     h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
+    if (setCookies != null) {
+      for (int i = 0; i < setCookies.size(); i++) {
+        h.add(HttpHeaderNames.SET_COOKIE, setCookies.get(i));
+      }
+    }
     if (weighted != null) {
       weighted.responseHeaders().apply(h, this);
     }

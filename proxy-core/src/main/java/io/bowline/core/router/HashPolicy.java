@@ -4,8 +4,46 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetSocketAddress;
 import org.jspecify.annotations.Nullable;
 
-/** One {@code hash_policy} entry of a route: what of the request feeds the consistent-hashing load balancer. */
-public record HashPolicy(Kind kind, String name, boolean terminal) {
+/**
+ * One {@code hash_policy} entry of a route: what of the request feeds the consistent-hashing load balancer. A cookie
+ * policy with a TTL ({@code cookieTtlSeconds} at least 0; 0 makes a session cookie) has the proxy generate the cookie
+ * when the request lacks it, so the client sticks from its first request on.
+ */
+public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTtlSeconds, String cookiePath) {
+  public HashPolicy(Kind kind, String name, boolean terminal) {
+    this(kind, name, terminal, -1, "");
+  }
+
+  /** Whether a missing cookie is generated. */
+  public boolean generatesCookie() {
+    return kind == Kind.COOKIE && cookieTtlSeconds >= 0;
+  }
+
+  /**
+   * The cookie Envoy generates for a connection: the hex of xxHash64 over its remote and local addresses, so the
+   * streams of one connection get the same value.
+   */
+  public static String generatedCookieValue(InetSocketAddress remote, InetSocketAddress local) {
+    return String.format("%016x", io.bowline.core.upstream.XxHash64.hash(addressString(remote)
+        + addressString(local)));
+  }
+
+  /** The Set-Cookie value: {@code name="value"; Max-Age=ttl; Path=path; HttpOnly}, as Envoy writes it. */
+  public String setCookie(String value) {
+    StringBuilder sb = new StringBuilder(name).append("=\"").append(value).append('"');
+    if (cookieTtlSeconds > 0) {
+      sb.append("; Max-Age=").append(cookieTtlSeconds);
+    }
+    if (!cookiePath.isEmpty()) {
+      sb.append("; Path=").append(cookiePath);
+    }
+    return sb.append("; HttpOnly").toString();
+  }
+
+  private static String addressString(InetSocketAddress a) {
+    String ip = a.getAddress().getHostAddress();
+    return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+  }
   /** The request property hashed. */
   public enum Kind { HEADER, COOKIE, SOURCE_IP, QUERY_PARAMETER }
 
@@ -27,7 +65,10 @@ public record HashPolicy(Kind kind, String name, boolean terminal) {
       String p = part.trim();
       int eq = p.indexOf('=');
       if (eq > 0 && p.substring(0, eq).equals(name)) {
-        return p.substring(eq + 1);
+        String v = p.substring(eq + 1);
+        // a quoted value is hashed without its quotes, as Envoy parses cookies (and writes the ones it generates)
+        return v.length() >= 2 && v.charAt(0) == '"' && v.charAt(v.length() - 1) == '"'
+            ? v.substring(1, v.length() - 1) : v;
       }
     }
     return null;

@@ -44,6 +44,9 @@ public final class Cluster {
   private volatile int overprovisioning = 140;
   private final @Nullable OutlierDetector outlier;
   private @Nullable ScheduledFuture<?> outlierTimer;
+  private @Nullable ScheduledFuture<?> slowStartTimer;
+  /** Whether the last slow-start tick saw a host in its window (one more recompute once the last leaves it). */
+  private volatile boolean slowStartWasOn = true;
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
@@ -106,6 +109,17 @@ public final class Cluster {
       outlierTimer = dnsExecutor.scheduleWithFixedDelay(outlier::onInterval, outlier.intervalMs(),
           outlier.intervalMs(), TimeUnit.MILLISECONDS);
     }
+    ClusterConfig.SlowStart ss = config.slowStart();
+    if (ss != null) {
+      // the weights of hosts in their window ramp up: recomputed a few times a second while any host is in one
+      long every = Math.max(100, Math.min(1000, ss.windowMs() / 20));
+      slowStartTimer = dnsExecutor.scheduleWithFixedDelay(() -> {
+        if (inSlowStart(System.nanoTime()) || slowStartWasOn) {
+          slowStartWasOn = inSlowStart(System.nanoTime());
+          ejectionsChanged();
+        }
+      }, every, every, TimeUnit.MILLISECONDS);
+    }
     if (config.type() != ClusterConfig.DiscoveryType.STATIC && config.type() != ClusterConfig.DiscoveryType.EDS) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
@@ -119,6 +133,9 @@ public final class Cluster {
     if (outlierTimer != null) {
       outlierTimer.cancel(false);
     }
+    if (slowStartTimer != null) {
+      slowStartTimer.cancel(false);
+    }
     for (LoopPools p : pools.values()) {
       p.loop.execute(p::closeAll);
     }
@@ -128,7 +145,31 @@ public final class Cluster {
   void ejectionsChanged() {
     long now = System.nanoTime();
     available = PrioritySet.of(hosts, outlier == null ? null : h -> h.outlier.ejected(now), overprovisioning,
-        config.healthyPanicThresholdPercent());
+        config.healthyPanicThresholdPercent(), slowStartWeights(now));
+  }
+
+  /** slow_start_config: weights scaled for the hosts still in their window (null when none is). */
+  private java.util.function.@Nullable ToIntFunction<UpstreamHost> slowStartWeights(long now) {
+    ClusterConfig.SlowStart ss = config.slowStart();
+    if (ss == null || !inSlowStart(now)) {
+      return null;
+    }
+    // whole weights with room for the ramp: a host at full weight counts 100 per unit of configured weight
+    return h -> (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+        Math.round(h.weight() * 100.0 * ss.factor((now - h.joinedNanos) / 1_000_000))));
+  }
+
+  private boolean inSlowStart(long now) {
+    ClusterConfig.SlowStart ss = config.slowStart();
+    if (ss == null) {
+      return false;
+    }
+    for (UpstreamHost h : hosts.hosts()) {
+      if ((now - h.joinedNanos) / 1_000_000 < ss.windowMs()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Each priority's share of new requests, percent (priority 0 first). */

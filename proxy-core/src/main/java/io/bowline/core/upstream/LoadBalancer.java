@@ -17,7 +17,7 @@ public interface LoadBalancer {
   static LoadBalancer of(ClusterConfig config) {
     return switch (config.lbPolicy()) {
       case ROUND_ROBIN -> new RoundRobin();
-      case LEAST_REQUEST -> new LeastRequest(config.leastRequestChoiceCount());
+      case LEAST_REQUEST -> new LeastRequest(config.leastRequestChoiceCount(), config.activeRequestBias());
       case RANDOM -> new Random();
       case RING_HASH -> new HashLoadBalancers.RingHash(config.ringMinSize(), config.ringMaxSize());
       case MAGLEV -> new HashLoadBalancers.Maglev(config.maglevTableSize());
@@ -34,14 +34,17 @@ public interface LoadBalancer {
   }
 
   /**
-   * LEAST_REQUEST: with equal weights, the best of {@code choiceCount} random picks (power of two choices by default);
-   * with unequal weights, Envoy weighs each host by weight / (active + 1), which this approximates the same way.
+   * LEAST_REQUEST: the best of {@code choiceCount} random picks (power of two choices by default), scored as Envoy
+   * weighs hosts, effective weight / (active requests + 1)^{@code active_request_bias}; with equal weights that is
+   * the one with fewer requests in flight.
    */
   final class LeastRequest implements LoadBalancer {
     private final int choiceCount;
+    private final double bias;
 
-    LeastRequest(int choiceCount) {
+    LeastRequest(int choiceCount, double bias) {
       this.choiceCount = Math.max(2, choiceCount);
+      this.bias = bias;
     }
 
     public @Nullable UpstreamHost choose(HostSet set) {
@@ -56,8 +59,10 @@ public interface LoadBalancer {
       UpstreamHost best = null;
       double bestScore = Double.MAX_VALUE;
       for (int i = 0; i < choiceCount; i++) {
-        UpstreamHost h = hosts.get(rnd.nextInt(hosts.size()));
-        double score = (h.activeRequests() + 1.0) / h.weight();
+        int at = rnd.nextInt(hosts.size());
+        UpstreamHost h = hosts.get(at);
+        double active = h.activeRequests() + 1.0;
+        double score = (bias == 1.0 ? active : Math.pow(active, bias)) / set.weightAt(at);
         if (score < bestScore) {
           best = h;
           bestScore = score;

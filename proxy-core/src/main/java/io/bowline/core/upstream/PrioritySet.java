@@ -25,6 +25,18 @@ public final class PrioritySet {
     this.bounds = bounds;
   }
 
+  private static HostSet set(List<UpstreamHost> hosts,
+      java.util.function.@Nullable ToIntFunction<UpstreamHost> weightOf) {
+    if (weightOf == null) {
+      return new HostSet(hosts);
+    }
+    int[] w = new int[hosts.size()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = weightOf.applyAsInt(hosts.get(i));
+    }
+    return new HostSet(hosts, w);
+  }
+
   /** The host set of the priority a draw in [0, 100) falls into. */
   HostSet pick(int draw) {
     for (int i = 0; i < bounds.length - 1; i++) {
@@ -55,7 +67,14 @@ public final class PrioritySet {
    */
   static PrioritySet of(HostSet all, java.util.function.@Nullable Predicate<UpstreamHost> ejected,
       int overprovisioning, int panicThresholdPercent) {
-    boolean simple = true;
+    return of(all, ejected, overprovisioning, panicThresholdPercent, null);
+  }
+
+  /** The same, with each host's effective weight from {@code weightOf} (slow start), null for its own weight. */
+  static PrioritySet of(HostSet all, java.util.function.@Nullable Predicate<UpstreamHost> ejected,
+      int overprovisioning, int panicThresholdPercent,
+      java.util.function.@Nullable ToIntFunction<UpstreamHost> weightOf) {
+    boolean simple = weightOf == null;
     for (UpstreamHost h : all.hosts()) {
       if (h.priority() != 0 || !h.healthy() || (ejected != null && ejected.test(h))) {
         simple = false;
@@ -84,7 +103,7 @@ public final class PrioritySet {
       health[i] = (int) Math.min(100, (long) overprovisioning * ok.size() / hosts.size());
       totalHealth += health[i];
       boolean panic = ok.size() * 100L < (long) panicThresholdPercent * hosts.size();
-      sets[i] = ok.size() == hosts.size() ? new HostSet(hosts) : panic ? new HostSet(hosts) : new HostSet(ok);
+      sets[i] = set(ok.size() == hosts.size() || panic ? hosts : ok, weightOf);
       i++;
     }
     int normalized = Math.min(100, totalHealth);
@@ -94,7 +113,7 @@ public final class PrioritySet {
       int left = 100;
       int p = 0;
       for (List<UpstreamHost> hosts : byPriority.values()) {
-        sets[p] = new HostSet(hosts);
+        sets[p] = set(hosts, weightOf);
         load[p] = Math.min(left, hosts.size() * 100 / all.hosts().size());
         left -= load[p];
         p++;

@@ -12,6 +12,8 @@ public final class UpstreamHost {
   /** What EDS says; an unhealthy host takes no new requests but counts in its priority's health. */
   private volatile boolean healthy;
   final AtomicInteger activeRequests = new AtomicInteger();
+  /** When the host joined its cluster: slow start counts from here. */
+  final long joinedNanos = System.nanoTime();
   /** Outlier detection's view of this host (used only by clusters that configure it). */
   final OutlierDetector.HostState outlier = new OutlierDetector.HostState();
 

@@ -113,4 +113,27 @@ class BootstrapCompilerTest {
     });
     assertTrue(e.fieldPath().endsWith("socket_address.address"), e.fieldPath());
   }
+
+  /** Several cluster fields, each on its own line at CLUSTER_EXTRA's indentation. */
+  private static String clusterLines(String... lines) {
+    int at = BASE.indexOf("CLUSTER_EXTRA");
+    String indent = " ".repeat(at - BASE.lastIndexOf('\n', at) - 1);
+    return String.join("\n" + indent, lines);
+  }
+
+  @Test
+  void istioWarmupAndLeastRequestSettings() throws Exception {
+    var c = compile("", clusterLines("type: STATIC", "lb_policy: LEAST_REQUEST",
+        "least_request_lb_config: {active_request_bias: {default_value: 0.5, runtime_key: b}, slow_start_config: "
+            + "{slow_start_window: 60s, aggression: {default_value: 2, runtime_key: a}, min_weight_percent: "
+            + "{value: 20}}}")).clusters().get("c");
+    assertEquals(0.5, c.activeRequestBias());
+    assertEquals(new io.bowline.core.config.ClusterConfig.SlowStart(60_000, 2.0, 20.0), c.slowStart());
+    var rr = compile("", clusterLines("type: STATIC",
+        "round_robin_lb_config: {slow_start_config: {slow_start_window: 30s}}")).clusters().get("c");
+    assertEquals(new io.bowline.core.config.ClusterConfig.SlowStart(30_000, 1.0, 10.0), rr.slowStart());
+    ConfigException e = assertThrows(ConfigException.class, () -> compile("", clusterLines("type: STATIC",
+        "least_request_lb_config: {locality_lb_config: {zone_aware_lb_config: {}}}")));
+    assertEquals("static_resources.clusters[0].least_request_lb_config.locality_lb_config", e.fieldPath());
+  }
 }

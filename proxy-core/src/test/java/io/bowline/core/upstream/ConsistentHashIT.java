@@ -50,4 +50,48 @@ class ConsistentHashIT {
       backends.forEach(TestBackend::close);
     }
   }
+
+  /**
+   * Istio's {@code consistentHash.httpCookie} with a TTL: the proxy generates the cookie on a client's first request
+   * (Set-Cookie with Max-Age, Path, HttpOnly), and the client's requests carrying it stay on the host the first went to.
+   */
+  @org.junit.jupiter.api.Test
+  void aGeneratedCookieMakesTheFirstRequestSticky() throws Exception {
+    List<TestBackend> backends = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
+    try {
+      String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
+          "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
+          + "]}]";
+      String yaml = ProxyHarness.simpleHttp("", "lb_policy: RING_HASH")
+          .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
+              + "port_value: ${BACKEND}}}}}]}]", endpoints)
+          .replace("route: {cluster: backend}", "route: {cluster: backend, hash_policy: [{cookie: {name: sticky, "
+              + "ttl: 3600s, path: /}}]}");
+      try (ProxyHarness proxy = ProxyHarness.start(yaml, Map.of())) {
+        java.util.Set<String> cookies = new java.util.HashSet<>();
+        for (int client = 0; client < 6; client++) {
+          HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(); // its own connection
+          HttpResponse<Void> first = c.send(HttpRequest.newBuilder(proxy.uri("http", "/c" + client + "/first"))
+              .build(), HttpResponse.BodyHandlers.discarding());
+          String setCookie = first.headers().firstValue("set-cookie").orElseThrow();
+          assertTrue(setCookie.matches("sticky=\"[0-9a-f]{16}\"; Max-Age=3600; Path=/; HttpOnly"), setCookie);
+          String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+          cookies.add(cookie);
+          for (int i = 0; i < 10; i++) {
+            HttpResponse<Void> r = c.send(HttpRequest.newBuilder(proxy.uri("http", "/c" + client + "/next"))
+                .header("cookie", "other=1; " + cookie).build(), HttpResponse.BodyHandlers.discarding());
+            assertEquals(200, r.statusCode());
+            assertTrue(r.headers().firstValue("set-cookie").isEmpty(), "a request with the cookie gets none");
+          }
+          String prefix = "/c" + client + "/";
+          List<TestBackend> used = backends.stream().filter(b -> b.requestsTo(prefix) > 0).toList();
+          assertEquals(1, used.size(), "client " + client + ": its first request and the next ten on one host");
+          assertEquals(11, used.get(0).requestsTo(prefix));
+        }
+        assertTrue(cookies.size() >= 5, "each connection gets its own cookie: " + cookies);
+      }
+    } finally {
+      backends.forEach(TestBackend::close);
+    }
+  }
 }
