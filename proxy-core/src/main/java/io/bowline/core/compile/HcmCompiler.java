@@ -57,7 +57,7 @@ final class HcmCompiler {
       routes = ctx.rds(h.getRds().getRouteConfigName(), path + ".rds");
       routes.countUnder(ctx.stats().scope("http." + h.getStatPrefix() + "."));
     } else {
-      var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config", ctx.filters());
+      var table = RouteCompiler.compile(h.getRouteConfig(), path + ".route_config", ctx.filters(), ctx.stats());
       // Envoy validates a static route table's clusters unless validate_clusters is false
       if (!h.getRouteConfig().hasValidateClusters() || h.getRouteConfig().getValidateClusters().getValue()) {
         ctx.validateClusters(table, path + ".route_config");

@@ -36,6 +36,12 @@ public final class RouteCompiler {
   private RouteCompiler() {}
 
   public static RouteTable compile(RouteConfiguration rc, String path, FilterRegistry filters) throws ConfigException {
+    return compile(rc, path, filters, null);
+  }
+
+  /** The same, resolving the virtual clusters' stats in {@code stats} (null: none kept). */
+  public static RouteTable compile(RouteConfiguration rc, String path, FilterRegistry filters,
+      io.bowline.core.stats.@Nullable Stats stats) throws ConfigException {
     Fields.allow(rc, path, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
         "response_headers_to_add", "response_headers_to_remove", "validate_clusters",
         "max_direct_response_body_size_bytes", "ignore_port_in_host_matching");
@@ -85,17 +91,25 @@ public final class RouteCompiler {
         for (int k = 0; k < vc.getHeadersCount(); k++) {
           matchers.add(header(vc.getHeaders(k), vcp + ".headers[" + k + "]"));
         }
-        vclusters.add(new VirtualHost.VirtualCluster(vc.getName(), matchers));
+        vclusters.add(new VirtualHost.VirtualCluster(vc.getName(), matchers, vclusterStats(stats, vh.getName(),
+            vc.getName())));
       }
+      VirtualHost.VirtualCluster other = vclusters.isEmpty() ? null
+          : new VirtualHost.VirtualCluster("other", List.of(), vclusterStats(stats, vh.getName(), "other"));
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
           mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"),
-          requireTls, vclusters));
+          requireTls, vclusters, other));
     }
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
         mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"),
         rc.getIgnorePortInHostMatching());
+  }
+
+  private static VirtualHost.@Nullable Stats vclusterStats(io.bowline.core.stats.@Nullable Stats stats,
+      String vhost, String vcluster) {
+    return stats == null ? null : VirtualHost.Stats.of(stats.scope("vhost." + vhost + ".vcluster." + vcluster + "."));
   }
 
   /** typed_per_filter_config: each entry parsed by its filter's factory; entries override {@code inherited}. */

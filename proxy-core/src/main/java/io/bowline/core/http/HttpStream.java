@@ -118,6 +118,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private @Nullable ScheduledFuture<?> durationTimer;
   /** The weighted cluster chosen (null for cluster_header): its header changes apply to request and response. */
   private RouteAction.@Nullable WeightedCluster weighted;
+  /** The virtual cluster the request falls in (null when its virtual host defines none): its stats count it. */
+  private VirtualHost.@Nullable VirtualCluster vcluster;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
@@ -414,6 +416,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     weighted = chosen;
+    vcluster = vhost.virtualClusters().isEmpty() ? null : vhost.virtualCluster(request.headers(), this);
     HttpHeaders h = request.headers();
     String path = RouteRequest.rewritePath(target.path(), f, r.path().prefix());
     if (!path.equals(target.path())) {
@@ -843,6 +846,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
     }
     cluster.stats().responseCode(code);
+    if (vcluster != null && vcluster.stats() != null) {
+      vcluster.stats().rqTotal().inc();
+      vcluster.stats().codes().count(code);
+    }
     if (attemptHost != null) {
       cluster.reportResponse(attemptHost, code);
     }
@@ -899,7 +906,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     sink.write(content);
     if (content instanceof LastHttpContent) {
       cluster.stats().rqCompleted.inc();
-      cluster.stats().rqTime.recordNanos(System.nanoTime() - upstreamStartNanos);
+      long upstreamNanos = System.nanoTime() - upstreamStartNanos;
+      cluster.stats().rqTime.recordNanos(upstreamNanos);
+      if (vcluster != null && vcluster.stats() != null) {
+        vcluster.stats().rqTime().recordNanos(upstreamNanos);
+      }
       finish(true);
     }
   }

@@ -6,17 +6,30 @@ import org.jspecify.annotations.Nullable;
 
 /** A virtual host: the routes for a set of domains. */
 public record VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
-    HeaderMutation responseHeaders, RequireTls requireTls, List<VirtualCluster> virtualClusters) {
+    HeaderMutation responseHeaders, RequireTls requireTls, List<VirtualCluster> virtualClusters,
+    @Nullable VirtualCluster otherVirtualCluster) {
 
   public VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
       HeaderMutation responseHeaders, RequireTls requireTls) {
-    this(name, domains, routes, requestHeaders, responseHeaders, requireTls, List.of());
+    this(name, domains, routes, requestHeaders, responseHeaders, requireTls, List.of(), null);
   }
 
-  /** A {@code virtual_clusters} entry: requests matching all its header matchers are counted under its name. */
-  public record VirtualCluster(String name, List<HeaderMatcher> headers) {
+  /**
+   * A {@code virtual_clusters} entry: requests matching all its header matchers are counted under its name, in
+   * {@code vhost.<virtual host>.vcluster.<name>.*} ({@code stats} null where none are kept, e.g. in tools).
+   */
+  public record VirtualCluster(String name, List<HeaderMatcher> headers, @Nullable Stats stats) {
     public VirtualCluster {
       headers = List.copyOf(headers);
+    }
+  }
+
+  /** A virtual cluster's stats: {@code upstream_rq_total}, by code and class, and {@code upstream_rq_time}. */
+  public record Stats(io.bowline.core.stats.Counter rqTotal, io.bowline.core.stats.ResponseCodeCounters codes,
+      io.bowline.core.stats.Histogram rqTime) {
+    public static Stats of(io.bowline.core.stats.Stats.Scope s) {
+      return new Stats(s.counter("upstream_rq_total"), new io.bowline.core.stats.ResponseCodeCounters(s,
+          "upstream_rq_"), s.histogram("upstream_rq_time"));
     }
   }
 
@@ -48,7 +61,7 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes,
    * The virtual cluster a request belongs to: the first whose matchers all hold, else Envoy's catch-all "other";
    * null when the virtual host defines none.
    */
-  public @Nullable String virtualCluster(HttpHeaders headers, RequestLine line) {
+  public @Nullable VirtualCluster virtualCluster(HttpHeaders headers, RequestLine line) {
     if (virtualClusters.isEmpty()) {
       return null;
     }
@@ -60,8 +73,8 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes,
           continue outer;
         }
       }
-      return vc.name();
+      return vc;
     }
-    return "other";
+    return otherVirtualCluster;
   }
 }

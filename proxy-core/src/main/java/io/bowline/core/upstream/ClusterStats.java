@@ -4,7 +4,6 @@ import io.bowline.core.stats.Counter;
 import io.bowline.core.stats.Gauge;
 import io.bowline.core.stats.Histogram;
 import io.bowline.core.stats.Stats;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** {@code cluster.<name>.*} stats, resolved once per cluster; per-code counters resolved on first use of the code. */
 public final class ClusterStats {
@@ -27,11 +26,7 @@ public final class ClusterStats {
   public final Counter rqRxReset;
   public final Counter rqTxReset;
   public final Counter rqCompleted;
-  public final Counter rq1xx;
-  public final Counter rq2xx;
-  public final Counter rq3xx;
-  public final Counter rq4xx;
-  public final Counter rq5xx;
+  public final io.bowline.core.stats.ResponseCodeCounters codes;
   public final Counter noHealthyHost;
   public final Counter membershipChange;
   public final Gauge membershipTotal;
@@ -54,7 +49,6 @@ public final class ClusterStats {
   public final Counter rqPerTryTimeout;
   public final Counter rqPerTryIdleTimeout;
   /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
-  private volatile @org.jspecify.annotations.Nullable AtomicReferenceArray<Counter> byCode;
 
   public Stats.Scope scope() {
     return scope;
@@ -94,11 +88,7 @@ public final class ClusterStats {
     rqRxReset = s.counter("upstream_rq_rx_reset");
     rqTxReset = s.counter("upstream_rq_tx_reset");
     rqCompleted = s.counter("upstream_rq_completed");
-    rq1xx = s.counter("upstream_rq_1xx");
-    rq2xx = s.counter("upstream_rq_2xx");
-    rq3xx = s.counter("upstream_rq_3xx");
-    rq4xx = s.counter("upstream_rq_4xx");
-    rq5xx = s.counter("upstream_rq_5xx");
+    codes = new io.bowline.core.stats.ResponseCodeCounters(s, "upstream_rq_");
     noHealthyHost = s.counter("upstream_cx_none_healthy");
     membershipChange = s.counter("membership_change");
     membershipTotal = s.gauge("membership_total");
@@ -109,30 +99,6 @@ public final class ClusterStats {
 
   /** Counts a response by class and by exact code, as Envoy's upstream_rq_2xx and upstream_rq_200. */
   public void responseCode(int status) {
-    switch (status / 100) {
-      case 1 -> rq1xx.inc();
-      case 2 -> rq2xx.inc();
-      case 3 -> rq3xx.inc();
-      case 4 -> rq4xx.inc();
-      default -> rq5xx.inc();
-    }
-    if (status >= 100 && status < 600) {
-      AtomicReferenceArray<Counter> codes = byCode;
-      if (codes == null) {
-        synchronized (this) {
-          codes = byCode;
-          if (codes == null) {
-            codes = new AtomicReferenceArray<>(600);
-            byCode = codes;
-          }
-        }
-      }
-      Counter c = codes.get(status);
-      if (c == null) {
-        c = scope.counter("upstream_rq_" + status);
-        codes.set(status, c);
-      }
-      c.inc();
-    }
+    codes.count(status);
   }
 }

@@ -406,7 +406,7 @@ public final class XdsApplier implements ResourceHandler {
       }
       try {
         RouteConfiguration rc = unpack(e.getValue(), RouteConfiguration.class, path);
-        RouteTable table = RouteCompiler.compile(rc, path, ctx.filters());
+        RouteTable table = RouteCompiler.compile(rc, path, ctx.filters(), ctx.stats());
         // Envoy validates the clusters of an RDS route table only when validate_clusters is set to true
         if (rc.hasValidateClusters() && rc.getValidateClusters().getValue()) {
           ctx.validateClusters(table, path);

@@ -82,8 +82,9 @@ class RouteCheckTest {
         assertEquals(v.get("cluster_name").getAsString(), cluster, what + " cluster_name");
       }
       if (v.has("virtual_cluster_name")) {
-        String vc = vh == null || forward == null ? null : vh.virtualCluster(h, line);
-        assertEquals(v.get("virtual_cluster_name").getAsString(), vc == null ? "" : vc, what + " virtual cluster");
+        var vc = vh == null || forward == null ? null : vh.virtualCluster(h, line);
+        assertEquals(v.get("virtual_cluster_name").getAsString(), vc == null ? "" : vc.name(),
+            what + " virtual cluster");
       }
       String host = forward == null ? "" : forward.hostRewriteLiteral() != null ? forward.hostRewriteLiteral()
           : authority;

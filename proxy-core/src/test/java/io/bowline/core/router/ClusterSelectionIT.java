@@ -38,51 +38,28 @@ class ClusterSelectionIT {
   static void start() throws Exception {
     a = TestBackend.start();
     b = TestBackend.start();
-    String yaml = """
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          listeners:
-          - name: http
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: {prefix: "/by-header/"}
-                        route: {cluster_header: X-Target}
-                      - match: {prefix: "/by-header-404/"}
-                        route: {cluster_header: x-target, cluster_not_found_response_code: NOT_FOUND}
-                      - match: {prefix: "/weighted/"}
-                        request_headers_to_add: [{header: {key: x-route, value: r}}]
-                        response_headers_to_add: [{header: {key: x-order, value: route}}]
-                        route:
-                          weighted_clusters:
-                            total_weight: 100
-                            clusters:
-                            - name: a
-                              weight: 100
-                              request_headers_to_add: [{header: {key: x-cluster, value: a}}]
-                              request_headers_to_remove: [x-drop]
-                              response_headers_to_add: [{header: {key: x-order, value: weighted}}]
-                            - {name: b, weight: 0}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-          clusters:
-          - name: a
-            type: STATIC
-            load_assignment: {cluster_name: a, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${A}}}}}]}]}
-          - name: b
-            type: STATIC
-            load_assignment: {cluster_name: b, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${B}}}}}]}]}
-        """;
+    String yaml = ProxyHarness.httpBootstrap("""
+        - name: all
+          domains: ["*"]
+          routes:
+          - match: {prefix: "/by-header/"}
+            route: {cluster_header: X-Target}
+          - match: {prefix: "/by-header-404/"}
+            route: {cluster_header: x-target, cluster_not_found_response_code: NOT_FOUND}
+          - match: {prefix: "/weighted/"}
+            request_headers_to_add: [{header: {key: x-route, value: r}}]
+            response_headers_to_add: [{header: {key: x-order, value: route}}]
+            route:
+              weighted_clusters:
+                total_weight: 100
+                clusters:
+                - name: a
+                  weight: 100
+                  request_headers_to_add: [{header: {key: x-cluster, value: a}}]
+                  request_headers_to_remove: [x-drop]
+                  response_headers_to_add: [{header: {key: x-order, value: weighted}}]
+                - {name: b, weight: 0}
+        """, ProxyHarness.staticCluster("a", "${A}") + ProxyHarness.staticCluster("b", "${B}"));
     proxy = ProxyHarness.start(yaml, Map.of("A", a.port(), "B", b.port()));
   }
 

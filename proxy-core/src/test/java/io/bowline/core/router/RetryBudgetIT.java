@@ -58,58 +58,42 @@ class RetryBudgetIT {
       return r;
     });
     int port = limited.port();
-    String yaml = """
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          listeners:
-          - name: http
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: {prefix: "/rl/"}
-                        route:
-                          cluster: limited
-                          retry_policy:
-                            retry_on: 5xx
-                            num_retries: 1
-                            retry_back_off: {base_interval: 0.01s}
-                            rate_limited_retry_back_off:
-                              reset_headers: [{name: Retry-After, format: SECONDS}, {name: X-RateLimit-Reset, format: UNIX_TIMESTAMP}]
-                              max_interval: 5s
-                      - match: {prefix: "/idle/"}
-                        route: {cluster: slow, prefix_rewrite: "/", retry_policy: {retry_on: 5xx, num_retries: 1, per_try_idle_timeout: 0.3s}}
-                      - match: {prefix: "/always/budget"}
-                        route: {cluster: budget, retry_policy: {retry_on: 5xx, num_retries: 3, retry_back_off: {base_interval: 0.3s, max_interval: 0.3s}}}
-                      - match: {prefix: "/always/plain"}
-                        route: {cluster: plain, retry_policy: {retry_on: 5xx, num_retries: 3, retry_back_off: {base_interval: 0.3s, max_interval: 0.3s}}}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-          clusters:
-          - name: limited
-            type: STATIC
-            load_assignment: {cluster_name: limited, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
-          - name: slow
-            type: STATIC
-            load_assignment: {cluster_name: slow, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SLOW}}}}}]}]}
-          - name: budget
-            type: STATIC
-            circuit_breakers: {thresholds: [{max_retries: 100, retry_budget: {budget_percent: {value: 0}, min_retry_concurrency: 1}}]}
-            load_assignment: {cluster_name: budget, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
-          - name: plain
-            type: STATIC
-            circuit_breakers: {thresholds: [{max_retries: 100}]}
-            load_assignment: {cluster_name: plain, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
-        """;
+    String yaml = ProxyHarness.httpBootstrap("""
+        - name: all
+          domains: ["*"]
+          routes:
+          - match: {prefix: "/rl/"}
+            route:
+              cluster: limited
+              retry_policy:
+                retry_on: 5xx
+                num_retries: 1
+                retry_back_off: {base_interval: 0.01s}
+                rate_limited_retry_back_off:
+                  reset_headers: [{name: Retry-After, format: SECONDS}, {name: X-RateLimit-Reset, format: UNIX_TIMESTAMP}]
+                  max_interval: 5s
+          - match: {prefix: "/idle/"}
+            route: {cluster: slow, prefix_rewrite: "/", retry_policy: {retry_on: 5xx, num_retries: 1, per_try_idle_timeout: 0.3s}}
+          - match: {prefix: "/always/budget"}
+            route: {cluster: budget, retry_policy: {retry_on: 5xx, num_retries: 3, retry_back_off: {base_interval: 0.3s, max_interval: 0.3s}}}
+          - match: {prefix: "/always/plain"}
+            route: {cluster: plain, retry_policy: {retry_on: 5xx, num_retries: 3, retry_back_off: {base_interval: 0.3s, max_interval: 0.3s}}}
+        """, """
+        - name: limited
+          type: STATIC
+          load_assignment: {cluster_name: limited, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
+        - name: slow
+          type: STATIC
+          load_assignment: {cluster_name: slow, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SLOW}}}}}]}]}
+        - name: budget
+          type: STATIC
+          circuit_breakers: {thresholds: [{max_retries: 100, retry_budget: {budget_percent: {value: 0}, min_retry_concurrency: 1}}]}
+          load_assignment: {cluster_name: budget, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
+        - name: plain
+          type: STATIC
+          circuit_breakers: {thresholds: [{max_retries: 100}]}
+          load_assignment: {cluster_name: plain, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${LIMITED}}}}}]}]}
+        """);
     proxy = ProxyHarness.start(yaml, Map.of("LIMITED", port, "SLOW", slow.port()));
   }
 

@@ -43,6 +43,40 @@ public final class ProxyHarness implements AutoCloseable {
     return new ProxyHarness(server);
   }
 
+  /**
+   * A bootstrap with one HTTP listener, {@code http} (stat prefix {@code in}, router only), whose route configuration
+   * has {@code virtualHosts}, and the {@code clusters}: both YAML lists written from column 0.
+   */
+  public static String httpBootstrap(String virtualHosts, String clusters) {
+    return """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config:
+                    virtual_hosts:
+        """ + virtualHosts.indent(18) + """
+                  http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+        """ + clusters.indent(2);
+  }
+
+  /** A STATIC cluster with one endpoint on loopback, as one YAML list item. */
+  public static String staticCluster(String name, String port) {
+    return "- name: " + name + "\n  type: STATIC\n  load_assignment: {cluster_name: " + name + ", endpoints: "
+        + "[{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + port
+        + "}}}}]}]}\n";
+  }
+
   /** The simplest bootstrap: one HTTP listener routing everything to one cluster at {@code backendPort}. */
   public static String simpleHttp(String extraHcm, String extraCluster) {
     return """

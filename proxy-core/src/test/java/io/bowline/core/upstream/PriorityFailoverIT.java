@@ -33,73 +33,57 @@ class PriorityFailoverIT {
     p0 = TestBackend.start();
     p0down = TestBackend.start();
     p1 = TestBackend.start();
-    String yaml = """
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          listeners:
-          - name: http
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: {prefix: "/half/"}
-                        route: {cluster: half}
-                      - match: {prefix: "/down/"}
-                        route: {cluster: down}
-                      - match: {prefix: "/factor/"}
-                        route: {cluster: factor}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-          clusters:
-          - name: half
-            type: STATIC
-            load_assignment:
-              cluster_name: half
-              endpoints:
-              - priority: 0
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0}}}}
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
-                  health_status: UNHEALTHY
-              - priority: 1
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
-          - name: down
-            type: STATIC
-            load_assignment:
-              cluster_name: down
-              endpoints:
-              - priority: 0
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
-                  health_status: UNHEALTHY
-              - priority: 1
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
-          - name: factor
-            type: STATIC
-            load_assignment:
-              cluster_name: factor
-              policy: {overprovisioning_factor: 100}
-              endpoints:
-              - priority: 0
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0}}}}
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
-                  health_status: DRAINING
-              - priority: 1
-                lb_endpoints:
-                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
-        """;
+    String yaml = ProxyHarness.httpBootstrap("""
+        - name: all
+          domains: ["*"]
+          routes:
+          - match: {prefix: "/half/"}
+            route: {cluster: half}
+          - match: {prefix: "/down/"}
+            route: {cluster: down}
+          - match: {prefix: "/factor/"}
+            route: {cluster: factor}
+        """, """
+        - name: half
+          type: STATIC
+          load_assignment:
+            cluster_name: half
+            endpoints:
+            - priority: 0
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0}}}}
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
+                health_status: UNHEALTHY
+            - priority: 1
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
+        - name: down
+          type: STATIC
+          load_assignment:
+            cluster_name: down
+            endpoints:
+            - priority: 0
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
+                health_status: UNHEALTHY
+            - priority: 1
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
+        - name: factor
+          type: STATIC
+          load_assignment:
+            cluster_name: factor
+            policy: {overprovisioning_factor: 100}
+            endpoints:
+            - priority: 0
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0}}}}
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P0DOWN}}}}
+                health_status: DRAINING
+            - priority: 1
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
+        """);
     proxy = ProxyHarness.start(yaml, Map.of("P0", p0.port(), "P0DOWN", p0down.port(), "P1", p1.port()));
   }
 
