@@ -99,8 +99,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String p = n + "::" + h.addressString() + "::";
         sb.append(p).append("rq_active::").append(h.activeRequests()).append('\n');
         sb.append(p).append("hostname::").append(h.hostname()).append('\n');
-        sb.append(p).append("health_flags::healthy\n");
+        sb.append(p).append("health_flags::").append(h.healthFlags()).append('\n');
         sb.append(p).append("weight::").append(h.weight()).append('\n');
+        sb.append(p).append("priority::").append(h.priority()).append('\n');
       }
     }
     return text(200, sb.toString());

@@ -60,9 +60,13 @@ final class AdminJson {
         JsonObject ho = new JsonObject();
         ho.add("address", address(h.address().getAddress().getHostAddress(), h.address().getPort()));
         JsonObject health = new JsonObject();
-        health.addProperty("eds_health_status", "HEALTHY");
+        health.addProperty("eds_health_status", h.healthy() ? "HEALTHY" : "UNHEALTHY");
+        if (h.ejected()) {
+          health.addProperty("failed_outlier_check", true);
+        }
         ho.add("health_status", health);
         ho.addProperty("weight", h.weight());
+        ho.addProperty("priority", h.priority());
         ho.addProperty("hostname", h.hostname());
         hosts.add(ho);
       }

@@ -187,6 +187,7 @@ public final class ClusterCompiler {
         "max_requests_per_connection",
         "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config",
         "ring_hash_lb_config", "maglev_lb_config", "upstream_bind_config", "upstream_connection_options",
+        "original_dst_lb_config", "cleanup_interval",
         "respect_dns_ttl");
     var ring = c.getRingHashLbConfig();
     Fields.allow(ring, path + ".ring_hash_lb_config", "minimum_ring_size", "maximum_ring_size", "hash_function");
@@ -216,14 +217,42 @@ public final class ClusterCompiler {
       case STRICT_DNS -> ClusterConfig.DiscoveryType.STRICT_DNS;
       case LOGICAL_DNS -> ClusterConfig.DiscoveryType.LOGICAL_DNS;
       case EDS -> ClusterConfig.DiscoveryType.EDS;
+      case ORIGINAL_DST -> ClusterConfig.DiscoveryType.ORIGINAL_DST;
       default -> throw new ConfigException(path + ".type", c.getType() + " is not supported by bowline yet");
     };
+    ClusterConfig.OriginalDst originalDst = null;
+    if (type == ClusterConfig.DiscoveryType.ORIGINAL_DST) {
+      if (c.getLbPolicy() != io.envoyproxy.envoy.config.cluster.v3.Cluster.LbPolicy.CLUSTER_PROVIDED) {
+        throw new ConfigException(path + ".lb_policy", "an ORIGINAL_DST cluster takes CLUSTER_PROVIDED, got "
+            + c.getLbPolicy());
+      }
+      if (c.hasLoadAssignment()) {
+        throw new ConfigException(path + ".load_assignment", "an ORIGINAL_DST cluster has no configured endpoints");
+      }
+      var od = c.getOriginalDstLbConfig();
+      Fields.allow(od, path + ".original_dst_lb_config", "use_http_header", "http_header_name",
+          "upstream_port_override");
+      String header = !od.getUseHttpHeader() ? null : od.getHttpHeaderName().isEmpty()
+          ? "x-envoy-original-dst-host" : od.getHttpHeaderName().toLowerCase(java.util.Locale.ROOT);
+      int port = od.hasUpstreamPortOverride() ? od.getUpstreamPortOverride().getValue() : 0;
+      if (port > 65535) {
+        throw new ConfigException(path + ".original_dst_lb_config.upstream_port_override", "not a port: " + port);
+      }
+      originalDst = new ClusterConfig.OriginalDst(header, port,
+          c.hasCleanupInterval() ? Math.max(1, Fields.millis(c.getCleanupInterval())) : 5000);
+    }
     ClusterConfig.LbPolicy lb = switch (c.getLbPolicy()) {
       case ROUND_ROBIN -> ClusterConfig.LbPolicy.ROUND_ROBIN;
       case LEAST_REQUEST -> ClusterConfig.LbPolicy.LEAST_REQUEST;
       case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
       case RING_HASH -> ClusterConfig.LbPolicy.RING_HASH;
       case MAGLEV -> ClusterConfig.LbPolicy.MAGLEV;
+      case CLUSTER_PROVIDED -> {
+        if (type != ClusterConfig.DiscoveryType.ORIGINAL_DST) {
+          throw new ConfigException(path + ".lb_policy", "CLUSTER_PROVIDED is for ORIGINAL_DST clusters");
+        }
+        yield ClusterConfig.LbPolicy.CLUSTER_PROVIDED;
+      }
       default -> throw new ConfigException(path + ".lb_policy", c.getLbPolicy() + " is not supported by bowline yet");
     };
     String edsServiceName = null;
@@ -236,7 +265,7 @@ public final class ClusterCompiler {
       if (c.hasLoadAssignment()) {
         throw new ConfigException(path + ".load_assignment", "an EDS cluster takes its endpoints from EDS");
       }
-    } else {
+    } else if (type != ClusterConfig.DiscoveryType.ORIGINAL_DST) {
       endpoints = EndpointCompiler.compile(c.getLoadAssignment(), path + ".load_assignment",
           type == ClusterConfig.DiscoveryType.STATIC);
     }
@@ -294,7 +323,7 @@ public final class ClusterCompiler {
           case ALL -> ClusterConfig.DnsFamily.ALL;
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
-        socket(c, path), activeRequestBias(c, path), slowStart(c, path),
+        socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
         c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

@@ -32,6 +32,7 @@ public record ClusterConfig(
     UpstreamSocket socket,
     double activeRequestBias,
     @Nullable SlowStart slowStart,
+    @Nullable OriginalDst originalDst,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -66,10 +67,17 @@ public record ClusterConfig(
   public record Keepalive(int probes, int timeS, int intervalS) {}
 
   /** The cluster discovery types bowline supports so far. */
-  public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, EDS }
+  public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, EDS, ORIGINAL_DST }
 
   /** Load-balancing policies bowline supports so far. */
-  public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV }
+  public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV, CLUSTER_PROVIDED }
+
+  /**
+   * An ORIGINAL_DST cluster: requests go where they were addressed — the {@code headerName} header's {@code ip:port}
+   * when set ({@code use_http_header}), else the downstream connection's original destination — on
+   * {@code portOverride} when above 0; hosts made on demand are dropped after {@code cleanupMs} unused.
+   */
+  public record OriginalDst(@Nullable String headerName, int portOverride, long cleanupMs) {}
 
   /** The protocol spoken to the cluster's endpoints. */
   public enum UpstreamProtocol { HTTP1, HTTP2, USE_DOWNSTREAM }

@@ -1,6 +1,7 @@
 package io.bowline.core.http;
 
 import io.bowline.core.accesslog.AccessLogEntry;
+import io.bowline.core.config.ClusterConfig;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.filter.FilterStatus;
 import io.bowline.core.filter.HttpFilter;
@@ -120,6 +121,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private RouteAction.@Nullable WeightedCluster weighted;
   /** The virtual cluster the request falls in (null when its virtual host defines none): its stats count it. */
   private VirtualHost.@Nullable VirtualCluster vcluster;
+  /** ORIGINAL_DST clusters: the address this request goes to. */
+  private java.net.@Nullable InetSocketAddress originalDst;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRequest;
   private io.bowline.core.upstream.@Nullable CircuitBreaker breakerRetry;
   /** The route's timeout, or what x-envoy-upstream-rq-timeout-ms asked for. */
@@ -477,9 +480,15 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         h.set(X_ENVOY_ATTEMPT_COUNT, "1");
       }
     }
+    ClusterConfig.OriginalDst od = cluster.config().originalDst();
+    if (od != null && (originalDst = originalDestination(od, h)) == null) {
+      cluster.stats().noHealthyHost.inc();
+      localReply(503, "no healthy upstream", "UH", "no_healthy_upstream");
+      return;
+    }
     requestHash = requestHash(f);
     startMirrors(f);
-    cluster.newStream(sink.eventLoop(), http2, this, null, 1, requestHash);
+    cluster.newStream(sink.eventLoop(), http2, this, null, 1, requestHash, originalDst);
   }
 
   /** request_mirror_policies: a shadow copy per selected policy, fed the body as it comes. */
@@ -507,6 +516,22 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       mirrors.add(ms);
       ms.start(sink.eventLoop(), shadow.usesHttp2(sink.isHttp2()), f.timeoutMs());
     }
+  }
+
+  /**
+   * Where an ORIGINAL_DST cluster sends this request: the header's {@code ip:port} (use_http_header), on the port
+   * override if any. Null when the header is absent or not an address. Envoy would then use the connection's original
+   * destination; bowline has no traffic capture yet, so that address is its own listener and connecting would loop.
+   */
+  private java.net.@Nullable InetSocketAddress originalDestination(ClusterConfig.OriginalDst od, HttpHeaders h) {
+    String v = od.headerName() == null ? null : h.get(od.headerName());
+    java.net.InetSocketAddress dst = v == null ? null : RouteRequest.ipAndPort(v.trim());
+    if (dst == null) {
+      logger.debug("cluster {}: no original destination for {} ({}: {})", cluster.config().name(), request.uri(),
+          od.headerName() == null ? "socket" : od.headerName(), v);
+      return null;
+    }
+    return od.portOverride() > 0 ? new java.net.InetSocketAddress(dst.getAddress(), od.portOverride()) : dst;
   }
 
   /** Envoy's hash policies: each value hashed with xxHash64 and folded in (rotate, xor); terminal stops. */
@@ -611,7 +636,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         }
         upstreamStartNanos = System.nanoTime();
         cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts(),
-            requestHash);
+            requestHash, originalDst);
       }
     }, delay, TimeUnit.MILLISECONDS);
     return true;
@@ -936,7 +961,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         }
         sink.eventLoop().execute(() -> {
           if (!done) {
-            cluster.newStream(sink.eventLoop(), true, this);
+            cluster.newStream(sink.eventLoop(), true, this, null, 1, requestHash, originalDst);
           }
         });
         return;

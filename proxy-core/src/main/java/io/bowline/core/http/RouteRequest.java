@@ -71,4 +71,33 @@ final class RouteRequest {
       h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
     }
   }
+
+  /** An {@code ip:port} or {@code [ipv6]:port} literal (no names: nothing is resolved), or null. */
+  static java.net.@org.jspecify.annotations.Nullable InetSocketAddress ipAndPort(String v) {
+    int colon = v.lastIndexOf(':');
+    if (colon <= 0 || colon == v.length() - 1) {
+      return null;
+    }
+    String host = v.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    } else if (host.indexOf(':') >= 0) {
+      return null; // an IPv6 address needs its brackets before a port
+    }
+    int port;
+    try {
+      port = Integer.parseInt(v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(host);
+    if (ip == null || port < 1 || port > 65535) {
+      return null;
+    }
+    try {
+      return new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(ip), port);
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
+  }
 }

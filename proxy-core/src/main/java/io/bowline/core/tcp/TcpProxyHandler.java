@@ -50,8 +50,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     tracker.register(downstream, closeIdle -> { }); // raw TCP has no in-band drain signal: it ends when either side does
     String name = config.pick(ThreadLocalRandom.current().nextInt(Math.max(1, config.totalWeight())));
     Cluster cluster = clusters.get(name);
-    UpstreamHost host = cluster == null ? null : cluster.hosts().hosts().isEmpty() ? null
-        : cluster.hosts().hosts().get(ThreadLocalRandom.current().nextInt(cluster.hosts().hosts().size()));
+    UpstreamHost host = cluster == null ? null : cluster.chooseHost();
     if (host == null) {
       config.noRoute().inc();
       logger.debug("[{}] tcp_proxy {}: no host in cluster {}", downstream.id(), config.statPrefix(), name);
@@ -68,6 +67,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     cluster.connect(b, host.address()).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         cluster.stats().cxConnectFail.inc();
+        cluster.reportLocalFailure(host); // outlier detection counts a refused connection as Envoy does
         releaseEarly();
         downstream.close();
         return;

@@ -45,6 +45,10 @@ public final class Cluster {
   private final @Nullable OutlierDetector outlier;
   private @Nullable ScheduledFuture<?> outlierTimer;
   private @Nullable ScheduledFuture<?> slowStartTimer;
+  private @Nullable ScheduledFuture<?> originalDstCleanup;
+  /** ORIGINAL_DST clusters: the hosts requests named, by address. */
+  private final java.util.concurrent.ConcurrentHashMap<java.net.InetSocketAddress, UpstreamHost> originalDstHosts =
+      new java.util.concurrent.ConcurrentHashMap<>();
   /** Whether the last slow-start tick saw a host in its window (one more recompute once the last leaves it). */
   private volatile boolean slowStartWasOn = true;
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
@@ -109,6 +113,11 @@ public final class Cluster {
       outlierTimer = dnsExecutor.scheduleWithFixedDelay(outlier::onInterval, outlier.intervalMs(),
           outlier.intervalMs(), TimeUnit.MILLISECONDS);
     }
+    ClusterConfig.OriginalDst od = config.originalDst();
+    if (od != null) {
+      originalDstCleanup = dnsExecutor.scheduleWithFixedDelay(() -> cleanupOriginalDst(od.cleanupMs()),
+          od.cleanupMs(), od.cleanupMs(), TimeUnit.MILLISECONDS);
+    }
     ClusterConfig.SlowStart ss = config.slowStart();
     if (ss != null) {
       // the weights of hosts in their window ramp up: recomputed a few times a second while any host is in one
@@ -120,7 +129,8 @@ public final class Cluster {
         }
       }, every, every, TimeUnit.MILLISECONDS);
     }
-    if (config.type() != ClusterConfig.DiscoveryType.STATIC && config.type() != ClusterConfig.DiscoveryType.EDS) {
+    if (config.type() == ClusterConfig.DiscoveryType.STRICT_DNS
+        || config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS) {
       long every = config.dnsRefreshRateMs();
       dnsRefresh = dnsExecutor.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
     }
@@ -135,6 +145,9 @@ public final class Cluster {
     }
     if (slowStartTimer != null) {
       slowStartTimer.cancel(false);
+    }
+    if (originalDstCleanup != null) {
+      originalDstCleanup.cancel(false);
     }
     for (LoopPools p : pools.values()) {
       p.loop.execute(p::closeAll);
@@ -296,6 +309,53 @@ public final class Cluster {
     };
   }
 
+  /** ORIGINAL_DST: the host for a destination, made on first use and kept while used. */
+  public UpstreamHost originalDstHost(java.net.InetSocketAddress destination) {
+    UpstreamHost h = originalDstHosts.computeIfAbsent(destination, d -> {
+      stats.membershipChange.inc();
+      return new UpstreamHost(d, d.getAddress().getHostAddress(), 1);
+    });
+    h.lastUsedNanos = System.nanoTime();
+    stats.membershipTotal.set(originalDstHosts.size());
+    stats.membershipHealthy.set(originalDstHosts.size());
+    return h;
+  }
+
+  /** ORIGINAL_DST: drops the hosts no request used for the cleanup interval; their pools close. */
+  private void cleanupOriginalDst(long cleanupMs) {
+    long now = System.nanoTime();
+    boolean removed = originalDstHosts.values().removeIf(h -> h.activeRequests() == 0
+        && (now - h.lastUsedNanos) / 1_000_000 >= cleanupMs);
+    if (removed) {
+      stats.membershipChange.inc();
+      stats.membershipTotal.set(originalDstHosts.size());
+      stats.membershipHealthy.set(originalDstHosts.size());
+      java.util.Set<UpstreamHost> live = new java.util.HashSet<>(originalDstHosts.values());
+      for (LoopPools p : pools.values()) {
+        p.loop.execute(() -> p.retireAbsent(live));
+      }
+    }
+  }
+
+  /** The hosts of the priority a new request goes to: by the request's hash where it has one, else at random. */
+  private HostSet hostsFor(@Nullable Long hash) {
+    PrioritySet priorities = available;
+    return priorities.single() ? priorities.pick(0) : priorities.pick(hash != null
+        ? (int) Long.remainderUnsigned(hash, 100) : java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
+  }
+
+  /**
+   * A host for a new connection (tcp_proxy), chosen as for a request: priorities and their health, ejections, the
+   * cluster's load balancer; null when none is available.
+   */
+  public @Nullable UpstreamHost chooseHost() {
+    UpstreamHost host = lb.choose(hostsFor(null), null);
+    if (host == null) {
+      stats.noHealthyHost.inc();
+    }
+    return host;
+  }
+
   /** Chooses a host and asks this loop's pool for a connection or stream; the answer comes to {@code listener}. */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener) {
     newStream(loop, http2, listener, null, 1, null);
@@ -307,12 +367,22 @@ public final class Cluster {
    */
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
       java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash) {
-    PrioritySet priorities = available;
-    HostSet current = priorities.single() ? priorities.pick(0) : priorities.pick(hash != null
-        ? (int) Long.remainderUnsigned(hash, 100) : java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
-    UpstreamHost host = lb.choose(current, hash);
-    for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
-      host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does
+    newStream(loop, http2, listener, avoid, selectionAttempts, hash, null);
+  }
+
+  /** The same; an ORIGINAL_DST cluster goes to {@code destination} (none: no host, 503). */
+  public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
+      java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash,
+      java.net.@Nullable InetSocketAddress destination) {
+    UpstreamHost host;
+    if (config.originalDst() != null) {
+      host = destination == null ? null : originalDstHost(destination);
+    } else {
+      HostSet current = hostsFor(hash);
+      host = lb.choose(current, hash);
+      for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
+        host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does
+      }
     }
     if (host == null) {
       stats.noHealthyHost.inc();

@@ -16,7 +16,7 @@ public interface LoadBalancer {
 
   static LoadBalancer of(ClusterConfig config) {
     return switch (config.lbPolicy()) {
-      case ROUND_ROBIN -> new RoundRobin();
+      case ROUND_ROBIN, CLUSTER_PROVIDED -> new RoundRobin(); // ORIGINAL_DST: the request names its host
       case LEAST_REQUEST -> new LeastRequest(config.leastRequestChoiceCount(), config.activeRequestBias());
       case RANDOM -> new Random();
       case RING_HASH -> new HashLoadBalancers.RingHash(config.ringMinSize(), config.ringMaxSize());

@@ -14,6 +14,8 @@ public final class UpstreamHost {
   final AtomicInteger activeRequests = new AtomicInteger();
   /** When the host joined its cluster: slow start counts from here. */
   final long joinedNanos = System.nanoTime();
+  /** When a request last chose it (ORIGINAL_DST clusters drop hosts unused for their cleanup interval). */
+  volatile long lastUsedNanos = joinedNanos;
   /** Outlier detection's view of this host (used only by clusters that configure it). */
   final OutlierDetector.HostState outlier = new OutlierDetector.HostState();
 
@@ -27,6 +29,17 @@ public final class UpstreamHost {
     this.weight = weight;
     this.priority = priority;
     this.healthy = healthy;
+  }
+
+  /** Whether outlier detection holds this host out now. */
+  public boolean ejected() {
+    return outlier.ejected(System.nanoTime());
+  }
+
+  /** Envoy's admin health flags: "healthy", or "/failed_eds_health" and "/failed_outlier_check" as they apply. */
+  public String healthFlags() {
+    String flags = (healthy ? "" : "/failed_eds_health") + (ejected() ? "/failed_outlier_check" : "");
+    return flags.isEmpty() ? "healthy" : flags;
   }
 
   public int priority() {

@@ -57,7 +57,10 @@ class BootstrapCompilerTest {
     assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.tracing", e.fieldPath());
     assertTrue(e.getMessage().contains("not supported"), e.getMessage());
     ConfigException c = assertThrows(ConfigException.class, () -> compile("", "type: ORIGINAL_DST"));
-    assertEquals("static_resources.clusters[0].type", c.fieldPath());
+    assertEquals("static_resources.clusters[0].lb_policy", c.fieldPath(), "ORIGINAL_DST takes CLUSTER_PROVIDED");
+    ConfigException agg = assertThrows(ConfigException.class, () -> compile("",
+        "cluster_type: {name: envoy.clusters.aggregate}"));
+    assertEquals("static_resources.clusters[0].cluster_type", agg.fieldPath());
     ConfigException eds = assertThrows(ConfigException.class, () -> compile("", "type: EDS"));
     assertEquals("static_resources.clusters[0].eds_cluster_config.eds_config", eds.fieldPath());
   }

@@ -112,6 +112,9 @@ class PriorityFailoverIT {
     assertEquals(1000, zero + one);
     assertTrue(zero >= 640 && zero <= 760, "priority 0 took " + zero + " of 1000 (70% expected)");
     assertEquals(3, proxy.stat("cluster.half.membership_total"));
+    String clusters = proxy.admin("/clusters");
+    assertTrue(clusters.contains("half::127.0.0.1:" + p0down.port() + "::health_flags::/failed_eds_health"), clusters);
+    assertTrue(clusters.contains("half::127.0.0.1:" + p1.port() + "::priority::1"), clusters);
     assertEquals(2, proxy.stat("cluster.half.membership_healthy"), "the healthy hosts of both priorities");
   }
 

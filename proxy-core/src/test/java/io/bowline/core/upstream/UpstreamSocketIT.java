@@ -73,7 +73,25 @@ class UpstreamSocketIT {
                   "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
                   stat_prefix: tcp
                   cluster: bound
+          - name: tcp-prio
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.tcp_proxy
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                  stat_prefix: tcp_prio
+                  cluster: prio
           clusters:
+          - name: prio
+            type: STATIC
+            load_assignment:
+              cluster_name: prio
+              endpoints:
+              - priority: 0
+                lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${DEAD}}}}, health_status: UNHEALTHY}]
+              - priority: 1
+                lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]
           - name: bound
             type: STATIC
             upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}}
@@ -83,7 +101,11 @@ class UpstreamSocketIT {
             type: STATIC
             load_assignment: {cluster_name: plain, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
         """;
-    proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.getLocalPort()));
+    int dead;
+    try (ServerSocket s = new ServerSocket(0)) {
+      dead = s.getLocalPort();
+    }
+    proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.getLocalPort(), "DEAD", dead));
   }
 
   /** Each connection: read one request head, answer with the connection's source address and keep-alive option. */
@@ -163,5 +185,18 @@ class UpstreamSocketIT {
     assertEquals(3, options.size() - 1, "probes, time and interval: " + options);
     var plain = proxy.server.clusters().get("plain");
     assertTrue(plain.withSocketOptions(new io.netty.bootstrap.Bootstrap()).config().options().isEmpty());
+  }
+
+  @Test
+  void tcpProxyChoosesLikeRequestsDo() throws Exception {
+    // priority 0's only endpoint is UNHEALTHY: every connection goes to priority 1, none to the dead port
+    for (int i = 0; i < 10; i++) {
+      try (Socket s = new Socket("127.0.0.1", proxy.port("tcp-prio"))) {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write("GET / HTTP/1.1\r\nhost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        String response = new String(s.getInputStream().readNBytes(47), StandardCharsets.US_ASCII);
+        assertTrue(response.startsWith("HTTP/1.1 200"), "connection " + i + ": " + response);
+      }
+    }
   }
 }

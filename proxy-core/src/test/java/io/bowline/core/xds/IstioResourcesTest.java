@@ -44,12 +44,12 @@ class IstioResourcesTest {
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
       "network filter udpa.type.v1.TypedStruct is not supported by bowline yet",
-      // ambient's internal listeners and upstreams (the waypoint mode)
+      // ambient's internal listeners and upstreams (the waypoint mode), and the unix-socket clusters of the agent's
+      // xDS and SDS, which this test compiles as ordinary clusters (the bootstrap takes them as control-plane only)
       "Cannot resolve type: type.googleapis.com/envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport",
       "endpoint.address: a socket_address is required",
-      // the sidecar mode's capture: virtualOutbound's use_original_dst and the passthrough clusters
+      // the sidecar mode's capture: virtualOutbound's use_original_dst
       "Listener.use_original_dst: not supported by bowline yet",
-      "Cluster.type: ORIGINAL_DST is not supported by bowline yet",
       // a static listener in a dump routes to static clusters this test does not load alongside it
       "unknown cluster 'agent'", "unknown cluster 'prometheus_stats'");
 
