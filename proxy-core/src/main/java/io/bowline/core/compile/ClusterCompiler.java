@@ -202,7 +202,8 @@ public final class ClusterCompiler {
     var maglev = c.getMaglevLbConfig();
     Fields.allow(maglev, path + ".maglev_lb_config", "table_size");
     long table = maglev.hasTableSize() ? maglev.getTableSize().getValue() : 65537;
-    if (table < 2 || table > 5_000_011 || !java.math.BigInteger.valueOf(table).isProbablePrime(30)) {
+    // the primality test is costly next to the rest of a cluster's compile: run it only for a configured size
+    if (table < 2 || table > 5_000_011 || table != 65537 && !java.math.BigInteger.valueOf(table).isProbablePrime(30)) {
       throw new ConfigException(path + ".maglev_lb_config.table_size", "must be a prime up to 5000011, got " + table);
     }
     var lbCommon = c.getCommonLbConfig();

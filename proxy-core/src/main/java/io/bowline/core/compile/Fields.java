@@ -23,6 +23,9 @@ final class Fields {
   static void allow(Message m, String path, String... supported) throws ConfigException {
     // the set fields are read off the wire form: the generated serializer is fast where getAllFields() reflects
     // over every field, which dominated compiling a CDS update of 10 000 clusters
+    if (m.getSerializedSize() == 0) {
+      return; // an absent or empty message sets nothing (most checks are on sub-messages a resource leaves out)
+    }
     BitSet ok = ALLOWED.computeIfAbsent(new Key(m.getDescriptorForType(), List.of(supported)), Fields::numbers);
     try {
       CodedInputStream in = m.toByteString().newCodedInput();
