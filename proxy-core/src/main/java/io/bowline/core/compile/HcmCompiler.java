@@ -29,7 +29,7 @@ final class HcmCompiler {
 
   static HcmConfig compile(HttpConnectionManager h, String path, CompileContext ctx) throws ConfigException {
     Fields.allow(h, path, "stat_prefix", "codec_type", "route_config", "http_filters", "use_remote_address",
-        "xff_num_trusted_hops", "generate_request_id", "server_name", "upgrade_configs",
+        "xff_num_trusted_hops", "internal_address_config", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
         "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds");
@@ -158,7 +158,36 @@ final class HcmCompiler {
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
         common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
-        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
+        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
+  }
+
+  /**
+   * internal_address_config: the addresses whose requests are internal (x-envoy-internal, x-envoy-* controls kept).
+   * Without it, Envoy's classic set: RFC 1918, loopback and IPv6 unique-local addresses.
+   */
+  private static List<io.bowline.core.listener.CidrRange> internalAddresses(HttpConnectionManager h, String path)
+      throws ConfigException {
+    if (!h.hasInternalAddressConfig()) {
+      return DEFAULT_INTERNAL;
+    }
+    var c = h.getInternalAddressConfig();
+    String cp = path + ".internal_address_config";
+    Fields.allow(c, cp, "cidr_ranges", "unix_sockets");
+    List<io.bowline.core.listener.CidrRange> out = new ArrayList<>();
+    for (int i = 0; i < c.getCidrRangesCount(); i++) {
+      var r = c.getCidrRanges(i);
+      out.add(io.bowline.core.listener.CidrRange.of(ListenerCompiler.literal(r.getAddressPrefix(),
+          cp + ".cidr_ranges[" + i + "].address_prefix"), r.getPrefixLen().getValue()));
+    }
+    return List.copyOf(out);
+  }
+
+  private static final List<io.bowline.core.listener.CidrRange> DEFAULT_INTERNAL = List.of(
+      cidr("10.0.0.0", 8), cidr("172.16.0.0", 12), cidr("192.168.0.0", 16), cidr("127.0.0.0", 8),
+      cidr("fd00::", 8), cidr("::1", 128));
+
+  private static io.bowline.core.listener.CidrRange cidr(String ip, int len) {
+    return new io.bowline.core.listener.CidrRange(io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip), len);
   }
 
   private static AccessLogWriter accessLog(AccessLog a, String path, CompileContext ctx) throws ConfigException {

@@ -44,7 +44,7 @@ public final class RouteCompiler {
       io.bowline.core.stats.@Nullable Stats stats) throws ConfigException {
     Fields.allow(rc, path, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
         "response_headers_to_add", "response_headers_to_remove", "validate_clusters",
-        "max_direct_response_body_size_bytes", "ignore_port_in_host_matching");
+        "max_direct_response_body_size_bytes", "ignore_port_in_host_matching", "internal_only_headers");
     // Envoy's default cap on a direct_response body is 4 KiB; the route configuration may raise it
     int maxDirectBody = rc.hasMaxDirectResponseBodySizeBytes() ? rc.getMaxDirectResponseBodySizeBytes().getValue()
         : DEFAULT_MAX_DIRECT_BODY;
@@ -104,7 +104,8 @@ public final class RouteCompiler {
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
         mutation(rc.getResponseHeadersToAddList(), rc.getResponseHeadersToRemoveList(), path, "response"),
-        rc.getIgnorePortInHostMatching());
+        rc.getIgnorePortInHostMatching(),
+        rc.getInternalOnlyHeadersList().stream().map(n -> n.toLowerCase(Locale.ROOT)).toList());
   }
 
   private static VirtualHost.@Nullable Stats vclusterStats(io.bowline.core.stats.@Nullable Stats stats,
@@ -367,8 +368,7 @@ public final class RouteCompiler {
     if (name.startsWith(":")) {
       name = switch (name) {
         case ":authority" -> "host";
-        case ":method", ":path", ":scheme" -> name; // read from the request line when matched
-        default -> throw new ConfigException(path + ".name", "unknown pseudo-header " + name);
+        default -> name; // :method, :path, :scheme are read from the request line; others are never present
       };
     }
     boolean inv = h.getInvertMatch();

@@ -29,6 +29,7 @@ public record HcmConfig(
     PathPolicy pathPolicy,
     boolean acceptHttp10,
     String defaultHostForHttp10,
+    List<io.bowline.core.listener.CidrRange> internalAddresses,
     List<io.bowline.core.accesslog.AccessLogWriter> accessLogs,
     HcmStats stats) implements NetworkFilter {
 

@@ -117,6 +117,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long attemptActivityNanos;
   private @Nullable ScheduledFuture<?> retryTimer;
   private @Nullable ScheduledFuture<?> durationTimer;
+  /** Envoy's internal request (x-envoy-internal), decided with x-forwarded-for. */
+  private boolean internal;
   /** The weighted cluster chosen (null for cluster_header): its header changes apply to request and response. */
   private RouteAction.@Nullable WeightedCluster weighted;
   /** The virtual cluster the request falls in (null when its virtual host defines none): its stats count it. */
@@ -190,14 +192,19 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (upgrade) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
     }
-    RouteRequest.forwardedHeaders(h, conn);
+    internal = RouteRequest.forwardedHeaders(h, conn);
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
       h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
     }
     selectRoute();
+    if (!internal && !routes.internalOnlyHeaders().isEmpty()) {
+      for (String name : routes.internalOnlyHeaders()) { // internal_only_headers: gone from external requests
+        h.remove(name);
+      }
+    }
     if (vhost != null && vhost.requireTls() != VirtualHost.RequireTls.NONE
         && !"https".equals(h.get(ProxyHeaders.X_FORWARDED_PROTO))
-        && (vhost.requireTls() == VirtualHost.RequireTls.ALL || !"true".equals(h.get("x-envoy-internal")))) {
+        && (vhost.requireTls() == VirtualHost.RequireTls.ALL || !internal)) {
       // Envoy's require_tls: a plaintext request (external only, or all) is sent to https, 301
       redirect(301, "https://" + h.get(HttpHeaderNames.HOST) + request.uri());
       return;

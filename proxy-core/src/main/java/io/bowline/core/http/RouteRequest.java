@@ -61,16 +61,84 @@ final class RouteRequest {
   }
 
   /** x-forwarded-for and x-forwarded-proto, as Envoy's connection manager sets them. */
-  static void forwardedHeaders(HttpHeaders h, HttpConnectionContext conn) {
+  /**
+   * x-forwarded-for and x-forwarded-proto as Envoy's connection manager sets them, then Envoy's internal/external
+   * decision: internal when, after that, x-forwarded-for holds a single address (with use_remote_address: it was
+   * absent before; without: the client's, with no trusted hops) and the address is internal (internal_address_config).
+   * Internal requests get {@code x-envoy-internal: true}; external ones lose it and the x-envoy-* request controls
+   * (retries, timeouts, ...) a client must not set, plus, at the edge, the downstream-service and decorator headers.
+   * Returns whether the request is internal.
+   */
+  static boolean forwardedHeaders(HttpHeaders h, HttpConnectionContext conn) {
     HcmConfig hcm = conn.hcm();
+    String xff = h.get(ProxyHeaders.X_FORWARDED_FOR);
+    java.net.InetAddress finalRemote;
+    boolean trusted;
     if (hcm.useRemoteAddress()) {
-      String xff = h.get(ProxyHeaders.X_FORWARDED_FOR);
-      h.set(ProxyHeaders.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? conn.remoteIp() : xff + "," + conn.remoteIp());
+      trusted = xff == null || xff.isEmpty();
+      h.set(ProxyHeaders.X_FORWARDED_FOR, trusted ? conn.remoteIp() : xff + "," + conn.remoteIp());
       h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
-    } else if (!h.contains(ProxyHeaders.X_FORWARDED_PROTO)) {
-      h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
+      finalRemote = conn.remote().getAddress();
+    } else {
+      if (!h.contains(ProxyHeaders.X_FORWARDED_PROTO)) {
+        h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
+      }
+      trusted = xff != null && hcm.xffNumTrustedHops() == 0 && xff.indexOf(',') < 0;
+      finalRemote = trusted ? literalIp(xff.trim()) : null;
+    }
+    boolean internal = trusted && finalRemote != null && isInternal(finalRemote, hcm.internalAddresses());
+    if (internal) {
+      h.set(X_ENVOY_INTERNAL, "true");
+    } else if (ProxyHeaders.hasEnvoyHeader(h)) { // one pass first: most external requests carry none
+      for (int i = 0; i < EXTERNAL_STRIPPED.length; i++) {
+        h.remove(EXTERNAL_STRIPPED[i]);
+      }
+      if (hcm.useRemoteAddress()) { // an edge request
+        for (int i = 0; i < EDGE_STRIPPED.length; i++) {
+          h.remove(EDGE_STRIPPED[i]);
+        }
+      }
+    }
+    return internal;
+  }
+
+  static final io.netty.util.AsciiString X_ENVOY_INTERNAL = io.netty.util.AsciiString.cached("x-envoy-internal");
+  /** What Envoy strips from every external request (ConnectionManagerUtility::cleanInternalHeaders). */
+  private static final io.netty.util.AsciiString[] EXTERNAL_STRIPPED = names("x-envoy-internal",
+      "x-envoy-retriable-status-codes", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-max-retries",
+      "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-ms", "x-envoy-upstream-rq-per-try-timeout-ms",
+      "x-envoy-upstream-rq-timeout-alt-response", "x-envoy-expected-rq-timeout-ms", "x-envoy-force-trace",
+      "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout");
+  /** And from external requests at the edge (use_remote_address). */
+  private static final io.netty.util.AsciiString[] EDGE_STRIPPED = names("x-envoy-decorator-operation",
+      "x-envoy-downstream-service-cluster", "x-envoy-downstream-service-node");
+
+  private static io.netty.util.AsciiString[] names(String... n) {
+    io.netty.util.AsciiString[] out = new io.netty.util.AsciiString[n.length];
+    for (int i = 0; i < n.length; i++) {
+      out[i] = io.netty.util.AsciiString.cached(n[i]);
+    }
+    return out;
+  }
+
+  private static boolean isInternal(java.net.InetAddress a, java.util.List<io.bowline.core.listener.CidrRange> ranges) {
+    for (int i = 0; i < ranges.size(); i++) {
+      if (ranges.get(i).contains(a)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static java.net.@org.jspecify.annotations.Nullable InetAddress literalIp(String s) {
+    byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(s);
+    try {
+      return ip == null ? null : java.net.InetAddress.getByAddress(ip);
+    } catch (java.net.UnknownHostException e) {
+      return null;
     }
   }
+
 
   /** An {@code ip:port} or {@code [ipv6]:port} literal (no names: nothing is resolved), or null. */
   static java.net.@org.jspecify.annotations.Nullable InetSocketAddress ipAndPort(String v) {

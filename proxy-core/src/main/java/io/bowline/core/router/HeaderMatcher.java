@@ -21,13 +21,13 @@ public record HeaderMatcher(String name, Kind kind, @Nullable String value, @Nul
 
   /** The same, where a matcher on {@code :method}, {@code :path} or {@code :scheme} reads {@code line}. */
   public boolean matches(HttpHeaders headers, @Nullable RequestLine line) {
+    List<String> all;
     if (name.charAt(0) == ':') {
-      if (line == null) {
-        return false;
-      }
-      return test(line.pseudo(name)) != invert;
+      String p = line == null ? null : line.pseudo(name);
+      all = p == null ? List.of() : List.of(p);
+    } else {
+      all = headers.getAll(name);
     }
-    List<String> all = headers.getAll(name);
     String v;
     if (all.isEmpty()) {
       if (kind == Kind.PRESENT) {

@@ -14,12 +14,16 @@ public interface RequestLine {
   /** "https" on a TLS connection, else "http". */
   String scheme();
 
-  /** The value of pseudo-header {@code name} (":method", ":path", ":scheme", ":authority" is the Host header). */
-  default String pseudo(String name) {
+  /**
+   * The value of pseudo-header {@code name} (":method", ":path", ":scheme"; ":authority" is matched as the Host
+   * header), or null for any other name, which no request carries.
+   */
+  default @org.jspecify.annotations.Nullable String pseudo(String name) {
     return switch (name) {
       case ":method" -> method();
       case ":path" -> pathWithQuery();
-      default -> scheme();
+      case ":scheme" -> scheme();
+      default -> null;
     };
   }
 

@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 public final class RouteTable {
   private final String name;
   private final boolean ignorePort;
+  private final List<String> internalOnlyHeaders;
   private final List<VirtualHost> virtualHosts;
   private final Map<String, VirtualHost> exact;
   private final List<Map.Entry<String, VirtualHost>> suffixes;
@@ -32,6 +33,13 @@ public final class RouteTable {
   /** {@code ignorePort}: ignore_port_in_host_matching, a port in the Host header plays no part in choosing. */
   public RouteTable(String name, List<VirtualHost> virtualHosts, HeaderMutation requestHeaders,
       HeaderMutation responseHeaders, boolean ignorePort) {
+    this(name, virtualHosts, requestHeaders, responseHeaders, ignorePort, List.of());
+  }
+
+  /** {@code internalOnlyHeaders}: internal_only_headers, removed from external requests. */
+  public RouteTable(String name, List<VirtualHost> virtualHosts, HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders, boolean ignorePort, List<String> internalOnlyHeaders) {
+    this.internalOnlyHeaders = List.copyOf(internalOnlyHeaders);
     this.ignorePort = ignorePort;
     this.name = name;
     this.virtualHosts = List.copyOf(virtualHosts);
@@ -67,6 +75,10 @@ public final class RouteTable {
 
   public String name() {
     return name;
+  }
+
+  public List<String> internalOnlyHeaders() {
+    return internalOnlyHeaders;
   }
 
   public List<VirtualHost> virtualHosts() {

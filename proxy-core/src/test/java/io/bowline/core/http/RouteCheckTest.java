@@ -36,7 +36,7 @@ class RouteCheckTest {
   static final Path DIR = Path.of("..", "..", "shared", "fixtures", "envoy", "route_check").toAbsolutePath();
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"HeaderMatchedRouting", "Redirect", "Weighted"})
+  @ValueSource(strings = {"HeaderMatchedRouting", "Redirect", "Weighted", "TestRoutes"})
   void everyExpectationHolds(String name) throws Exception {
     assumeTrue(Files.isDirectory(DIR), "the fixtures are beside the checkout");
     RouteConfiguration rc = BootstrapLoader.mergeYaml(Files.readString(DIR.resolve(name + ".yaml")),
@@ -142,7 +142,10 @@ class RouteCheckTest {
         }
       }
       if (v.has("virtual_host_name")) {
-        assertEquals(v.get("virtual_host_name").getAsString(), vh == null ? "" : vh.name(), what + " vhost");
+        // Envoy's tool names the virtual host through the route entry, which a direct response does not have
+        boolean direct = route != null && route.action() instanceof RouteAction.DirectResponse;
+        assertEquals(v.get("virtual_host_name").getAsString(), vh == null || direct ? "" : vh.name(),
+            what + " vhost");
       }
       if (v.has("path_redirect")) {
         String location = "";
@@ -170,6 +173,9 @@ class RouteCheckTest {
   /** Each matcher of the golden file, as Envoy's HeaderMatcher, holds for {@code headers}. */
   static void assertMatches(JsonArray matchers, HttpHeaders headers, RequestLine line, String what) throws Exception {
     for (JsonElement m : matchers) {
+      if (m.isJsonNull()) {
+        continue; // the golden files' trailing commas, which Envoy's lenient reader skips too
+      }
       var proto = io.envoyproxy.envoy.config.route.v3.HeaderMatcher.newBuilder();
       com.google.protobuf.util.JsonFormat.parser().merge(m.toString(), proto);
       var matcher = io.bowline.core.compile.HeaderMatchers.compile(proto.build(), what);

@@ -30,6 +30,7 @@ class RequireTlsIT {
                   typed_config:
                     "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                     stat_prefix: ingress
+                    use_remote_address: true
                     route_config:
                       virtual_hosts:
                       - {name: all, domains: ["www.example"], require_tls: ALL, routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}
@@ -48,12 +49,14 @@ class RequireTlsIT {
             .header("host", "www.example").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(301, all.statusCode());
         assertEquals("https://www.example/echo/a?x=1", all.headers().firstValue("location").orElse(""));
+        // an earlier hop in x-forwarded-for makes the request external (Envoy's rule), whatever it claims
         HttpResponse<String> external = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/b"))
-            .header("host", "api.example").build(), HttpResponse.BodyHandlers.ofString());
+            .header("host", "api.example").header("x-forwarded-for", "203.0.113.7")
+            .header("x-envoy-internal", "true").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(301, external.statusCode());
+        // a loopback client straight to the proxy is internal (RFC 1918 and loopback, without internal_address_config)
         HttpResponse<String> internal = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/c"))
-            .header("host", "api.example").header("x-envoy-internal", "true").build(),
-            HttpResponse.BodyHandlers.ofString());
+            .header("host", "api.example").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, internal.statusCode());
       }
     }

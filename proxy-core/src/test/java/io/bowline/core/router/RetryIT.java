@@ -61,6 +61,7 @@ class RetryIT {
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                   stat_prefix: ingress
+                  use_remote_address: true # loopback clients are internal: their x-envoy-* controls count
                   route_config:
                     virtual_hosts:
                     - name: all
@@ -207,6 +208,27 @@ class RetryIT {
         .header("x-envoy-upstream-rq-timeout-ms", "3000").build(), HttpResponse.BodyHandlers.ofString());
     assertEquals("3000", echo.headers().firstValue("x-echo-h-x-envoy-expected-rq-timeout-ms").orElse(""));
     assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-upstream-rq-timeout-ms").isEmpty(), "consumed");
+    assertEquals("true", echo.headers().firstValue("x-echo-h-x-envoy-internal").orElse(""));
+  }
+
+  @Test
+  void anExternalClientsControlHeadersAreStripped() throws Exception {
+    // x-forwarded-for present before this hop: the request is external (Envoy's rule), so its x-envoy-* controls go
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/plain/delay/600"))
+        .header("x-forwarded-for", "203.0.113.7").header("x-envoy-upstream-rq-timeout-ms", "100")
+        .header("x-envoy-internal", "true").build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), "the 100 ms timeout an external client asked for is ignored");
+    assertTrue((System.nanoTime() - t0) / 1_000_000 >= 550);
+    HttpResponse<String> echo = client.send(HttpRequest.newBuilder(proxy.uri("http", "/plain/echo/x"))
+        .header("x-forwarded-for", "203.0.113.7").header("x-envoy-retry-on", "5xx")
+        .header("x-envoy-internal", "true").header("x-envoy-downstream-service-node", "spoofed").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-internal").isEmpty(), "x-envoy-internal is not trusted");
+    assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-retry-on").isEmpty());
+    assertTrue(echo.headers().firstValue("x-echo-h-x-envoy-downstream-service-node").isEmpty(), "edge-only header");
+    assertEquals("5000", echo.headers().firstValue("x-echo-h-x-envoy-expected-rq-timeout-ms").orElse(""),
+        "the route's own timeout");
   }
 
   @Test
