@@ -306,6 +306,23 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   @Override
   public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
       boolean endOfStream) throws Http2Exception {
+    try {
+      headersRead(streamId, headers, endOfStream);
+    } catch (RuntimeException e) {
+      throw streamFailure(streamId, e);
+    }
+  }
+
+  /**
+   * A bug met while handling one stream ends that stream (RST_STREAM INTERNAL_ERROR), not the connection and the
+   * other streams on it.
+   */
+  private static Http2Exception streamFailure(int streamId, RuntimeException e) {
+    logger.warn("stream {}: unexpected error, resetting it", streamId, e);
+    return Http2Exception.streamError(streamId, Http2Error.INTERNAL_ERROR, e, "internal error");
+  }
+
+  private void headersRead(int streamId, Http2Headers headers, boolean endOfStream) throws Http2Exception {
     Http2Stream h2 = connection().stream(streamId);
     if (h2 == null) {
       return;
@@ -344,7 +361,16 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   }
 
   @Override
-  public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+  public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream)
+      throws Http2Exception {
+    try {
+      return dataRead(streamId, data, padding, endOfStream);
+    } catch (RuntimeException e) {
+      throw streamFailure(streamId, e);
+    }
+  }
+
+  private int dataRead(int streamId, ByteBuf data, int padding, boolean endOfStream) {
     int n = data.readableBytes();
     Http2Stream h2 = connection().stream(streamId);
     Stream s = h2 == null ? null : h2.getProperty(key);
