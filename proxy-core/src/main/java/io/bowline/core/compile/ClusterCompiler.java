@@ -154,15 +154,8 @@ public final class ClusterCompiler {
       Fields.allow(bind, bp, "source_address");
       var sa = bind.getSourceAddress();
       Fields.allow(sa, bp + ".source_address", "address", "port_value", "protocol");
-      byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(sa.getAddress());
-      if (ip == null) {
-        throw new ConfigException(bp + ".source_address.address", "not an IP address: \"" + sa.getAddress() + "\"");
-      }
-      try {
-        source = new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(ip), sa.getPortValue());
-      } catch (java.net.UnknownHostException e) {
-        throw new ConfigException(bp + ".source_address.address", e.getMessage());
-      }
+      source = new java.net.InetSocketAddress(ListenerCompiler.literal(sa.getAddress(),
+          bp + ".source_address.address"), sa.getPortValue());
     }
     ClusterConfig.Keepalive keepalive = null;
     if (c.hasUpstreamConnectionOptions()) {

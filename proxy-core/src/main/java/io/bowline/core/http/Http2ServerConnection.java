@@ -96,24 +96,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   /** The connection handler configured from the HCM: settings, header limits, flood caps. */
   public static Http2ServerConnection create(HttpConnectionContext conn, ConnectionTracker tracker,
       long drainTimeoutMs) {
-    HcmConfig hcm = conn.hcm();
-    HcmConfig.Http2Settings s = hcm.http2();
-    Http2Settings settings = Http2Settings.defaultSettings()
-        .maxConcurrentStreams(s.maxConcurrentStreams())
-        .initialWindowSize(s.initialStreamWindowSize())
-        .maxHeaderListSize(hcm.maxRequestHeadersBytes());
-    return new Builder(conn, tracker)
-        .initialSettings(settings)
-        .server(true)
-        .validateHeaders(true)
-        .encoderEnforceMaxQueuedControlFrames(1000)
-        .decoderEnforceMaxConsecutiveEmptyDataFrames(1)
-        .decoderEnforceMaxRstFramesPerWindow(500, 1)
-        .encoderEnforceMaxRstFramesPerWindow(500, 1) // MadeYouReset: resets the client provokes count too
-        .frameLogger(new Http2FloodGuard(hcm.stats().http2PriorityFlood, hcm.stats().http2WindowUpdateFlood))
-        .gracefulShutdownTimeoutMillis(drainTimeoutMs)
-        .autoAckPingFrame(true)
-        .build();
+    return new Builder(conn, tracker).configured(drainTimeoutMs);
   }
 
   /** Installs the connection handler at the end of {@code p}, behind a flush consolidation. */
@@ -134,66 +117,31 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
       this.tracker = tracker;
     }
 
-    @Override
-    protected Http2ServerConnection build() {
-      return super.build();
+    /** Netty's knobs (protected in its builder) set from the HCM. */
+    Http2ServerConnection configured(long drainTimeoutMs) {
+      HcmConfig hcm = conn.hcm();
+      HcmConfig.Http2Settings s = hcm.http2();
+      Http2Settings settings = Http2Settings.defaultSettings()
+          .maxConcurrentStreams(s.maxConcurrentStreams())
+          .initialWindowSize(s.initialStreamWindowSize())
+          .maxHeaderListSize(hcm.maxRequestHeadersBytes());
+      return initialSettings(settings)
+          .server(true)
+          .validateHeaders(true)
+          .encoderEnforceMaxQueuedControlFrames(1000)
+          .decoderEnforceMaxConsecutiveEmptyDataFrames(1)
+          .decoderEnforceMaxRstFramesPerWindow(500, 1)
+          .encoderEnforceMaxRstFramesPerWindow(500, 1) // MadeYouReset: resets the client provokes count too
+          .frameLogger(new Http2FloodGuard(hcm.stats().http2PriorityFlood, hcm.stats().http2WindowUpdateFlood))
+          .gracefulShutdownTimeoutMillis(drainTimeoutMs)
+          .autoAckPingFrame(true)
+          .build();
     }
 
     @Override
     protected Http2ServerConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
         Http2Settings initialSettings) {
       return new Http2ServerConnection(decoder, encoder, initialSettings, conn, tracker);
-    }
-
-    // the builder's knobs are protected in Netty: widened here for create()
-    @Override
-    protected Builder initialSettings(Http2Settings settings) {
-      return super.initialSettings(settings);
-    }
-
-    @Override
-    protected Builder server(boolean isServer) {
-      return super.server(isServer);
-    }
-
-    @Override
-    protected Builder validateHeaders(boolean validate) {
-      return super.validateHeaders(validate);
-    }
-
-    @Override
-    protected Builder encoderEnforceMaxQueuedControlFrames(int max) {
-      return super.encoderEnforceMaxQueuedControlFrames(max);
-    }
-
-    @Override
-    protected Builder decoderEnforceMaxConsecutiveEmptyDataFrames(int max) {
-      return super.decoderEnforceMaxConsecutiveEmptyDataFrames(max);
-    }
-
-    @Override
-    protected Builder decoderEnforceMaxRstFramesPerWindow(int frames, int seconds) {
-      return super.decoderEnforceMaxRstFramesPerWindow(frames, seconds);
-    }
-
-    @Override
-    protected Builder encoderEnforceMaxRstFramesPerWindow(int frames, int seconds) {
-      return super.encoderEnforceMaxRstFramesPerWindow(frames, seconds);
-    }
-
-    @Override
-    protected Builder frameLogger(io.netty.handler.codec.http2.Http2FrameLogger logger) {
-      return super.frameLogger(logger);
-    }
-
-    @Override
-    protected Builder gracefulShutdownTimeoutMillis(long ms) {
-      return super.gracefulShutdownTimeoutMillis(ms);
-    }
-
-    @Override
-    protected Builder autoAckPingFrame(boolean auto) {
-      return super.autoAckPingFrame(auto);
     }
   }
 

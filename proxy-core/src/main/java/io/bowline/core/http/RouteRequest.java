@@ -158,14 +158,7 @@ final class RouteRequest {
     } catch (NumberFormatException e) {
       return null;
     }
-    byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(host);
-    if (ip == null || port < 1 || port > 65535) {
-      return null;
-    }
-    try {
-      return new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(ip), port);
-    } catch (java.net.UnknownHostException e) {
-      return null;
-    }
+    java.net.InetAddress ip = literalIp(host);
+    return ip == null || port < 1 || port > 65535 ? null : new java.net.InetSocketAddress(ip, port);
   }
 }

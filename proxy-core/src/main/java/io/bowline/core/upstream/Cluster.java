@@ -123,8 +123,9 @@ public final class Cluster {
       // the weights of hosts in their window ramp up: recomputed a few times a second while any host is in one
       long every = Math.max(100, Math.min(1000, ss.windowMs() / 20));
       slowStartTimer = dnsExecutor.scheduleWithFixedDelay(() -> {
-        if (inSlowStart(System.nanoTime()) || slowStartWasOn) {
-          slowStartWasOn = inSlowStart(System.nanoTime());
+        boolean on = inSlowStart(System.nanoTime());
+        if (on || slowStartWasOn) { // and once more after the last host leaves its window, for the full weights
+          slowStartWasOn = on;
           ejectionsChanged();
         }
       }, every, every, TimeUnit.MILLISECONDS);
