@@ -85,8 +85,16 @@ class XdsScaleBench {
         }
         rc.append("- name: all\n  domains: [\"*\"]\n  routes: [{match: {prefix: \"/\"}, route: {cluster: svc}}]\n");
         long t0 = System.nanoTime();
-        xds.set("1", clusters, eps, List.of(listener("ingress")), List.of(rc.toString()));
-        long pushed = System.nanoTime();
+        var snapshot = XdsTestServer.snapshot("1", clusters, eps, List.of(listener("ingress")),
+            List.of(rc.toString()), List.of());
+        String profiler = System.getProperty("scale.profiler"); // async-profiler's agent: profiles the push alone
+        if (profiler != null) {
+          run("jcmd", String.valueOf(bowline.pid()), "JVMTI.agent_load", profiler,
+              "\"start,event=" + System.getProperty("scale.event", "cpu") + ",interval=1ms,threads\"");
+        }
+        long cpuBefore = cpuMillis(bowline.pid());
+        long pushed = System.nanoTime(); // from here the server answers bowline's open watches
+        xds.serve(snapshot);
         long deadline = System.nanoTime() + 120_000_000_000L;
         String lastHost = "svc-" + (n - 1) + ".example";
         while (!reachesNewHost(client, port, lastHost, fresh)) {
@@ -98,6 +106,11 @@ class XdsScaleBench {
           Thread.sleep(20);
         }
         long live = System.nanoTime();
+        long cpu = cpuMillis(bowline.pid()) - cpuBefore;
+        if (profiler != null) {
+          run("jcmd", String.valueOf(bowline.pid()), "JVMTI.agent_load", profiler,
+              "\"stop,collapsed,file=" + System.getProperty("scale.profile", "push.collapsed") + "\"");
+        }
         HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
         Thread.sleep(500);
@@ -107,10 +120,15 @@ class XdsScaleBench {
         String histogram = run("jcmd", String.valueOf(bowline.pid()), "GC.class_histogram");
         System.out.println(String.join("\n", java.util.Arrays.asList(histogram.split("\n")).subList(0,
             Math.min(25, histogram.split("\n").length))));
+        for (String line : bowline.stderr().split("\n")) {
+          if (line.contains("xDS: applied")) {
+            System.out.println(line); // how long each type took to compile and apply inside bowline
+          }
+        }
         System.out.printf("xDS scale: %d clusters + %d endpoint sets + %d virtual hosts: snapshot built in %d ms, "
-            + "live %d ms after the push; request to the last new host: %d; during the push %d requests on the "
+            + "live %d ms after the push (bowline used %d ms of CPU, JIT and GC included); request to the last new host: %d; during the push %d requests on the "
             + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",
-            n, n, n, (pushed - t0) / 1_000_000, (live - pushed) / 1_000_000, last.statusCode(), requests.get(),
+            n, n, n, (pushed - t0) / 1_000_000, (live - pushed) / 1_000_000, cpu, last.statusCode(), requests.get(),
             failed.get(), maxNanos.get() / 1e6, before, after);
       }
     } finally {
@@ -128,6 +146,13 @@ class XdsScaleBench {
       return false;
     }
     return fresh.requestsTo("/probe") > 0;
+  }
+
+  /** User and system CPU time the process has used, from /proc (Linux). */
+  static long cpuMillis(long pid) throws java.io.IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // utime, stime in clock ticks of 10 ms
   }
 
   /** Runs a full GC in the target JVM and returns its heap use line. */

@@ -34,6 +34,26 @@ final class TokenBucket {
     }
   }
 
+  /** A fresh, full bucket with the same settings. */
+  TokenBucket copy() {
+    return new TokenBucket(maxTokens, tokensPerFill, fillIntervalNanos / 1_000_000L);
+  }
+
+  long maxTokens() {
+    return maxTokens;
+  }
+
+  /** Tokens gained per second: how restrictive the bucket is (Envoy checks the most restrictive first). */
+  double perSecond() {
+    return tokensPerFill * 1e9 / fillIntervalNanos;
+  }
+
+  /** Whole seconds until the next fill (at least 1 while one is due), for x-ratelimit-reset. */
+  long secondsToNextFill() {
+    long left = lastFill.get() + fillIntervalNanos - System.nanoTime();
+    return Math.max(0, (left + 999_999_999L) / 1_000_000_000L);
+  }
+
   long remaining() {
     refill();
     return tokens.get();

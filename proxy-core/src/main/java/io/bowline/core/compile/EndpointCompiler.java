@@ -49,8 +49,9 @@ public final class EndpointCompiler {
         SocketAddress s = e.getEndpoint().getAddress().getSocketAddress();
         String sp = ep + ".endpoint.address.socket_address";
         Fields.allow(s, sp, "address", "port_value", "protocol");
+        java.net.InetAddress literal = null; // parsed once here: a cluster refresh then looks nothing up
         if (literalAddresses) {
-          ListenerCompiler.literal(s.getAddress(), sp + ".address");
+          literal = ListenerCompiler.literal(s.getAddress(), sp + ".address");
         } else if (s.getAddress().isEmpty()) {
           throw new ConfigException(sp + ".address", "required");
         }
@@ -67,7 +68,7 @@ public final class EndpointCompiler {
         };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
-            le.getPriority(), healthy, overprovisioning));
+            le.getPriority(), healthy, overprovisioning, literal));
       }
       if (here.isEmpty()) {
         continue;
@@ -76,8 +77,7 @@ public final class EndpointCompiler {
         long sum = here.stream().filter(ClusterConfig.EndpointConfig::healthy)
             .mapToLong(ClusterConfig.EndpointConfig::weight).sum();
         double share = sum == 0 ? 0 : (double) le.getLoadBalancingWeight().getValue() / sum;
-        here.replaceAll(e -> new ClusterConfig.EndpointConfig(e.host(), e.port(), e.weight(), e.hostname(), share,
-            e.priority(), e.healthy(), e.overprovisioningFactor()));
+        here.replaceAll(e -> e.withLocalityShare(share));
       }
       endpoints.addAll(here);
     }

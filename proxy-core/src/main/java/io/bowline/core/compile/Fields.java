@@ -5,12 +5,10 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
 import io.bowline.xds.ConfigException;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.WireFormat;
 import java.util.BitSet;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Helpers shared by the compilers: the "field not supported" check and unit conversions. */
 final class Fields {
@@ -22,13 +20,22 @@ final class Fields {
    */
   static void allow(Message m, String path, String... supported) throws ConfigException {
     // the set fields are read off the wire form: the generated serializer is fast where getAllFields() reflects
-    // over every field, which dominated compiling a CDS update of 10 000 clusters
-    if (m.getSerializedSize() == 0) {
+    // over every field (and initialises each type's reflection tables), which dominated compiling a CDS update of
+    // 10 000 clusters
+    int size = m.getSerializedSize();
+    if (size == 0) {
       return; // an absent or empty message sets nothing (most checks are on sub-messages a resource leaves out)
     }
-    BitSet ok = ALLOWED.computeIfAbsent(new Key(m.getDescriptorForType(), List.of(supported)), Fields::numbers);
+    BitSet ok = allowed(m.getClass(), supported);
+    byte[] wire = size <= SCRATCH_MAX ? SCRATCH.get() : new byte[size];
+    if (wire.length < size) {
+      wire = new byte[Math.max(size, Math.min(SCRATCH_MAX, wire.length * 2))];
+      SCRATCH.set(wire);
+    }
     try {
-      CodedInputStream in = m.toByteString().newCodedInput();
+      CodedOutputStream out = CodedOutputStream.newInstance(wire, 0, size);
+      m.writeTo(out);
+      CodedInputStream in = CodedInputStream.newInstance(wire, 0, size);
       int tag;
       while ((tag = in.readTag()) != 0) {
         int number = WireFormat.getTagFieldNumber(tag);
@@ -46,20 +53,61 @@ final class Fields {
     }
   }
 
-  private record Key(Descriptor type, List<String> supported) {}
+  /** Compiling runs on few threads (main, xDS control); each keeps one buffer up to this size. */
+  private static final int SCRATCH_MAX = 1 << 20;
+  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[4096]);
 
-  private static final Map<Key, BitSet> ALLOWED = new ConcurrentHashMap<>();
-
-  private static BitSet numbers(Key k) {
-    BitSet b = new BitSet();
-    for (String name : k.supported()) {
-      FieldDescriptor f = k.type().findFieldByName(name);
-      if (f == null) {
-        throw new IllegalArgumentException(k.type().getFullName() + " has no field " + name);
-      }
-      b.set(f.getNumber());
+  /** Per message class: the supported-name lists seen at its call sites, each with its field numbers. */
+  private static final ClassValue<AllowLists> ALLOWED = new ClassValue<>() {
+    @Override
+    protected AllowLists computeValue(Class<?> type) {
+      return new AllowLists(descriptorOf(type));
     }
-    return b;
+  };
+
+  private static BitSet allowed(Class<?> type, String[] supported) {
+    AllowLists lists = ALLOWED.get(type);
+    for (AllowList l : lists.known) { // a call site's names are literals: Arrays.equals matches on identity
+      if (java.util.Arrays.equals(l.names, supported)) {
+        return l.numbers;
+      }
+    }
+    return lists.add(supported);
+  }
+
+  private record AllowList(String[] names, BitSet numbers) {}
+
+  private static final class AllowLists {
+    final Descriptor type;
+    volatile AllowList[] known = new AllowList[0];
+
+    AllowLists(Descriptor type) {
+      this.type = type;
+    }
+
+    synchronized BitSet add(String[] names) {
+      BitSet b = new BitSet();
+      for (String name : names) {
+        FieldDescriptor f = type.findFieldByName(name);
+        if (f == null) {
+          throw new IllegalArgumentException(type.getFullName() + " has no field " + name);
+        }
+        b.set(f.getNumber());
+      }
+      AllowList[] next = java.util.Arrays.copyOf(known, known.length + 1);
+      next[known.length] = new AllowList(names.clone(), b);
+      known = next;
+      return b;
+    }
+  }
+
+  /** The generated class's static descriptor: unlike getDescriptorForType() it builds no reflection tables. */
+  private static Descriptor descriptorOf(Class<?> type) {
+    try {
+      return (Descriptor) type.getMethod("getDescriptor").invoke(null);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(type + " is not a generated message class", e);
+    }
   }
 
   static String join(String path, String name) {

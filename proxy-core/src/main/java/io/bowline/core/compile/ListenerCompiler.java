@@ -179,8 +179,18 @@ public final class ListenerCompiler {
     return new InetSocketAddress(literal(s.getAddress(), path + ".socket_address.address"), s.getPortValue());
   }
 
+  private static boolean digitsAndDots(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if ((c < '0' || c > '9') && c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static InetAddress literal(String ip, String path) throws ConfigException {
-    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || ip.matches("[0-9.]+"))) {
+    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || digitsAndDots(ip))) {
       throw new ConfigException(path, "an IP address is required, got \"" + ip + "\"");
     }
     try {

@@ -55,7 +55,7 @@ public final class RouteCompiler {
       String vp = path + ".virtual_hosts[" + i + "]";
       Fields.allow(vh, vp, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
           "response_headers_to_add", "response_headers_to_remove", "require_tls", "retry_policy",
-          "include_request_attempt_count", "typed_per_filter_config", "virtual_clusters");
+          "include_request_attempt_count", "typed_per_filter_config", "virtual_clusters", "rate_limits");
       java.util.Map<String, Object> vhFilters = perFilter(vh.getTypedPerFilterConfigMap(),
           vp + ".typed_per_filter_config", filters, java.util.Map.of());
       if (vh.getDomainsCount() == 0) {
@@ -99,7 +99,7 @@ public final class RouteCompiler {
       vhosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(), vp, "request"),
           mutation(vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vp, "response"),
-          requireTls, vclusters, other));
+          requireTls, vclusters, other, RateLimits.compile(vh.getRateLimitsList(), vp + ".rate_limits")));
     }
     return new RouteTable(rc.getName(), vhosts,
         mutation(rc.getRequestHeadersToAddList(), rc.getRequestHeadersToRemoveList(), path, "request"),
@@ -177,7 +177,9 @@ public final class RouteCompiler {
         mutation(r.getRequestHeadersToAddList(), r.getRequestHeadersToRemoveList(), path, "request"),
         mutation(r.getResponseHeadersToAddList(), r.getResponseHeadersToRemoveList(), path, "response"),
         perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters),
-        r.hasDecorator() ? r.getDecorator().getOperation() : null, r.getMetadata());
+        r.hasDecorator() ? r.getDecorator().getOperation() : null, r.getMetadata(),
+        RateLimits.compile(r.getRoute().getRateLimitsList(), path + ".route.rate_limits"),
+        r.getRoute().hasIncludeVhRateLimits() && r.getRoute().getIncludeVhRateLimits().getValue());
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
@@ -185,7 +187,7 @@ public final class RouteCompiler {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
         "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies",
         "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset", "cluster_header",
-        "cluster_not_found_response_code");
+        "cluster_not_found_response_code", "rate_limits", "include_vh_rate_limits");
     List<RouteAction.Mirror> mirrors = new ArrayList<>();
     for (int i = 0; i < a.getRequestMirrorPoliciesCount(); i++) {
       var m = a.getRequestMirrorPolicies(i);

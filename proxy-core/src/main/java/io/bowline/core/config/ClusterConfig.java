@@ -89,9 +89,15 @@ public record ClusterConfig(
    * its load assignment's overprovisioning factor (percent, Envoy's default 140).
    */
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
-      int priority, boolean healthy, int overprovisioningFactor) {
+      int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0, 0, true, 140);
+      this(host, port, weight, hostname, 0, 0, true, 140, null);
+    }
+
+    /** The same endpoint with its locality's share of the weight. */
+    public EndpointConfig withLocalityShare(double share) {
+      return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, overprovisioningFactor,
+          literal);
     }
   }
 

@@ -11,6 +11,26 @@ public interface HttpFilterCallbacks {
   /** The route selected for the stream, or null when none matched. */
   @Nullable Route route();
 
+  /** The request's method, path (as routed, with its query) and scheme. */
+  io.bowline.core.router.RequestLine requestLine();
+
+  /** The virtual host of the selected route, or null when none matched. */
+  default io.bowline.core.router.@Nullable VirtualHost virtualHost() {
+    return null;
+  }
+
+  /**
+   * The client's address as Envoy trusts it: the peer's with use_remote_address and no trusted hops, else the
+   * x-forwarded-for entry {@code xff_num_trusted_hops} from the right (the peer's when there is none).
+   */
+  java.net.InetSocketAddress trustedClient();
+
+  /**
+   * The cluster the request will go to: for weighted clusters the pick is made now and kept for the request, as Envoy
+   * picks when it selects the route. Null without a forwarding route or when a cluster_header is absent.
+   */
+  @Nullable String destinationCluster();
+
   /** The selected route's per-filter config for the filter named {@code filterName} (its HCM name), or null. */
   @Nullable Object perRouteConfig(String filterName);
 

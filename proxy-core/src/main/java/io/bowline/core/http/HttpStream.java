@@ -74,6 +74,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private RouteRequest.@Nullable Target target;
   private @Nullable Route route;
   private @Nullable VirtualHost vhost;
+  /** A weighted cluster picked early for a filter (rate-limit descriptors), used when the request is dispatched. */
+  private RouteAction.@Nullable WeightedCluster prePicked;
+  private @Nullable Route prePickedFor;
   private @Nullable RouteTable routes;
   private HttpFilter @Nullable [] filters;
   private int filterIndex;
@@ -418,6 +421,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     RouteAction.WeightedCluster chosen = f.clusterHeader() != null ? null
+        : prePickedFor == r && prePicked != null ? prePicked
         : f.pick(f.totalWeight() > 0 ? ThreadLocalRandom.current().nextInt(f.totalWeight()) : 0);
     String name = chosen != null ? chosen.name() : request.headers().get(f.clusterHeader());
     cluster = name == null ? null : conn.clusters().get(name);
@@ -1037,6 +1041,42 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   @Override
   public @Nullable Route route() {
     return route;
+  }
+
+  @Override
+  public io.bowline.core.router.RequestLine requestLine() {
+    return this;
+  }
+
+  @Override
+  public @Nullable VirtualHost virtualHost() {
+    return route == null ? null : vhost;
+  }
+
+  @Override
+  public java.net.InetSocketAddress trustedClient() {
+    int hops = hcm.xffNumTrustedHops();
+    if (hcm.useRemoteAddress() && hops == 0) {
+      return conn.remote();
+    }
+    // the connection manager already appended the peer when use_remote_address is set, so it counts as a hop
+    java.net.InetAddress a = RouteRequest.fromRightOfXff(request.headers().get(ProxyHeaders.X_FORWARDED_FOR), hops);
+    return a == null ? conn.remote() : new java.net.InetSocketAddress(a, 0);
+  }
+
+  @Override
+  public @Nullable String destinationCluster() {
+    if (route == null || !(route.action() instanceof RouteAction.Forward f)) {
+      return null;
+    }
+    if (f.clusterHeader() != null) {
+      return request.headers().get(f.clusterHeader());
+    }
+    if (prePickedFor != route || prePicked == null) {
+      prePicked = f.pick(f.totalWeight() > 0 ? ThreadLocalRandom.current().nextInt(f.totalWeight()) : 0);
+      prePickedFor = route;
+    }
+    return prePicked.name();
   }
 
   @Override

@@ -102,6 +102,29 @@ final class RouteRequest {
     return internal;
   }
 
+  /**
+   * The address {@code skip} entries from the right end of an x-forwarded-for value (0: the last), or null when
+   * there are too few entries or that one is not an IP literal.
+   */
+  static java.net.@org.jspecify.annotations.Nullable InetAddress fromRightOfXff(
+      @org.jspecify.annotations.Nullable String xff, int skip) {
+    if (xff == null) {
+      return null;
+    }
+    int end = xff.length();
+    for (int i = 0; i <= skip; i++) {
+      int comma = xff.lastIndexOf(',', end - 1);
+      if (i == skip) {
+        return literalIp(xff.substring(comma + 1, end).trim());
+      }
+      if (comma < 0) {
+        return null;
+      }
+      end = comma;
+    }
+    return null;
+  }
+
   static final io.netty.util.AsciiString X_ENVOY_INTERNAL = io.netty.util.AsciiString.cached("x-envoy-internal");
   /** What Envoy strips from every external request (ConnectionManagerUtility::cleanInternalHeaders). */
   private static final io.netty.util.AsciiString[] EXTERNAL_STRIPPED = names("x-envoy-internal",

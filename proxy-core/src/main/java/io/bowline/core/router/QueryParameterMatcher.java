@@ -9,8 +9,14 @@ public record QueryParameterMatcher(String name, HeaderMatcher.Kind kind, @Nulla
 
   /** @param query the raw query string, without the leading '?', or null */
   public boolean matches(@Nullable String query) {
+    String v = firstValue(query, name);
+    return v != null && test(v); // Envoy looks at the first occurrence only
+  }
+
+  /** The first value of parameter {@code name} in a raw query string ("" for a bare key), or null when absent. */
+  public static @Nullable String firstValue(@Nullable String query, String name) {
     if (query == null) {
-      return false;
+      return null;
     }
     int i = 0;
     while (i <= query.length()) {
@@ -19,21 +25,14 @@ public record QueryParameterMatcher(String name, HeaderMatcher.Kind kind, @Nulla
         amp = query.length();
       }
       int eq = query.indexOf('=', i);
-      String key;
-      String val;
-      if (eq >= 0 && eq < amp) {
-        key = query.substring(i, eq);
-        val = query.substring(eq + 1, amp);
-      } else {
-        key = query.substring(i, amp);
-        val = "";
-      }
-      if (key.equals(name)) {
-        return test(val); // Envoy looks at the first occurrence only
+      boolean hasValue = eq >= 0 && eq < amp;
+      int keyEnd = hasValue ? eq : amp;
+      if (keyEnd - i == name.length() && query.startsWith(name, i)) {
+        return hasValue ? query.substring(eq + 1, amp) : "";
       }
       i = amp + 1;
     }
-    return false;
+    return null;
   }
 
   private boolean test(String v) {

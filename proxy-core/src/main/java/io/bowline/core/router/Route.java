@@ -19,7 +19,9 @@ public record Route(
     HeaderMutation responseHeaders,
     java.util.Map<String, Object> perFilterConfig,
     @Nullable String decoratorOperation,
-    io.envoyproxy.envoy.config.core.v3.Metadata metadata) {
+    io.envoyproxy.envoy.config.core.v3.Metadata metadata,
+    RateLimitPolicy rateLimits,
+    boolean includeVhRateLimits) {
 
   public Route {
     headers = List.copyOf(headers);

@@ -7,11 +7,11 @@ import org.jspecify.annotations.Nullable;
 /** A virtual host: the routes for a set of domains. */
 public record VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
     HeaderMutation responseHeaders, RequireTls requireTls, List<VirtualCluster> virtualClusters,
-    @Nullable VirtualCluster otherVirtualCluster) {
+    @Nullable VirtualCluster otherVirtualCluster, RateLimitPolicy rateLimits) {
 
   public VirtualHost(String name, List<String> domains, List<Route> routes, HeaderMutation requestHeaders,
       HeaderMutation responseHeaders, RequireTls requireTls) {
-    this(name, domains, routes, requestHeaders, responseHeaders, requireTls, List.of(), null);
+    this(name, domains, routes, requestHeaders, responseHeaders, requireTls, List.of(), null, RateLimitPolicy.NONE);
   }
 
   /**

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The store of Envoy-named stats. Lookups happen when config is compiled, and the returned objects are kept in the
@@ -81,11 +82,47 @@ public final class Stats {
     return out;
   }
 
-  /** A named prefix over a {@link Stats} store. */
-  public record Scope(Stats stats, String prefix) {
+  /**
+   * A named prefix over a {@link Stats} store. It resolves its own counter table once, so building the few dozen
+   * stats of each of thousands of clusters costs one map insertion per counter.
+   */
+  public static final class Scope {
+    private final Stats stats;
+    private final String prefix;
+    /** Resolved on first use; final fields, so an event loop that reads it racily still sees it whole. */
+    private @Nullable Table table;
+
+    private record Table(ConcurrentHashMap<String, Counter> counters, String sharedPrefix) {}
+
+    Scope(Stats stats, String prefix) {
+      this.stats = stats;
+      this.prefix = prefix;
+    }
+
+    public Stats stats() {
+      return stats;
+    }
+
+    public String prefix() {
+      return prefix;
+    }
+
     public Counter counter(String name) {
-      return name.indexOf('.') < 0 && (prefix.isEmpty() || prefix.endsWith("."))
-          ? stats.counter(prefix, name) : stats.counter(prefix + name);
+      if (name.indexOf('.') >= 0 || !(prefix.isEmpty() || prefix.endsWith("."))) {
+        return stats.counter(prefix + name);
+      }
+      Table t = table;
+      if (t == null) {
+        t = new Table(stats.counters.computeIfAbsent(prefix, k -> new ConcurrentHashMap<>(32)),
+            stats.segments.computeIfAbsent(prefix, k -> k));
+        table = t;
+      }
+      Counter c = t.counters().get(name);
+      if (c != null) {
+        return c;
+      }
+      String p = t.sharedPrefix();
+      return t.counters().computeIfAbsent(name, k -> new Counter(p, stats.segments.computeIfAbsent(k, x -> x)));
     }
 
     public Gauge gauge(String name) {

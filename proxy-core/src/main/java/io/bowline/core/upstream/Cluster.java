@@ -226,7 +226,9 @@ public final class Cluster {
         config.type() == ClusterConfig.DiscoveryType.EDS ? edsEndpoints : config.endpoints();
     for (ClusterConfig.EndpointConfig ep : configured) {
       try {
-        List<InetAddress> addrs = byFamily(InetAddress.getAllByName(ep.host()), config.dnsFamily());
+        InetAddress literal = ep.literal();
+        InetAddress[] found = literal != null ? new InetAddress[] {literal} : InetAddress.getAllByName(ep.host());
+        List<InetAddress> addrs = byFamily(found, config.dnsFamily());
         int n = config.type() == ClusterConfig.DiscoveryType.LOGICAL_DNS ? Math.min(1, addrs.size()) : addrs.size();
         int weight = effectiveWeight(ep);
         for (int i = 0; i < n && weight > 0; i++) {

@@ -240,8 +240,7 @@ public final class XdsApplier implements ResourceHandler {
       }
     }
     cdsReceived = true;
-    updateSecretSubscriptions();
-    publishClusters();
+    // the load assignments are asked for first, as Envoy does (before the CDS ACK)
     Set<String> edsNames = new HashSet<>();
     for (ClusterConfig c : allClusters(true).values()) {
       if (c.edsServiceName() != null) {
@@ -249,6 +248,8 @@ public final class XdsApplier implements ResourceHandler {
       }
     }
     subscribe(TypeUrls.ENDPOINT, edsNames);
+    updateSecretSubscriptions();
+    publishClusters();
   }
 
   private void onEndpoints(Map<String, Any> resources) throws ConfigException {

@@ -106,6 +106,17 @@ public final class XdsTestServer implements AutoCloseable {
   /** Serves a new snapshot with SDS secrets too. */
   public void set(String version, List<String> clusters, List<String> endpoints, List<String> listeners,
       List<String> routes, List<String> secrets) {
+    serve(snapshot(version, clusters, endpoints, listeners, routes, secrets));
+  }
+
+  /** Serves a snapshot built earlier (a benchmark times only the serving). */
+  public void serve(Snapshot snapshot) {
+    cache.setSnapshot("all", snapshot);
+  }
+
+  /** Parses the resources (YAML) into a snapshot without serving it. */
+  public static Snapshot snapshot(String version, List<String> clusters, List<String> endpoints,
+      List<String> listeners, List<String> routes, List<String> secrets) {
     List<Cluster> c = clusters.stream().map(y -> XdsTestServer.<Cluster>parse(y, Cluster.newBuilder())).toList();
     List<ClusterLoadAssignment> e = endpoints.stream()
         .map(y -> XdsTestServer.<ClusterLoadAssignment>parse(y, ClusterLoadAssignment.newBuilder())).toList();
@@ -115,7 +126,7 @@ public final class XdsTestServer implements AutoCloseable {
     List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> sec = secrets.stream()
         .map(y -> XdsTestServer.<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret>parse(y,
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.newBuilder())).toList();
-    cache.setSnapshot("all", Snapshot.create(c, e, l, r, sec, version));
+    return Snapshot.create(c, e, l, r, sec, version);
   }
 
   @SuppressWarnings("unchecked")

@@ -184,6 +184,7 @@ public final class AdsClient implements AutoCloseable {
   /** Merges, hands to the handler, and returns null (accepted) or the rejection message. */
   private @Nullable String apply(TypeState s, Map<String, Any> next, Map<String, String> nextVersions,
       String version) {
+    long started = System.nanoTime();
     try {
       handler.onResources(s.typeUrl, next, version);
     } catch (ConfigException e) {
@@ -203,6 +204,8 @@ public final class AdsClient implements AutoCloseable {
     s.rejectedVersion = null;
     s.nackBackoff.reset();
     handler.onUpdateResult(s.typeUrl, true, version);
+    logger.info("xDS: applied {} version {}: {} resources in {} ms", TypeUrls.shortName(s.typeUrl), version,
+        next.size(), (System.nanoTime() - started) / 1_000_000);
     return null;
   }
 
