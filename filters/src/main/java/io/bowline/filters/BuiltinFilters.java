@@ -13,7 +13,8 @@ public final class BuiltinFilters {
 
   public static List<HttpFilterFactory<?>> factories() {
     return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory(),
-        new io.bowline.filters.ratelimit.LocalRateLimitFactory());
+        new io.bowline.filters.ratelimit.LocalRateLimitFactory(),
+        new io.bowline.filters.ratelimit.GlobalRateLimitFactory());
   }
 
   public static FilterRegistry registry() {

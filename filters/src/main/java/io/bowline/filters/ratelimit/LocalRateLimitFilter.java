@@ -4,13 +4,11 @@ import io.bowline.core.filter.FilterStatus;
 import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.router.RateLimitPolicy;
-import io.bowline.core.router.RequestLine;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.VirtualHost;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -81,7 +79,7 @@ final class LocalRateLimitFilter implements HttpFilter {
 
   /** The descriptor buckets this request's descriptors match, most restrictive first. */
   private List<TokenBucket> matched(LocalRateLimitFactory.Limit l, HttpHeaders headers) {
-    List<List<RateLimitPolicy.Entry>> descriptors = descriptors(l, new Request(headers, callbacks));
+    List<List<RateLimitPolicy.Entry>> descriptors = descriptors(l, new RequestView(headers, callbacks));
     if (descriptors.isEmpty()) {
       return List.of();
     }
@@ -100,7 +98,7 @@ final class LocalRateLimitFilter implements HttpFilter {
   }
 
   /** Envoy's order: the filter's own rate_limits if set; else the route's, and the virtual host's as configured. */
-  private List<List<RateLimitPolicy.Entry>> descriptors(LocalRateLimitFactory.Limit l, Request r) {
+  private List<List<RateLimitPolicy.Entry>> descriptors(LocalRateLimitFactory.Limit l, RequestView r) {
     if (l.ownPolicy() != null) {
       return l.ownPolicy().descriptors(0, r);
     }
@@ -139,30 +137,5 @@ final class LocalRateLimitFilter implements HttpFilter {
 
   private static boolean draw(int perMillion) {
     return perMillion >= 1_000_000 || perMillion > 0 && ThreadLocalRandom.current().nextInt(1_000_000) < perMillion;
-  }
-
-  /** The request as the descriptor actions read it. */
-  private record Request(HttpHeaders headers, HttpFilterCallbacks callbacks) implements RateLimitPolicy.Request {
-    @Override
-    public RequestLine line() {
-      return callbacks.requestLine();
-    }
-
-    @Override
-    public InetSocketAddress trustedClient() {
-      return callbacks.trustedClient();
-    }
-
-    @Override
-    public @Nullable String destinationCluster() {
-      return callbacks.destinationCluster();
-    }
-
-    @Override
-    public @Nullable String query() {
-      String p = callbacks.requestLine().pathWithQuery();
-      int q = p.indexOf('?');
-      return q < 0 ? null : p.substring(q + 1);
-    }
   }
 }

@@ -65,6 +65,7 @@ public final class Server implements AdminContext {
     this.acceptGroup = transport.newGroup(1, "bowline-accept");
     this.workers = transport.newGroup(options.concurrency, "bowline-worker");
     this.clusters = new ClusterManager(stats, transport, workers);
+    compileContext.attach(clusters);
     this.listeners = new ListenerManager(acceptGroup, workers, transport,
         new ChainInstaller(clusters, transport, Math.min(drainMs, 5000)), tracker, drainMs);
     stats.computedGauge("server.live", () -> state.equals("LIVE") ? 1 : 0);

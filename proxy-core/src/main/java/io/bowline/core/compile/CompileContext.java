@@ -13,7 +13,7 @@ public final class CompileContext {
   private final long fileFlushIntervalMs;
   private final long drainTimeoutMs;
   private final Map<String, AccessLogWriter> writers = new HashMap<>();
-  private java.util.Set<String> clusterNames = java.util.Set.of();
+  private volatile java.util.Set<String> clusterNames = java.util.Set.of();
   private final java.util.List<String> warnings = new java.util.ArrayList<>();
   private boolean ads;
   private final java.util.Set<String> controlPlaneOnly = new java.util.HashSet<>();
@@ -58,6 +58,40 @@ public final class CompileContext {
     java.util.Set<String> used = java.util.Set.copyOf(rdsUsed);
     rdsUsed.clear();
     return used;
+  }
+
+  private volatile io.bowline.core.upstream.@org.jspecify.annotations.Nullable ClusterManager clusterManager;
+  private final io.bowline.core.filter.ClusterDirectory directory = new io.bowline.core.filter.ClusterDirectory() {
+    @Override
+    public boolean exists(String cluster) {
+      return clusterNames.contains(cluster);
+    }
+
+    @Override
+    public java.util.List<java.net.InetSocketAddress> hosts(String cluster) {
+      var m = clusterManager;
+      var c = m == null ? null : m.get(cluster);
+      if (c == null) {
+        return java.util.List.of();
+      }
+      java.util.List<java.net.InetSocketAddress> healthy = new java.util.ArrayList<>();
+      java.util.List<java.net.InetSocketAddress> others = new java.util.ArrayList<>();
+      for (var h : c.hosts().hosts()) {
+        (h.healthy() && !h.ejected() ? healthy : others).add(h.address());
+      }
+      healthy.addAll(others);
+      return healthy;
+    }
+  };
+
+  /** The clusters as filters see them; their hosts once {@link #attach} gave the cluster manager. */
+  public io.bowline.core.filter.ClusterDirectory clusterDirectory() {
+    return directory;
+  }
+
+  /** The running clusters, which filters' service calls resolve against. */
+  public void attach(io.bowline.core.upstream.ClusterManager clusters) {
+    this.clusterManager = clusters;
   }
 
   /** The clusters a route table may name (static plus those CDS delivered). */

@@ -96,7 +96,7 @@ final class HcmCompiler {
       }
       try {
         filters.add(ctx.filters().create(f.getTypedConfig(), new HttpFilterFactory.FactoryContext(
-            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp, f.getName())));
+            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp, f.getName(), ctx.clusterDirectory())));
       } catch (ConfigException e) {
         if (f.getIsOptional() && ctx.filters().forType(type) == null) {
           continue; // Envoy skips an optional filter it does not know

@@ -35,5 +35,11 @@ public interface HttpFilterFactory<T extends Message> {
   }
 
   /** What a factory may use while building its config. */
-  record FactoryContext(Stats.Scope stats, String fieldPath, String filterName) {}
+  /**
+   * @param stats the connection manager's stats scope ({@code http.<stat_prefix>.})
+   * @param fieldPath where the filter's config sits, for error messages
+   * @param filterName the filter's name in the connection manager
+   * @param clusters the upstream clusters, for filters that call a service of their own
+   */
+  record FactoryContext(Stats.Scope stats, String fieldPath, String filterName, ClusterDirectory clusters) {}
 }

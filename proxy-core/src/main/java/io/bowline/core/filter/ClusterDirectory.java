@@ -1,0 +1,17 @@
+package io.bowline.core.filter;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The upstream clusters as a filter sees them: a filter that calls a service of its own (a rate-limit or an
+ * authorization service) names a cluster in its config, checks it exists when compiled, and asks for its hosts when it
+ * connects, so the service follows the cluster's updates (DNS, EDS) as Envoy's async clients do.
+ */
+public interface ClusterDirectory {
+  /** Whether a cluster of that name is configured (static, or delivered by CDS). */
+  boolean exists(String cluster);
+
+  /** The cluster's hosts now, healthy ones first; empty when it has none or does not exist. */
+  List<InetSocketAddress> hosts(String cluster);
+}
