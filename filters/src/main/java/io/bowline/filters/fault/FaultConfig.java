@@ -11,6 +11,7 @@ import org.jspecify.annotations.Nullable;
 record FaultConfig(
     @Nullable Delay delay,
     @Nullable Abort abort,
+    @Nullable ResponseRateLimit responseRateLimit,
     @Nullable String upstreamCluster,
     List<HeaderMatcher> headers,
     List<String> downstreamNodes,
@@ -24,4 +25,10 @@ record FaultConfig(
    * {@code x-envoy-fault-abort-grpc-request} header asks for.
    */
   record Abort(int httpStatus, @Nullable Integer grpcStatus, boolean fromHeader, int perMillion) {}
+
+  /**
+   * {@code response_rate_limit}: the response body paced to {@code kibPerSecond}, or to what the request's
+   * {@code x-envoy-fault-throughput-response} header asks.
+   */
+  record ResponseRateLimit(long kibPerSecond, boolean fromHeader, int perMillion) {}
 }

@@ -24,6 +24,8 @@ final class FaultFilter implements HttpFilter {
   static final String ABORT_HEADER = "x-envoy-fault-abort-request";
   static final String ABORT_GRPC_HEADER = "x-envoy-fault-abort-grpc-request";
   static final String ABORT_PERCENT_HEADER = "x-envoy-fault-abort-request-percentage";
+  static final String THROUGHPUT_HEADER = "x-envoy-fault-throughput-response";
+  static final String THROUGHPUT_PERCENT_HEADER = "x-envoy-fault-throughput-response-percentage";
   static final String DOWNSTREAM_NODE_HEADER = "x-envoy-downstream-service-node";
 
   private final FaultConfig base;
@@ -44,7 +46,7 @@ final class FaultFilter implements HttpFilter {
   public FilterStatus onRequestHeaders(HttpRequest request, boolean endStream) {
     Object perRoute = callbacks.perRouteConfig(filterName);
     FaultConfig c = perRoute instanceof FaultConfig r ? r : base;
-    if (c.delay() == null && c.abort() == null) {
+    if (c.delay() == null && c.abort() == null && c.responseRateLimit() == null) {
       return FilterStatus.CONTINUE;
     }
     HttpHeaders h = request.headers();
@@ -53,7 +55,8 @@ final class FaultFilter implements HttpFilter {
     }
     long delayMs = delayMs(c.delay(), h);
     boolean abort = abortSelected(c.abort(), h);
-    if (delayMs <= 0 && !abort) {
+    long kibPerSecond = abort ? 0 : rateLimitKib(c.responseRateLimit(), h); // an aborted request has no body to pace
+    if (delayMs <= 0 && !abort && kibPerSecond <= 0) {
       return FilterStatus.CONTINUE;
     }
     if (stats.active().get() >= c.maxActiveFaults()) {
@@ -63,6 +66,10 @@ final class FaultFilter implements HttpFilter {
     stats.active().incrementAndGet();
     stats.activeFaults().inc();
     counted = true;
+    if (kibPerSecond > 0) {
+      stats.responseRlInjected().inc();
+      callbacks.limitResponseRate(kibPerSecond * 1024);
+    }
     if (delayMs > 0) {
       stats.delaysInjected().inc();
       delayTimer = callbacks.eventLoop().schedule(() -> {
@@ -75,8 +82,29 @@ final class FaultFilter implements HttpFilter {
       }, delayMs, TimeUnit.MILLISECONDS);
       return FilterStatus.STOP_ITERATION;
     }
+    if (!abort) {
+      return FilterStatus.CONTINUE; // only the response is paced
+    }
     abort(c.abort(), h);
     return FilterStatus.STOP_ITERATION;
+  }
+
+  /** The pace in KiB/s for this request, or 0 when it is not paced. */
+  private static long rateLimitKib(FaultConfig.@Nullable ResponseRateLimit r, HttpHeaders h) {
+    if (r == null) {
+      return 0;
+    }
+    long kib = r.kibPerSecond();
+    int perMillion = r.perMillion();
+    if (r.fromHeader()) {
+      Integer asked = intHeader(h, THROUGHPUT_HEADER);
+      if (asked == null || asked <= 0) {
+        return 0;
+      }
+      kib = asked;
+      perMillion = headerPercent(h, THROUGHPUT_PERCENT_HEADER, perMillion);
+    }
+    return selected(perMillion) ? kib : 0;
   }
 
   private void abort(FaultConfig.Abort a, HttpHeaders h) {

@@ -41,7 +41,8 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
     String prefix = "fault." + context.stats().prefix().replaceFirst("^http\\.", "");
     var scope = context.stats().stats().scope(prefix);
     Stats stats = new Stats(scope.counter("delays_injected"), scope.counter("aborts_injected"),
-        scope.counter("faults_overflow"), scope.gauge("active_faults"), new AtomicLong());
+        scope.counter("response_rl_injected"), scope.counter("faults_overflow"), scope.gauge("active_faults"),
+        new AtomicLong());
     String filterName = context.filterName();
     return callbacks -> new FaultFilter(base, filterName, stats, callbacks);
   }
@@ -56,12 +57,25 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
   }
 
   /** The filter's counters, shared by every stream of one connection manager. */
-  record Stats(Counter delaysInjected, Counter abortsInjected, Counter overflow, Gauge activeFaults,
-      AtomicLong active) {}
+  record Stats(Counter delaysInjected, Counter abortsInjected, Counter responseRlInjected, Counter overflow,
+      Gauge activeFaults, AtomicLong active) {}
 
   static FaultConfig compile(HTTPFault f, String path) throws ConfigException {
+    FaultConfig.ResponseRateLimit rateLimit = null;
     if (f.hasResponseRateLimit()) {
-      throw new ConfigException(path + ".response_rate_limit", "not supported by bowline yet");
+      var r = f.getResponseRateLimit();
+      String rp = path + ".response_rate_limit";
+      int pm = perMillion(r.getPercentage(), rp + ".percentage", r.hasPercentage());
+      if (r.hasHeaderLimit()) {
+        rateLimit = new FaultConfig.ResponseRateLimit(0, true, pm);
+      } else if (r.hasFixedLimit()) {
+        if (r.getFixedLimit().getLimitKbps() < 1) {
+          throw new ConfigException(rp + ".fixed_limit.limit_kbps", "must be at least 1");
+        }
+        rateLimit = new FaultConfig.ResponseRateLimit(r.getFixedLimit().getLimitKbps(), false, pm);
+      } else {
+        throw new ConfigException(rp, "fixed_limit or header_limit is required");
+      }
     }
     FaultConfig.Delay delay = null;
     if (f.hasDelay()) {
@@ -97,7 +111,7 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
     for (int i = 0; i < f.getHeadersCount(); i++) {
       headers.add(io.bowline.core.compile.HeaderMatchers.compile(f.getHeaders(i), path + ".headers[" + i + "]"));
     }
-    return new FaultConfig(delay, abort, f.getUpstreamCluster().isEmpty() ? null : f.getUpstreamCluster(), headers,
+    return new FaultConfig(delay, abort, rateLimit, f.getUpstreamCluster().isEmpty() ? null : f.getUpstreamCluster(), headers,
         f.getDownstreamNodesList(), f.hasMaxActiveFaults() ? f.getMaxActiveFaults().getValue() : Long.MAX_VALUE);
   }
 

@@ -72,6 +72,14 @@ class FaultFilterIT {
                             config:
                               "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
                               abort: {grpc_status: 14, percentage: {numerator: 100}}
+                      - match: {prefix: "/paced"}
+                        route: {cluster: backend, prefix_rewrite: "/size"}
+                        typed_per_filter_config:
+                          envoy.filters.http.fault:
+                            "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
+                            response_rate_limit: {fixed_limit: {limit_kbps: 64}, percentage: {numerator: 100}}
+                      - match: {prefix: "/size"}
+                        route: {cluster: backend}
                       - match: {prefix: "/"}
                         route: {cluster: backend}
                   http_filters:
@@ -80,6 +88,7 @@ class FaultFilterIT {
                       "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
                       abort: {header_abort: {}, percentage: {numerator: 100}}
                       delay: {header_delay: {}, percentage: {numerator: 100}}
+                      response_rate_limit: {header_limit: {}, percentage: {numerator: 100}}
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
           clusters:
@@ -161,5 +170,34 @@ class FaultFilterIT {
       }
     }
     assertEquals(0, aborted, "a 0% header percentage aborts nothing");
+  }
+
+  @Test
+  void aResponseRateLimitPacesTheBody() throws Exception {
+    long t = System.nanoTime();
+    HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/paced/98304")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    long ms = (System.nanoTime() - t) / 1_000_000;
+    assertEquals(200, r.statusCode());
+    assertEquals(98304, r.body().length);
+    // 96 KiB at 64 KiB/s: 1.5 s, less the first sixteenth of a second the pace allows at once
+    assertTrue(ms >= 1300 && ms < 5000, "paced to 64 KiB/s: " + ms + " ms");
+    assertTrue(proxy.stat("fault.ingress.response_rl_injected") >= 1);
+  }
+
+  @Test
+  void theThroughputHeaderPacesAResponseAndWithoutItNothingIsPaced() throws Exception {
+    long t = System.nanoTime();
+    HttpResponse<byte[]> fast = client.send(HttpRequest.newBuilder(proxy.uri("http", "/size/65536")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    long fastMs = (System.nanoTime() - t) / 1_000_000;
+    assertEquals(65536, fast.body().length);
+    assertTrue(fastMs < 800, "not paced: " + fastMs + " ms");
+    t = System.nanoTime();
+    HttpResponse<byte[]> paced = client.send(HttpRequest.newBuilder(proxy.uri("http", "/size/65536"))
+        .header("x-envoy-fault-throughput-response", "32").build(), HttpResponse.BodyHandlers.ofByteArray());
+    long pacedMs = (System.nanoTime() - t) / 1_000_000;
+    assertEquals(65536, paced.body().length);
+    assertTrue(pacedMs >= 1700, "64 KiB at 32 KiB/s: " + pacedMs + " ms");
   }
 }

@@ -181,7 +181,7 @@ public final class ClusterCompiler {
         "eds_cluster_config", "circuit_breakers", "metadata", "outlier_detection", "common_lb_config",
         "ring_hash_lb_config", "maglev_lb_config", "upstream_bind_config", "upstream_connection_options",
         "original_dst_lb_config", "cleanup_interval",
-        "respect_dns_ttl");
+        "respect_dns_ttl", "health_checks");
     var ring = c.getRingHashLbConfig();
     Fields.allow(ring, path + ".ring_hash_lb_config", "minimum_ring_size", "maximum_ring_size", "hash_function");
     if (ring.getHashFunction() != io.envoyproxy.envoy.config.cluster.v3.Cluster.RingHashLbConfig.HashFunction.XX_HASH) {
@@ -318,6 +318,6 @@ public final class ClusterCompiler {
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
-        c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        HealthChecks.compile(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

@@ -7,6 +7,8 @@ import java.util.Set;
 
 /** {@code config.route.v3.RetryPolicy} into a {@link RetryPolicy}, with Envoy's defaults. */
 final class RetryPolicies {
+  private static final String PREVIOUS_PRIORITIES =
+      "envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig";
   private static final String PREVIOUS_HOSTS = "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate";
 
   private RetryPolicies() {}
@@ -15,7 +17,7 @@ final class RetryPolicies {
       throws ConfigException {
     Fields.allow(p, path, "retry_on", "num_retries", "per_try_timeout", "retry_back_off", "retriable_status_codes",
         "retry_host_predicate", "host_selection_retry_max_attempts", "retriable_headers", "retriable_request_headers",
-        "rate_limited_retry_back_off", "per_try_idle_timeout");
+        "rate_limited_retry_back_off", "per_try_idle_timeout", "retry_priority");
     java.util.List<io.bowline.core.router.HeaderMatcher> responseHeaders = new java.util.ArrayList<>();
     for (int i = 0; i < p.getRetriableHeadersCount(); i++) {
       responseHeaders.add(RouteCompiler.header(p.getRetriableHeaders(i), path + ".retriable_headers[" + i + "]"));
@@ -67,12 +69,31 @@ final class RetryPolicies {
       }
       previousHosts = true;
     }
+    int previousPriorities = 0;
+    if (p.hasRetryPriority()) {
+      var rp = p.getRetryPriority();
+      String pp = path + ".retry_priority";
+      Fields.allow(rp, pp, "name", "typed_config");
+      String type = rp.hasTypedConfig() ? Fields.typeName(rp.getTypedConfig()) : rp.getName();
+      if (!type.equals(PREVIOUS_PRIORITIES) && !type.equals("envoy.retry_priorities.previous_priorities")) {
+        throw new ConfigException(pp, "retry priority " + type + " is not supported by bowline yet");
+      }
+      if (!rp.hasTypedConfig()) {
+        throw new ConfigException(pp + ".typed_config", "a PreviousPrioritiesConfig with update_frequency is required");
+      }
+      var cfg = Fields.unpack(rp.getTypedConfig(), io.envoyproxy.envoy.extensions.retry.priority.previous_priorities
+          .v3.PreviousPrioritiesConfig.class, pp + ".typed_config");
+      if (cfg.getUpdateFrequency() <= 0) {
+        throw new ConfigException(pp + ".typed_config.update_frequency", "must be greater than 0");
+      }
+      previousPriorities = cfg.getUpdateFrequency();
+    }
     int numRetries = p.hasNumRetries() ? p.getNumRetries().getValue() : 1; // Envoy's default is one retry
     return new RetryPolicy(conditions, numRetries, p.hasPerTryTimeout() ? Fields.millis(p.getPerTryTimeout()) : 0,
         base, max, codes, previousHosts, p.getHostSelectionRetryMaxAttempts() > 0
             ? (int) Math.min(p.getHostSelectionRetryMaxAttempts(), 100) : 1, attemptCount, responseHeaders,
         requestHeaders, rateLimited(p, path),
-        p.hasPerTryIdleTimeout() ? Fields.millis(p.getPerTryIdleTimeout()) : 0);
+        p.hasPerTryIdleTimeout() ? Fields.millis(p.getPerTryIdleTimeout()) : 0, previousPriorities);
   }
 
   private static RetryPolicy.@org.jspecify.annotations.Nullable RateLimitedBackOff rateLimited(

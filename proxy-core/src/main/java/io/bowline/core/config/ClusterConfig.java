@@ -33,6 +33,7 @@ public record ClusterConfig(
     double activeRequestBias,
     @Nullable SlowStart slowStart,
     @Nullable OriginalDst originalDst,
+    @Nullable HealthCheckConfig healthCheck,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {

@@ -37,6 +37,12 @@ public interface HttpFilterCallbacks {
   /** Re-select the route after a filter changed the headers routing looks at. */
   void clearRouteCache();
 
+  /**
+   * Pace the response body to {@code bytesPerSecond} (the fault filter's response_rate_limit); the upstream's timers
+   * stop when its response ends, the stream when the paced body is out. Call before the response starts.
+   */
+  void limitResponseRate(long bytesPerSecond);
+
   /** Resume a stream held by STOP_ITERATION. */
   void continueRequest();
 

@@ -70,7 +70,8 @@ final class HeaderControls {
         route != null && route.includeAttemptCount(),
         route != null ? route.retriableHeaders() : java.util.List.of(),
         route != null ? route.retriableRequestHeaders() : java.util.List.of(),
-        route != null ? route.rateLimitedBackOff() : null, route != null ? route.perTryIdleTimeoutMs() : 0);
+        route != null ? route.rateLimitedBackOff() : null, route != null ? route.perTryIdleTimeoutMs() : 0,
+        route != null ? route.previousPrioritiesFrequency() : 0);
   }
 
   private static int conditions(@Nullable String value) {

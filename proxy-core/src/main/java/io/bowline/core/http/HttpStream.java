@@ -114,6 +114,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** An attempt has had the request written: a retry sends it from {@link #replay}. */
   private boolean requestSent;
   private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
+  /** fault response_rate_limit: the body is paced through this once a filter asked for a rate. */
+  private @Nullable ResponseThrottle throttle;
+  private long throttleBytesPerSecond;
+  /** The priority of each attempt's host, kept only for a retry policy with previous_priorities. */
+  private java.util.@Nullable List<Integer> attemptPriorities;
   private @Nullable ScheduledFuture<?> perTryTimer;
   private @Nullable ScheduledFuture<?> perTryIdleTimer;
   /** When this attempt's upstream last sent something (or the attempt began): per_try_idle_timeout's clock. */
@@ -272,7 +277,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   public void onDownstreamWritabilityChanged(boolean writable) {
     if (upstream != null) {
-      upstream.setReadable(writable);
+      upstream.setReadable(writable && (throttle == null || !throttle.holdsUpstream()));
     }
   }
 
@@ -647,7 +652,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         }
         upstreamStartNanos = System.nanoTime();
         cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts(),
-            requestHash, originalDst);
+            requestHash, originalDst, excludedPriorities(p));
       }
     }, delay, TimeUnit.MILLISECONDS);
     return true;
@@ -842,6 +847,24 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   @Override
   public void onUpstreamHostSelected(io.bowline.core.upstream.UpstreamHost host) {
     attemptHost = host;
+    if (retry != null && retry.previousPrioritiesFrequency() > 0) {
+      if (attemptPriorities == null) {
+        attemptPriorities = new java.util.ArrayList<>(4);
+      }
+      attemptPriorities.add(host.priority());
+    }
+  }
+
+  /**
+   * previous_priorities: the priorities of the attempts so far, counted in whole groups of update_frequency (a
+   * priority may take that many attempts before it is left out), or null when none is left out.
+   */
+  private java.util.@Nullable Set<Integer> excludedPriorities(RetryPolicy p) {
+    if (p.previousPrioritiesFrequency() == 0 || attemptPriorities == null) {
+      return null;
+    }
+    int counted = attemptPriorities.size() / p.previousPrioritiesFrequency() * p.previousPrioritiesFrequency();
+    return counted == 0 ? null : new java.util.HashSet<>(attemptPriorities.subList(0, counted));
   }
 
   @Override
@@ -939,16 +962,51 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     bytesSent += content.content().readableBytes();
     lastActivityNanos = attemptActivityNanos = System.nanoTime();
+    if (throttleBytesPerSecond > 0) {
+      if (throttle == null) {
+        throttle = new ResponseThrottle(sink, throttleBytesPerSecond, readable -> {
+          if (upstream != null) {
+            upstream.setReadable(readable && sink.isWritable());
+          }
+        }, () -> finish(true), () -> lastActivityNanos = System.nanoTime());
+      }
+      if (content instanceof LastHttpContent) {
+        upstreamResponseEnded(); // the upstream is done: its timers stop while the body trickles out
+      }
+      throttle.write(content);
+      return;
+    }
     sink.write(content);
     if (content instanceof LastHttpContent) {
-      cluster.stats().rqCompleted.inc();
-      long upstreamNanos = System.nanoTime() - upstreamStartNanos;
-      cluster.stats().rqTime.recordNanos(upstreamNanos);
-      if (vcluster != null && vcluster.stats() != null) {
-        vcluster.stats().rqTime().recordNanos(upstreamNanos);
-      }
+      upstreamResponseEnded();
       finish(true);
     }
+  }
+
+  /** The upstream sent the whole response: its stats, and the timers that only guard the upstream, end here. */
+  private void upstreamResponseEnded() {
+    cluster.stats().rqCompleted.inc();
+    long upstreamNanos = System.nanoTime() - upstreamStartNanos;
+    cluster.stats().rqTime.recordNanos(upstreamNanos);
+    if (vcluster != null && vcluster.stats() != null) {
+      vcluster.stats().rqTime().recordNanos(upstreamNanos);
+    }
+    if (throttle != null) {
+      if (timeout != null) {
+        timeout.cancel(false);
+        timeout = null;
+      }
+      if (perTryTimer != null) {
+        perTryTimer.cancel(false);
+        perTryTimer = null;
+      }
+      cancelPerTryIdle();
+    }
+  }
+
+  @Override
+  public void limitResponseRate(long bytesPerSecond) {
+    throttleBytesPerSecond = bytesPerSecond;
   }
 
   @Override
@@ -1195,6 +1253,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     releaseReplay();
     releaseRetry();
+    if (throttle != null) {
+      throttle.release(); // a reset while the body was paced: what waited is dropped
+      throttle = null;
+    }
     if (breakerRequest != null) {
       breakerRequest.requestDone();
       breakerRequest = null;

@@ -19,7 +19,8 @@ public record RetryPolicy(
     java.util.List<HeaderMatcher> retriableHeaders,
     java.util.List<HeaderMatcher> retriableRequestHeaders,
     @org.jspecify.annotations.Nullable RateLimitedBackOff rateLimitedBackOff,
-    long perTryIdleTimeoutMs) {
+    long perTryIdleTimeoutMs,
+    int previousPrioritiesFrequency) {
 
   /**
    * {@code rate_limited_retry_back_off}: the response headers that say when to come back (in order), and the longest

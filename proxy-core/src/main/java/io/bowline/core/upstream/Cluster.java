@@ -38,6 +38,8 @@ public final class Cluster {
   private final CircuitBreaker breaker;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
+  /** Active health checking, for clusters that configure it. */
+  private final @Nullable HealthChecker healthChecker;
   /** The hosts new requests may go to, by priority: healthy and not ejected, or all of them in panic (Envoy's). */
   private volatile PrioritySet available = PrioritySet.EMPTY;
   /** The load assignment's overprovisioning factor, percent. */
@@ -69,6 +71,8 @@ public final class Cluster {
       m.put(e, new LoopPools((EventLoop) e));
     }
     this.pools = m;
+    this.healthChecker = config.healthCheck() == null ? null
+        : new HealthChecker(this, config.healthCheck(), (io.netty.channel.EventLoop) group.next(), stats.scope());
   }
 
   public ClusterConfig config() {
@@ -138,6 +142,9 @@ public final class Cluster {
   }
 
   void stop() {
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
     if (dnsRefresh != null) {
       dnsRefresh.cancel(false);
     }
@@ -156,7 +163,13 @@ public final class Cluster {
   }
 
   /** Outlier detection's ejections changed (or the hosts did): recompute the hosts new requests may use. */
-  void ejectionsChanged() {
+  /** Active health checking changed a host's health: new requests follow, and the healthy gauge too. */
+  void activeHealthChanged() {
+    ejectionsChanged();
+    stats.membershipHealthy.set(hosts.hosts().stream().filter(UpstreamHost::healthy).count());
+  }
+
+  synchronized void ejectionsChanged() {
     long now = System.nanoTime();
     available = PrioritySet.of(hosts, outlier == null ? null : h -> h.outlier.ejected(now), overprovisioning,
         config.healthyPanicThresholdPercent(), slowStartWeights(now));
@@ -251,10 +264,13 @@ public final class Cluster {
         if (kept == null) {
           return h;
         }
-        kept.healthy(h.healthy());
+        kept.healthy(h.edsHealthy());
         return kept;
       });
       boolean hostsLeft = !resolved.containsAll(old.keySet());
+      if (healthChecker != null) {
+        healthChecker.hostsChanged(resolved); // new hosts count as failed until checked, before any request sees them
+      }
       hosts = new HostSet(resolved);
       ejectionsChanged();
       stats.membershipChange.inc();
@@ -268,8 +284,8 @@ public final class Cluster {
       List<UpstreamHost> current = hosts.hosts();
       boolean healthChanged = false;
       for (int i = 0; i < current.size(); i++) {
-        if (current.get(i).healthy() != resolved.get(i).healthy()) {
-          current.get(i).healthy(resolved.get(i).healthy());
+        if (current.get(i).edsHealthy() != resolved.get(i).edsHealthy()) {
+          current.get(i).healthy(resolved.get(i).edsHealthy());
           healthChanged = true;
         }
       }
@@ -377,11 +393,20 @@ public final class Cluster {
   public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
       java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash,
       java.net.@Nullable InetSocketAddress destination) {
+    newStream(loop, http2, listener, avoid, selectionAttempts, hash, destination, null);
+  }
+
+  /** The same; a retry under previous_priorities leaves out the priorities in {@code excludedPriorities}. */
+  public void newStream(EventLoop loop, boolean http2, UpstreamListener listener,
+      java.util.@Nullable Set<UpstreamHost> avoid, int selectionAttempts, @Nullable Long hash,
+      java.net.@Nullable InetSocketAddress destination, java.util.@Nullable Set<Integer> excludedPriorities) {
     UpstreamHost host;
     if (config.originalDst() != null) {
       host = destination == null ? null : originalDstHost(destination);
     } else {
-      HostSet current = hostsFor(hash);
+      HostSet current = excludedPriorities == null || excludedPriorities.isEmpty() ? hostsFor(hash)
+          : available.pickExcluding(hash != null ? (int) Long.remainderUnsigned(hash, 100)
+              : java.util.concurrent.ThreadLocalRandom.current().nextInt(100), excludedPriorities);
       host = lb.choose(current, hash);
       for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
         host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does

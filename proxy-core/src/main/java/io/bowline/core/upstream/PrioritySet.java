@@ -14,15 +14,50 @@ import org.jspecify.annotations.Nullable;
  * total health is under the threshold, every host of every priority is (total panic, load by host count).
  */
 public final class PrioritySet {
-  static final PrioritySet EMPTY = new PrioritySet(new HostSet[] {HostSet.EMPTY}, new int[] {100});
+  static final PrioritySet EMPTY = new PrioritySet(new HostSet[] {HostSet.EMPTY}, new int[] {100}, new int[] {0},
+      new int[] {100});
 
   private final HostSet[] sets;
   /** Cumulative load percentages: a draw in [0, 100) picks the first priority whose bound exceeds it. */
   private final int[] bounds;
+  /** The priority number of each set, and its health (percent, overprovisioning applied), for retries. */
+  private final int[] priorities;
+  private final int[] health;
 
-  private PrioritySet(HostSet[] sets, int[] bounds) {
+  private PrioritySet(HostSet[] sets, int[] bounds, int[] priorities, int[] health) {
     this.sets = sets;
     this.bounds = bounds;
+    this.priorities = priorities;
+    this.health = health;
+  }
+
+  /**
+   * The host set for a retry under previous_priorities: the priorities in {@code excluded} count as unhealthy and the
+   * load is spread over the others by their health; when that leaves none, the normal load applies (Envoy).
+   */
+  HostSet pickExcluding(int draw, java.util.Set<Integer> excluded) {
+    int total = 0;
+    for (int i = 0; i < sets.length; i++) {
+      if (!excluded.contains(priorities[i])) {
+        total += health[i];
+      }
+    }
+    if (total == 0) {
+      return pick(draw);
+    }
+    int acc = 0;
+    HostSet last = null;
+    for (int i = 0; i < sets.length; i++) {
+      if (excluded.contains(priorities[i]) || health[i] == 0) {
+        continue;
+      }
+      acc += health[i] * 100 / total;
+      last = sets[i];
+      if (draw < acc) {
+        return sets[i];
+      }
+    }
+    return last;
   }
 
   private static HostSet set(List<UpstreamHost> hosts,
@@ -82,7 +117,7 @@ public final class PrioritySet {
       }
     }
     if (simple) {
-      return new PrioritySet(new HostSet[] {all}, new int[] {100});
+      return new PrioritySet(new HostSet[] {all}, new int[] {100}, new int[] {0}, new int[] {100});
     }
     TreeMap<Integer, List<UpstreamHost>> byPriority = new TreeMap<>();
     for (UpstreamHost h : all.hosts()) {
@@ -139,6 +174,11 @@ public final class PrioritySet {
       acc += load[p];
       bounds[p] = acc;
     }
-    return new PrioritySet(sets, bounds);
+    int[] numbers = new int[n];
+    int k = 0;
+    for (int priority : byPriority.keySet()) {
+      numbers[k++] = priority;
+    }
+    return new PrioritySet(sets, bounds, numbers, health);
   }
 }

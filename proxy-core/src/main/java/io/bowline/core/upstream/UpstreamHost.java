@@ -16,6 +16,12 @@ public final class UpstreamHost {
   final long joinedNanos = System.nanoTime();
   /** When a request last chose it (ORIGINAL_DST clusters drop hosts unused for their cleanup interval). */
   volatile long lastUsedNanos = joinedNanos;
+  /** Active health checking's view: not checked, pending its first check, failed, or passed. */
+  private final java.util.concurrent.atomic.AtomicInteger activeHealth = new java.util.concurrent.atomic.AtomicInteger();
+  private static final int NOT_CHECKED = 0;
+  private static final int PENDING = 1;
+  private static final int FAILED = 2;
+  private static final int PASSED = 3;
   /** Outlier detection's view of this host (used only by clusters that configure it). */
   final OutlierDetector.HostState outlier = new OutlierDetector.HostState();
 
@@ -36,17 +42,47 @@ public final class UpstreamHost {
     return outlier.ejected(System.nanoTime());
   }
 
-  /** Envoy's admin health flags: "healthy", or "/failed_eds_health" and "/failed_outlier_check" as they apply. */
+  /**
+   * Envoy's admin health flags: "healthy", or "/failed_active_hc", "/pending_active_hc", "/failed_eds_health" and
+   * "/failed_outlier_check" as they apply.
+   */
   public String healthFlags() {
-    String flags = (healthy ? "" : "/failed_eds_health") + (ejected() ? "/failed_outlier_check" : "");
+    int hc = activeHealth.get();
+    String flags = (hc == FAILED || hc == PENDING ? "/failed_active_hc" : "") + (hc == PENDING ? "/pending_active_hc"
+        : "") + (healthy ? "" : "/failed_eds_health") + (ejected() ? "/failed_outlier_check" : "");
     return flags.isEmpty() ? "healthy" : flags;
+  }
+
+  /** A host new to a health-checked cluster counts as failed until its first check (once; later calls keep state). */
+  void activeHealthPending() {
+    activeHealth.compareAndSet(NOT_CHECKED, PENDING);
+  }
+
+  boolean activeHealthFailed() {
+    int s = activeHealth.get();
+    return s == PENDING || s == FAILED;
+  }
+
+  boolean activeHealthIsPending() {
+    return activeHealth.get() == PENDING;
+  }
+
+  /** The result that changed the host's active health. */
+  void activeHealth(boolean failed) {
+    activeHealth.set(failed ? FAILED : PASSED);
   }
 
   public int priority() {
     return priority;
   }
 
+  /** Whether the host may take new requests: EDS says healthy and it is not failing active health checks. */
   public boolean healthy() {
+    return healthy && !activeHealthFailed();
+  }
+
+  /** What EDS (or the static config) says of the host's health. */
+  boolean edsHealthy() {
     return healthy;
   }
 

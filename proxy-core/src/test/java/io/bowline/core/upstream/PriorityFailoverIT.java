@@ -43,7 +43,34 @@ class PriorityFailoverIT {
             route: {cluster: down}
           - match: {prefix: "/factor/"}
             route: {cluster: factor}
+          - match: {prefix: "/previous-priorities/"}
+            route:
+              cluster: dead0
+              retry_policy:
+                retry_on: connect-failure
+                num_retries: 1
+                retry_priority:
+                  name: envoy.retry_priorities.previous_priorities
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig
+                    update_frequency: 1
+          - match: {prefix: "/same-priority/"}
+            route:
+              cluster: dead0
+              retry_policy: {retry_on: connect-failure, num_retries: 1}
         """, """
+        - name: dead0
+          type: STATIC
+          connect_timeout: 1s
+          load_assignment:
+            cluster_name: dead0
+            endpoints:
+            - priority: 0
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${CLOSED}}}}
+            - priority: 1
+              lb_endpoints:
+              - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
         - name: half
           type: STATIC
           load_assignment:
@@ -84,7 +111,12 @@ class PriorityFailoverIT {
               lb_endpoints:
               - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${P1}}}}
         """);
-    proxy = ProxyHarness.start(yaml, Map.of("P0", p0.port(), "P0DOWN", p0down.port(), "P1", p1.port()));
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort(); // nothing listens there once closed: priority 0 of dead0 refuses connections
+    }
+    proxy = ProxyHarness.start(yaml, Map.of("P0", p0.port(), "P0DOWN", p0down.port(), "P1", p1.port(),
+        "CLOSED", closed));
   }
 
   @AfterAll
@@ -122,6 +154,19 @@ class PriorityFailoverIT {
   void nothingHealthyAtPriorityZeroSendsAllToPriorityOne() throws Exception {
     send("/down/", 100);
     assertEquals(100, p1.requestsTo("/down/"));
+  }
+
+  @Test
+  void previousPrioritiesSendsTheRetryToTheNextPriority() throws Exception {
+    // priority 0 is "healthy" (nothing says otherwise) but refuses connections: the first attempt always goes there;
+    // with previous_priorities the retry leaves priority 0 out and reaches priority 1
+    send("/previous-priorities/", 20);
+    assertEquals(20, p1.requestsTo("/previous-priorities/"));
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/same-priority/" + i)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, r.statusCode(), "without it the retry goes to priority 0 again");
+    }
   }
 
   @Test

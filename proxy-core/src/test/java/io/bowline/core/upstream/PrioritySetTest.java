@@ -85,4 +85,16 @@ class PrioritySetTest {
     PrioritySet s = PrioritySet.of(hosts(0, 3), null, 140, 0);
     assertEquals(0, s.pick(0).hosts().size());
   }
+
+  @Test
+  void aRetryLeavingOutPriorityZeroSpreadsOverTheOthersByHealth() {
+    PrioritySet s = PrioritySet.of(hosts(1, 1, 1, 1, 1, 1), null, 140, 50);
+    assertEquals(0, s.pick(99).hosts().get(0).priority(), "all healthy: priority 0 takes everything");
+    java.util.Set<Integer> zero = java.util.Set.of(0);
+    assertEquals(1, s.pickExcluding(0, zero).hosts().get(0).priority());
+    assertEquals(1, s.pickExcluding(49, zero).hosts().get(0).priority());
+    assertEquals(2, s.pickExcluding(50, zero).hosts().get(0).priority(), "the rest split between 1 and 2 by health");
+    assertEquals(0, s.pickExcluding(10, java.util.Set.of(0, 1, 2)).hosts().get(0).priority(),
+        "every priority left out: the normal load");
+  }
 }

@@ -18,6 +18,7 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
       io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor(),
+      io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
       io.envoyproxy.envoy.config.route.v3.FilterConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
