@@ -82,6 +82,9 @@ public final class Server implements AdminContext {
   /** Resolves clusters, binds listeners and the admin server; the server is LIVE when this returns. */
   public void start() throws java.io.IOException {
     ProxyConfig config = store.get();
+    if (config.node().localCluster() != null) {
+      clusters.zoneAware(config.node().locality(), config.node().localCluster());
+    }
     clusters.update(config.clusters());
     if (config.admin().address() != null) {
       admin = AdminServer.start(config.admin().address(), this, transport);

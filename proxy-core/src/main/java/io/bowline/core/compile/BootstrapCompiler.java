@@ -33,7 +33,8 @@ public final class BootstrapCompiler {
   public static ProxyConfig compile(Bootstrap b, String serviceNode, String serviceCluster, CompileContext ctx)
       throws ConfigException {
     Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
-        "dynamic_resources");
+        "dynamic_resources", "cluster_manager");
+    Fields.allow(b.getClusterManager(), "cluster_manager", "local_cluster_name");
     Fields.allow(b.getNode(), "node", "id", "cluster", "metadata", "locality", "user_agent_name");
     var sr = b.getStaticResources();
     Fields.allow(sr, "static_resources", "listeners", "clusters", "secrets");
@@ -101,7 +102,13 @@ public final class BootstrapCompiler {
         admin = new AdminConfig(ListenerCompiler.socketAddress(b.getAdmin().getAddress(), "admin.address"));
       }
     }
-    return new ProxyConfig(new NodeInfo(id, cluster), admin, listeners, clusters, b, xds);
+    String local = b.getClusterManager().getLocalClusterName();
+    if (!local.isEmpty() && !clusters.containsKey(local)) {
+      // Envoy requires the local cluster among the static clusters
+      throw new ConfigException("cluster_manager.local_cluster_name", "unknown static cluster \"" + local + "\"");
+    }
+    return new ProxyConfig(new NodeInfo(id, cluster, ClusterConfig.localityKey(b.getNode().getLocality()),
+        local.isEmpty() ? null : local), admin, listeners, clusters, b, xds);
   }
 
   /** {@code dynamic_resources}: ADS over gRPC to a static cluster (TCP or unix socket), LDS and CDS from it. */

@@ -200,7 +200,20 @@ public final class ClusterCompiler {
       throw new ConfigException(path + ".maglev_lb_config.table_size", "must be a prime up to 5000011, got " + table);
     }
     var lbCommon = c.getCommonLbConfig();
-    Fields.allow(lbCommon, path + ".common_lb_config", "healthy_panic_threshold", "locality_weighted_lb_config");
+    Fields.allow(lbCommon, path + ".common_lb_config", "healthy_panic_threshold", "locality_weighted_lb_config",
+        "zone_aware_lb_config");
+    ClusterConfig.ZoneAware zoneAware = ClusterConfig.ZoneAware.DEFAULT;
+    if (lbCommon.hasZoneAwareLbConfig()) {
+      var z = lbCommon.getZoneAwareLbConfig();
+      String zp = path + ".common_lb_config.zone_aware_lb_config";
+      Fields.allow(z, zp, "routing_enabled", "min_cluster_size");
+      double enabled = z.hasRoutingEnabled() ? z.getRoutingEnabled().getValue() : 100;
+      if (enabled < 0 || enabled > 100) {
+        throw new ConfigException(zp + ".routing_enabled", "must be in [0, 100], got " + enabled);
+      }
+      zoneAware = new ClusterConfig.ZoneAware((int) Math.round(enabled * 10_000),
+          z.hasMinClusterSize() ? (int) Math.min(Integer.MAX_VALUE, z.getMinClusterSize().getValue()) : 6);
+    }
     int panic = lbCommon.hasHealthyPanicThreshold()
         ? (int) Math.round(Math.max(0, Math.min(100, lbCommon.getHealthyPanicThreshold().getValue()))) : 50;
     if (c.getName().isEmpty()) {
@@ -318,6 +331,6 @@ public final class ClusterCompiler {
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
-        HealthChecks.compile(c, path), c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        HealthChecks.compile(c, path), zoneAware, c.toByteString()); // what an update compares: unchanged bytes keep the cluster
   }
 }

@@ -68,7 +68,7 @@ public final class EndpointCompiler {
         };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
-            le.getPriority(), healthy, overprovisioning, literal));
+            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality())));
       }
       if (here.isEmpty()) {
         continue;

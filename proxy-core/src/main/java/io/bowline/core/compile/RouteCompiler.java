@@ -208,7 +208,8 @@ public final class RouteCompiler {
     for (int i = 0; i < a.getHashPolicyCount(); i++) {
       var hp = a.getHashPolicy(i);
       String hpp = path + ".hash_policy[" + i + "]";
-      Fields.allow(hp, hpp, "header", "cookie", "connection_properties", "query_parameter", "terminal");
+      Fields.allow(hp, hpp, "header", "cookie", "connection_properties", "query_parameter", "filter_state",
+          "terminal");
       hashing.add(switch (hp.getPolicySpecifierCase()) {
         case HEADER -> {
           Fields.allow(hp.getHeader(), hpp + ".header", "header_name");
@@ -229,8 +230,15 @@ public final class RouteCompiler {
         case QUERY_PARAMETER -> new io.bowline.core.router.HashPolicy(
             io.bowline.core.router.HashPolicy.Kind.QUERY_PARAMETER, hp.getQueryParameter().getName(),
             hp.getTerminal());
-        default -> throw new ConfigException(hpp, "header, cookie, connection_properties or query_parameter is "
-            + "required (filter_state is not supported by bowline yet)");
+        case FILTER_STATE -> {
+          if (hp.getFilterState().getKey().isEmpty()) {
+            throw new ConfigException(hpp + ".filter_state.key", "required");
+          }
+          yield new io.bowline.core.router.HashPolicy(io.bowline.core.router.HashPolicy.Kind.FILTER_STATE,
+              hp.getFilterState().getKey(), hp.getTerminal());
+        }
+        default -> throw new ConfigException(hpp, "header, cookie, connection_properties, query_parameter or "
+            + "filter_state is required");
       });
     }
     // a route's retry policy replaces its virtual host's, it does not merge with it (Envoy)

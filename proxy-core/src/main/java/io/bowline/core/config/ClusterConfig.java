@@ -34,6 +34,7 @@ public record ClusterConfig(
     @Nullable SlowStart slowStart,
     @Nullable OriginalDst originalDst,
     @Nullable HealthCheckConfig healthCheck,
+    ZoneAware zoneAware,
     com.google.protobuf.ByteString protoBytes) {
 
   public ClusterConfig {
@@ -89,17 +90,33 @@ public record ClusterConfig(
    * whether EDS says it is healthy (unhealthy endpoints take no traffic but count in their priority's health), and
    * its load assignment's overprovisioning factor (percent, Envoy's default 140).
    */
+  /** @param locality the endpoint's locality as {@link #localityKey} writes it ("" when it has none) */
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
-      int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal) {
+      int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal,
+      String locality) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0, 0, true, 140, null);
+      this(host, port, weight, hostname, 0, 0, true, 140, null, "");
     }
 
     /** The same endpoint with its locality's share of the weight. */
     public EndpointConfig withLocalityShare(double share) {
       return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, overprovisioningFactor,
-          literal);
+          literal, locality);
     }
+  }
+
+  /** A locality (region, zone, sub-zone) as one comparable key; "" for none. */
+  public static String localityKey(io.envoyproxy.envoy.config.core.v3.Locality l) {
+    return l.getRegion().isEmpty() && l.getZone().isEmpty() && l.getSubZone().isEmpty() ? ""
+        : l.getRegion() + "/" + l.getZone() + "/" + l.getSubZone();
+  }
+
+  /**
+   * {@code common_lb_config.zone_aware_lb_config}, with Envoy's defaults: zone-aware routing applies to this share of
+   * requests (parts per million), once the cluster has at least {@code minClusterSize} healthy hosts.
+   */
+  public record ZoneAware(int routingEnabledPerMillion, int minClusterSize) {
+    public static final ZoneAware DEFAULT = new ZoneAware(1_000_000, 6);
   }
 
   /**

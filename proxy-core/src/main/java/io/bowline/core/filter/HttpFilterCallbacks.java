@@ -43,6 +43,15 @@ public interface HttpFilterCallbacks {
    */
   void limitResponseRate(long bytesPerSecond);
 
+  /**
+   * Sets a string object in the stream's filter state under {@code key} (Envoy's StringAccessor), where later filters
+   * and the route's {@code filter_state} hash policy read it.
+   */
+  void setFilterState(String key, String value);
+
+  /** A string object of the stream's filter state, or null. */
+  @Nullable String filterState(String key);
+
   /** Resume a stream held by STOP_ITERATION. */
   void continueRequest();
 

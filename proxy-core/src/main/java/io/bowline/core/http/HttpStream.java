@@ -114,6 +114,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** An attempt has had the request written: a retry sends it from {@link #replay}. */
   private boolean requestSent;
   private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
+  /** String objects filters set for this stream (filter_state hash policies read them), created on first use. */
+  private java.util.@Nullable Map<String, String> filterState;
   /** fault response_rate_limit: the body is paced through this once a filter asked for a rate. */
   private @Nullable ResponseThrottle throttle;
   private long throttleBytesPerSecond;
@@ -557,7 +559,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     Long hash = null;
     for (io.bowline.core.router.HashPolicy p : f.hashPolicies()) {
-      String v = p.value(request.headers(), target.query(), conn.remote());
+      String v = p.value(request.headers(), target.query(), conn.remote(),
+          filterState == null ? java.util.Map.of() : filterState);
       if (v == null && p.generatesCookie()) {
         v = io.bowline.core.router.HashPolicy.generatedCookieValue(conn.remote(), conn.local());
         if (setCookies == null) {
@@ -1002,6 +1005,19 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       }
       cancelPerTryIdle();
     }
+  }
+
+  @Override
+  public void setFilterState(String key, String value) {
+    if (filterState == null) {
+      filterState = new java.util.HashMap<>(4);
+    }
+    filterState.put(key, value);
+  }
+
+  @Override
+  public @Nullable String filterState(String key) {
+    return filterState == null ? null : filterState.get(key);
   }
 
   @Override

@@ -45,15 +45,22 @@ public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTt
     return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
   }
   /** The request property hashed. */
-  public enum Kind { HEADER, COOKIE, SOURCE_IP, QUERY_PARAMETER }
+  public enum Kind { HEADER, COOKIE, SOURCE_IP, QUERY_PARAMETER, FILTER_STATE }
 
   /** The value to hash for this request, or null when the request has none (the policy then does not apply). */
   public @Nullable String value(HttpHeaders headers, @Nullable String query, InetSocketAddress source) {
+    return value(headers, query, source, java.util.Map.of());
+  }
+
+  /** The same, with the stream's filter state (string objects filters set by key) for {@code filter_state}. */
+  public @Nullable String value(HttpHeaders headers, @Nullable String query, InetSocketAddress source,
+      java.util.Map<String, String> filterState) {
     return switch (kind) {
       case HEADER -> headers.get(name);
       case SOURCE_IP -> source.getAddress().getHostAddress();
       case COOKIE -> cookie(headers.get("cookie"), name);
-      case QUERY_PARAMETER -> queryParameter(query, name);
+      case QUERY_PARAMETER -> QueryParameterMatcher.firstValue(query, name);
+      case FILTER_STATE -> filterState.get(name);
     };
   }
 
@@ -69,20 +76,6 @@ public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTt
         // a quoted value is hashed without its quotes, as Envoy parses cookies (and writes the ones it generates)
         return v.length() >= 2 && v.charAt(0) == '"' && v.charAt(v.length() - 1) == '"'
             ? v.substring(1, v.length() - 1) : v;
-      }
-    }
-    return null;
-  }
-
-  private static @Nullable String queryParameter(@Nullable String query, String name) {
-    if (query == null) {
-      return null;
-    }
-    for (String part : query.split("&")) {
-      int eq = part.indexOf('=');
-      String k = eq < 0 ? part : part.substring(0, eq);
-      if (k.equals(name)) {
-        return eq < 0 ? "" : part.substring(eq + 1);
       }
     }
     return null;

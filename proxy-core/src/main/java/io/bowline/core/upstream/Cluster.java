@@ -38,6 +38,9 @@ public final class Cluster {
   private final CircuitBreaker breaker;
   private final Map<EventExecutor, LoopPools> pools;
   private volatile HostSet hosts = HostSet.EMPTY;
+  private volatile @Nullable Zones zones;
+  private volatile @Nullable ZoneRouting zoneRouting;
+  private volatile @Nullable Runnable availableListener;
   /** Active health checking, for clusters that configure it. */
   private final @Nullable HealthChecker healthChecker;
   /** The hosts new requests may go to, by priority: healthy and not ejected, or all of them in panic (Envoy's). */
@@ -171,8 +174,67 @@ public final class Cluster {
 
   synchronized void ejectionsChanged() {
     long now = System.nanoTime();
-    available = PrioritySet.of(hosts, outlier == null ? null : h -> h.outlier.ejected(now), overprovisioning,
+    PrioritySet next = PrioritySet.of(hosts, outlier == null ? null : h -> h.outlier.ejected(now), overprovisioning,
         config.healthyPanicThresholdPercent(), slowStartWeights(now));
+    available = next;
+    Zones z = zones;
+    zoneRouting = z == null ? null : zoneRouting(z, now);
+    Runnable l = availableListener;
+    if (l != null) {
+      l.run();
+    }
+  }
+
+  /** What zone-aware routing needs from the cluster manager: this proxy's locality and the local cluster's view. */
+  record Zones(String myLocality, java.util.function.Supplier<ZoneRouting.LocalView> local,
+      ZoneRouting.Counters counters) {}
+
+  /** Turns zone-aware routing on (ClusterManager, when a local cluster is configured); rebuilds the routing. */
+  void zones(Zones z) {
+    zones = z;
+    ejectionsChanged();
+  }
+
+  /** Called after every rebuild of the available hosts (the local cluster's tells the cluster manager). */
+  void onAvailableChanged(Runnable listener) {
+    availableListener = listener;
+  }
+
+  /** Envoy applies zone-aware routing to the non-hashing balancers, unless locality weights decide instead. */
+  private @Nullable ZoneRouting zoneRouting(Zones z, long now) {
+    ClusterConfig.LbPolicy lb = config.lbPolicy();
+    if (config.localityWeighted() || !(lb == ClusterConfig.LbPolicy.ROUND_ROBIN
+        || lb == ClusterConfig.LbPolicy.LEAST_REQUEST || lb == ClusterConfig.LbPolicy.RANDOM)) {
+      return null;
+    }
+    List<UpstreamHost> p0 = new ArrayList<>();
+    List<UpstreamHost> healthy = new ArrayList<>();
+    for (UpstreamHost h : hosts.hosts()) {
+      if (h.priority() == 0) {
+        p0.add(h);
+        if (h.healthy() && (outlier == null || !h.outlier.ejected(now))) {
+          healthy.add(h);
+        }
+      }
+    }
+    if (healthy.size() * 100L < (long) config.healthyPanicThresholdPercent() * p0.size()) {
+      return null; // priority 0 in panic: every host, no zone preference (Envoy)
+    }
+    return ZoneRouting.of(healthy, z.myLocality(), z.local().get(), config.zoneAware());
+  }
+
+  /** The local cluster's healthy priority-0 hosts by locality (for the cluster manager's view). */
+  ZoneRouting.LocalView localView() {
+    Map<String, Integer> by = new java.util.TreeMap<>();
+    int total = 0;
+    long now = System.nanoTime();
+    for (UpstreamHost h : hosts.hosts()) {
+      if (h.priority() == 0 && h.healthy() && (outlier == null || !h.outlier.ejected(now))) {
+        by.merge(h.locality(), 1, Integer::sum);
+        total++;
+      }
+    }
+    return new ZoneRouting.LocalView(Map.copyOf(by), total);
   }
 
   /** slow_start_config: weights scaled for the hosts still in their window (null when none is). */
@@ -246,7 +308,7 @@ public final class Cluster {
         int weight = effectiveWeight(ep);
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
-              ep.priority(), ep.healthy()));
+              ep.priority(), ep.healthy(), ep.locality()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -359,8 +421,16 @@ public final class Cluster {
   /** The hosts of the priority a new request goes to: by the request's hash where it has one, else at random. */
   private HostSet hostsFor(@Nullable Long hash) {
     PrioritySet priorities = available;
-    return priorities.single() ? priorities.pick(0) : priorities.pick(hash != null
+    HostSet set = priorities.single() ? priorities.pick(0) : priorities.pick(hash != null
         ? (int) Long.remainderUnsigned(hash, 100) : java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
+    ZoneRouting z = zoneRouting;
+    if (z != null && hash == null && set == priorities.priorityZero()) {
+      HostSet zoned = z.pick(zones.counters());
+      if (zoned != null) {
+        return zoned;
+      }
+    }
+    return set;
   }
 
   /**

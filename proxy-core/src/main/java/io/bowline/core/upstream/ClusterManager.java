@@ -26,6 +26,10 @@ public final class ClusterManager {
     return t;
   });
   private volatile Map<String, Cluster> clusters = Map.of();
+  /** Zone-aware routing: this proxy's locality and its local cluster (cluster_manager.local_cluster_name). */
+  private volatile String myLocality = "";
+  private volatile @Nullable String localCluster;
+  private volatile ZoneRouting.LocalView localView = ZoneRouting.LocalView.EMPTY;
   /** Clusters by EDS service name, so a load assignment finds its clusters without a scan. */
   private Map<String, List<Cluster>> byEdsName = Map.of();
 
@@ -40,6 +44,27 @@ public final class ClusterManager {
           c.sweepIdle(loop);
         }
       }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Zone-aware routing from now on: every cluster keeps requests in {@code locality} as the local cluster's spread
+   * over the localities allows. Call before the first update.
+   */
+  public void zoneAware(String locality, String localClusterName) {
+    myLocality = locality;
+    localCluster = localClusterName;
+  }
+
+  /** The local cluster's hosts changed: a new view, and every cluster's zone routing follows it. */
+  private void localChanged(Cluster local) {
+    ZoneRouting.LocalView v = local.localView();
+    if (v.equals(localView)) {
+      return;
+    }
+    localView = v;
+    for (Cluster c : clusters.values()) {
+      c.ejectionsChanged();
     }
   }
 
@@ -79,10 +104,25 @@ public final class ClusterManager {
         cluster.stats().updateSuccess.inc();
         cluster.setEndpoints(eds);
       }
+      if (localCluster != null) {
+        Cluster self = cluster;
+        if (c.name().equals(localCluster)) {
+          cluster.onAvailableChanged(() -> localChanged(self));
+        }
+        cluster.zones(new Cluster.Zones(myLocality, () -> localView,
+            ZoneRouting.Counters.of(stats.scope("cluster." + c.name() + "."))));
+      }
       cluster.start(dns);
       next.put(c.name(), cluster);
     }
     clusters = Map.copyOf(next);
+    Cluster local = localCluster == null ? null : next.get(localCluster);
+    if (local != null) { // the clusters built before the local one saw an older view of it
+      localView = local.localView();
+      for (Cluster c : next.values()) {
+        c.ejectionsChanged();
+      }
+    }
     Map<String, List<Cluster>> eds = new HashMap<>();
     for (Cluster c : next.values()) {
       if (c.config().edsServiceName() != null) {

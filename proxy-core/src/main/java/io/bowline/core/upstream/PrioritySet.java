@@ -82,6 +82,11 @@ public final class PrioritySet {
     return sets[sets.length - 1];
   }
 
+  /** Priority 0's host set, or null when the cluster has no priority-0 hosts. */
+  @Nullable HostSet priorityZero() {
+    return priorities[0] == 0 ? sets[0] : null;
+  }
+
   /** Whether one priority takes every request (no draw needed). */
   boolean single() {
     return sets.length == 1;

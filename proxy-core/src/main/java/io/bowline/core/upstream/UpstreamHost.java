@@ -9,6 +9,8 @@ public final class UpstreamHost {
   private final String hostname;
   private final int weight;
   private final int priority;
+  /** Its locality key ("" for none), for zone-aware routing. */
+  private final String locality;
   /** What EDS says; an unhealthy host takes no new requests but counts in its priority's health. */
   private volatile boolean healthy;
   final AtomicInteger activeRequests = new AtomicInteger();
@@ -30,6 +32,12 @@ public final class UpstreamHost {
   }
 
   public UpstreamHost(InetSocketAddress address, String hostname, int weight, int priority, boolean healthy) {
+    this(address, hostname, weight, priority, healthy, "");
+  }
+
+  public UpstreamHost(InetSocketAddress address, String hostname, int weight, int priority, boolean healthy,
+      String locality) {
+    this.locality = locality;
     this.address = address;
     this.hostname = hostname;
     this.weight = weight;
@@ -74,6 +82,10 @@ public final class UpstreamHost {
 
   public int priority() {
     return priority;
+  }
+
+  public String locality() {
+    return locality;
   }
 
   /** Whether the host may take new requests: EDS says healthy and it is not failing active health checks. */
@@ -123,7 +135,8 @@ public final class UpstreamHost {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof UpstreamHost h && h.address.equals(address) && h.weight == weight && h.priority == priority;
+    return o instanceof UpstreamHost h && h.address.equals(address) && h.weight == weight && h.priority == priority
+        && h.locality.equals(locality);
   }
 
   @Override

@@ -94,4 +94,77 @@ class ConsistentHashIT {
       backends.forEach(TestBackend::close);
     }
   }
+
+  /**
+   * A test filter that copies {@code x-user} into the stream's filter state as {@code user}; the registry keys filters
+   * by config type, so it borrows the (otherwise unused here) health_check filter's config type.
+   */
+  static final class UserToFilterState implements io.bowline.core.filter.HttpFilterFactory<
+      io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck> {
+    @Override
+    public String name() {
+      return "test.user_to_filter_state";
+    }
+
+    @Override
+    public Class<io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck> configType() {
+      return io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck.class;
+    }
+
+    @Override
+    public io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck defaultConfig() {
+      return io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck.getDefaultInstance();
+    }
+
+    @Override
+    public io.bowline.core.filter.HttpFilterProvider create(
+        io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck config, FactoryContext context) {
+      return callbacks -> new io.bowline.core.filter.HttpFilter() {
+        @Override
+        public io.bowline.core.filter.FilterStatus onRequestHeaders(io.netty.handler.codec.http.HttpRequest request,
+            boolean endStream) {
+          String user = request.headers().get("x-user");
+          if (user != null) {
+            callbacks.setFilterState("user", user);
+          }
+          return io.bowline.core.filter.FilterStatus.CONTINUE;
+        }
+      };
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aFilterStateHashPolicyHashesWhatAFilterSet() throws Exception {
+    List<TestBackend> backends = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
+    try {
+      String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
+          "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
+          + "]}]";
+      String yaml = ProxyHarness.simpleHttp("", "lb_policy: RING_HASH")
+          .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
+              + "port_value: ${BACKEND}}}}}]}]", endpoints)
+          .replace("route: {cluster: backend}", "route: {cluster: backend, hash_policy: [{filter_state: {key: user}}]}")
+          .replaceFirst("( *)http_filters:\n", "$1http_filters:\n"
+              + "$1- name: test.user_to_filter_state\n"
+              + "$1  typed_config: {\"@type\": type.googleapis.com/"
+              + "envoy.extensions.filters.http.health_check.v3.HealthCheck, pass_through_mode: true}\n");
+      assertTrue(yaml.contains("test.user_to_filter_state"), yaml);
+      var filters = new io.bowline.core.filter.FilterRegistry(List.of(new UserToFilterState()));
+      try (ProxyHarness proxy = ProxyHarness.start(filters, yaml, Map.of())) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 30; i++) {
+          assertEquals(200, client.send(HttpRequest.newBuilder(proxy.uri("http", "/bob/" + i))
+              .header("x-user", "bob").build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        }
+        assertEquals(1, backends.stream().filter(b -> b.requestsTo("/bob") > 0).count(), "one user, one host");
+        for (int u = 0; u < 60; u++) {
+          client.send(HttpRequest.newBuilder(proxy.uri("http", "/fs/" + u)).header("x-user", "user-" + u).build(),
+              HttpResponse.BodyHandlers.discarding());
+        }
+        assertEquals(3, backends.stream().filter(b -> b.requestsTo("/fs") > 0).count(), "users spread");
+      }
+    } finally {
+      backends.forEach(TestBackend::close);
+    }
+  }
 }
