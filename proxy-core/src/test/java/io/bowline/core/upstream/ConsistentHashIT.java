@@ -18,17 +18,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Sticky sessions, as Istio's DestinationRule consistentHash compiles: the same key always reaches the same host. */
 @ExtendWith(LeakGuard.class)
 class ConsistentHashIT {
+  /** One listener to a cluster of {@code backends} balanced by {@code policy}; routes get their hash_policy after. */
+  static String hashBootstrap(String policy, List<TestBackend> backends) {
+    String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
+        "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
+        + "]}]";
+    return ProxyHarness.simpleHttp("", "lb_policy: " + policy)
+        .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
+            + "port_value: ${BACKEND}}}}}]}]", endpoints);
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"RING_HASH", "MAGLEV"})
   void theSameKeyStaysOnOneHostAndKeysSpread(String policy) throws Exception {
     List<TestBackend> backends = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
     try {
-      String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
-          "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
-          + "]}]";
-      String yaml = ProxyHarness.simpleHttp("", "lb_policy: " + policy)
-          .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
-              + "port_value: ${BACKEND}}}}}]}]", endpoints)
+      String yaml = hashBootstrap(policy, backends)
           .replace("route: {cluster: backend}", "route: {cluster: backend, hash_policy: [{header: {header_name: "
               + "x-user}}]}");
       try (ProxyHarness proxy = ProxyHarness.start(yaml, Map.of())) {
@@ -59,12 +64,7 @@ class ConsistentHashIT {
   void aGeneratedCookieMakesTheFirstRequestSticky() throws Exception {
     List<TestBackend> backends = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
     try {
-      String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
-          "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
-          + "]}]";
-      String yaml = ProxyHarness.simpleHttp("", "lb_policy: RING_HASH")
-          .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
-              + "port_value: ${BACKEND}}}}}]}]", endpoints)
+      String yaml = hashBootstrap("RING_HASH", backends)
           .replace("route: {cluster: backend}", "route: {cluster: backend, hash_policy: [{cookie: {name: sticky, "
               + "ttl: 3600s, path: /}}]}");
       try (ProxyHarness proxy = ProxyHarness.start(yaml, Map.of())) {
@@ -137,12 +137,7 @@ class ConsistentHashIT {
   void aFilterStateHashPolicyHashesWhatAFilterSet() throws Exception {
     List<TestBackend> backends = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
     try {
-      String endpoints = "endpoints: [{lb_endpoints: [" + String.join(", ", backends.stream().map(b ->
-          "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + b.port() + "}}}}").toList())
-          + "]}]";
-      String yaml = ProxyHarness.simpleHttp("", "lb_policy: RING_HASH")
-          .replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
-              + "port_value: ${BACKEND}}}}}]}]", endpoints)
+      String yaml = hashBootstrap("RING_HASH", backends)
           .replace("route: {cluster: backend}", "route: {cluster: backend, hash_policy: [{filter_state: {key: user}}]}")
           .replaceFirst("( *)http_filters:\n", "$1http_filters:\n"
               + "$1- name: test.user_to_filter_state\n"
