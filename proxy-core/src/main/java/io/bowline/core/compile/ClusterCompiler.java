@@ -76,7 +76,7 @@ public final class ClusterCompiler {
         "base_ejection_time", "max_ejection_time", "max_ejection_percent", "enforcing_success_rate",
         "success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
         "enforcing_failure_percentage", "failure_percentage_threshold", "failure_percentage_minimum_hosts",
-        "failure_percentage_request_volume");
+        "failure_percentage_request_volume", "max_ejection_time_jitter");
     return new ClusterConfig.Outlier(
         o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5,
         o.hasConsecutiveGatewayFailure() ? o.getConsecutiveGatewayFailure().getValue() : 5,
@@ -96,7 +96,8 @@ public final class ClusterCompiler {
         o.hasEnforcingFailurePercentage() ? o.getEnforcingFailurePercentage().getValue() : 0,
         o.hasFailurePercentageThreshold() ? o.getFailurePercentageThreshold().getValue() : 85,
         o.hasFailurePercentageMinimumHosts() ? o.getFailurePercentageMinimumHosts().getValue() : 5,
-        o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50);
+        o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50,
+        o.hasMaxEjectionTimeJitter() ? Fields.millis(o.getMaxEjectionTimeJitter()) : 0);
   }
 
   private static double activeRequestBias(Cluster c, String path) throws ConfigException {

@@ -143,7 +143,15 @@ public final class RouteCompiler {
     RouteMatch m = r.getMatch();
     String mp = path + ".match";
     Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",
-        "query_parameters", "grpc");
+        "query_parameters", "grpc", "runtime_fraction");
+    int matchPerMillion = 1_000_000;
+    if (m.hasRuntimeFraction()) {
+      // runtime_key names a runtime override; bowline has no runtime, so the default value applies, as in Envoy
+      // when the key is not set
+      Fields.allow(m.getRuntimeFraction(), mp + ".runtime_fraction", "default_value", "runtime_key");
+      matchPerMillion = Fractions.perMillion(m.getRuntimeFraction().getDefaultValue(),
+          mp + ".runtime_fraction.default_value");
+    }
     boolean cs = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
     PathMatcher pm = switch (m.getPathSpecifierCase()) {
       case PREFIX -> new PathMatcher.Prefix(m.getPrefix(), cs);
@@ -179,12 +187,13 @@ public final class RouteCompiler {
         perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters),
         r.hasDecorator() ? r.getDecorator().getOperation() : null, r.getMetadata(),
         RateLimits.compile(r.getRoute().getRateLimitsList(), path + ".route.rate_limits"),
-        r.getRoute().hasIncludeVhRateLimits() && r.getRoute().getIncludeVhRateLimits().getValue());
+        r.getRoute().hasIncludeVhRateLimits() && r.getRoute().getIncludeVhRateLimits().getValue(), matchPerMillion);
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
       @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
+        "host_rewrite_header", "host_rewrite_path_regex",
         "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies",
         "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset", "cluster_header",
         "cluster_not_found_response_code", "rate_limits", "include_vh_rate_limits");
@@ -306,7 +315,7 @@ public final class RouteCompiler {
     }
     long timeout = a.hasTimeout() ? Fields.millis(a.getTimeout()) : DEFAULT_TIMEOUT_MS;
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
-        sub, a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
+        sub, hostRewrite(a, path),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
         Long.toString(timeout), retry, hashing, mirrors,
         a.hasIdleTimeout() ? Fields.millis(a.getIdleTimeout()) : -1, streamDuration(a, path),
@@ -325,6 +334,25 @@ public final class RouteCompiler {
     return new RouteAction.StreamDuration(d.hasMaxStreamDuration() ? Fields.millis(d.getMaxStreamDuration()) : -1,
         d.hasGrpcTimeoutHeaderMax() ? Fields.millis(d.getGrpcTimeoutHeaderMax()) : -1,
         d.hasGrpcTimeoutHeaderOffset() ? Fields.millis(d.getGrpcTimeoutHeaderOffset()) : 0);
+  }
+
+  /** The route's host rewrite (literal, header or path regex; auto_host_rewrite is the cluster's, elsewhere). */
+  private static RouteAction.@Nullable HostRewrite hostRewrite(io.envoyproxy.envoy.config.route.v3.RouteAction a,
+      String path) throws ConfigException {
+    return switch (a.getHostRewriteSpecifierCase()) {
+      case HOST_REWRITE_LITERAL -> a.getHostRewriteLiteral().isEmpty() ? null
+          : new RouteAction.LiteralHost(a.getHostRewriteLiteral());
+      case HOST_REWRITE_HEADER -> {
+        if (a.getHostRewriteHeader().isEmpty()) {
+          throw new ConfigException(path + ".host_rewrite_header", "a header name is required");
+        }
+        yield new RouteAction.HeaderHost(a.getHostRewriteHeader().toLowerCase(Locale.ROOT));
+      }
+      case HOST_REWRITE_PATH_REGEX -> new RouteAction.PathRegexHost(regex(a.getHostRewritePathRegex().getPattern(),
+          path + ".host_rewrite_path_regex.pattern", false),
+          substitution(a.getHostRewritePathRegex().getSubstitution()));
+      default -> null;
+    };
   }
 
   private static RouteAction.Redirect redirect(RedirectAction r, String path) throws ConfigException {

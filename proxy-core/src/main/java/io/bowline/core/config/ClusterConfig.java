@@ -135,7 +135,7 @@ public record ClusterConfig(
       boolean splitExternalLocalOriginErrors, long intervalMs, long baseEjectionTimeMs, long maxEjectionTimeMs,
       int maxEjectionPercent, int enforcingSuccessRate, int successRateMinimumHosts, int successRateRequestVolume,
       double successRateStdevFactor, int enforcingFailurePercentage, int failurePercentageThreshold,
-      int failurePercentageMinimumHosts, int failurePercentageRequestVolume) {}
+      int failurePercentageMinimumHosts, int failurePercentageRequestVolume, long maxEjectionTimeJitterMs) {}
 
   /** {@code dns_lookup_family}. */
   public enum DnsFamily { AUTO, V4_ONLY, V6_ONLY, V4_PREFERRED, ALL }

@@ -114,6 +114,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** An attempt has had the request written: a retry sends it from {@link #replay}. */
   private boolean requestSent;
   private java.util.@Nullable Set<io.bowline.core.upstream.UpstreamHost> triedHosts;
+  /** The request's random draw for runtime_fraction route matches (-1: not drawn yet). */
+  private int randomPerMillion = -1;
   /** String objects filters set for this stream (filter_state hash policies read them), created on first use. */
   private java.util.@Nullable Map<String, String> filterState;
   /** fault response_rate_limit: the body is paced through this once a filter asked for a rate. */
@@ -444,8 +446,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       h.set(ProxyHeaders.X_ENVOY_ORIGINAL_PATH, request.uri());
       request.setUri(target.query() == null ? path : path + "?" + target.query());
     }
-    if (f.hostRewriteLiteral() != null) {
-      RouteRequest.rewriteHost(request, f.hostRewriteLiteral());
+    String host = f.rewrittenHost(h, target.path());
+    if (host != null) {
+      RouteRequest.rewriteHost(request, host);
     }
     if (weighted != null) {
       weighted.requestHeaders().apply(h, this);
@@ -1115,6 +1118,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   @Override
   public @Nullable Route route() {
     return route;
+  }
+
+  @Override
+  public int randomPerMillion() {
+    if (randomPerMillion < 0) {
+      randomPerMillion = ThreadLocalRandom.current().nextInt(1_000_000);
+    }
+    return randomPerMillion;
   }
 
   @Override

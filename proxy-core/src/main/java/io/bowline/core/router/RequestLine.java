@@ -8,6 +8,11 @@ package io.bowline.core.router;
 public interface RequestLine {
   String method();
 
+  /** A random value in [0, 1,000,000) drawn once for the request (route runtime_fraction matches read it). */
+  default int randomPerMillion() {
+    return java.util.concurrent.ThreadLocalRandom.current().nextInt(1_000_000);
+  }
+
   /** The path as routed (after normalisation), with its query string. */
   String pathWithQuery();
 

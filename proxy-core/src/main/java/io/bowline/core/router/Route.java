@@ -21,7 +21,8 @@ public record Route(
     @Nullable String decoratorOperation,
     io.envoyproxy.envoy.config.core.v3.Metadata metadata,
     RateLimitPolicy rateLimits,
-    boolean includeVhRateLimits) {
+    boolean includeVhRateLimits,
+    int matchPerMillion) {
 
   public Route {
     headers = List.copyOf(headers);
@@ -55,6 +56,8 @@ public record Route(
         return false;
       }
     }
-    return true;
+    // runtime_fraction: a share of the requests, drawn once per request so that re-routing it agrees (Envoy)
+    return matchPerMillion >= 1_000_000 || (line != null ? line.randomPerMillion()
+        : java.util.concurrent.ThreadLocalRandom.current().nextInt(1_000_000)) < matchPerMillion;
   }
 }

@@ -8,13 +8,43 @@ import org.jspecify.annotations.Nullable;
 public sealed interface RouteAction {
 
   /** Forward to a cluster (or one of weighted clusters), with rewrites and a timeout. */
+  /** How a forwarding route sets the upstream Host. */
+  sealed interface HostRewrite {
+    @Nullable String host(io.netty.handler.codec.http.HttpHeaders headers, String path);
+  }
+
+  /** {@code host_rewrite_literal}. */
+  record LiteralHost(String host) implements HostRewrite {
+    @Override
+    public String host(io.netty.handler.codec.http.HttpHeaders headers, String path) {
+      return host;
+    }
+  }
+
+  /** {@code host_rewrite_header}: the header's value, when the request has it. */
+  record HeaderHost(String header) implements HostRewrite {
+    @Override
+    public @Nullable String host(io.netty.handler.codec.http.HttpHeaders headers, String path) {
+      String v = headers.get(header);
+      return v == null || v.isEmpty() ? null : v;
+    }
+  }
+
+  /** {@code host_rewrite_path_regex}: the path (without its query) with every match substituted. */
+  record PathRegexHost(Pattern pattern, String substitution) implements HostRewrite {
+    @Override
+    public String host(io.netty.handler.codec.http.HttpHeaders headers, String path) {
+      return pattern.matcher(path).replaceAll(substitution);
+    }
+  }
+
   record Forward(
       List<WeightedCluster> clusters,
       int totalWeight,
       @Nullable String prefixRewrite,
       @Nullable Pattern regexRewrite,
       @Nullable String regexSubstitution,
-      @Nullable String hostRewriteLiteral,
+      @Nullable HostRewrite hostRewrite,
       boolean autoHostRewrite,
       long timeoutMs,
       boolean upgradesAllowed,
@@ -33,6 +63,14 @@ public sealed interface RouteAction {
       clusters = List.copyOf(clusters);
       hashPolicies = List.copyOf(hashPolicies);
       mirrors = List.copyOf(mirrors);
+    }
+
+    /**
+     * The Host the request goes upstream with, or null to keep it: {@code host_rewrite_literal}, the value of the
+     * {@code host_rewrite_header} header (kept when absent), or {@code host_rewrite_path_regex} applied to the path.
+     */
+    public @Nullable String rewrittenHost(io.netty.handler.codec.http.HttpHeaders headers, String path) {
+      return hostRewrite == null ? null : hostRewrite.host(headers, path);
     }
 
     /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */

@@ -140,6 +140,9 @@ final class OutlierDetector {
     }
     st.timesEjected++;
     long ms = Math.min(cfg.maxEjectionTimeMs(), cfg.baseEjectionTimeMs() * st.timesEjected);
+    if (cfg.maxEjectionTimeJitterMs() > 0) { // spreads the returns of hosts ejected together (Envoy)
+      ms += java.util.concurrent.ThreadLocalRandom.current().nextLong(cfg.maxEjectionTimeJitterMs() + 1);
+    }
     st.ejectedUntilNanos = now + ms * 1_000_000L;
     st.consecutive5xx.set(0);
     st.consecutiveGateway.set(0);

@@ -86,8 +86,8 @@ class RouteCheckTest {
         assertEquals(v.get("virtual_cluster_name").getAsString(), vc == null ? "" : vc.name(),
             what + " virtual cluster");
       }
-      String host = forward == null ? "" : forward.hostRewriteLiteral() != null ? forward.hostRewriteLiteral()
-          : authority;
+      String newHost = forward == null ? null : forward.rewrittenHost(h, target.path());
+      String host = forward == null ? "" : newHost != null ? newHost : authority;
       if (v.has("host_rewrite")) {
         assertEquals(v.get("host_rewrite").getAsString(), host, what + " host_rewrite");
       }
