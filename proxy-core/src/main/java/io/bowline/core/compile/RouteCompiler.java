@@ -143,7 +143,7 @@ public final class RouteCompiler {
     RouteMatch m = r.getMatch();
     String mp = path + ".match";
     Fields.allow(m, mp, "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "headers",
-        "query_parameters", "grpc", "runtime_fraction");
+        "query_parameters", "grpc", "runtime_fraction", "path_match_policy");
     int matchPerMillion = 1_000_000;
     if (m.hasRuntimeFraction()) {
       // runtime_key names a runtime override; bowline has no runtime, so the default value applies, as in Envoy
@@ -164,8 +164,10 @@ public final class RouteCompiler {
         yield new PathMatcher.SeparatedPrefix(p, cs);
       }
       case SAFE_REGEX -> new PathMatcher.Regex(regex(m.getSafeRegex(), mp + ".safe_regex", !cs));
-      default -> throw new ConfigException(mp, "a path specifier (prefix, path, safe_regex, path_separated_prefix) "
-          + "is required");
+      case PATH_MATCH_POLICY -> new PathMatcher.Template(uriTemplate(m.getPathMatchPolicy(),
+          mp + ".path_match_policy"));
+      default -> throw new ConfigException(mp, "a path specifier (prefix, path, safe_regex, path_separated_prefix, "
+          + "path_match_policy) is required");
     };
     List<HeaderMatcher> headers = new ArrayList<>();
     for (int i = 0; i < m.getHeadersCount(); i++) {
@@ -176,7 +178,8 @@ public final class RouteCompiler {
       query.add(queryParameter(m.getQueryParameters(i), mp + ".query_parameters[" + i + "]"));
     }
     RouteAction action = switch (r.getActionCase()) {
-      case ROUTE -> forward(r.getRoute(), path + ".route", vhRetry, attemptCount);
+      case ROUTE -> forward(r.getRoute(), path + ".route", vhRetry, attemptCount,
+          pm instanceof PathMatcher.Template t ? t.template() : null);
       case REDIRECT -> redirect(r.getRedirect(), path + ".redirect");
       case DIRECT_RESPONSE -> direct(r.getDirectResponse(), path + ".direct_response", maxDirectBody);
       default -> throw new ConfigException(path, "an action (route, redirect, direct_response) is required");
@@ -191,9 +194,10 @@ public final class RouteCompiler {
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
-      @Nullable RetryPolicy vhRetry, boolean attemptCount) throws ConfigException {
+      @Nullable RetryPolicy vhRetry, boolean attemptCount, io.bowline.core.router.@Nullable UriTemplate matched)
+      throws ConfigException {
     Fields.allow(a, path, "cluster", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
-        "host_rewrite_header", "host_rewrite_path_regex",
+        "host_rewrite_header", "host_rewrite_path_regex", "path_rewrite_policy",
         "auto_host_rewrite", "timeout", "upgrade_configs", "retry_policy", "hash_policy", "request_mirror_policies",
         "idle_timeout", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset", "cluster_header",
         "cluster_not_found_response_code", "rate_limits", "include_vh_rate_limits");
@@ -315,7 +319,7 @@ public final class RouteCompiler {
     }
     long timeout = a.hasTimeout() ? Fields.millis(a.getTimeout()) : DEFAULT_TIMEOUT_MS;
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
-        sub, hostRewrite(a, path),
+        sub, templateRewrite(a, path, matched), hostRewrite(a, path),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
         Long.toString(timeout), retry, hashing, mirrors,
         a.hasIdleTimeout() ? Fields.millis(a.getIdleTimeout()) : -1, streamDuration(a, path),
@@ -334,6 +338,61 @@ public final class RouteCompiler {
     return new RouteAction.StreamDuration(d.hasMaxStreamDuration() ? Fields.millis(d.getMaxStreamDuration()) : -1,
         d.hasGrpcTimeoutHeaderMax() ? Fields.millis(d.getGrpcTimeoutHeaderMax()) : -1,
         d.hasGrpcTimeoutHeaderOffset() ? Fields.millis(d.getGrpcTimeoutHeaderOffset()) : 0);
+  }
+
+  private static final String URI_TEMPLATE_MATCH =
+      "envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig";
+  private static final String URI_TEMPLATE_REWRITE =
+      "envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig";
+
+  /** {@code path_match_policy}: Envoy's uri_template matcher, the one extension there is. */
+  private static io.bowline.core.router.UriTemplate uriTemplate(
+      io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig c, String path) throws ConfigException {
+    Fields.allow(c, path, "name", "typed_config");
+    if (!Fields.typeName(c.getTypedConfig()).equals(URI_TEMPLATE_MATCH)) {
+      throw new ConfigException(path + ".typed_config", "path matcher " + Fields.typeName(c.getTypedConfig())
+          + " is not supported by bowline (uri_template is)");
+    }
+    var t = Fields.unpack(c.getTypedConfig(),
+        io.envoyproxy.envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig.class, path + ".typed_config");
+    try {
+      return io.bowline.core.router.UriTemplate.parse(t.getPathTemplate());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + ".typed_config.path_template", "\"" + t.getPathTemplate() + "\": "
+          + e.getMessage());
+    }
+  }
+
+  /** {@code path_rewrite_policy}: the uri_template rewriter, over the route's uri_template match. */
+  private static io.bowline.core.router.UriTemplate.@Nullable Rewrite templateRewrite(
+      io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
+      io.bowline.core.router.@Nullable UriTemplate matched) throws ConfigException {
+    if (!a.hasPathRewritePolicy()) {
+      return null;
+    }
+    String pp = path + ".path_rewrite_policy";
+    var c = a.getPathRewritePolicy();
+    Fields.allow(c, pp, "name", "typed_config");
+    if (!Fields.typeName(c.getTypedConfig()).equals(URI_TEMPLATE_REWRITE)) {
+      throw new ConfigException(pp + ".typed_config", "path rewriter " + Fields.typeName(c.getTypedConfig())
+          + " is not supported by bowline (uri_template is)");
+    }
+    if (matched == null) {
+      throw new ConfigException(pp, "a uri_template rewrite needs the route to match with a uri_template "
+          + "path_match_policy");
+    }
+    if (a.getPrefixRewrite().length() > 0 || a.hasRegexRewrite()) {
+      throw new ConfigException(pp, "only one of prefix_rewrite, regex_rewrite and path_rewrite_policy may be set");
+    }
+    var t = Fields.unpack(c.getTypedConfig(),
+        io.envoyproxy.envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig.class,
+        pp + ".typed_config");
+    try {
+      return matched.rewrite(t.getPathTemplateRewrite());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(pp + ".typed_config.path_template_rewrite", "\"" + t.getPathTemplateRewrite()
+          + "\": " + e.getMessage());
+    }
   }
 
   /** The route's host rewrite (literal, header or path regex; auto_host_rewrite is the cluster's, elsewhere). */

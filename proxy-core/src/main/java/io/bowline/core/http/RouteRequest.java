@@ -47,6 +47,10 @@ final class RouteRequest {
       Matcher m = f.regexRewrite().matcher(path);
       return m.replaceAll(f.regexSubstitution());
     }
+    if (f.templateRewrite() != null) {
+      String rewritten = f.templateRewrite().apply(path);
+      return rewritten != null ? rewritten : path;
+    }
     return path;
   }
 

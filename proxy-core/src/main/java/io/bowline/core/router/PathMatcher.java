@@ -43,4 +43,15 @@ public sealed interface PathMatcher {
       return "";
     }
   }
+
+  /** {@code path_match_policy} with Envoy's uri_template matcher: the whole path matches the template. */
+  record Template(UriTemplate template) implements PathMatcher {
+    public boolean matches(String path) {
+      return template.matches(path);
+    }
+
+    public String prefix() {
+      return "";
+    }
+  }
 }

@@ -44,6 +44,7 @@ public sealed interface RouteAction {
       @Nullable String prefixRewrite,
       @Nullable Pattern regexRewrite,
       @Nullable String regexSubstitution,
+      UriTemplate.@Nullable Rewrite templateRewrite,
       @Nullable HostRewrite hostRewrite,
       boolean autoHostRewrite,
       long timeoutMs,

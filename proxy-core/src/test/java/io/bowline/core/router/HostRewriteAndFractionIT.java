@@ -15,7 +15,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** host_rewrite_header and host_rewrite_path_regex; a route matching a runtime_fraction of its requests. */
+/**
+ * host_rewrite_header and host_rewrite_path_regex; uri_template path matching and rewriting; a route matching a
+ * runtime_fraction of its requests.
+ */
 @ExtendWith(LeakGuard.class)
 class HostRewriteAndFractionIT {
   static TestBackend backend;
@@ -38,6 +41,19 @@ class HostRewriteAndFractionIT {
               host_rewrite_path_regex:
                 pattern: {regex: "^/tenants/([^/]+)/.*$"}
                 substitution: \\1.internal
+          - match:
+              path_match_policy:
+                name: envoy.path.match.uri_template.uri_template_matcher
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig
+                  path_template: "/shelves/{shelf}/books/{book=**}"
+            route:
+              cluster: backend
+              path_rewrite_policy:
+                name: envoy.path.rewrite.uri_template.uri_template_rewriter
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig
+                  path_template_rewrite: "/echo/{book}/on/{shelf}"
           - match:
               prefix: "/canary/"
               runtime_fraction: {default_value: {numerator: 25, denominator: HUNDRED}, runtime_key: canary}
@@ -77,6 +93,14 @@ class HostRewriteAndFractionIT {
   void theHostComesFromThePathThroughTheRegex() throws Exception {
     HttpResponse<String> r = get("/tenants/acme/orders?x=1");
     assertEquals("acme.internal", r.headers().firstValue("x-echo-h-host").orElse(""));
+  }
+
+  @Test
+  void aUriTemplateMatchesAndItsVariablesRewriteThePath() throws Exception {
+    HttpResponse<String> r = get("/shelves/top/books/fiction/dune?edition=2");
+    assertEquals(200, r.statusCode());
+    assertEquals("/echo/fiction/dune/on/top?edition=2", r.headers().firstValue("x-echo-uri").orElse(""));
+    assertEquals(404, get("/shelves/top").statusCode(), "no match, no route");
   }
 
   @Test

@@ -18,6 +18,8 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
       io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor(),
+      io.envoyproxy.envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig.getDescriptor(),
+      io.envoyproxy.envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
       io.envoyproxy.envoy.config.route.v3.FilterConfig.getDescriptor(),
