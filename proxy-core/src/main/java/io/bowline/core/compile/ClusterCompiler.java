@@ -31,7 +31,7 @@ public final class ClusterCompiler {
       var t = cb.getThresholds(i);
       String tp = path + ".circuit_breakers.thresholds[" + i + "]";
       Fields.allow(t, tp, "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries",
-          "track_remaining", "retry_budget");
+          "track_remaining", "retry_budget", "max_connection_pools");
       if (t.getPriority() != io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT) {
         continue;
       }
@@ -42,7 +42,8 @@ public final class ClusterCompiler {
           t.hasMaxRetries() ? t.getMaxRetries().getValue() & 0xffffffffL : 3,
           t.getTrackRemaining(), budget(t, tp), t.getRetryBudget().hasMinRetryConcurrency()
               ? (int) Math.min(Integer.MAX_VALUE, t.getRetryBudget().getMinRetryConcurrency().getValue() & 0xffffffffL)
-              : 3);
+              : 3,
+          t.hasMaxConnectionPools() ? t.getMaxConnectionPools().getValue() & 0xffffffffL : Long.MAX_VALUE);
     }
     return result;
   }

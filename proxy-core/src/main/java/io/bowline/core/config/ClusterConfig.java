@@ -125,8 +125,8 @@ public record ClusterConfig(
    * requests active and pending, but never below {@code minRetryConcurrency}, and {@code maxRetries} does not apply.
    */
   public record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,
-      boolean trackRemaining, double retryBudgetPercent, int minRetryConcurrency) {
-    public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false, -1, 3);
+      boolean trackRemaining, double retryBudgetPercent, int minRetryConcurrency, long maxConnectionPools) {
+    public static final Thresholds DEFAULT = new Thresholds(1024, 1024, 1024, 3, false, -1, 3, Long.MAX_VALUE);
   }
 
   /** {@code outlier_detection}, with Envoy's defaults; percentages 0–100. */

@@ -13,6 +13,8 @@ public final class CircuitBreaker {
   private final ClusterConfig.Thresholds limits;
   private final ClusterStats stats;
   private final AtomicInteger connections = new AtomicInteger();
+  /** Connection pools in existence (max_connection_pools). */
+  private final AtomicInteger pools = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicInteger retries = new AtomicInteger();
@@ -22,7 +24,7 @@ public final class CircuitBreaker {
     this.stats = stats;
     String p = "cluster." + clusterName + ".circuit_breakers.default.";
     store.computedGauge(p + "cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
-    store.computedGauge(p + "cx_pool_open", () -> 0);
+    store.computedGauge(p + "cx_pool_open", () -> pools.get() >= limits.maxConnectionPools() ? 1 : 0);
     store.computedGauge(p + "rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
     store.computedGauge(p + "rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
     store.computedGauge(p + "rq_retry_open", () -> retries.get() >= retryLimit() ? 1 : 0);
@@ -31,6 +33,7 @@ public final class CircuitBreaker {
       store.computedGauge(p + "remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
       store.computedGauge(p + "remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
       store.computedGauge(p + "remaining_retries", () -> Math.max(0, retryLimit() - retries.get()));
+      store.computedGauge(p + "remaining_cx_pools", () -> Math.max(0, limits.maxConnectionPools() - pools.get()));
     }
   }
 
@@ -79,6 +82,19 @@ public final class CircuitBreaker {
       return false;
     }
     return true;
+  }
+
+  /** A new connection pool (one host, one event loop, one protocol) may be made (max_connection_pools). */
+  boolean tryConnectionPool() {
+    if (!acquire(pools, limits.maxConnectionPools())) {
+      stats.cxPoolOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  void connectionPoolClosed() {
+    pools.decrementAndGet();
   }
 
   void connectionClosed() {

@@ -339,7 +339,7 @@ public final class Cluster {
       if (hostsLeft) { // only hosts that left have pools to retire: a new cluster posts no task per event loop
         java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
         for (LoopPools p : pools.values()) {
-          p.loop.execute(() -> p.retireAbsent(live));
+          p.loop.execute(() -> p.retireAbsent(live, breaker));
         }
       }
     } else {
@@ -413,7 +413,7 @@ public final class Cluster {
       stats.membershipHealthy.set(originalDstHosts.size());
       java.util.Set<UpstreamHost> live = new java.util.HashSet<>(originalDstHosts.values());
       for (LoopPools p : pools.values()) {
-        p.loop.execute(() -> p.retireAbsent(live));
+        p.loop.execute(() -> p.retireAbsent(live, breaker));
       }
     }
   }
@@ -495,6 +495,10 @@ public final class Cluster {
     if (http2) {
       Http2Pool pool = p.h2.get(host);
       if (pool == null) {
+        if (!breaker.tryConnectionPool()) {
+          listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connection_pools reached");
+          return;
+        }
         pool = new Http2Pool(this, host, loop);
         p.h2.put(host, pool);
       }
@@ -502,6 +506,10 @@ public final class Cluster {
     } else {
       Http1Pool pool = p.h1.get(host);
       if (pool == null) {
+        if (!breaker.tryConnectionPool()) {
+          listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connection_pools reached");
+          return;
+        }
         pool = new Http1Pool(this, host, loop);
         p.h1.put(host, pool);
       }
@@ -553,12 +561,13 @@ public final class Cluster {
     }
 
     /** Pools of hosts no longer in the cluster: requests in flight finish, then their connections close. */
-    void retireAbsent(java.util.Set<UpstreamHost> live) {
+    void retireAbsent(java.util.Set<UpstreamHost> live, CircuitBreaker breaker) {
       h1.entrySet().removeIf(e -> {
         if (live.contains(e.getKey())) {
           return false;
         }
         e.getValue().retire();
+        breaker.connectionPoolClosed();
         return true;
       });
       h2.entrySet().removeIf(e -> {
@@ -566,6 +575,7 @@ public final class Cluster {
           return false;
         }
         e.getValue().closeAll(); // GOAWAY: open streams finish
+        breaker.connectionPoolClosed();
         return true;
       });
     }

@@ -42,6 +42,7 @@ public final class ClusterStats {
   public final Counter rqRetryOverflow;
   public final Counter rqPendingOverflow;
   public final Counter cxOverflow;
+  public final Counter cxPoolOverflow;
   public final Counter rqRetrySuccess;
   public final Counter rqRetryLimitExceeded;
   public final Counter rqRetryBackoffExponential;
@@ -65,6 +66,7 @@ public final class ClusterStats {
     rqRetryOverflow = s.counter("upstream_rq_retry_overflow");
     rqPendingOverflow = s.counter("upstream_rq_pending_overflow");
     cxOverflow = s.counter("upstream_cx_overflow");
+    cxPoolOverflow = s.counter("upstream_cx_pool_overflow");
     rqRetrySuccess = s.counter("upstream_rq_retry_success");
     rqRetryLimitExceeded = s.counter("upstream_rq_retry_limit_exceeded");
     rqRetryBackoffExponential = s.counter("upstream_rq_retry_backoff_exponential");

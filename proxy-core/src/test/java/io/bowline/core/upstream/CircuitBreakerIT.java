@@ -73,4 +73,39 @@ class CircuitBreakerIT {
     assertEquals(overflowBefore + 1, stat("cluster.backend.upstream_rq_pending_overflow"));
     assertEquals(2, stat("cluster.backend.circuit_breakers.default.remaining_rq"), "released when they finished");
   }
+
+  @Test
+  void maxConnectionPoolsCapsThePoolsAClusterMakes() throws Exception {
+    List<TestBackend> hosts = List.of(TestBackend.start(), TestBackend.start(), TestBackend.start());
+    String endpoints = String.join(", ", hosts.stream().map(b -> "{endpoint: {address: {socket_address: {address: "
+        + "127.0.0.1, port_value: " + b.port() + "}}}}").toList());
+    String yaml = ProxyHarness.simpleHttp("", """
+        lb_policy: ROUND_ROBIN
+        circuit_breakers: {thresholds: [{max_connection_pools: 1, track_remaining: true}]}
+        """).replace("endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, "
+        + "port_value: ${BACKEND}}}}}]}]", "endpoints: [{lb_endpoints: [" + endpoints + "]}]");
+    try (ProxyHarness p = ProxyHarness.start(yaml, Map.of(), "--concurrency", "1")) {
+      int ok = 0;
+      int overloaded = 0;
+      for (int i = 0; i < 6; i++) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(p.uri("http", "/pools/" + i)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          assertEquals(503, r.statusCode());
+          assertEquals("true", r.headers().firstValue("x-envoy-overloaded").orElse(""));
+          overloaded++;
+        }
+      }
+      // round robin over three hosts, one pool allowed: only the first host's requests get through
+      assertEquals(2, ok);
+      assertEquals(4, overloaded);
+      assertEquals(4, p.stat("cluster.backend.upstream_cx_pool_overflow"));
+      assertEquals(1, p.stat("cluster.backend.circuit_breakers.default.cx_pool_open"));
+      assertEquals(0, p.stat("cluster.backend.circuit_breakers.default.remaining_cx_pools"));
+    } finally {
+      hosts.forEach(TestBackend::close);
+    }
+  }
 }
