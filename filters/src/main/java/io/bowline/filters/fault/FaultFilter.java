@@ -72,6 +72,7 @@ final class FaultFilter implements HttpFilter {
     }
     if (delayMs > 0) {
       stats.delaysInjected().inc();
+      callbacks.addResponseFlag("DI");
       delayTimer = callbacks.eventLoop().schedule(() -> {
         delayTimer = null;
         if (abort) {

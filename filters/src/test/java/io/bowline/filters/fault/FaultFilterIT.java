@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FaultFilterIT {
   static TestBackend backend;
   static ProxyHarness proxy;
+  static java.nio.file.Path accessLog;
   static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
@@ -41,6 +42,11 @@ class FaultFilterIT {
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                   stat_prefix: ingress
+                  access_log:
+                  - name: envoy.access_loggers.file
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                      path: ${ACCESS_LOG}
                   route_config:
                     virtual_hosts:
                     - name: all
@@ -96,7 +102,9 @@ class FaultFilterIT {
             type: STATIC
             load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${BACKEND}}}}}]}]}
         """;
-    proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("BACKEND", backend.port()));
+    accessLog = java.nio.file.Files.createTempFile("bowline-fault", ".log");
+    proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("BACKEND", backend.port(), "ACCESS_LOG",
+        accessLog));
   }
 
   @AfterAll
@@ -199,5 +207,22 @@ class FaultFilterIT {
     long pacedMs = (System.nanoTime() - t) / 1_000_000;
     assertEquals(65536, paced.body().length);
     assertTrue(pacedMs >= 1700, "64 KiB at 32 KiB/s: " + pacedMs + " ms");
+  }
+
+  @Test
+  void theAccessLogCarriesTheFaultFlags() throws Exception {
+    assertEquals(418, get("/abort-all/flags").statusCode());
+    assertEquals(429, get("/plain/flags-both", "x-envoy-fault-delay-request", "50", "x-envoy-fault-abort-request",
+        "429").statusCode());
+    assertEquals(200, get("/plain/flags-delay", "x-envoy-fault-delay-request", "50").statusCode());
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    String log = "";
+    while (System.nanoTime() < deadline && !(log.contains("flags-delay"))) {
+      Thread.sleep(100); // the access log is flushed by its writer thread
+      log = java.nio.file.Files.readString(accessLog);
+    }
+    assertTrue(log.lines().anyMatch(l -> l.contains("/abort-all/flags") && l.contains(" 418 FI ")), log);
+    assertTrue(log.lines().anyMatch(l -> l.contains("/plain/flags-both") && l.contains(" 429 DI,FI ")), log);
+    assertTrue(log.lines().anyMatch(l -> l.contains("/plain/flags-delay") && l.contains(" 200 DI ")), log);
   }
 }

@@ -52,6 +52,9 @@ public interface HttpFilterCallbacks {
   /** A string object of the stream's filter state, or null. */
   @Nullable String filterState(String key);
 
+  /** Adds an Envoy response flag to the stream's access-log entry (e.g. {@code DI} for an injected delay). */
+  void addResponseFlag(String flag);
+
   /** Resume a stream held by STOP_ITERATION. */
   void continueRequest();
 

@@ -294,7 +294,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     hcm.stats().rqRxReset.inc();
-    responseFlags = "DC";
+    addResponseFlag("DC");
     if (upstream != null) {
       cluster.stats().rqTxReset.inc();
       upstream.reset();
@@ -766,7 +766,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     hcm.stats().rqIdleTimeout.inc();
     if (responseStarted) {
-      responseFlags = "SI";
+      addResponseFlag("SI");
       if (upstream != null) {
         upstream.reset();
         upstream = null;
@@ -1010,6 +1010,16 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
   }
 
+  /** Envoy's response flags accumulate ("DI,FI"); "-" means none. */
+  @Override
+  public void addResponseFlag(String flag) {
+    if (flag.equals("-") || responseFlags.equals(flag) || responseFlags.contains(flag + ",")
+        || responseFlags.endsWith("," + flag)) {
+      return;
+    }
+    responseFlags = responseFlags.equals("-") ? flag : responseFlags + "," + flag;
+  }
+
   @Override
   public void setFilterState(String key, String value) {
     if (filterState == null) {
@@ -1065,7 +1075,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     if (responseStarted) {
-      responseFlags = "UR";
+      addResponseFlag("UR");
       sink.reset();
       finish(false);
       return;
@@ -1216,7 +1226,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       upstream = null;
     }
     if (responseStarted) {
-      responseFlags = flag;
+      addResponseFlag(flag);
       sink.reset();
       finish(false);
       return;
@@ -1231,7 +1241,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   }
 
   private void sendResponse(FullHttpResponse r, String flag) {
-    responseFlags = flag;
+    addResponseFlag(flag);
     responseStatus = r.status().code();
     responseStarted = true;
     if (request != null && request.method().equals(HttpMethod.HEAD)) {
