@@ -40,9 +40,18 @@ public final class EndpointCompiler {
         LbEndpoint e = le.getLbEndpoints(j);
         String ep = lp + ".lb_endpoints[" + j + "]";
         Fields.allow(e, ep, "endpoint", "load_balancing_weight", "health_status", "metadata");
-        // health_check_config only steers active health checks, which bowline does not run: as in Envoy, a cluster
-        // without health_checks ignores it
+        // health_check_config steers the cluster's active health checks; a cluster without them ignores it (Envoy)
         Fields.allow(e.getEndpoint(), ep + ".endpoint", "address", "hostname", "health_check_config");
+        ClusterConfig.HealthCheckTarget hc = ClusterConfig.HealthCheckTarget.DEFAULT;
+        if (e.getEndpoint().hasHealthCheckConfig()) {
+          var h = e.getEndpoint().getHealthCheckConfig();
+          String hp = ep + ".endpoint.health_check_config";
+          Fields.allow(h, hp, "port_value", "hostname", "disable_active_health_check");
+          if (h.getPortValue() > 65535) {
+            throw new ConfigException(hp + ".port_value", "must be in [0, 65535], got " + h.getPortValue());
+          }
+          hc = new ClusterConfig.HealthCheckTarget(h.getPortValue(), h.getHostname(), h.getDisableActiveHealthCheck());
+        }
         if (!e.getEndpoint().getAddress().hasSocketAddress()) {
           throw new ConfigException(ep + ".endpoint.address", "a socket_address is required");
         }
@@ -68,7 +77,7 @@ public final class EndpointCompiler {
         };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
-            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality())));
+            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc));
       }
       if (here.isEmpty()) {
         continue;

@@ -93,16 +93,24 @@ public record ClusterConfig(
   /** @param locality the endpoint's locality as {@link #localityKey} writes it ("" when it has none) */
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
       int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal,
-      String locality) {
+      String locality, HealthCheckTarget healthCheck) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0, 0, true, 140, null, "");
+      this(host, port, weight, hostname, 0, 0, true, 140, null, "", HealthCheckTarget.DEFAULT);
     }
 
     /** The same endpoint with its locality's share of the weight. */
     public EndpointConfig withLocalityShare(double share) {
       return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, overprovisioningFactor,
-          literal, locality);
+          literal, locality, healthCheck);
     }
+  }
+
+  /**
+   * An endpoint's {@code health_check_config}: checks go to {@code port} (0: the endpoint's own) with {@code hostname}
+   * as the HTTP Host ("" : the cluster's), or are not made at all.
+   */
+  public record HealthCheckTarget(int port, String hostname, boolean disabled) {
+    public static final HealthCheckTarget DEFAULT = new HealthCheckTarget(0, "", false);
   }
 
   /** A locality (region, zone, sub-zone) as one comparable key; "" for none. */

@@ -308,7 +308,7 @@ public final class Cluster {
         int weight = effectiveWeight(ep);
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
-              ep.priority(), ep.healthy(), ep.locality()));
+              ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -327,6 +327,7 @@ public final class Cluster {
           return h;
         }
         kept.healthy(h.edsHealthy());
+        kept.healthCheck(h.healthCheck());
         return kept;
       });
       boolean hostsLeft = !resolved.containsAll(old.keySet());

@@ -38,7 +38,7 @@ final class GrpcHealthProbe extends HealthProbe {
     super(cluster, host, loop, timeoutMs);
     byte[] name = grpc.serviceName().getBytes(StandardCharsets.UTF_8);
     this.request = name.length == 0 ? new byte[0] : field1(name);
-    this.channel = NettyChannelBuilder.forAddress(host.address())
+    this.channel = NettyChannelBuilder.forAddress(host.healthCheckAddress())
         .negotiationType(NegotiationType.PLAINTEXT)
         .overrideAuthority(grpc.authority() != null ? grpc.authority() : cluster.config().name())
         .directExecutor()

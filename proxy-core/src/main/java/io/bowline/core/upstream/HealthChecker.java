@@ -54,7 +54,9 @@ final class HealthChecker {
   /** The cluster's hosts changed (or are first known): new ones start pending, removed ones stop being checked. */
   void hostsChanged(List<UpstreamHost> hosts) {
     for (UpstreamHost h : hosts) {
-      h.activeHealthPending(); // before any request sees it, as Envoy adds hosts failed until their first check
+      if (!h.healthCheck().disabled()) {
+        h.activeHealthPending(); // before any request sees it, as Envoy adds hosts failed until their first check
+      }
     }
     loop.execute(() -> {
       if (stopped) {
@@ -70,7 +72,7 @@ final class HealthChecker {
         return false;
       });
       for (UpstreamHost h : hosts) {
-        if (!checks.containsKey(h)) {
+        if (!checks.containsKey(h) && !h.healthCheck().disabled()) {
           HostCheck c = new HostCheck(h);
           checks.put(h, c);
           c.schedule(config.initialJitterMs() > 0 ? ThreadLocalRandom.current().nextLong(config.initialJitterMs() + 1)

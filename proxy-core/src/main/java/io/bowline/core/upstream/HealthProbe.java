@@ -117,7 +117,7 @@ abstract class HealthProbe {
               ConnectionProbe.this.initChannel(ch, attempt);
             }
           });
-      ChannelFuture f = cluster.connect(b, host.address());
+      ChannelFuture f = cluster.connect(b, host.healthCheckAddress());
       attempt.channel = f.channel();
       attempt.timer = loop.schedule(() -> attempt.finish(HealthChecker.Result.NETWORK_FAILURE, "timed out after "
           + timeoutMs + " ms"), timeoutMs, TimeUnit.MILLISECONDS);
@@ -177,7 +177,9 @@ abstract class HealthProbe {
         public void channelActive(ChannelHandlerContext ctx) {
           FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, http.path(),
               Unpooled.EMPTY_BUFFER);
-          req.headers().set(HttpHeaderNames.HOST, http.host() != null ? http.host() : cluster.config().name());
+          String endpointHost = host.healthCheck().hostname();
+          req.headers().set(HttpHeaderNames.HOST, !endpointHost.isEmpty() ? endpointHost
+              : http.host() != null ? http.host() : cluster.config().name());
           req.headers().set(HttpHeaderNames.USER_AGENT, "Envoy/HC");
           req.headers().set(HttpHeaderNames.CONNECTION, "close");
           for (String[] h : http.headersToAdd()) {

@@ -11,6 +11,9 @@ public final class UpstreamHost {
   private final int priority;
   /** Its locality key ("" for none), for zone-aware routing. */
   private final String locality;
+  /** Where and whether active health checks probe it. */
+  private volatile io.bowline.core.config.ClusterConfig.HealthCheckTarget healthCheck =
+      io.bowline.core.config.ClusterConfig.HealthCheckTarget.DEFAULT;
   /** What EDS says; an unhealthy host takes no new requests but counts in its priority's health. */
   private volatile boolean healthy;
   final AtomicInteger activeRequests = new AtomicInteger();
@@ -86,6 +89,21 @@ public final class UpstreamHost {
 
   public String locality() {
     return locality;
+  }
+
+  io.bowline.core.config.ClusterConfig.HealthCheckTarget healthCheck() {
+    return healthCheck;
+  }
+
+  UpstreamHost healthCheck(io.bowline.core.config.ClusterConfig.HealthCheckTarget target) {
+    this.healthCheck = target;
+    return this;
+  }
+
+  /** The address health checks connect to: the endpoint's, or its health_check_config port. */
+  InetSocketAddress healthCheckAddress() {
+    int port = healthCheck.port();
+    return port == 0 ? address : new InetSocketAddress(address.getAddress(), port);
   }
 
   /** Whether the host may take new requests: EDS says healthy and it is not failing active health checks. */

@@ -74,6 +74,7 @@ class HealthCheckIT {
 
   static Backend a;
   static Backend b;
+  static Backend c;
   static ServerSocket pong;
   static int closedPort;
   static Server grpc;
@@ -85,6 +86,7 @@ class HealthCheckIT {
   static void start() throws Exception {
     a = new Backend("a");
     b = new Backend("b");
+    c = new Backend("c");
     pong = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
     Thread t = new Thread(HealthCheckIT::answerPings, "pong");
     t.setDaemon(true);
@@ -109,6 +111,21 @@ class HealthCheckIT {
             endpoints: [{lb_endpoints: [
               {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${A}}}}},
               {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${B}}}}}]}]
+        - name: alt
+          type: STATIC
+          health_checks:
+          - timeout: 1s
+            interval: 0.1s
+            unhealthy_threshold: 1
+            healthy_threshold: 1
+            http_health_check: {path: /hc}
+          load_assignment:
+            cluster_name: alt
+            endpoints: [{lb_endpoints: [
+              {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${CLOSED}}},
+                          health_check_config: {port_value: ${C}, hostname: alt.example}}},
+              {endpoint: {address: {socket_address: {address: 127.0.0.2, port_value: ${CLOSED}}},
+                          health_check_config: {disable_active_health_check: true}}}]}]
         - name: tcp
           type: STATIC
           health_checks:
@@ -146,6 +163,7 @@ class HealthCheckIT {
     Map<String, Object> vars = new HashMap<>();
     vars.put("A", a.port());
     vars.put("B", b.port());
+    vars.put("C", c.port());
     vars.put("PONG", pong.getLocalPort());
     vars.put("CLOSED", closedPort);
     vars.put("GRPC", grpc.getPort());
@@ -183,6 +201,7 @@ class HealthCheckIT {
     proxy.close();
     a.server.stop(0);
     b.server.stop(0);
+    c.server.stop(0);
     pong.close();
     grpc.shutdownNow();
   }
@@ -252,6 +271,15 @@ class HealthCheckIT {
   void theCheckCarriesEnvoysUserAgentAndTheConfiguredHost() throws Exception {
     await(() -> a.checks.get() > 0, "a checked");
     assertEquals("Envoy/HC hc.example", a.lastCheckHeaders);
+  }
+
+  @Test
+  void anEndpointsHealthCheckConfigMovesOrTurnsOffItsChecks() throws Exception {
+    // the first endpoint serves nothing on its own port but is checked on c's, with its own Host
+    await(() -> flags("alt", closedPort).equals("healthy") && c.checks.get() > 0, "checked on the alternate port");
+    assertEquals("Envoy/HC alt.example", c.lastCheckHeaders);
+    String prefix = "alt::127.0.0.2:" + closedPort + "::health_flags::";
+    assertTrue(clusters().lines().anyMatch(l -> l.equals(prefix + "healthy")), "never checked, never failed");
   }
 
   @Test
