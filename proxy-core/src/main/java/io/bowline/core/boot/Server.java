@@ -58,6 +58,7 @@ public final class Server implements AdminContext {
     this.transport = Transport.best();
     long drainMs = TimeUnit.SECONDS.toMillis(options.drainTimeSeconds);
     this.compileContext = new CompileContext(stats, filters, options.fileFlushIntervalMs, Math.min(drainMs, 5000));
+    compileContext.allowUnsupportedStaticFields(options.allowUnknownStaticFields);
     ProxyConfig config = BootstrapCompiler.compile(bootstrap, options.serviceNode, options.serviceCluster,
         compileContext);
     this.store = new ConfigStore(config);

@@ -32,6 +32,14 @@ public final class BootstrapCompiler {
 
   public static ProxyConfig compile(Bootstrap b, String serviceNode, String serviceCluster, CompileContext ctx)
       throws ConfigException {
+    if (ctx.allowUnsupportedStaticFields()) {
+      return Fields.lenient(ctx.warnings(), () -> compileStatic(b, serviceNode, serviceCluster, ctx));
+    }
+    return compileStatic(b, serviceNode, serviceCluster, ctx);
+  }
+
+  private static ProxyConfig compileStatic(Bootstrap b, String serviceNode, String serviceCluster,
+      CompileContext ctx) throws ConfigException {
     Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
         "dynamic_resources", "cluster_manager");
     Fields.allow(b.getClusterManager(), "cluster_manager", "local_cluster_name");

@@ -84,6 +84,17 @@ public final class CompileContext {
     }
   };
 
+  private boolean allowUnsupportedStaticFields;
+
+  /** --allow-unknown-static-fields: the static bootstrap's unsupported fields and HTTP filters become warnings. */
+  public void allowUnsupportedStaticFields(boolean allow) {
+    this.allowUnsupportedStaticFields = allow;
+  }
+
+  boolean allowUnsupportedStaticFields() {
+    return allowUnsupportedStaticFields;
+  }
+
   /** The clusters as filters see them; their hosts once {@link #attach} gave the cluster manager. */
   public io.bowline.core.filter.ClusterDirectory clusterDirectory() {
     return directory;

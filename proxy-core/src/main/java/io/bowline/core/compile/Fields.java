@@ -42,8 +42,10 @@ final class Fields {
         if (!ok.get(number)) {
           FieldDescriptor f = m.getDescriptorForType().findFieldByNumber(number);
           if (f != null) { // fields this API version does not know are ignored, as Envoy does for xDS
-            throw new ConfigException(join(path, f.getName()), "not supported by bowline yet (in "
-                + m.getDescriptorForType().getFullName() + ")");
+            String message = "not supported by bowline yet (in " + m.getDescriptorForType().getFullName() + ")";
+            if (!ignored(join(path, f.getName()), message)) {
+              throw new ConfigException(join(path, f.getName()), message);
+            }
           }
         }
         in.skipField(tag);
@@ -51,6 +53,37 @@ final class Fields {
     } catch (java.io.IOException e) {
       throw new ConfigException(path, "cannot decode: " + e.getMessage());
     }
+  }
+
+  /** Where the static bootstrap's unsupported parts go as warnings, while a lenient compile runs on this thread. */
+  private static final ThreadLocal<java.util.List<String>> LENIENT = new ThreadLocal<>();
+
+  /** Compiling code that may throw ConfigException. */
+  interface Compile<T> {
+    T run() throws ConfigException;
+  }
+
+  /**
+   * Runs {@code body} with --allow-unknown-static-fields' leniency: what bowline does not support is skipped and
+   * reported in {@code warnings} instead of failing (static configuration only; xDS updates are never lenient).
+   */
+  static <T> T lenient(java.util.List<String> warnings, Compile<T> body) throws ConfigException {
+    LENIENT.set(warnings);
+    try {
+      return body.run();
+    } finally {
+      LENIENT.remove();
+    }
+  }
+
+  /** In a lenient compile: records that {@code path} is ignored and returns true; otherwise false (fail). */
+  static boolean ignored(String path, String why) {
+    java.util.List<String> w = LENIENT.get();
+    if (w == null) {
+      return false;
+    }
+    w.add(path + ": " + why + ", ignored (--allow-unknown-static-fields)");
+    return true;
   }
 
   /** Compiling runs on few threads (main, xDS control); each keeps one buffer up to this size. */

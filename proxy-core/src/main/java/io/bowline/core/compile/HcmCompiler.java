@@ -101,6 +101,10 @@ final class HcmCompiler {
         if (f.getIsOptional() && ctx.filters().forType(type) == null) {
           continue; // Envoy skips an optional filter it does not know
         }
+        if (ctx.filters().forType(type) == null && Fields.ignored(fp, "HTTP filter " + f.getName() + " ("
+            + type + ") is not supported by bowline yet; the chain runs without it")) {
+          continue;
+        }
         throw e;
       }
     }

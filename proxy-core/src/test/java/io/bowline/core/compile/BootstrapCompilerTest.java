@@ -139,4 +139,32 @@ class BootstrapCompilerTest {
         "least_request_lb_config: {locality_lb_config: {zone_aware_lb_config: {}}}")));
     assertEquals("static_resources.clusters[0].least_request_lb_config.locality_lb_config", e.fieldPath());
   }
+
+  /**
+   * --allow-unknown-static-fields: an unsupported field, an extension type bowline's parser does not know and an HTTP
+   * filter it cannot run are each a warning naming the path, and the rest of the bootstrap is compiled.
+   */
+  @Test
+  void allowUnknownStaticFieldsTurnsWhatIsUnsupportedIntoWarnings() throws Exception {
+    String y = BASE.replace("HCM_EXTRA", "tracing: {}")
+        .replace("http_filters: [", "http_filters: [{name: envoy.filters.http.compressor, typed_config: {\"@type\": "
+            + "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor}}, ")
+        .replace("CLUSTER_EXTRA", "type: STATIC\n    lb_subset_config: {fallback_policy: ANY_ENDPOINT}");
+    assertThrows(ConfigException.class, () -> new BootstrapLoader(false).parse(y, BootstrapLoader.Format.YAML),
+        "without the flag the unknown extension type is refused");
+    var loaded = new BootstrapLoader(true).parse(y, BootstrapLoader.Format.YAML);
+    assertTrue(loaded.warnings().stream().anyMatch(w -> w.contains("http_filters[0].typed_config.@type")
+        && w.contains("Compressor")), loaded.warnings().toString());
+    assertThrows(ConfigException.class, () -> BootstrapCompiler.compile(loaded.bootstrap(), "", "",
+        new CompileContext(new Stats(), FilterRegistry.empty(), 1000, 1000)), "not lenient: refused");
+    CompileContext ctx = new CompileContext(new Stats(), FilterRegistry.empty(), 1000, 1000);
+    ctx.allowUnsupportedStaticFields(true);
+    ProxyConfig config = BootstrapCompiler.compile(loaded.bootstrap(), "", "", ctx);
+    assertEquals(1, config.listeners().size());
+    assertTrue(config.clusters().containsKey("c"));
+    String warnings = String.join("\n", ctx.warnings());
+    assertTrue(warnings.contains("static_resources.clusters[0].lb_subset_config: not supported"), warnings);
+    assertTrue(warnings.contains("typed_config.tracing: not supported"), warnings);
+    assertTrue(warnings.contains("http_filters[0]: HTTP filter envoy.filters.http.compressor"), warnings);
+  }
 }

@@ -47,6 +47,7 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor(),
       io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog.getDescriptor(),
       com.github.udpa.udpa.type.v1.TypedStruct.getDescriptor(),
+      com.google.protobuf.Empty.getDescriptor(), // --allow-unknown-static-fields' placeholder for unknown extensions
       com.github.xds.type.v3.TypedStruct.getDescriptor());
 
   private static final JsonFormat.TypeRegistry REGISTRY = JsonFormat.TypeRegistry.newBuilder().add(KNOWN).build();

@@ -140,6 +140,16 @@ final class ProtoJsonChecker {
     }
     Descriptor type = registry.find(url.substring(slash + 1));
     if (type == null) {
+      if (allowUnknown) {
+        // the extension is dropped for an empty placeholder; its compiler then skips it (HTTP filters) or says why not
+        warnings.add(join(path, "@type") + ": unknown or unsupported type " + url
+            + ", ignored (--allow-unknown-static-fields)");
+        for (String key : new ArrayList<>(object.keySet())) {
+          object.remove(key);
+        }
+        object.addProperty("@type", "type.googleapis.com/google.protobuf.Empty");
+        return;
+      }
       throw new ConfigException(join(path, "@type"), "unknown or unsupported type " + url);
     }
     if (type.getFullName().startsWith("google.protobuf.")) {
