@@ -57,9 +57,7 @@ public final class GlobalRateLimitFactory implements HttpFilterFactory<RateLimit
       int enforcedPerMillion, RateLimitServiceClient client, StatsByCluster stats) {}
 
   /** {@code RateLimitPerRoute}: the domain, the virtual host's share and the route's own rate limits. */
-  record PerRoute(@Nullable String domain, VhOption vh, PolicyOverride override, RateLimitPolicy rateLimits) {}
-
-  enum VhOption { OVERRIDE, INCLUDE, IGNORE }
+  record PerRoute(@Nullable String domain, VhRateLimits vh, PolicyOverride override, RateLimitPolicy rateLimits) {}
 
   /** {@code override_option}: how the per-route {@code rate_limits} combine with the route's. */
   enum PolicyOverride { DEFAULT, OVERRIDE_POLICY, INCLUDE_POLICY, IGNORE_POLICY }
@@ -163,11 +161,7 @@ public final class GlobalRateLimitFactory implements HttpFilterFactory<RateLimit
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException(path, "expected RateLimitPerRoute: " + e.getMessage(), e);
     }
-    VhOption vh = switch (r.getVhRateLimits()) {
-      case INCLUDE -> VhOption.INCLUDE;
-      case IGNORE -> VhOption.IGNORE;
-      default -> VhOption.OVERRIDE;
-    };
+    VhRateLimits vh = VhRateLimits.ofNumber(r.getVhRateLimitsValue());
     PolicyOverride o = switch (r.getOverrideOption()) {
       case OVERRIDE_POLICY -> PolicyOverride.OVERRIDE_POLICY;
       case INCLUDE_POLICY -> PolicyOverride.INCLUDE_POLICY;

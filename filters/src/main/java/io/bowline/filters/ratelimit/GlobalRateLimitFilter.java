@@ -5,7 +5,6 @@ import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.router.RateLimitPolicy;
 import io.bowline.core.router.Route;
-import io.bowline.core.router.VirtualHost;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
@@ -98,17 +97,8 @@ final class GlobalRateLimitFilter implements HttpFilter {
         case IGNORE_POLICY -> { }
       }
     }
-    out.addAll(routeLimits.descriptors(config.stage(), r));
-    GlobalRateLimitFactory.VhOption vh = pr == null ? GlobalRateLimitFactory.VhOption.OVERRIDE : pr.vh();
-    boolean withVh = route.includeVhRateLimits() || switch (vh) {
-      case OVERRIDE -> routeLimits.isEmpty();
-      case INCLUDE -> true;
-      case IGNORE -> false;
-    };
-    VirtualHost host = callbacks.virtualHost();
-    if (withVh && host != null) {
-      out.addAll(host.rateLimits().descriptors(config.stage(), r));
-    }
+    (pr == null ? VhRateLimits.OVERRIDE : pr.vh()).addDescriptors(route, routeLimits, callbacks.virtualHost(),
+        config.stage(), r, out);
     return out;
   }
 

@@ -47,9 +47,6 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
       int enforcedPerMillion, int status, @Nullable Integer grpcStatus, boolean xRateLimitHeaders,
       List<String[]> responseHeaders, Counter enabled, Counter enforced, Counter rateLimited, Counter ok) {}
 
-  /** {@code vh_rate_limits}. */
-  enum VhRateLimits { OVERRIDE, INCLUDE, IGNORE }
-
   @Override
   public HttpFilterProvider create(LocalRateLimit config, FactoryContext context) throws ConfigException {
     Limit base = compile(config, context.fieldPath() + ".typed_config", context.stats().stats());
@@ -127,11 +124,7 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
       }
       own = RateLimits.compile(c.getRateLimitsList(), path + ".rate_limits");
     }
-    VhRateLimits vh = switch (c.getVhRateLimits()) {
-      case INCLUDE -> VhRateLimits.INCLUDE;
-      case IGNORE -> VhRateLimits.IGNORE;
-      default -> VhRateLimits.OVERRIDE;
-    };
+    VhRateLimits vh = VhRateLimits.ofNumber(c.getVhRateLimitsValue());
     int status = c.hasStatus() ? c.getStatus().getCodeValue() : 429;
     Stats store = stats != null ? stats : SHARED_STATS;
     var s = store.scope(c.getStatPrefix() + ".http_local_rate_limit.");

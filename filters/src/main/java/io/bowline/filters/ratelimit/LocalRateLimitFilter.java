@@ -5,7 +5,6 @@ import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.router.RateLimitPolicy;
 import io.bowline.core.router.Route;
-import io.bowline.core.router.VirtualHost;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -106,16 +105,8 @@ final class LocalRateLimitFilter implements HttpFilter {
     if (route == null) {
       return List.of();
     }
-    List<List<RateLimitPolicy.Entry>> out = new ArrayList<>(route.rateLimits().descriptors(l.stage(), r));
-    VirtualHost vh = callbacks.virtualHost();
-    boolean withVh = route.includeVhRateLimits() || switch (l.vhRateLimits()) {
-      case OVERRIDE -> route.rateLimits().isEmpty();
-      case INCLUDE -> true;
-      case IGNORE -> false;
-    };
-    if (withVh && vh != null) {
-      out.addAll(vh.rateLimits().descriptors(l.stage(), r));
-    }
+    List<List<RateLimitPolicy.Entry>> out = new ArrayList<>();
+    l.vhRateLimits().addDescriptors(route, route.rateLimits(), callbacks.virtualHost(), l.stage(), r, out);
     return out;
   }
 

@@ -5,7 +5,8 @@ import io.netty.handler.codec.http.HttpResponse;
 
 /**
  * One HTTP filter instance, created per stream and confined to the stream's event loop. Implement only the hooks you
- * need. Header objects are borrowed: edit them in place during the call, keep no reference after it.
+ * need. Header objects are borrowed: edit them in place during the call, keep no reference after it — except for a
+ * request held with STOP_ITERATION, whose headers may be edited until {@code continueRequest()}.
  */
 public interface HttpFilter {
   /** Request headers arrived. Return STOP_ITERATION to hold the stream and call {@code continueRequest()} later. */

@@ -212,7 +212,7 @@ public final class Cluster {
     for (UpstreamHost h : hosts.hosts()) {
       if (h.priority() == 0) {
         p0.add(h);
-        if (h.healthy() && (outlier == null || !h.outlier.ejected(now))) {
+        if (available(h, now)) {
           healthy.add(h);
         }
       }
@@ -223,13 +223,18 @@ public final class Cluster {
     return ZoneRouting.of(healthy, z.myLocality(), z.local().get(), config.zoneAware());
   }
 
+  /** Healthy (EDS, active checks) and not ejected by outlier detection. */
+  private boolean available(UpstreamHost h, long now) {
+    return h.healthy() && (outlier == null || !h.outlier.ejected(now));
+  }
+
   /** The local cluster's healthy priority-0 hosts by locality (for the cluster manager's view). */
   ZoneRouting.LocalView localView() {
     Map<String, Integer> by = new java.util.TreeMap<>();
     int total = 0;
     long now = System.nanoTime();
     for (UpstreamHost h : hosts.hosts()) {
-      if (h.priority() == 0 && h.healthy() && (outlier == null || !h.outlier.ejected(now))) {
+      if (h.priority() == 0 && available(h, now)) {
         by.merge(h.locality(), 1, Integer::sum);
         total++;
       }
