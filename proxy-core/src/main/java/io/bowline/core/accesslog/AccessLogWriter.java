@@ -1,10 +1,13 @@
 package io.bowline.core.accesslog;
 
+import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.Stats;
+import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.jctools.queues.MpscArrayQueue;
@@ -12,87 +15,225 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes access-log lines from a single background thread. Event loops only offer an entry to a bounded lock-free
- * queue; when the queue is full the entry is dropped and counted, so logging never blocks traffic.
+ * Formats and writes every access-log entry of the process on one background thread. Event loops only offer an
+ * entry to a bounded lock-free queue; when it is full the entry is dropped and counted
+ * ({@code filesystem.write_dropped}), so logging never blocks traffic. Files are flushed every
+ * {@code --file-flush-interval-msec} (and when the buffer fills), as Envoy's are, and reopened on
+ * {@link #reopen()} (admin {@code /reopen_logs}) so a rotated file is let go.
  */
 public final class AccessLogWriter implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(AccessLogWriter.class);
 
-  private final MpscArrayQueue<AccessLogEntry> queue = new MpscArrayQueue<>(65536);
-  private final OutputStream out;
-  private final Thread thread;
-  private final long flushIntervalMs;
+  private record Entry(Destination to, LogFormat format, AccessLogFacts facts) {}
+
+  private final MpscArrayQueue<Entry> queue = new MpscArrayQueue<>(65536);
+  private final ConcurrentHashMap<String, Destination> destinations = new ConcurrentHashMap<>();
+  private final long flushIntervalNanos;
+  private final Counter dropped;
+  private final Counter writeCompleted;
+  private final Counter writeFailed;
+  private final Counter flushedByTimer;
+  private final Counter reopenFailed;
+  private final Object startLock = new Object();
+  private volatile Thread thread;
   private volatile boolean running = true;
-  private final java.util.concurrent.atomic.LongAdder dropped = new java.util.concurrent.atomic.LongAdder();
+  private volatile boolean reopenRequested;
 
-  private AccessLogWriter(OutputStream out, String name, long flushIntervalMs) {
-    this.out = out;
-    this.flushIntervalMs = flushIntervalMs;
-    this.thread = new Thread(this::run, "bowline-access-log-" + name);
-    thread.setDaemon(true);
-    thread.start();
+  public AccessLogWriter(Stats stats, long flushIntervalMs) {
+    this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, flushIntervalMs));
+    this.dropped = stats.counter("filesystem.write_dropped");
+    this.writeCompleted = stats.counter("filesystem.write_completed");
+    this.writeFailed = stats.counter("filesystem.write_failed");
+    this.flushedByTimer = stats.counter("filesystem.flushed_by_timer");
+    this.reopenFailed = stats.counter("filesystem.reopen_failed");
   }
 
-  public static AccessLogWriter stdout(long flushIntervalMs) {
-    return new AccessLogWriter(new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), false),
-        "stdout", flushIntervalMs);
+  /** A file (or /dev/stdout, /dev/stderr); opened once and shared by every log that names it. */
+  public Destination destination(String path) throws IOException {
+    Destination d = destinations.get(path);
+    if (d != null) {
+      return d;
+    }
+    synchronized (destinations) {
+      d = destinations.get(path);
+      if (d == null) {
+        d = new Destination(path);
+        destinations.put(path, d);
+      }
+    }
+    ensureStarted();
+    return d;
   }
 
-  public static AccessLogWriter stderr(long flushIntervalMs) {
-    return new AccessLogWriter(new PrintStream(new FileOutputStream(java.io.FileDescriptor.err), false),
-        "stderr", flushIntervalMs);
-  }
-
-  public static AccessLogWriter file(String path, long flushIntervalMs) throws IOException {
-    return new AccessLogWriter(new FileOutputStream(path, true), path, flushIntervalMs);
-  }
-
-  public void log(AccessLogEntry e) {
-    if (!queue.offer(e)) {
-      dropped.increment();
+  /** Queues one entry; never blocks. */
+  void offer(Destination to, LogFormat format, AccessLogFacts facts) {
+    if (!queue.offer(new Entry(to, format, facts))) {
+      dropped.inc();
     }
   }
 
-  public long dropped() {
-    return dropped.sum();
+  /** Asks the writer thread to close and reopen every file (after log rotation). */
+  public void reopen() {
+    reopenRequested = true;
+    Thread t = thread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  private void ensureStarted() {
+    if (thread != null) {
+      return;
+    }
+    synchronized (startLock) {
+      if (thread == null) {
+        Thread t = new Thread(this::run, "bowline-access-log");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+      }
+    }
   }
 
   private void run() {
     long lastFlush = System.nanoTime();
-    boolean dirty = false;
     while (running || !queue.isEmpty()) {
-      AccessLogEntry e = queue.poll();
-      try {
-        if (e == null) {
-          if (dirty && (System.nanoTime() - lastFlush) >= TimeUnit.MILLISECONDS.toNanos(flushIntervalMs)) {
-            out.flush();
-            dirty = false;
-            lastFlush = System.nanoTime();
+      if (reopenRequested) {
+        reopenRequested = false;
+        flushAll();
+        destinations.values().forEach(d -> {
+          if (!d.reopen()) {
+            reopenFailed.inc();
           }
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(flushIntervalMs, 50)));
-          continue;
+        });
+      }
+      Entry e = queue.poll();
+      if (e == null) {
+        if (System.nanoTime() - lastFlush >= flushIntervalNanos) {
+          if (flushAll()) {
+            flushedByTimer.inc();
+          }
+          lastFlush = System.nanoTime();
         }
-        out.write(e.format().getBytes(StandardCharsets.UTF_8));
-        dirty = true;
-      } catch (IOException ex) {
-        logger.warn("access log write failed: {}", ex.getMessage());
+        LockSupport.parkNanos(Math.min(flushIntervalNanos, TimeUnit.MILLISECONDS.toNanos(20)));
+        continue;
+      }
+      String line;
+      try {
+        line = e.format().format(e.facts());
+      } catch (RuntimeException ex) {
+        writeFailed.inc();
+        logger.warn("access log: cannot format an entry for {}: {}", e.to().path, ex.toString());
+        continue;
+      }
+      if (e.to().write(line)) {
+        writeCompleted.inc();
+      } else {
+        writeFailed.inc();
       }
     }
-    try {
-      out.flush();
-    } catch (IOException ignored) {
-      // the process is ending
+    flushAll();
+  }
+
+  private boolean flushAll() {
+    boolean any = false;
+    for (Destination d : destinations.values()) {
+      any |= d.flush();
     }
+    return any;
   }
 
   @Override
   public void close() {
     running = false;
-    LockSupport.unpark(thread);
-    try {
-      thread.join(2000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    Thread t = thread;
+    if (t != null) {
+      LockSupport.unpark(t);
+      try {
+        t.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    destinations.values().forEach(Destination::close);
+  }
+
+  /** One output; touched only by the writer thread once opened. */
+  public final class Destination {
+    private final String path;
+    private OutputStream out;
+    private boolean dirty;
+    private boolean failing;
+
+    private Destination(String path) throws IOException {
+      this.path = path;
+      this.out = open(path);
+    }
+
+    public AccessLogWriter writer() {
+      return AccessLogWriter.this;
+    }
+
+    private static OutputStream open(String path) throws IOException {
+      return switch (path) {
+        case "/dev/stdout" -> new BufferedOutputStream(new FileOutputStream(java.io.FileDescriptor.out), 64 * 1024);
+        case "/dev/stderr" -> new BufferedOutputStream(new FileOutputStream(java.io.FileDescriptor.err), 64 * 1024);
+        default -> new BufferedOutputStream(new FileOutputStream(path, true), 64 * 1024);
+      };
+    }
+
+    boolean write(String line) {
+      try {
+        out.write(line.getBytes(StandardCharsets.UTF_8));
+        dirty = true;
+        failing = false;
+        return true;
+      } catch (IOException ex) {
+        if (!failing) {
+          logger.warn("access log {}: write failed: {}", path, ex.getMessage());
+          failing = true;
+        }
+        return false;
+      }
+    }
+
+    boolean flush() {
+      if (!dirty) {
+        return false;
+      }
+      dirty = false;
+      try {
+        out.flush();
+      } catch (IOException ex) {
+        logger.warn("access log {}: flush failed: {}", path, ex.getMessage());
+      }
+      return true;
+    }
+
+    boolean reopen() {
+      if (path.equals("/dev/stdout") || path.equals("/dev/stderr")) {
+        return true;
+      }
+      try {
+        OutputStream fresh = open(path);
+        close();
+        out = fresh;
+        return true;
+      } catch (IOException ex) {
+        logger.warn("access log {}: reopen failed: {}", path, ex.getMessage());
+        return false;
+      }
+    }
+
+    void close() {
+      try {
+        out.flush();
+        if (!path.equals("/dev/stdout") && !path.equals("/dev/stderr")) {
+          out.close();
+        }
+      } catch (IOException ignored) {
+        // the process is ending or the file is being replaced
+      }
     }
   }
 }

@@ -37,6 +37,14 @@ public interface AdminContext {
 
   boolean healthCheckFailed();
 
+  /** The mesh metrics (Istio's standard metrics) in Prometheus text, served after Envoy's own stats. */
+  default String meshMetricsPrometheus() {
+    return "";
+  }
+
+  /** Reopens every access-log file (after log rotation), as Envoy's {@code /reopen_logs}. */
+  void reopenLogs();
+
   /** Current log levels by logger (component) name. */
   Map<String, String> logLevels();
 

@@ -45,7 +45,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     FullHttpResponse r = switch (q.path()) {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
       case "/stats" -> stats(params);
-      case "/stats/prometheus" -> respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats()));
+      case "/stats/prometheus" -> respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats())
+          + server.meshMetricsPrometheus());
       case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
           params.containsKey("include_eds")));
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
@@ -56,6 +57,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/healthcheck/ok" -> post(post, () -> server.setHealthCheckFailed(false), "OK\n");
       case "/drain_listeners" -> post(post, () -> server.drainListeners(params.containsKey("graceful")), "OK\n");
       case "/logging" -> logging(post, params);
+      case "/reopen_logs" -> post(post, server::reopenLogs, "OK\n");
       case "/", "/help" -> text(200, help());
       default -> text(404, "invalid path. admin commands are:\n" + help());
     };
@@ -79,7 +81,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
     }
     if (params.containsKey("format") && params.get("format").contains("prometheus")) {
-      return respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats()));
+      return respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats())
+          + server.meshMetricsPrometheus());
     }
     if (params.containsKey("format") && params.get("format").contains("json")) {
       return respond(200, JSON, AdminJson.stats(server.stats(), filter, params.containsKey("usedonly")));
@@ -153,6 +156,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return "admin commands are:\n"
         + "  /: this list\n  /clusters: upstream cluster status\n  /config_dump: dump current Envoy configs\n"
         + "  /drain_listeners (POST): drain listeners; ?graceful drains connections first\n"
+        + "  /reopen_logs (POST): reopen access logs (after rotation)\n"
         + "  /healthcheck/fail (POST): cause the server to fail health checks\n"
         + "  /healthcheck/ok (POST): cause the server to pass health checks\n  /listeners: listener addresses\n"
         + "  /logging: query/change logging levels\n  /quitquitquit (POST): drain and exit\n"

@@ -255,6 +255,16 @@ public final class Server implements AdminContext {
   }
 
   @Override
+  public String meshMetricsPrometheus() {
+    return compileContext.meters().scrape();
+  }
+
+  @Override
+  public void reopenLogs() {
+    compileContext.accessLogWriter().reopen();
+  }
+
+  @Override
   public boolean healthCheckFailed() {
     return healthCheckFailed;
   }

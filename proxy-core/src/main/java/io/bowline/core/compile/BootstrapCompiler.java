@@ -55,6 +55,7 @@ public final class BootstrapCompiler {
       }
     }
     String id = !serviceNode.isEmpty() ? serviceNode : b.getNode().getId();
+    ctx.node(id, b.getNode().getMetadata());
     String cluster = !serviceCluster.isEmpty() ? serviceCluster : b.getNode().getCluster();
     XdsSettings xds = b.hasDynamicResources()
         ? xds(b, b.getNode().toBuilder().setId(id).setCluster(cluster).build()) : null;

@@ -10,9 +10,8 @@ import java.util.Map;
 public final class CompileContext {
   private final Stats stats;
   private final FilterRegistry filters;
-  private final long fileFlushIntervalMs;
   private final long drainTimeoutMs;
-  private final Map<String, AccessLogWriter> writers = new HashMap<>();
+  private final AccessLogWriter accessLogWriter;
   private volatile java.util.Set<String> clusterNames = java.util.Set.of();
   private final java.util.List<String> warnings = new java.util.ArrayList<>();
   private boolean ads;
@@ -145,7 +144,7 @@ public final class CompileContext {
   public CompileContext(Stats stats, FilterRegistry filters, long fileFlushIntervalMs, long drainTimeoutMs) {
     this.stats = stats;
     this.filters = filters;
-    this.fileFlushIntervalMs = fileFlushIntervalMs;
+    this.accessLogWriter = new AccessLogWriter(stats, fileFlushIntervalMs);
     this.drainTimeoutMs = drainTimeoutMs;
   }
 
@@ -161,22 +160,34 @@ public final class CompileContext {
     return drainTimeoutMs;
   }
 
-  /** One writer per destination, shared by every HCM that logs there. */
-  synchronized AccessLogWriter writer(String destination) throws java.io.IOException {
-    AccessLogWriter w = writers.get(destination);
-    if (w == null) {
-      w = switch (destination) {
-        case "/dev/stdout" -> AccessLogWriter.stdout(fileFlushIntervalMs);
-        case "/dev/stderr" -> AccessLogWriter.stderr(fileFlushIntervalMs);
-        default -> AccessLogWriter.file(destination, fileFlushIntervalMs);
-      };
-      writers.put(destination, w);
-    }
-    return w;
+  private volatile String nodeId = "";
+  private volatile com.google.protobuf.Struct nodeMetadata = com.google.protobuf.Struct.getDefaultInstance();
+  private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters =
+      new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+          io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+
+  /** This proxy's node, as the bootstrap (and --service-node) name it; filters read its metadata. */
+  void node(String id, com.google.protobuf.Struct metadata) {
+    this.nodeId = id;
+    this.nodeMetadata = metadata;
   }
 
-  public synchronized void closeWriters() {
-    writers.values().forEach(AccessLogWriter::close);
-    writers.clear();
+  /** The mesh metrics (Istio's), served on /stats/prometheus beside Envoy's stats. */
+  public io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  /** What filters of a listener with {@code direction} may know about it. */
+  io.bowline.core.filter.ListenerContext listenerContext(io.bowline.core.filter.ListenerContext.Direction direction) {
+    return new io.bowline.core.filter.ListenerContext(direction, nodeId, nodeMetadata, meters);
+  }
+
+  /** The process's one access-log writer: every access log of every config generation queues to it. */
+  public AccessLogWriter accessLogWriter() {
+    return accessLogWriter;
+  }
+
+  public void closeWriters() {
+    accessLogWriter.close();
   }
 }

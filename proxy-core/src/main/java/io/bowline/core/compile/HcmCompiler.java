@@ -1,17 +1,13 @@
 package io.bowline.core.compile;
 
 import io.bowline.core.config.RouteSource;
-import io.bowline.core.accesslog.AccessLogWriter;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.config.HcmStats;
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.xds.ConfigException;
-import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
-import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
-import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.ArrayList;
@@ -27,7 +23,8 @@ final class HcmCompiler {
 
   private HcmCompiler() {}
 
-  static HcmConfig compile(HttpConnectionManager h, String path, CompileContext ctx) throws ConfigException {
+  static HcmConfig compile(HttpConnectionManager h, String path, CompileContext ctx,
+      io.bowline.core.filter.ListenerContext listener) throws ConfigException {
     Fields.allow(h, path, "stat_prefix", "codec_type", "route_config", "http_filters", "use_remote_address",
         "xff_num_trusted_hops", "internal_address_config", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
@@ -96,13 +93,15 @@ final class HcmCompiler {
       }
       try {
         filters.add(ctx.filters().create(f.getTypedConfig(), new HttpFilterFactory.FactoryContext(
-            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp, f.getName(), ctx.clusterDirectory())));
+            ctx.stats().scope("http." + h.getStatPrefix() + "."), fp, f.getName(), ctx.clusterDirectory(),
+            listener)));
       } catch (ConfigException e) {
-        if (f.getIsOptional() && ctx.filters().forType(type) == null) {
+        String configType = io.bowline.core.filter.FilterRegistry.configTypeName(f.getTypedConfig());
+        if (f.getIsOptional() && ctx.filters().forType(configType) == null) {
           continue; // Envoy skips an optional filter it does not know
         }
-        if (ctx.filters().forType(type) == null && Fields.ignored(fp, "HTTP filter " + f.getName() + " ("
-            + type + ") is not supported by bowline yet; the chain runs without it")) {
+        if (ctx.filters().forType(configType) == null && Fields.ignored(fp, "HTTP filter " + f.getName() + " ("
+            + configType + ") is not supported by bowline yet; the chain runs without it")) {
           continue;
         }
         throw e;
@@ -150,10 +149,8 @@ final class HcmCompiler {
     HcmConfig.PathPolicy pathPolicy = new HcmConfig.PathPolicy(
         !h.hasNormalizePath() || h.getNormalizePath().getValue(), h.getMergeSlashes(),
         escaped);
-    List<AccessLogWriter> logs = new ArrayList<>();
-    for (int i = 0; i < h.getAccessLogCount(); i++) {
-      logs.add(accessLog(h.getAccessLog(i), path + ".access_log[" + i + "]", ctx));
-    }
+    List<io.bowline.core.accesslog.AccessLogger> logs = AccessLogs.compile(h.getAccessLogList(),
+        path + ".access_log", ctx);
     return new HcmConfig(h.getStatPrefix(), codec, routes, filters, h.getUseRemoteAddress().getValue(),
         h.getXffNumTrustedHops(), !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getServerName().isEmpty() ? "envoy" : h.getServerName(), websocket, idle, maxHeaders, headersKb * 1024,
@@ -162,7 +159,8 @@ final class HcmCompiler {
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
         common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
-        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")));
+        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
+        filters.stream().anyMatch(HttpFilterProvider::logs));
   }
 
   /**
@@ -194,31 +192,4 @@ final class HcmCompiler {
     return new io.bowline.core.listener.CidrRange(io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip), len);
   }
 
-  private static AccessLogWriter accessLog(AccessLog a, String path, CompileContext ctx) throws ConfigException {
-    Fields.allow(a, path, "name", "typed_config");
-    String type = Fields.typeName(a.getTypedConfig());
-    String tp = path + ".typed_config";
-    try {
-      switch (type) {
-        case "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog" -> {
-          Fields.allow(Fields.unpack(a.getTypedConfig(), StdoutAccessLog.class, tp), tp);
-          return ctx.writer("/dev/stdout");
-        }
-        case "envoy.extensions.access_loggers.stream.v3.StderrAccessLog" -> {
-          return ctx.writer("/dev/stderr");
-        }
-        case "envoy.extensions.access_loggers.file.v3.FileAccessLog" -> {
-          FileAccessLog f = Fields.unpack(a.getTypedConfig(), FileAccessLog.class, tp);
-          Fields.allow(f, tp, "path");
-          if (f.getPath().isEmpty()) {
-            throw new ConfigException(tp + ".path", "required");
-          }
-          return ctx.writer(f.getPath());
-        }
-        default -> throw new ConfigException(tp, "access logger " + type + " is not supported by bowline yet");
-      }
-    } catch (java.io.IOException e) {
-      throw new ConfigException(tp, "cannot open access log: " + e.getMessage(), e);
-    }
-  }
 }

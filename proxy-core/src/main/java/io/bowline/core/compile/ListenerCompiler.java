@@ -33,7 +33,8 @@ public final class ListenerCompiler {
 
   public static ListenerConfig compile(Listener l, String path, CompileContext ctx) throws ConfigException {
     Fields.allow(l, path, "name", "address", "filter_chains", "default_filter_chain", "listener_filters",
-        "per_connection_buffer_limit_bytes", "traffic_direction", "stat_prefix", "listener_filters_timeout");
+        "per_connection_buffer_limit_bytes", "traffic_direction", "stat_prefix", "listener_filters_timeout",
+        "access_log");
     InetSocketAddress address = socketAddress(l.getAddress(), path + ".address");
     String statName = !l.getStatPrefix().isEmpty() ? l.getStatPrefix()
         : address.getAddress().getHostAddress() + "_" + address.getPort();
@@ -41,6 +42,11 @@ public final class ListenerCompiler {
     String name = l.getName().isEmpty() ? java.util.UUID.randomUUID().toString() : l.getName();
     boolean tlsInspector = false;
     boolean httpInspector = false;
+    var listener = ctx.listenerContext(switch (l.getTrafficDirection()) {
+      case INBOUND -> io.bowline.core.filter.ListenerContext.Direction.INBOUND;
+      case OUTBOUND -> io.bowline.core.filter.ListenerContext.Direction.OUTBOUND;
+      default -> io.bowline.core.filter.ListenerContext.Direction.UNSPECIFIED;
+    });
     for (int i = 0; i < l.getListenerFiltersCount(); i++) {
       ListenerFilter f = l.getListenerFilters(i);
       String fp = path + ".listener_filters[" + i + "]";
@@ -59,7 +65,7 @@ public final class ListenerCompiler {
     }
     List<FilterChainConfig> chains = new ArrayList<>();
     for (int i = 0; i < l.getFilterChainsCount(); i++) {
-      chains.add(chain(l.getFilterChains(i), path + ".filter_chains[" + i + "]", ctx));
+      chains.add(chain(l.getFilterChains(i), path + ".filter_chains[" + i + "]", ctx, listener));
     }
     for (int i = 0; i < chains.size(); i++) {
       for (int j = 0; j < i; j++) {
@@ -70,14 +76,17 @@ public final class ListenerCompiler {
       }
     }
     FilterChainConfig dflt = l.hasDefaultFilterChain()
-        ? chain(l.getDefaultFilterChain(), path + ".default_filter_chain", ctx) : null;
+        ? chain(l.getDefaultFilterChain(), path + ".default_filter_chain", ctx, listener) : null;
     int limit = l.hasPerConnectionBufferLimitBytes() ? l.getPerConnectionBufferLimitBytes().getValue() : 1024 * 1024;
     return new ListenerConfig(name, address, chains, new FilterChainSelector(chains, dflt), tlsInspector,
         httpInspector, Math.max(limit, 1024),
-        l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000, ListenerStats.of(ctx.stats().scope("listener." + statName + ".")));
+        l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000,
+        ListenerStats.of(ctx.stats().scope("listener." + statName + ".")),
+        AccessLogs.compile(l.getAccessLogList(), path + ".access_log", ctx));
   }
 
-  private static FilterChainConfig chain(FilterChain fc, String path, CompileContext ctx) throws ConfigException {
+  private static FilterChainConfig chain(FilterChain fc, String path, CompileContext ctx,
+      io.bowline.core.filter.ListenerContext listener) throws ConfigException {
     Fields.allow(fc, path, "name", "filter_chain_match", "filters", "transport_socket");
     FilterChainMatch match = match(fc.getFilterChainMatch(), path + ".filter_chain_match");
     if (fc.getFiltersCount() == 0) {
@@ -96,7 +105,7 @@ public final class ListenerCompiler {
     String type = f.hasTypedConfig() ? Fields.typeName(f.getTypedConfig()) : "";
     NetworkFilter terminal = switch (type) {
       case HCM -> HcmCompiler.compile(Fields.unpack(f.getTypedConfig(), HttpConnectionManager.class, fp
-          + ".typed_config"), fp + ".typed_config", ctx);
+          + ".typed_config"), fp + ".typed_config", ctx, listener);
       case TCP_PROXY -> tcpProxy(Fields.unpack(f.getTypedConfig(), TcpProxy.class, fp + ".typed_config"),
           fp + ".typed_config", ctx);
       default -> throw new ConfigException(fp, "network filter " + (type.isEmpty() ? f.getName() : type)
@@ -109,7 +118,7 @@ public final class ListenerCompiler {
   }
 
   private static TcpProxyConfig tcpProxy(TcpProxy t, String path, CompileContext ctx) throws ConfigException {
-    Fields.allow(t, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout");
+    Fields.allow(t, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log");
     if (t.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
     }
@@ -135,7 +144,7 @@ public final class ListenerCompiler {
     long idle = t.hasIdleTimeout() ? Fields.millis(t.getIdleTimeout()) : 3_600_000;
     var scope = ctx.stats().scope("tcp." + t.getStatPrefix() + ".");
     return new TcpProxyConfig(t.getStatPrefix(), clusters, total, idle, scope.counter("downstream_cx_total"),
-        scope.counter("downstream_cx_no_route"));
+        scope.counter("downstream_cx_no_route"), AccessLogs.compile(t.getAccessLogList(), path + ".access_log", ctx));
   }
 
   private static FilterChainMatch match(io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m, String path)

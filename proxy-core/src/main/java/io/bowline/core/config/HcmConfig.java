@@ -30,8 +30,9 @@ public record HcmConfig(
     boolean acceptHttp10,
     String defaultHostForHttp10,
     List<io.bowline.core.listener.CidrRange> internalAddresses,
-    List<io.bowline.core.accesslog.AccessLogWriter> accessLogs,
-    HcmStats stats) implements NetworkFilter {
+    List<io.bowline.core.accesslog.AccessLogger> accessLogs,
+    HcmStats stats,
+    boolean filtersLog) implements NetworkFilter {
 
   public HcmConfig {
     httpFilters = List.copyOf(httpFilters);

@@ -17,9 +17,11 @@ public record ListenerConfig(
     boolean httpInspector,
     int perConnectionBufferLimitBytes,
     long listenerFiltersTimeoutMs,
-    ListenerStats stats) {
+    ListenerStats stats,
+    List<io.bowline.core.accesslog.AccessLogger> accessLogs) {
 
   public ListenerConfig {
     filterChains = List.copyOf(filterChains);
+    accessLogs = List.copyOf(accessLogs);
   }
 }

@@ -10,10 +10,12 @@ public record TcpProxyConfig(
     int totalWeight,
     long idleTimeoutMs,
     Counter cxTotal,
-    Counter noRoute) implements NetworkFilter {
+    Counter noRoute,
+    List<io.bowline.core.accesslog.AccessLogger> accessLogs) implements NetworkFilter {
 
   public TcpProxyConfig {
     clusters = List.copyOf(clusters);
+    accessLogs = List.copyOf(accessLogs);
   }
 
   /** A cluster and its weight. */

@@ -33,14 +33,39 @@ public final class FilterRegistry {
 
   /** Unpacks {@code typed_config} and builds the provider, or fails naming {@code path}. */
   public HttpFilterProvider create(Any typedConfig, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
-    String url = typedConfig.getTypeUrl();
-    String name = url.substring(url.lastIndexOf('/') + 1);
+    String name = typeName(typedConfig);
+    TypedStructs.Wrapped wrapped = TypedStructs.unwrap(typedConfig, ctx.fieldPath() + ".typed_config");
+    if (wrapped != null) {
+      name = wrapped.typeName();
+    }
     HttpFilterFactory<?> factory = byTypeName.get(name);
     if (factory == null) {
       throw new ConfigException(ctx.fieldPath() + ".typed_config", "HTTP filter type " + name
           + " is not supported by bowline yet");
     }
+    if (wrapped != null) {
+      return buildFromStruct(factory, wrapped, ctx);
+    }
     return build(factory, typedConfig, ctx);
+  }
+
+  /** The type URL's full name, as the registry is keyed; a TypedStruct's is its wrapped type's. */
+  public static String configTypeName(Any typedConfig) {
+    String url = typedConfig.getTypeUrl();
+    if (TypedStructs.isTypedStruct(typedConfig)) {
+      try {
+        TypedStructs.Wrapped w = TypedStructs.unwrap(typedConfig, "");
+        return w == null ? typeName(typedConfig) : w.typeName();
+      } catch (ConfigException e) {
+        return typeName(typedConfig);
+      }
+    }
+    return url.substring(url.lastIndexOf('/') + 1);
+  }
+
+  private static String typeName(Any any) {
+    String url = any.getTypeUrl();
+    return url.substring(url.lastIndexOf('/') + 1);
   }
 
   /** A {@code typed_per_filter_config} entry (possibly wrapped in {@code envoy.config.route.v3.FilterConfig}). */
@@ -71,10 +96,18 @@ public final class FilterRegistry {
     return factory.routeConfig(config, path);
   }
 
+  @SuppressWarnings("unchecked")
+  private static <T extends Message> HttpFilterProvider buildFromStruct(HttpFilterFactory<T> factory,
+      TypedStructs.Wrapped wrapped, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    Message.Builder b = factory.defaultConfig().newBuilderForType();
+    TypedStructs.merge(wrapped, b, ctx.fieldPath() + ".typed_config.value");
+    return factory.create((T) b.build(), ctx);
+  }
+
   private static <T extends Message> HttpFilterProvider build(HttpFilterFactory<T> factory, Any any,
       HttpFilterFactory.FactoryContext ctx) throws ConfigException {
     try {
-      return factory.create(any.unpack(factory.configType()), ctx);
+      return factory.create(factory.parse(any), ctx);
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException(ctx.fieldPath() + ".typed_config", "cannot decode: " + e.getMessage(), e);
     }

@@ -17,6 +17,14 @@ public interface HttpFilter {
   /** Response headers arrived from upstream (or a local reply is being sent). */
   default void onResponseHeaders(HttpResponse response) {}
 
+  /**
+   * The stream is over: what happened, as the access log sees it (status, flags, bytes, timings, peers). Called on
+   * the event loop before {@link #onDestroy}, and only for filters whose provider {@link HttpFilterProvider#logs()}.
+   * Envoy's filters that report (Istio's stats) do it here. The facts may be kept; their header maps must not be
+   * changed.
+   */
+  default void onLog(io.bowline.core.accesslog.AccessLogFacts facts) {}
+
   /** The stream ended (completed, reset, or replied locally). Release anything held here. */
   default void onDestroy() {}
 }

@@ -21,6 +21,14 @@ public interface HttpFilterFactory<T extends Message> {
   HttpFilterProvider create(T config, FactoryContext context) throws ConfigException;
 
   /**
+   * Decodes {@code typed_config}. Generated config types unpack themselves; a factory whose config has no generated
+   * class (Istio's, read as {@link com.google.protobuf.DynamicMessage}) overrides this.
+   */
+  default T parse(com.google.protobuf.Any typedConfig) throws com.google.protobuf.InvalidProtocolBufferException {
+    return typedConfig.unpack(configType());
+  }
+
+  /**
    * A route's (or virtual host's) {@code typed_per_filter_config} for this filter, parsed when the route table is
    * compiled; the filter reads it back through {@link HttpFilterCallbacks#perRouteConfig}. Filters that take none
    * refuse it.
@@ -40,6 +48,13 @@ public interface HttpFilterFactory<T extends Message> {
    * @param fieldPath where the filter's config sits, for error messages
    * @param filterName the filter's name in the connection manager
    * @param clusters the upstream clusters, for filters that call a service of their own
+   * @param listener the listener the filter serves: its direction and this proxy's node
    */
-  record FactoryContext(Stats.Scope stats, String fieldPath, String filterName, ClusterDirectory clusters) {}
+  record FactoryContext(Stats.Scope stats, String fieldPath, String filterName, ClusterDirectory clusters,
+      ListenerContext listener) {
+    /** A context for a filter outside any listener (tests, tools). */
+    public FactoryContext(Stats.Scope stats, String fieldPath, String filterName, ClusterDirectory clusters) {
+      this(stats, fieldPath, filterName, clusters, ListenerContext.UNKNOWN);
+    }
+  }
 }

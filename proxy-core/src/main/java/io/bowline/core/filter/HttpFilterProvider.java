@@ -4,4 +4,9 @@ package io.bowline.core.filter;
 @FunctionalInterface
 public interface HttpFilterProvider {
   HttpFilter create(HttpFilterCallbacks callbacks);
+
+  /** Whether its filters want {@link HttpFilter#onLog} when their stream ends (it costs a facts record each). */
+  default boolean logs() {
+    return false;
+  }
 }

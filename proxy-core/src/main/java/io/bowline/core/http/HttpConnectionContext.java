@@ -3,18 +3,43 @@ package io.bowline.core.http;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.upstream.ClusterManager;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
 
-/** What every stream of one downstream connection shares: its HCM config, its peers, and the cluster manager. */
+/**
+ * What every stream of one downstream connection shares: its HCM config, its peers, the cluster manager, its TLS
+ * session and SNI when it has them, and its connection id (Envoy's %CONNECTION_ID%).
+ */
 public record HttpConnectionContext(
     HcmConfig hcm,
     ClusterManager clusters,
     InetSocketAddress remote,
     InetSocketAddress local,
     boolean tls,
-    String remoteIp) {
+    String remoteIp,
+    @Nullable SSLSession tlsSession,
+    @Nullable String serverName,
+    long id) {
+
+  private static final AtomicLong IDS = new AtomicLong();
 
   public static HttpConnectionContext of(HcmConfig hcm, ClusterManager clusters, InetSocketAddress remote,
-      InetSocketAddress local, boolean tls) {
-    return new HttpConnectionContext(hcm, clusters, remote, local, tls, remote.getAddress().getHostAddress());
+      InetSocketAddress local, @Nullable SSLSession tlsSession) {
+    String sni = null;
+    if (tlsSession instanceof javax.net.ssl.ExtendedSSLSession e) {
+      for (var n : e.getRequestedServerNames()) {
+        if (n instanceof javax.net.ssl.SNIHostName h) {
+          sni = h.getAsciiName();
+        }
+      }
+    }
+    return new HttpConnectionContext(hcm, clusters, remote, local, tlsSession != null,
+        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId());
+  }
+
+  /** A process-wide connection number, as Envoy gives each connection. */
+  public static long nextConnectionId() {
+    return IDS.incrementAndGet();
   }
 }

@@ -1,6 +1,6 @@
 package io.bowline.core.http;
 
-import io.bowline.core.accesslog.AccessLogEntry;
+import io.bowline.core.accesslog.AccessLogFacts;
 import io.bowline.core.config.ClusterConfig;
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.filter.FilterStatus;
@@ -99,6 +99,12 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private @Nullable ScheduledFuture<?> requestTimer;
   private long lastActivityNanos = startNanos;
   private String responseFlags = "-";
+  private @Nullable String responseCodeDetails;
+  private @Nullable HttpHeaders responseHeaders;
+  private @Nullable HttpHeaders responseTrailers;
+  private long requestDoneNanos = -1;
+  private long firstResponseNanos = -1;
+  private java.net.@Nullable InetSocketAddress upstreamLocal;
   private long bytesReceived;
   private long bytesSent;
   private long upstreamServiceMs = -1;
@@ -242,6 +248,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     lastActivityNanos = System.nanoTime();
     if (content instanceof LastHttpContent last) {
       requestEnded = true;
+      requestDoneNanos = lastActivityNanos - startNanos;
       requestTrailers = !last.trailingHeaders().isEmpty();
       if (requestTimer != null) {
         requestTimer.cancel(false);
@@ -803,6 +810,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     upstream = req;
+    upstreamLocal = hcm.accessLogs().isEmpty() && !hcm.filtersLog() ? null : req.localAddress();
     upstreamCounted = true;
     upstreamHost = req.host();
     upstreamHost.requestStarted();
@@ -939,6 +947,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     responseStatus = code;
     responseStarted = true;
     HttpHeaders h = response.headers();
+    responseHeaders = h;
+    responseCodeDetails = "via_upstream";
+    firstResponseNanos = System.nanoTime() - startNanos;
     ProxyHeaders.stripHopByHop(h, false);
     upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
     h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
@@ -983,7 +994,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     sink.write(content);
-    if (content instanceof LastHttpContent) {
+    if (content instanceof LastHttpContent last) {
+      if (!last.trailingHeaders().isEmpty()) {
+        responseTrailers = last.trailingHeaders();
+      }
       upstreamResponseEnded();
       finish(true);
     }
@@ -1221,6 +1235,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     logger.debug("local reply {} {} ({}) for {}", status, flag, details, request == null ? "?" : request.uri());
+    responseCodeDetails = details;
     if (upstream != null) {
       upstream.reset();
       upstream = null;
@@ -1244,6 +1259,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     addResponseFlag(flag);
     responseStatus = r.status().code();
     responseStarted = true;
+    responseHeaders = r.headers();
+    firstResponseNanos = System.nanoTime() - startNanos;
+    if (responseCodeDetails == null) {
+      responseCodeDetails = "direct_response";
+    }
     if (request != null && request.method().equals(HttpMethod.HEAD)) {
       r.content().clear();
     }
@@ -1325,7 +1345,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     long elapsed = System.nanoTime() - startNanos;
     hcm.stats().rqTime().recordNanos(elapsed);
-    if (!hcm.accessLogs().isEmpty() && request != null) {
+    if ((!hcm.accessLogs().isEmpty() || hcm.filtersLog()) && request != null) {
       accessLog(elapsed);
     }
   }
@@ -1338,18 +1358,62 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
   }
 
+  /** The finished stream's facts for its access logs; taken on the event loop, formatted on the writer thread. */
   private void accessLog(long elapsedNanos) {
-    HttpHeaders h = request.headers();
-    AccessLogEntry e = new AccessLogEntry(System.currentTimeMillis() - elapsedNanos / 1_000_000,
-        request.method().name(), h.get(ProxyHeaders.X_ENVOY_ORIGINAL_PATH, request.uri()), sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text(),
-        responseStatus, responseFlags, bytesReceived, bytesSent, elapsedNanos / 1_000_000,
-        upstreamServiceMs < 0 ? "-" : Long.toString(upstreamServiceMs), h.get(ProxyHeaders.X_FORWARDED_FOR, "-"),
-        h.get(HttpHeaderNames.USER_AGENT, "-"), h.get(ProxyHeaders.X_REQUEST_ID, "-"),
-        h.get(HttpHeaderNames.HOST, "-"), upstreamHost == null ? "-" : upstreamHost.addressString());
+    AccessLogFacts f = new AccessLogFacts();
+    f.startEpochMillis = System.currentTimeMillis() - elapsedNanos / 1_000_000;
+    f.durationNanos = elapsedNanos;
+    f.requestDoneNanos = requestDoneNanos;
+    f.firstResponseNanos = firstResponseNanos;
+    f.requestHeaders = request.headers();
+    f.responseHeaders = responseHeaders;
+    f.responseTrailers = responseTrailers;
+    f.method = request.method().name();
+    f.path = request.uri();
+    f.scheme = conn.tls() ? "https" : "http";
+    f.protocol = sink.isHttp2() ? "HTTP/2" : request.protocolVersion().text();
+    f.responseCode = responseStatus;
+    f.responseFlags = responseFlags;
+    f.responseCodeDetails = responseCodeDetails;
+    f.bytesReceived = bytesReceived;
+    f.bytesSent = bytesSent;
+    f.upstreamCluster = cluster == null ? null : cluster.config().name();
+    f.upstreamHost = upstreamHost == null ? null : upstreamHost.address();
+    f.upstreamLocal = upstreamLocal;
+    f.upstreamProtocol = upstreamHost == null ? null : upstreamHttp2 ? "HTTP/2" : "HTTP/1.1";
+    f.attemptCount = upstreamHost == null && retriesDone == 0 ? 0 : retriesDone + 1;
+    f.downstreamRemote = trustedClient();
+    f.downstreamDirectRemote = conn.remote();
+    f.downstreamLocal = conn.local();
+    f.requestedServerName = conn.serverName();
+    f.tls = conn.tlsSession();
+    f.routeName = route == null ? null : route.name();
+    f.virtualClusterName = vcluster == null ? null : vcluster.name();
+    f.connectionId = conn.id();
+    f.filterState = filterState == null ? null : java.util.Map.copyOf(filterState);
+    f.grpcStatus = grpc ? grpcStatus() : -1;
+    if (filters != null && hcm.filtersLog()) {
+      for (HttpFilter filter : filters) {
+        filter.onLog(f);
+      }
+    }
     for (int i = 0; i < hcm.accessLogs().size(); i++) {
-      hcm.accessLogs().get(i).log(e);
+      hcm.accessLogs().get(i).log(f);
     }
   }
+
+  /** The gRPC status of a gRPC request: from trailers, else headers (trailers-only), else mapped from HTTP. */
+  private int grpcStatus() {
+    String s = responseTrailers == null ? null : responseTrailers.get(GRPC_STATUS);
+    if (s == null && responseHeaders != null) {
+      s = responseHeaders.get(GRPC_STATUS);
+    }
+    if (s != null) {
+      return parseGrpcStatus(s);
+    }
+    return responseStatus == 0 ? -1 : responseStatus == 200 ? 2 : LocalReply.grpcStatusFor(responseStatus);
+  }
+
 
   public String responseFlags() {
     return responseFlags;

@@ -32,13 +32,22 @@ public final class TunnelHandlers {
   /** Relays everything read on one channel to {@code peer}. */
   public static final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
+    private long bytes;
 
     public Relay(Channel peer) {
       this.peer = peer;
     }
 
+    /** Bytes relayed to the peer so far (read on the shared event loop). */
+    public long bytes() {
+      return bytes;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof io.netty.buffer.ByteBuf b) {
+        bytes += b.readableBytes();
+      }
       peer.write(msg, peer.voidPromise());
       if (!peer.isWritable()) {
         ctx.channel().config().setAutoRead(false);

@@ -66,8 +66,9 @@ public final class ChainInstaller {
   private void installTerminal(Channel ch, FilterChainConfig chain, boolean tls, String alpn,
       ConnectionTracker tracker) {
     if (chain.terminal() instanceof HcmConfig hcm) {
+      SslHandler ssl = tls ? ch.pipeline().get(SslHandler.class) : null;
       HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),
-          (InetSocketAddress) ch.localAddress(), tls);
+          (InetSocketAddress) ch.localAddress(), ssl == null ? null : ssl.engine().getSession());
       HttpCodecInstaller.install(ch.pipeline(), ctx, tracker, drainTimeoutMs, alpn);
     } else if (chain.terminal() instanceof TcpProxyConfig tcp) {
       ch.pipeline().addLast(new TcpProxyHandler(tcp, clusters, tracker, transport.socketChannel()));

@@ -105,6 +105,7 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
     buffered = null;
     if (chain == null) {
       listener.stats().noFilterChainMatch().inc();
+      ListenerAccessLog.noFilterChain(ctx.channel());
       data.release();
       ctx.close();
       return;

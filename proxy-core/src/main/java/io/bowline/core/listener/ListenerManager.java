@@ -156,6 +156,7 @@ public final class ListenerManager {
               l.stats().cxActive().dec();
               l.stats().cxDestroy().inc();
             });
+            ListenerAccessLog.watch(l, ch);
             if (l.tlsInspector() || l.httpInspector() || l.selector().needsInspection()) {
               ch.pipeline().addLast(new ListenerFilterHandler(l, installer, g.connections()));
               return;
@@ -164,6 +165,7 @@ public final class ListenerManager {
                 null, "raw_buffer", List.of()));
             if (chain == null) {
               l.stats().noFilterChainMatch().inc();
+              ListenerAccessLog.noFilterChain(ch);
               ch.close();
               return;
             }

@@ -33,7 +33,7 @@ public interface RequestLine {
   }
 
   /** A request line from plain values (tests, tools). */
-  static RequestLine of(String method, String pathWithQuery, String scheme) {
+  public static RequestLine of(String method, String pathWithQuery, String scheme) {
     return new RequestLine() {
       @Override
       public String method() {

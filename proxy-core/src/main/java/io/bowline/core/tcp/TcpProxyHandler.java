@@ -1,5 +1,6 @@
 package io.bowline.core.tcp;
 
+import io.bowline.core.accesslog.AccessLogFacts;
 import io.bowline.core.config.TcpProxyConfig;
 import io.bowline.core.http.TunnelHandlers;
 import io.bowline.core.listener.ConnectionTracker;
@@ -34,6 +35,16 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   private final Class<? extends io.netty.channel.socket.SocketChannel> channelType;
   private final ArrayDeque<Object> early = new ArrayDeque<>();
   private Channel upstream;
+  // what the connection's access log says about it
+  private final long startNanos = System.nanoTime();
+  private final long startMillis = System.currentTimeMillis();
+  private long bytesReceived;
+  private String responseFlags = "-";
+  private @org.jspecify.annotations.Nullable Cluster cluster;
+  private @org.jspecify.annotations.Nullable UpstreamHost host;
+  private TunnelHandlers.@org.jspecify.annotations.Nullable Relay toDownstream;
+  private boolean logged;
+  private final long connectionId = io.bowline.core.http.HttpConnectionContext.nextConnectionId();
 
   public TcpProxyHandler(TcpProxyConfig config, ClusterManager clusters, ConnectionTracker tracker,
       Class<? extends io.netty.channel.socket.SocketChannel> channelType) {
@@ -51,8 +62,11 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     String name = config.pick(ThreadLocalRandom.current().nextInt(Math.max(1, config.totalWeight())));
     Cluster cluster = clusters.get(name);
     UpstreamHost host = cluster == null ? null : cluster.chooseHost();
+    this.cluster = cluster;
+    this.host = host;
     if (host == null) {
       config.noRoute().inc();
+      responseFlags = cluster == null ? "NC" : "UH";
       logger.debug("[{}] tcp_proxy {}: no host in cluster {}", downstream.id(), config.statPrefix(), name);
       ctx.close();
       return;
@@ -63,11 +77,12 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.config().connectTimeoutMs())
         .option(ChannelOption.AUTO_READ, false)
-        .handler(new TunnelHandlers.Relay(downstream));
+        .handler(toDownstream = new TunnelHandlers.Relay(downstream));
     cluster.connect(b, host.address()).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         cluster.stats().cxConnectFail.inc();
         cluster.reportLocalFailure(host); // outlier detection counts a refused connection as Envoy does
+        responseFlags = "UF";
         releaseEarly();
         downstream.close();
         return;
@@ -97,6 +112,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof io.netty.buffer.ByteBuf b) {
+      bytesReceived += b.readableBytes();
+    }
     if (upstream == null) {
       early.add(msg);
       ctx.channel().config().setAutoRead(false);
@@ -134,6 +152,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releaseEarly();
+    accessLog(ctx.channel());
     if (upstream != null && upstream.isActive()) {
       upstream.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -142,6 +161,33 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     ctx.close();
+  }
+
+  /** Envoy logs a tcp_proxy connection once, when it ends. */
+  private void accessLog(Channel downstream) {
+    if (logged || config.accessLogs().isEmpty()) {
+      return;
+    }
+    logged = true;
+    AccessLogFacts f = new AccessLogFacts();
+    f.type = AccessLogFacts.Type.TCP_CONNECTION_END;
+    f.startEpochMillis = startMillis;
+    f.durationNanos = System.nanoTime() - startNanos;
+    f.bytesReceived = bytesReceived;
+    f.bytesSent = toDownstream == null ? 0 : toDownstream.bytes();
+    f.responseFlags = responseFlags;
+    f.upstreamCluster = cluster == null ? null : cluster.config().name();
+    f.upstreamHost = host == null ? null : host.address();
+    f.upstreamLocal = upstream == null ? null : (java.net.InetSocketAddress) upstream.localAddress();
+    f.downstreamRemote = (java.net.InetSocketAddress) downstream.remoteAddress();
+    f.downstreamDirectRemote = f.downstreamRemote;
+    f.downstreamLocal = (java.net.InetSocketAddress) downstream.localAddress();
+    io.netty.handler.ssl.SslHandler ssl = downstream.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    f.tls = ssl == null ? null : ssl.engine().getSession();
+    f.connectionId = connectionId;
+    for (int i = 0; i < config.accessLogs().size(); i++) {
+      config.accessLogs().get(i).log(f);
+    }
   }
 
   private void releaseEarly() {

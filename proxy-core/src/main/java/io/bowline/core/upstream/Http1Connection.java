@@ -114,6 +114,11 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   }
 
   @Override
+  public java.net.InetSocketAddress localAddress() {
+    return (java.net.InetSocketAddress) channel.localAddress();
+  }
+
+  @Override
   public UpstreamHost host() {
     return pool.host();
   }

@@ -81,6 +81,12 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   }
 
   @Override
+  public java.net.@Nullable InetSocketAddress localAddress() {
+    return channel == null || channel.parent() == null ? null
+        : (java.net.InetSocketAddress) channel.parent().localAddress();
+  }
+
+  @Override
   public UpstreamHost host() {
     return pool.host();
   }

@@ -23,4 +23,7 @@ public interface UpstreamRequest {
   UpstreamHost host();
 
   boolean isHttp2();
+
+  /** The local address of the upstream connection (for %UPSTREAM_LOCAL_ADDRESS%), or null before it connected. */
+  java.net.@org.jspecify.annotations.Nullable InetSocketAddress localAddress();
 }

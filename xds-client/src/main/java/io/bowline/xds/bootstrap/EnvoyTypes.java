@@ -50,7 +50,8 @@ public final class EnvoyTypes {
       com.google.protobuf.Empty.getDescriptor(), // --allow-unknown-static-fields' placeholder for unknown extensions
       com.github.xds.type.v3.TypedStruct.getDescriptor());
 
-  private static final JsonFormat.TypeRegistry REGISTRY = JsonFormat.TypeRegistry.newBuilder().add(KNOWN).build();
+  private static final JsonFormat.TypeRegistry REGISTRY = JsonFormat.TypeRegistry.newBuilder().add(KNOWN)
+      .add(IstioTypes.all()).build();
 
   /** The registry used to parse {@code google.protobuf.Any} values in JSON and YAML. */
   public static JsonFormat.TypeRegistry registry() {

@@ -1,0 +1,84 @@
+package io.bowline.filters.istio;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The four standard HTTP metrics of one label set. Resolved once per label set and event loop (registration is the
+ * only registry lookup); recording a request is then four increments.
+ */
+final class HttpMeters {
+  /** Istio's buckets for istio_request_duration_milliseconds. */
+  static final double[] DURATION_BUCKETS = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+      60000, 300000, 600000, 1800000, 3600000};
+  /** Istio's buckets for istio_request_bytes and istio_response_bytes. */
+  static final double[] BYTES_BUCKETS = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+      1000000000};
+
+  private final @Nullable Counter requests;
+  private final @Nullable DistributionSummary duration;
+  private final @Nullable DistributionSummary requestBytes;
+  private final @Nullable DistributionSummary responseBytes;
+
+  /**
+   * @param values the standard labels' values, in {@link StatsSettings#HTTP_LABELS} order
+   * @param added the added dimensions' values by label name
+   */
+  HttpMeters(MeterRegistry registry, StatsSettings settings, String[] values, Map<String, String> added) {
+    requests = counter(registry, settings.families().get("requests_total"), values, added);
+    duration = summary(registry, settings.families().get("request_duration_milliseconds"), values, added,
+        DURATION_BUCKETS);
+    requestBytes = summary(registry, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
+    responseBytes = summary(registry, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
+  }
+
+  void record(double durationMs, long requestBodyBytes, long responseBodyBytes) {
+    if (requests != null) {
+      requests.increment();
+    }
+    if (duration != null) {
+      duration.record(durationMs);
+    }
+    if (requestBytes != null) {
+      requestBytes.record(requestBodyBytes);
+    }
+    if (responseBytes != null) {
+      responseBytes.record(responseBodyBytes);
+    }
+  }
+
+  private static @Nullable Counter counter(MeterRegistry r, StatsSettings.Family f, String[] values,
+      Map<String, String> added) {
+    if (f.dropped()) {
+      return null;
+    }
+    return Counter.builder("istio_" + f.name()).tags(tags(f, values, added)).register(r);
+  }
+
+  private static @Nullable DistributionSummary summary(MeterRegistry r, StatsSettings.Family f, String[] values,
+      Map<String, String> added, double[] buckets) {
+    if (f.dropped()) {
+      return null;
+    }
+    return DistributionSummary.builder("istio_" + f.name()).tags(tags(f, values, added))
+        .serviceLevelObjectives(buckets).register(r);
+  }
+
+  private static Tags tags(StatsSettings.Family f, String[] values, Map<String, String> added) {
+    List<Tag> tags = new ArrayList<>(f.labels().size() + f.added().size());
+    for (String label : f.labels()) {
+      tags.add(Tag.of(label, values[StatsSettings.HTTP_LABELS.indexOf(label)]));
+    }
+    for (String label : f.added().keySet()) {
+      tags.add(Tag.of(label, added.getOrDefault(label, Workload.UNKNOWN)));
+    }
+    return Tags.of(tags);
+  }
+}

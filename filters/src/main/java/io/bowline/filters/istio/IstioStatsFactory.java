@@ -1,0 +1,42 @@
+package io.bowline.filters.istio;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.bowline.core.filter.HttpFilterFactory;
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.xds.ConfigException;
+import io.bowline.xds.bootstrap.IstioTypes;
+
+/**
+ * {@code istio.stats} ({@code type.googleapis.com/stats.PluginConfig}, bare or in a TypedStruct): Istio's standard
+ * HTTP metrics — {@code istio_requests_total}, {@code istio_request_duration_milliseconds},
+ * {@code istio_request_bytes}, {@code istio_response_bytes} — with Istio's labels, served on /stats/prometheus.
+ */
+public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage> {
+  @Override
+  public String name() {
+    return "istio.stats";
+  }
+
+  @Override
+  public Class<DynamicMessage> configType() {
+    return DynamicMessage.class;
+  }
+
+  @Override
+  public DynamicMessage defaultConfig() {
+    return StatsSettings.defaultConfig();
+  }
+
+  @Override
+  public DynamicMessage parse(Any typedConfig) throws InvalidProtocolBufferException {
+    return DynamicMessage.parseFrom(IstioTypes.STATS_PLUGIN_CONFIG, typedConfig.getValue());
+  }
+
+  @Override
+  public HttpFilterProvider create(DynamicMessage config, FactoryContext context) throws ConfigException {
+    return new IstioStatsProvider(StatsSettings.parse(config, context.fieldPath() + ".typed_config"),
+        context.listener());
+  }
+}

@@ -1,0 +1,275 @@
+package io.bowline.filters.istio;
+
+import io.bowline.core.accesslog.AccessLogFacts;
+import io.bowline.core.filter.HttpFilter;
+import io.bowline.core.filter.HttpFilterCallbacks;
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.core.filter.ListenerContext;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One configured {@code istio.stats} filter: who reports (the listener's direction, or a waypoint), this proxy's
+ * own workload, and per event loop the peers, services and label sets already resolved, so a request costs a few map
+ * lookups by identity and no string building or registry lookup.
+ */
+final class IstioStatsProvider implements HttpFilterProvider {
+  /** Which side of the call this proxy reports as. */
+  enum Role { SOURCE, DESTINATION, WAYPOINT }
+
+  private static final int CACHE_LIMIT = 4096;
+
+  private final StatsSettings settings;
+  private final MeterRegistry registry;
+  private final Role role;
+  private final String reporter;
+  private final Workload self;
+  private final boolean addsDimensions;
+  private final FastThreadLocal<Loop> loops = new FastThreadLocal<>() {
+    @Override
+    protected Loop initialValue() {
+      return new Loop();
+    }
+  };
+
+  IstioStatsProvider(StatsSettings settings, ListenerContext listener) {
+    this.settings = settings;
+    this.registry = listener.meters();
+    this.role = settings.serverGateway() ? Role.WAYPOINT
+        : listener.direction() == ListenerContext.Direction.OUTBOUND ? Role.SOURCE : Role.DESTINATION;
+    this.reporter = switch (role) {
+      case SOURCE -> "source";
+      case DESTINATION -> "destination";
+      case WAYPOINT -> "waypoint";
+    };
+    this.self = Workload.of(listener.nodeMetadata());
+    this.addsDimensions = settings.families().values().stream().anyMatch(x -> !x.added().isEmpty());
+  }
+
+  Role role() {
+    return role;
+  }
+
+  Loop loop() {
+    return loops.get();
+  }
+
+  @Override
+  public HttpFilter create(HttpFilterCallbacks callbacks) {
+    return new IstioStatsFilter(this);
+  }
+
+  @Override
+  public boolean logs() {
+    return true;
+  }
+
+  /** Records one finished request; on its event loop. */
+  void record(AccessLogFacts f, @Nullable Workload downstreamPeer, @Nullable Workload upstreamPeer) {
+    Loop loop = loops.get();
+    Workload source = role == Role.SOURCE ? self : downstreamPeer != null ? downstreamPeer : Workload.NONE;
+    Workload destination = role == Role.DESTINATION ? self : upstreamPeer != null ? upstreamPeer : Workload.NONE;
+    MeshService service = loop.service(f, !settings.disableHostHeaderFallback());
+    String[] principals = role == Role.SOURCE ? Loop.NO_TLS_SOURCE : loop.principals(f.tls);
+    Edge edge = loop.edge(new EdgeKey(source, destination, service, principals));
+    edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent);
+  }
+
+  /** What a label set depends on beyond the request's outcome. */
+  private record EdgeKey(Workload source, Workload destination, MeshService service, String[] principals) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof EdgeKey k && k.source.equals(source) && k.destination.equals(destination)
+          && k.service.equals(service) && k.principals == principals;
+    }
+
+    @Override
+    public int hashCode() {
+      return (source.hashCode() * 31 + destination.hashCode()) * 31 + service.hashCode()
+          + System.identityHashCode(principals);
+    }
+  }
+
+  /** The label values of one (peers, service) pair, and its meters by outcome. */
+  private final class Edge {
+    private final String[] base;
+    private final Map<Long, HttpMeters> byOutcome = new HashMap<>();
+    private final Map<String, HttpMeters> byRareOutcome = new HashMap<>();
+
+    Edge(EdgeKey k) {
+      Workload s = k.source();
+      Workload d = k.destination();
+      MeshService svc = k.service();
+      String svcNamespace = svc.namespace().equals(Workload.UNKNOWN) ? d.namespace() : svc.namespace();
+      base = new String[] {reporter, s.workload(), s.canonicalService(), s.canonicalRevision(), s.namespace(),
+          k.principals()[0], s.app(), s.version(), s.cluster(), d.workload(), d.namespace(), k.principals()[1],
+          d.app(), d.version(), svc.host(), d.canonicalService(), d.canonicalRevision(), svc.name(), svcNamespace,
+          d.cluster(), null, null, null, null, k.principals()[2]};
+    }
+
+    HttpMeters meters(AccessLogFacts f) {
+      boolean grpc = f.grpcStatus >= 0;
+      if (f.responseFlags.equals("-") && !addsDimensions) {
+        long key = (long) f.responseCode << 20 | (long) (f.grpcStatus + 1) << 1 | (grpc ? 1 : 0);
+        HttpMeters m = byOutcome.get(key);
+        if (m == null) {
+          m = create(f, Map.of());
+          byOutcome.put(key, m);
+        }
+        return m;
+      }
+      Map<String, String> added = addedValues(f);
+      String key = f.responseCode + "|" + f.grpcStatus + "|" + f.responseFlags + "|" + added;
+      HttpMeters m = byRareOutcome.get(key);
+      if (m == null) {
+        if (byRareOutcome.size() >= CACHE_LIMIT) {
+          byRareOutcome.clear();
+        }
+        m = create(f, added);
+        byRareOutcome.put(key, m);
+      }
+      return m;
+    }
+
+    private HttpMeters create(AccessLogFacts f, Map<String, String> added) {
+      String[] values = base.clone();
+      boolean grpc = f.grpcStatus >= 0;
+      values[20] = grpc ? "grpc" : "http";
+      values[21] = Integer.toString(f.responseCode);
+      values[22] = grpc ? Integer.toString(f.grpcStatus) : "";
+      values[23] = f.responseFlags;
+      return new HttpMeters(registry, settings, values, added);
+    }
+
+    private Map<String, String> addedValues(AccessLogFacts f) {
+      Map<String, String> out = new java.util.TreeMap<>();
+      for (StatsSettings.Family fam : settings.families().values()) {
+        for (var e : fam.added().entrySet()) {
+          out.put(e.getKey(), e.getValue().value(f));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** One event loop's resolved peers, services, TLS identities and label sets; touched only by that loop. */
+  final class Loop {
+    static final String[] NO_TLS_SOURCE = {Workload.UNKNOWN, Workload.UNKNOWN, Workload.UNKNOWN};
+    private static final String[] NO_TLS = {Workload.UNKNOWN, Workload.UNKNOWN, "none"};
+
+    private final Map<String, Workload> peers = new HashMap<>();
+    private final Map<String, MeshService> services = new HashMap<>();
+    private final Map<SSLSession, String[]> identities = new IdentityHashMap<>();
+    private final Map<EdgeKey, Edge> edges = new HashMap<>();
+
+    Workload peer(String header) {
+      Workload w = peers.get(header);
+      if (w == null) {
+        w = Workload.fromHeader(header);
+        if (w == null) {
+          w = Workload.NONE;
+        }
+        bound(peers).put(header, w);
+      }
+      return w;
+    }
+
+    MeshService service(AccessLogFacts f, boolean hostFallback) {
+      String cluster = f.upstreamCluster;
+      if (cluster != null) {
+        MeshService s = services.get(cluster);
+        if (s == null) {
+          s = MeshService.ofCluster(cluster);
+          if (s != null) {
+            bound(services).put(cluster, s);
+          }
+        }
+        if (s != null) {
+          return s;
+        }
+      }
+      String host = hostFallback ? f.requestHeader("host") : null;
+      if (host == null) {
+        return MeshService.UNKNOWN;
+      }
+      MeshService s = services.get(host);
+      if (s == null) {
+        s = MeshService.ofHost(host);
+        bound(services).put(host, s);
+      }
+      return s;
+    }
+
+    /** {source_principal, destination_principal, connection_security_policy} of a downstream connection. */
+    String[] principals(@Nullable SSLSession tls) {
+      if (tls == null) {
+        return NO_TLS;
+      }
+      String[] p = identities.get(tls);
+      if (p == null) {
+        String peer = uriSan(peerCertificate(tls));
+        Certificate[] local = tls.getLocalCertificates();
+        String own = uriSan(local != null && local.length > 0 && local[0] instanceof X509Certificate x ? x : null);
+        p = new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
+            peer == null ? "none" : "mutual_tls"};
+        bound(identities).put(tls, p);
+      }
+      return p;
+    }
+
+    Edge edge(EdgeKey key) {
+      Edge e = edges.get(key);
+      if (e == null) {
+        e = new Edge(key);
+        bound(edges).put(key, e);
+      }
+      return e;
+    }
+
+    private static <K, V> Map<K, V> bound(Map<K, V> m) {
+      if (m.size() >= CACHE_LIMIT) {
+        m.clear(); // a churning mesh must not grow the cache without bound; the meters themselves stay registered
+      }
+      return m;
+    }
+
+    private static @Nullable X509Certificate peerCertificate(SSLSession s) {
+      try {
+        Certificate[] chain = s.getPeerCertificates();
+        return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+      } catch (SSLPeerUnverifiedException e) {
+        return null;
+      }
+    }
+
+    /** The certificate's first URI SAN: its SPIFFE id, as Istio labels principals. */
+    private static @Nullable String uriSan(@Nullable X509Certificate c) {
+      if (c == null) {
+        return null;
+      }
+      try {
+        var sans = c.getSubjectAlternativeNames();
+        if (sans == null) {
+          return null;
+        }
+        for (List<?> san : sans) {
+          if (san.size() >= 2 && Integer.valueOf(6).equals(san.get(0))) {
+            return String.valueOf(san.get(1));
+          }
+        }
+        return null;
+      } catch (java.security.cert.CertificateParsingException e) {
+        return null;
+      }
+    }
+  }
+}

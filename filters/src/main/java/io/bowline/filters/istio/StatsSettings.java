@@ -1,0 +1,105 @@
+package io.bowline.filters.istio;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.Message;
+import io.bowline.xds.ConfigException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code stats.PluginConfig}, compiled: the reporter, the host-header fallback, and for each standard metric its
+ * label names after the {@code metrics} overrides (added dimensions, {@code tags_to_remove}, {@code drop}).
+ */
+record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, Map<String, Family> families) {
+
+  /** Istio's standard labels of an HTTP metric, in Istio's order. */
+  static final List<String> HTTP_LABELS = List.of("reporter", "source_workload", "source_canonical_service",
+      "source_canonical_revision", "source_workload_namespace", "source_principal", "source_app", "source_version",
+      "source_cluster", "destination_workload", "destination_workload_namespace", "destination_principal",
+      "destination_app", "destination_version", "destination_service", "destination_canonical_service",
+      "destination_canonical_revision", "destination_service_name", "destination_service_namespace",
+      "destination_cluster", "request_protocol", "response_code", "grpc_response_status", "response_flags",
+      "connection_security_policy");
+
+  /** The standard HTTP metrics, by the name {@code metrics[].name} uses. */
+  static final List<String> HTTP_METRICS = List.of("requests_total", "request_duration_milliseconds",
+      "request_bytes", "response_bytes");
+
+  /** One metric family: whether it is reported, and its labels (standard ones kept, then added dimensions). */
+  record Family(String name, boolean dropped, List<String> labels, Map<String, Dimension> added) {}
+
+  static StatsSettings parse(Message config, String path) throws ConfigException {
+    Descriptor d = config.getDescriptorForType();
+    boolean gateway = enumName(config, d.findFieldByName("reporter")).equals("SERVER_GATEWAY");
+    boolean noHostFallback = (Boolean) config.getField(d.findFieldByName("disable_host_header_fallback"));
+    FieldDescriptor defs = d.findFieldByName("definitions");
+    if (config.getRepeatedFieldCount(defs) > 0) {
+      throw new ConfigException(path + ".definitions", "custom metric definitions are not supported by bowline yet");
+    }
+    Map<String, Family> families = new LinkedHashMap<>();
+    for (String m : HTTP_METRICS) {
+      families.put(m, new Family(m, false, HTTP_LABELS, Map.of()));
+    }
+    FieldDescriptor metrics = d.findFieldByName("metrics");
+    for (int i = 0; i < config.getRepeatedFieldCount(metrics); i++) {
+      Message mc = (Message) config.getRepeatedField(metrics, i);
+      String mp = path + ".metrics[" + i + "]";
+      Descriptor md = mc.getDescriptorForType();
+      String name = (String) mc.getField(md.findFieldByName("name"));
+      if (!((String) mc.getField(md.findFieldByName("match"))).isEmpty()) {
+        throw new ConfigException(mp + ".match", "not supported (Istio does not implement it either)");
+      }
+      List<String> targets = name.isEmpty() ? HTTP_METRICS : List.of(name);
+      if (!name.isEmpty() && !HTTP_METRICS.contains(name) && !TCP_METRICS.contains(name)) {
+        throw new ConfigException(mp + ".name", "unknown metric '" + name + "'");
+      }
+      boolean drop = (Boolean) mc.getField(md.findFieldByName("drop"));
+      List<?> toRemove = (List<?>) mc.getField(md.findFieldByName("tags_to_remove"));
+      Map<String, Dimension> dims = new LinkedHashMap<>();
+      FieldDescriptor dimField = md.findFieldByName("dimensions");
+      for (int j = 0; j < mc.getRepeatedFieldCount(dimField); j++) {
+        Message entry = (Message) mc.getRepeatedField(dimField, j);
+        String key = (String) entry.getField(entry.getDescriptorForType().findFieldByName("key"));
+        String expr = (String) entry.getField(entry.getDescriptorForType().findFieldByName("value"));
+        dims.put(key, Dimension.parse(expr, mp + ".dimensions[" + key + "]"));
+      }
+      for (String t : targets) {
+        Family f = families.get(t);
+        if (f == null) {
+          continue; // a TCP metric: the HTTP filter has none
+        }
+        List<String> labels = new ArrayList<>(f.labels());
+        Map<String, Dimension> added = new LinkedHashMap<>(f.added());
+        for (var e : dims.entrySet()) {
+          if (HTTP_LABELS.contains(e.getKey())) {
+            throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
+                "overriding a standard label's value is not supported by bowline yet");
+          }
+          added.put(e.getKey(), e.getValue());
+        }
+        for (Object r : toRemove) {
+          labels.remove((String) r);
+          added.remove((String) r);
+        }
+        families.put(t, new Family(t, f.dropped() || drop, List.copyOf(labels), Map.copyOf(added)));
+      }
+    }
+    return new StatsSettings(gateway, noHostFallback, Map.copyOf(families));
+  }
+
+  static final List<String> TCP_METRICS = List.of("tcp_sent_bytes_total", "tcp_received_bytes_total",
+      "tcp_connections_opened_total", "tcp_connections_closed_total");
+
+  private static String enumName(Message m, FieldDescriptor f) {
+    Object v = m.getField(f);
+    return v instanceof com.google.protobuf.Descriptors.EnumValueDescriptor e ? e.getName() : String.valueOf(v);
+  }
+
+  static DynamicMessage defaultConfig() {
+    return DynamicMessage.getDefaultInstance(io.bowline.xds.bootstrap.IstioTypes.STATS_PLUGIN_CONFIG);
+  }
+}

@@ -1,0 +1,226 @@
+package io.bowline.filters.istio;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.bowline.core.testing.LeakGuard;
+import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.ScriptedBackend;
+import io.bowline.filters.BuiltinFilters;
+import io.bowline.xds.ConfigException;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Istio's standard metrics through a real proxy, as an inbound sidecar (reporter=destination, the caller known from
+ * its x-envoy-peer-metadata) and as an outbound one (reporter=source, the callee known from the response's), with
+ * Istio's metric overrides; read back from /stats/prometheus.
+ */
+@ExtendWith(LeakGuard.class)
+class IstioStatsIT {
+  private static final String NODE = """
+      node:
+        id: sidecar~10.0.0.7~reviews-v1-abc.default~default.svc.cluster.local
+        metadata:
+          WORKLOAD_NAME: reviews-v1
+          NAMESPACE: default
+          CLUSTER_ID: Kubernetes
+          LABELS: {app: reviews, version: v1, "service.istio.io/canonical-name": reviews}
+      """;
+
+  private static String bootstrap(String direction, String cluster, String statsConfig) {
+    return NODE + """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            traffic_direction: DIRECTION
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config:
+                    virtual_hosts:
+                    - {name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: "CLUSTER"}}]}
+                  http_filters:
+                  - name: istio.stats
+                    typed_config: STATS
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: "CLUSTER"
+            type: STATIC
+            load_assignment: {cluster_name: "CLUSTER", endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """.replace("DIRECTION", direction).replace("CLUSTER", cluster).replace("STATS", statsConfig);
+  }
+
+  private static String peer(String workload, String app, String version) {
+    Struct labels = Struct.newBuilder().putFields("app", str(app)).putFields("version", str(version)).build();
+    Struct md = Struct.newBuilder().putFields("WORKLOAD_NAME", str(workload)).putFields("NAMESPACE", str("default"))
+        .putFields("CLUSTER_ID", str("Kubernetes")).putFields("LABELS", Value.newBuilder().setStructValue(labels)
+            .build()).build();
+    return Base64.getEncoder().encodeToString(md.toByteArray());
+  }
+
+  private static Value str(String s) {
+    return Value.newBuilder().setStringValue(s).build();
+  }
+
+  private static ScriptedBackend backend(String peerHeader) throws Exception {
+    return ScriptedBackend.start(req -> {
+      int code = req.uri().startsWith("/fail") ? 503 : 200;
+      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+          Unpooled.copiedBuffer("hello", StandardCharsets.US_ASCII));
+      r.headers().set("content-length", 5);
+      if (peerHeader != null) {
+        r.headers().set("x-envoy-peer-metadata", peerHeader);
+        r.headers().set("x-envoy-peer-metadata-id", "sidecar~10.0.0.9~reviews-v2-xyz.default~default.svc.cluster.local");
+      }
+      return r;
+    });
+  }
+
+  @Test
+  void inboundSidecarReportsAsDestination() throws Exception {
+    try (ScriptedBackend backend = backend(null);
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
+            bootstrap("INBOUND", "inbound|9080||", "{\"@type\": type.googleapis.com/stats.PluginConfig}"),
+            Map.of("PORT", backend.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      String caller = peer("productpage-v1", "productpage", "v1");
+      for (String path : new String[] {"/ok", "/ok", "/fail"}) {
+        client.send(HttpRequest.newBuilder(proxy.uri("http", path)).header("x-envoy-peer-metadata", caller)
+            .header("x-envoy-peer-metadata-id", "sidecar~10.0.0.5~productpage-v1-1.default~default.svc.cluster.local")
+            .POST(HttpRequest.BodyPublishers.ofString("0123456789")).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      String prom = proxy.admin("/stats/prometheus");
+      String[] common = {"reporter=\"destination\"", "source_workload=\"productpage-v1\"",
+          "source_app=\"productpage\"", "source_version=\"v1\"", "source_canonical_service=\"productpage\"",
+          "source_canonical_revision=\"v1\"", "source_workload_namespace=\"default\"", "source_cluster=\"Kubernetes\"",
+          "source_principal=\"unknown\"", "destination_workload=\"reviews-v1\"", "destination_app=\"reviews\"",
+          "destination_version=\"v1\"", "destination_canonical_service=\"reviews\"",
+          "destination_workload_namespace=\"default\"", "destination_cluster=\"Kubernetes\"",
+          "request_protocol=\"http\"", "grpc_response_status=\"\"", "response_flags=\"-\"",
+          "connection_security_policy=\"none\""};
+      assertEquals(2.0, value(prom, "istio_requests_total", append(common, "response_code=\"200\"")), prom);
+      assertEquals(1.0, value(prom, "istio_requests_total", append(common, "response_code=\"503\"")), prom);
+      assertEquals(2.0, value(prom, "istio_request_duration_milliseconds_count",
+          append(common, "response_code=\"200\"")));
+      assertEquals(2.0, value(prom, "istio_request_duration_milliseconds_bucket",
+          append(common, "response_code=\"200\"", "le=\"+Inf\"")));
+      assertEquals(20.0, value(prom, "istio_request_bytes_sum", append(common, "response_code=\"200\"")),
+          "two 10-byte request bodies");
+      assertEquals(1.0, value(prom, "istio_response_bytes_bucket", append(common, "response_code=\"503\"",
+          "le=\"10.0\"")), "one 5-byte response under the le=10 bucket");
+      assertTrue(prom.contains("# TYPE istio_requests_total counter"), prom);
+      assertTrue(prom.contains("# TYPE istio_request_duration_milliseconds histogram"), prom);
+      assertTrue(prom.contains("envoy_http_downstream_rq_total"), "Envoy's stats are still there");
+    }
+  }
+
+  @Test
+  void outboundSidecarReportsAsSourceWithOverrides() throws Exception {
+    String stats = """
+        {"@type": type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/stats.PluginConfig,
+         value: {disable_host_header_fallback: true, metrics: [
+           {name: requests_total, dimensions: {request_host: request.host, api: "'v2'"}, tags_to_remove: [request_protocol]},
+           {name: response_bytes, drop: true}]}}""";
+    try (ScriptedBackend backend = backend(peer("reviews-v2", "reviews", "v2"));
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
+            bootstrap("OUTBOUND", "outbound|9080||reviews.default.svc.cluster.local", stats),
+            Map.of("PORT", backend.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/reviews/1"))
+            .header("Host", "reviews:9080").timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+      }
+      String prom = proxy.admin("/stats/prometheus");
+      String[] labels = {"reporter=\"source\"", "source_workload=\"reviews-v1\"", "source_app=\"reviews\"",
+          "destination_workload=\"reviews-v2\"", "destination_version=\"v2\"",
+          "destination_service=\"reviews.default.svc.cluster.local\"", "destination_service_name=\"reviews\"",
+          "destination_service_namespace=\"default\"", "response_code=\"200\"",
+          "connection_security_policy=\"unknown\"", "source_principal=\"unknown\""};
+      assertEquals(3.0, value(prom, "istio_requests_total", append(labels, "request_host=\"reviews:9080\"",
+          "api=\"v2\"")), prom);
+      String requestsLine = Arrays.stream(prom.split("\n")).filter(l -> l.startsWith("istio_requests_total{"))
+          .findFirst().orElseThrow();
+      assertFalse(requestsLine.contains("request_protocol="), "tags_to_remove: " + requestsLine);
+      assertEquals(3.0, value(prom, "istio_request_duration_milliseconds_count",
+          append(labels, "request_protocol=\"http\"")), "the override names requests_total only");
+      assertFalse(prom.contains("istio_response_bytes"), "dropped");
+    }
+  }
+
+  @Test
+  void badPluginConfigIsRefusedByFieldPath() {
+    ConfigException e = cause(assertThrows(Exception.class, () -> ProxyHarness.start(BuiltinFilters.registry(),
+        bootstrap("INBOUND", "c", "{\"@type\": type.googleapis.com/stats.PluginConfig, metrics: [{name: "
+            + "requests_total, dimensions: {x: \"request.auth.claims['sub']\"}}]}"), Map.of("PORT", 1)).close()));
+    assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]"
+        + ".typed_config.metrics[0].dimensions[x]", e.fieldPath());
+    e = cause(assertThrows(Exception.class, () -> ProxyHarness.start(BuiltinFilters.registry(),
+        bootstrap("INBOUND", "c", "{\"@type\": type.googleapis.com/stats.PluginConfig, metrics: [{name: "
+            + "no_such_metric}]}"), Map.of("PORT", 1)).close()));
+    assertTrue(e.getMessage().contains("unknown metric 'no_such_metric'"), e.getMessage());
+  }
+
+  private static String[] append(String[] a, String... more) {
+    String[] out = Arrays.copyOf(a, a.length + more.length);
+    System.arraycopy(more, 0, out, a.length, more.length);
+    return out;
+  }
+
+  /** The value of the one sample of {@code metric} that has all {@code labels}. */
+  private static double value(String prom, String metric, String... labels) {
+    double found = Double.NaN;
+    for (String line : prom.split("\n")) {
+      if (!line.startsWith(metric + "{")) {
+        continue;
+      }
+      String labelPart = line.substring(metric.length() + 1, line.lastIndexOf('}'));
+      java.util.List<String> have = Arrays.asList(labelPart.split(",(?=[a-z_]+=\")"));
+      if (have.containsAll(Arrays.asList(labels))) {
+        if (!Double.isNaN(found)) {
+          throw new AssertionError("more than one " + metric + " sample matches " + Arrays.toString(labels));
+        }
+        found = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    if (Double.isNaN(found)) {
+      throw new AssertionError("no " + metric + " sample with " + Arrays.toString(labels) + " in\n" + prom);
+    }
+    return found;
+  }
+
+  private static ConfigException cause(Throwable t) {
+    for (Throwable x = t; x != null; x = x.getCause()) {
+      if (x instanceof ConfigException c) {
+        return c;
+      }
+    }
+    throw new AssertionError("no ConfigException in " + t, t);
+  }
+}

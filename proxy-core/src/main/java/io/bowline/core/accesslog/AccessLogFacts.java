@@ -1,0 +1,85 @@
+package io.bowline.core.accesslog;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What one finished HTTP stream or TCP connection was, as the access log sees it. Filled on its event loop when it
+ * ends and never changed after: the writer thread formats it after taking it from the queue (which orders the
+ * writes before the reads), and the header maps it refers to are no longer touched by then.
+ */
+public final class AccessLogFacts {
+  /** Which kind of access log entry this is (Envoy's {@code %ACCESS_LOG_TYPE%}). */
+  public enum Type {
+    HCM_DOWNSTREAM_END("DownstreamEnd"), TCP_CONNECTION_END("TcpConnectionEnd"), LISTENER_CONNECTION("NotSet");
+
+    private final String envoyName;
+
+    Type(String envoyName) {
+      this.envoyName = envoyName;
+    }
+
+    /** Envoy's {@code AccessLogType} name. */
+    public String envoyName() {
+      return envoyName;
+    }
+  }
+
+  public Type type = Type.HCM_DOWNSTREAM_END;
+  public long startEpochMillis;
+  /** Nanoseconds from the start: the whole exchange, the last request byte, the first response byte; -1 unknown. */
+  public long durationNanos;
+  public long requestDoneNanos = -1;
+  public long firstResponseNanos = -1;
+  public @Nullable HttpHeaders requestHeaders;
+  public @Nullable HttpHeaders responseHeaders;
+  public @Nullable HttpHeaders responseTrailers;
+  /** Pseudo-header values of the request (HTTP/1 has them on the request line, HTTP/2 as headers). */
+  public @Nullable String method;
+  public @Nullable String path;
+  public @Nullable String scheme;
+  public @Nullable String protocol;
+  public int responseCode;
+  public String responseFlags = "-";
+  public @Nullable String responseCodeDetails;
+  public @Nullable String connectionTerminationDetails;
+  public long bytesReceived;
+  public long bytesSent;
+  public @Nullable String upstreamCluster;
+  public @Nullable InetSocketAddress upstreamHost;
+  public @Nullable InetSocketAddress upstreamLocal;
+  public @Nullable String upstreamTransportFailureReason;
+  public @Nullable String upstreamProtocol;
+  public int attemptCount;
+  /** The gRPC status of a gRPC request (from trailers, headers, or mapped from the HTTP status); -1 otherwise. */
+  public int grpcStatus = -1;
+  public @Nullable InetSocketAddress downstreamRemote;
+  public @Nullable InetSocketAddress downstreamDirectRemote;
+  public @Nullable InetSocketAddress downstreamLocal;
+  public @Nullable String requestedServerName;
+  public @Nullable SSLSession tls;
+  public @Nullable String routeName;
+  public @Nullable String virtualClusterName;
+  public long connectionId;
+  public boolean healthCheck;
+  public @Nullable Map<String, String> filterState;
+
+  /** The request header's value (values of a repeated header joined with ','), or null. */
+  public @Nullable String requestHeader(String name) {
+    return header(requestHeaders, name);
+  }
+
+  static @Nullable String header(@Nullable HttpHeaders h, String name) {
+    if (h == null) {
+      return null;
+    }
+    java.util.List<String> all = h.getAll(name);
+    if (all.isEmpty()) {
+      return null;
+    }
+    return all.size() == 1 ? all.get(0) : String.join(",", all);
+  }
+}

@@ -1,0 +1,290 @@
+package io.bowline.core.accesslog;
+
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.List;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Envoy's access-log command operators by name. Each is resolved once, when its format is compiled; an operator
+ * Envoy does not know, or that bowline cannot produce, is refused there with Envoy's own wording.
+ */
+final class CommandOperators {
+  private CommandOperators() {}
+
+  /** Resolved on first use: looking up the host name can be slow, and most formats never ask for it. */
+  private static final class Host {
+    static final String NAME = hostname();
+  }
+
+  /**
+   * The operator {@code name} with its parenthesised argument ({@code null} when absent) and its {@code :Z} length
+   * limit ({@code -1} when absent).
+   */
+  static Operator of(String name, @Nullable String arg, int maxLength) throws IllegalArgumentException {
+    Operator op = resolve(name, arg);
+    if (maxLength < 0) {
+      return op;
+    }
+    return f -> {
+      Object v = op.value(f);
+      return v instanceof String s && s.length() > maxLength ? s.substring(0, maxLength) : v;
+    };
+  }
+
+  private static Operator resolve(String name, @Nullable String arg) {
+    switch (name) {
+      case "REQ", "RESP", "TRAILER", "REQ_WITHOUT_QUERY" -> {
+        return headerOperator(name, required(name, arg));
+      }
+      case "START_TIME" -> {
+        StartTimeFormat fmt = StartTimeFormat.of(arg);
+        return f -> fmt.format(f.startEpochMillis);
+      }
+      case "ENVIRONMENT" -> {
+        String value = System.getenv(required(name, arg));
+        return f -> value;
+      }
+      case "FILTER_STATE" -> {
+        String key = required(name, arg);
+        int colon = key.indexOf(':');
+        String k = colon < 0 ? key : key.substring(0, colon);
+        return f -> f.filterState == null ? null : f.filterState.get(k);
+      }
+      case "DYNAMIC_METADATA", "CLUSTER_METADATA", "UPSTREAM_METADATA", "METADATA", "UPSTREAM_FILTER_STATE" -> {
+        required(name, arg);
+        return f -> null; // bowline keeps no dynamic metadata yet: Envoy prints "-" for absent metadata too
+      }
+      case "GRPC_STATUS" -> {
+        String form = arg == null ? "CAMEL_STRING" : arg;
+        if (!form.equals("CAMEL_STRING") && !form.equals("SNAKE_STRING") && !form.equals("NUMBER")) {
+          throw new IllegalArgumentException("GRPC_STATUS: unknown format " + form
+              + " (CAMEL_STRING, SNAKE_STRING or NUMBER)");
+        }
+        return f -> f.grpcStatus < 0 ? null : form.equals("NUMBER") ? (Object) (long) f.grpcStatus
+            : GrpcStatusNames.name(f.grpcStatus, form.equals("SNAKE_STRING"));
+      }
+      default -> {
+        if (arg != null) {
+          throw new IllegalArgumentException("Not supported field in StreamInfo: " + name + "(" + arg + ")");
+        }
+        Operator op = simple(name);
+        if (op == null) {
+          throw new IllegalArgumentException("Not supported field in StreamInfo: " + name);
+        }
+        return op;
+      }
+    }
+  }
+
+  private static String required(String name, @Nullable String arg) {
+    if (arg == null || arg.isEmpty()) {
+      throw new IllegalArgumentException(name + " needs an argument in parentheses");
+    }
+    return arg;
+  }
+
+  private static @Nullable Operator simple(String name) {
+    return switch (name) {
+      case "PROTOCOL" -> f -> f.protocol;
+      case "UPSTREAM_PROTOCOL" -> f -> f.upstreamProtocol;
+      case "RESPONSE_CODE" -> f -> (long) f.responseCode;
+      case "RESPONSE_FLAGS" -> f -> f.responseFlags;
+      case "RESPONSE_FLAGS_LONG" -> f -> ResponseFlagNames.longForm(f.responseFlags);
+      case "RESPONSE_CODE_DETAILS" -> f -> f.responseCodeDetails;
+      case "CONNECTION_TERMINATION_DETAILS" -> f -> f.connectionTerminationDetails;
+      case "BYTES_RECEIVED" -> f -> f.bytesReceived;
+      case "BYTES_SENT" -> f -> f.bytesSent;
+      case "DURATION" -> f -> f.durationNanos / 1_000_000;
+      case "REQUEST_DURATION" -> f -> f.requestDoneNanos < 0 ? null : (Object) (f.requestDoneNanos / 1_000_000);
+      case "RESPONSE_DURATION" -> f -> f.firstResponseNanos < 0 ? null : (Object) (f.firstResponseNanos / 1_000_000);
+      case "RESPONSE_TX_DURATION" -> f -> f.firstResponseNanos < 0 ? null
+          : (Object) ((f.durationNanos - f.firstResponseNanos) / 1_000_000);
+      case "UPSTREAM_HOST", "UPSTREAM_REMOTE_ADDRESS" -> f -> address(f.upstreamHost);
+      case "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamHost);
+      case "UPSTREAM_REMOTE_PORT" -> f -> port(f.upstreamHost);
+      case "UPSTREAM_CLUSTER" -> f -> f.upstreamCluster;
+      case "UPSTREAM_LOCAL_ADDRESS" -> f -> address(f.upstreamLocal);
+      case "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamLocal);
+      case "UPSTREAM_LOCAL_PORT" -> f -> port(f.upstreamLocal);
+      case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> f -> f.upstreamTransportFailureReason;
+      case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> f -> (long) f.attemptCount;
+      case "DOWNSTREAM_REMOTE_ADDRESS" -> f -> address(f.downstreamRemote);
+      case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamRemote);
+      case "DOWNSTREAM_REMOTE_PORT" -> f -> port(f.downstreamRemote);
+      case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS" -> f -> address(f.downstreamDirectRemote);
+      case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamDirectRemote);
+      case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> f -> port(f.downstreamDirectRemote);
+      case "DOWNSTREAM_LOCAL_ADDRESS" -> f -> address(f.downstreamLocal);
+      case "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamLocal);
+      case "DOWNSTREAM_LOCAL_PORT" -> f -> port(f.downstreamLocal);
+      case "REQUESTED_SERVER_NAME" -> f -> f.requestedServerName;
+      case "ROUTE_NAME" -> f -> f.routeName == null || f.routeName.isEmpty() ? null : f.routeName;
+      case "VIRTUAL_CLUSTER_NAME" -> f -> f.virtualClusterName;
+      case "HOSTNAME" -> f -> Host.NAME;
+      case "STREAM_ID" -> f -> f.requestHeader("x-request-id");
+      case "CONNECTION_ID" -> f -> f.connectionId;
+      case "UNIQUE_ID" -> f -> java.util.UUID.randomUUID().toString();
+      case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
+      case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
+      case "TRACE_ID" -> f -> null; // no tracer has made a span for it
+      case "DOWNSTREAM_PEER_URI_SAN" -> f -> peerSans(f.tls, 6);
+      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> peerSans(f.tls, 2);
+      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> localSans(f.tls, 6);
+      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> localSans(f.tls, 2);
+      case "DOWNSTREAM_PEER_SUBJECT" -> f -> peer(f.tls) == null ? null : peer(f.tls).getSubjectX500Principal()
+          .getName();
+      case "DOWNSTREAM_PEER_ISSUER" -> f -> peer(f.tls) == null ? null : peer(f.tls).getIssuerX500Principal()
+          .getName();
+      case "DOWNSTREAM_LOCAL_SUBJECT" -> f -> local(f.tls) == null ? null : local(f.tls).getSubjectX500Principal()
+          .getName();
+      case "DOWNSTREAM_PEER_SERIAL" -> f -> peer(f.tls) == null ? null : peer(f.tls).getSerialNumber().toString(16);
+      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> fingerprint(peer(f.tls));
+      case "DOWNSTREAM_TLS_VERSION" -> f -> f.tls == null ? null : f.tls.getProtocol();
+      case "DOWNSTREAM_TLS_CIPHER" -> f -> f.tls == null ? null : f.tls.getCipherSuite();
+      case "DOWNSTREAM_TLS_SESSION_ID" -> f -> f.tls == null || f.tls.getId().length == 0 ? null
+          : HexFormat.of().formatHex(f.tls.getId());
+      default -> null;
+    };
+  }
+
+  private static Operator headerOperator(String name, String arg) {
+    int q = arg.indexOf('?');
+    String main = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
+    String alt = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);
+    if (main.isEmpty() || alt != null && alt.isEmpty()) {
+      throw new IllegalArgumentException(name + "(" + arg + "): empty header name");
+    }
+    return switch (name) {
+      case "RESP" -> f -> first(AccessLogFacts.header(f.responseHeaders, main),
+          alt == null ? null : AccessLogFacts.header(f.responseHeaders, alt));
+      case "TRAILER" -> f -> first(AccessLogFacts.header(f.responseTrailers, main),
+          alt == null ? null : AccessLogFacts.header(f.responseTrailers, alt));
+      case "REQ_WITHOUT_QUERY" -> f -> {
+        String v = first(request(f, main), alt == null ? null : request(f, alt));
+        int qs = v == null ? -1 : v.indexOf('?');
+        return qs < 0 ? v : v.substring(0, qs);
+      };
+      default -> f -> first(request(f, main), alt == null ? null : request(f, alt));
+    };
+  }
+
+  private static @Nullable String first(@Nullable String a, @Nullable String b) {
+    return a != null ? a : b;
+  }
+
+  /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
+  private static @Nullable String request(AccessLogFacts f, String name) {
+    if (name.startsWith(":")) {
+      switch (name) {
+        case ":method" -> {
+          return f.method;
+        }
+        case ":path" -> {
+          return f.path;
+        }
+        case ":scheme" -> {
+          return f.scheme;
+        }
+        case ":authority" -> {
+          String v = f.requestHeader(":authority");
+          return v != null ? v : f.requestHeader("host");
+        }
+        default -> {
+          return f.requestHeader(name);
+        }
+      }
+    }
+    return f.requestHeader(name);
+  }
+
+  private static @Nullable String address(@Nullable InetSocketAddress a) {
+    if (a == null) {
+      return null;
+    }
+    String ip = ip(a);
+    return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+  }
+
+  private static @Nullable String ip(@Nullable InetSocketAddress a) {
+    // Envoy prints IPv6 compressed ("::1"), as Netty's NetUtil does
+    return a == null ? null : a.getAddress() != null ? io.netty.util.NetUtil.toAddressString(a.getAddress())
+        : a.getHostString();
+  }
+
+  private static @Nullable Object port(@Nullable InetSocketAddress a) {
+    return a == null ? null : (Object) (long) a.getPort();
+  }
+
+  private static @Nullable X509Certificate peer(@Nullable SSLSession s) {
+    if (s == null) {
+      return null;
+    }
+    try {
+      Certificate[] chain = s.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
+  private static @Nullable X509Certificate local(@Nullable SSLSession s) {
+    Certificate[] chain = s == null ? null : s.getLocalCertificates();
+    return chain != null && chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+  }
+
+  private static @Nullable String peerSans(@Nullable SSLSession s, int type) {
+    return sans(peer(s), type);
+  }
+
+  private static @Nullable String localSans(@Nullable SSLSession s, int type) {
+    return sans(local(s), type);
+  }
+
+  /** The certificate's subject alternative names of one type (2 DNS, 6 URI), joined with ','. */
+  private static @Nullable String sans(@Nullable X509Certificate c, int type) {
+    if (c == null) {
+      return null;
+    }
+    try {
+      var all = c.getSubjectAlternativeNames();
+      if (all == null) {
+        return null;
+      }
+      StringBuilder sb = new StringBuilder();
+      for (List<?> san : all) {
+        if (san.size() >= 2 && san.get(0) instanceof Integer t && t == type) {
+          sb.append(sb.length() == 0 ? "" : ",").append(san.get(1));
+        }
+      }
+      return sb.length() == 0 ? null : sb.toString();
+    } catch (java.security.cert.CertificateParsingException e) {
+      return null;
+    }
+  }
+
+  private static @Nullable String fingerprint(@Nullable X509Certificate c) {
+    if (c == null) {
+      return null;
+    }
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static String hostname() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      String h = System.getenv("HOSTNAME");
+      return h != null ? h : "localhost";
+    }
+  }
+}

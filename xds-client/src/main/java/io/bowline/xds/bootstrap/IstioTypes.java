@@ -1,0 +1,124 @@
+package io.bowline.xds.bootstrap;
+
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumValueDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto.Label;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto.Type;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.MessageOptions;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.DescriptorValidationException;
+import com.google.protobuf.Descriptors.FileDescriptor;
+import java.util.List;
+
+/**
+ * Istio's own extension config types, which istiod sends beside Envoy's but which no Java artifact publishes:
+ * {@code stats.PluginConfig} (the {@code istio.stats} filter). Their descriptors are declared here, with the field
+ * numbers of Istio's .proto files, so that the same bytes and JSON parse; the filters read them as
+ * {@link com.google.protobuf.DynamicMessage}s.
+ */
+public final class IstioTypes {
+  private IstioTypes() {}
+
+  /** {@code stats.PluginConfig} (istio/proxy extensions/filters/http/istio_stats/config.proto). */
+  public static final Descriptor STATS_PLUGIN_CONFIG;
+
+  static {
+    FileDescriptorProto stats = FileDescriptorProto.newBuilder()
+        .setName("bowline/istio/stats/config.proto")
+        .setPackage("stats")
+        .setSyntax("proto3")
+        .addDependency("google/protobuf/duration.proto")
+        .addMessageType(DescriptorProto.newBuilder().setName("MetricConfig")
+            .addField(map("dimensions", 1, ".stats.MetricConfig.DimensionsEntry"))
+            .addField(field("name", 2, Type.TYPE_STRING))
+            .addField(repeated("tags_to_remove", 3, Type.TYPE_STRING))
+            .addField(field("match", 4, Type.TYPE_STRING))
+            .addField(field("drop", 5, Type.TYPE_BOOL))
+            .addNestedType(DescriptorProto.newBuilder().setName("DimensionsEntry")
+                .setOptions(MessageOptions.newBuilder().setMapEntry(true))
+                .addField(field("key", 1, Type.TYPE_STRING))
+                .addField(field("value", 2, Type.TYPE_STRING))))
+        .addMessageType(DescriptorProto.newBuilder().setName("MetricDefinition")
+            .addField(field("name", 1, Type.TYPE_STRING))
+            .addField(field("value", 2, Type.TYPE_STRING))
+            .addField(enumField("type", 3, ".stats.MetricType")))
+        .addMessageType(DescriptorProto.newBuilder().setName("PluginConfig")
+            .addField(field("disable_host_header_fallback", 6, Type.TYPE_BOOL))
+            .addField(message("tcp_reporting_duration", 7, ".google.protobuf.Duration"))
+            .addField(repeatedMessage("metrics", 8, ".stats.MetricConfig"))
+            .addField(repeatedMessage("definitions", 9, ".stats.MetricDefinition"))
+            .addField(enumField("reporter", 10, ".stats.Reporter"))
+            .addField(message("rotation_interval", 11, ".google.protobuf.Duration"))
+            .addField(message("graceful_deletion_interval", 12, ".google.protobuf.Duration")))
+        .addEnumType(enumType("MetricType", "COUNTER", "GAUGE", "HISTOGRAM"))
+        .addEnumType(enumType("Reporter", "UNSPECIFIED", "SERVER_GATEWAY"))
+        .build();
+    try {
+      FileDescriptor file = FileDescriptor.buildFrom(stats,
+          new FileDescriptor[] {com.google.protobuf.DurationProto.getDescriptor()});
+      STATS_PLUGIN_CONFIG = file.findMessageTypeByName("PluginConfig");
+    } catch (DescriptorValidationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Every Istio type, for the JSON type registry. */
+  public static List<Descriptor> all() {
+    return List.of(STATS_PLUGIN_CONFIG);
+  }
+
+  private static FieldDescriptorProto.Builder base(String name, int number) {
+    return FieldDescriptorProto.newBuilder().setName(name).setNumber(number).setJsonName(jsonName(name))
+        .setLabel(Label.LABEL_OPTIONAL);
+  }
+
+  private static FieldDescriptorProto field(String name, int number, Type type) {
+    return base(name, number).setType(type).build();
+  }
+
+  private static FieldDescriptorProto repeated(String name, int number, Type type) {
+    return base(name, number).setType(type).setLabel(Label.LABEL_REPEATED).build();
+  }
+
+  private static FieldDescriptorProto message(String name, int number, String typeName) {
+    return base(name, number).setType(Type.TYPE_MESSAGE).setTypeName(typeName).build();
+  }
+
+  private static FieldDescriptorProto repeatedMessage(String name, int number, String typeName) {
+    return base(name, number).setType(Type.TYPE_MESSAGE).setTypeName(typeName).setLabel(Label.LABEL_REPEATED)
+        .build();
+  }
+
+  private static FieldDescriptorProto map(String name, int number, String entryType) {
+    return repeatedMessage(name, number, entryType);
+  }
+
+  private static FieldDescriptorProto enumField(String name, int number, String typeName) {
+    return base(name, number).setType(Type.TYPE_ENUM).setTypeName(typeName).build();
+  }
+
+  private static EnumDescriptorProto enumType(String name, String... values) {
+    EnumDescriptorProto.Builder b = EnumDescriptorProto.newBuilder().setName(name);
+    for (int i = 0; i < values.length; i++) {
+      b.addValue(EnumValueDescriptorProto.newBuilder().setName(values[i]).setNumber(i));
+    }
+    return b.build();
+  }
+
+  private static String jsonName(String name) {
+    StringBuilder sb = new StringBuilder();
+    boolean upper = false;
+    for (char c : name.toCharArray()) {
+      if (c == '_') {
+        upper = true;
+      } else {
+        sb.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return sb.toString();
+  }
+}
