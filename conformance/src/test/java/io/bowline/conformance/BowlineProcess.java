@@ -91,6 +91,11 @@ final class BowlineProcess implements AutoCloseable {
         .send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The admin server's host:port (after {@link #awaitReady}). */
+  String adminAddress() {
+    return admin;
+  }
+
   /** The port of a listener, from /listeners. */
   int listenerPort(String name) throws Exception {
     for (String line : get("/listeners").body().split("\n")) {

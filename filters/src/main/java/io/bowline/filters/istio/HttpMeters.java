@@ -22,6 +22,17 @@ final class HttpMeters {
   static final double[] BYTES_BUCKETS = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
       1000000000};
 
+  /** Help text for each standard metric, as # HELP lines. */
+  static final Map<String, String> HELP = Map.of(
+      "requests_total", "Requests, per source and destination workload and outcome (Istio standard metric)",
+      "request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric)",
+      "request_bytes", "Request body size in bytes (Istio standard metric)",
+      "response_bytes", "Response body size in bytes (Istio standard metric)",
+      "tcp_connections_opened_total", "TCP connections opened (Istio standard metric)",
+      "tcp_connections_closed_total", "TCP connections closed (Istio standard metric)",
+      "tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric)",
+      "tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric)");
+
   private final @Nullable Counter requests;
   private final @Nullable DistributionSummary duration;
   private final @Nullable DistributionSummary requestBytes;
@@ -59,7 +70,8 @@ final class HttpMeters {
     if (f.dropped()) {
       return null;
     }
-    return Counter.builder("istio_" + f.name()).tags(tags(f, values, added)).register(r);
+    return Counter.builder("istio_" + f.name()).description(HELP.get(f.name())).tags(tags(f, values, added))
+        .register(r);
   }
 
   private static @Nullable DistributionSummary summary(MeterRegistry r, StatsSettings.Family f, String[] values,
@@ -67,7 +79,8 @@ final class HttpMeters {
     if (f.dropped()) {
       return null;
     }
-    return DistributionSummary.builder("istio_" + f.name()).tags(tags(f, values, added))
+    return DistributionSummary.builder("istio_" + f.name()).description(HELP.get(f.name()))
+        .tags(tags(f, values, added))
         .serviceLevelObjectives(buckets).register(r);
   }
 

@@ -3,6 +3,7 @@ package io.bowline.filters.istio;
 import com.google.protobuf.Any;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.bowline.core.filter.ConnectionObserverProvider;
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.xds.ConfigException;
@@ -11,7 +12,8 @@ import io.bowline.xds.bootstrap.IstioTypes;
 /**
  * {@code istio.stats} ({@code type.googleapis.com/stats.PluginConfig}, bare or in a TypedStruct): Istio's standard
  * HTTP metrics — {@code istio_requests_total}, {@code istio_request_duration_milliseconds},
- * {@code istio_request_bytes}, {@code istio_response_bytes} — with Istio's labels, served on /stats/prometheus.
+ * {@code istio_request_bytes}, {@code istio_response_bytes} — with Istio's labels, served on /stats/prometheus; as a
+ * network filter before tcp_proxy, Istio's TCP metrics.
  */
 public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage> {
   @Override
@@ -32,6 +34,13 @@ public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage
   @Override
   public DynamicMessage parse(Any typedConfig) throws InvalidProtocolBufferException {
     return DynamicMessage.parseFrom(IstioTypes.STATS_PLUGIN_CONFIG, typedConfig.getValue());
+  }
+
+  @Override
+  public ConnectionObserverProvider connectionObserver(DynamicMessage config, FactoryContext context)
+      throws ConfigException {
+    return new TcpStatsProvider(StatsSettings.parse(config, context.fieldPath() + ".typed_config"),
+        context.listener(), StatsSettings.tcpReportingMs(config));
   }
 
   @Override

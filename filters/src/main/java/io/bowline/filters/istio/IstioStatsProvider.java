@@ -44,15 +44,27 @@ final class IstioStatsProvider implements HttpFilterProvider {
   IstioStatsProvider(StatsSettings settings, ListenerContext listener) {
     this.settings = settings;
     this.registry = listener.meters();
-    this.role = settings.serverGateway() ? Role.WAYPOINT
+    this.role = roleOf(settings, listener);
+    this.reporter = reporterName(role);
+    this.self = Workload.of(listener.nodeMetadata());
+    this.addsDimensions = settings.families().values().stream().anyMatch(x -> !x.added().isEmpty());
+  }
+
+  /**
+   * A waypoint reports as one; a sidecar by its listener's direction (outbound: the source side). A listener with
+   * no direction — bowline on a laptop in front of a service — reports as the destination.
+   */
+  static Role roleOf(StatsSettings settings, ListenerContext listener) {
+    return settings.serverGateway() ? Role.WAYPOINT
         : listener.direction() == ListenerContext.Direction.OUTBOUND ? Role.SOURCE : Role.DESTINATION;
-    this.reporter = switch (role) {
+  }
+
+  static String reporterName(Role role) {
+    return switch (role) {
       case SOURCE -> "source";
       case DESTINATION -> "destination";
       case WAYPOINT -> "waypoint";
     };
-    this.self = Workload.of(listener.nodeMetadata());
-    this.addsDimensions = settings.families().values().stream().anyMatch(x -> !x.added().isEmpty());
   }
 
   Role role() {
@@ -216,9 +228,9 @@ final class IstioStatsProvider implements HttpFilterProvider {
       }
       String[] p = identities.get(tls);
       if (p == null) {
-        String peer = uriSan(peerCertificate(tls));
+        String peer = IstioStatsProvider.uriSan(peerCertificate(tls));
         Certificate[] local = tls.getLocalCertificates();
-        String own = uriSan(local != null && local.length > 0 && local[0] instanceof X509Certificate x ? x : null);
+        String own = IstioStatsProvider.uriSan(local != null && local.length > 0 && local[0] instanceof X509Certificate x ? x : null);
         p = new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
             peer == null ? "none" : "mutual_tls"};
         bound(identities).put(tls, p);
@@ -250,26 +262,26 @@ final class IstioStatsProvider implements HttpFilterProvider {
         return null;
       }
     }
+  }
 
-    /** The certificate's first URI SAN: its SPIFFE id, as Istio labels principals. */
-    private static @Nullable String uriSan(@Nullable X509Certificate c) {
-      if (c == null) {
+  /** The certificate's first URI SAN: its SPIFFE id, as Istio labels principals. */
+  static @Nullable String uriSan(@Nullable X509Certificate c) {
+    if (c == null) {
+      return null;
+    }
+    try {
+      var sans = c.getSubjectAlternativeNames();
+      if (sans == null) {
         return null;
       }
-      try {
-        var sans = c.getSubjectAlternativeNames();
-        if (sans == null) {
-          return null;
+      for (List<?> san : sans) {
+        if (san.size() >= 2 && Integer.valueOf(6).equals(san.get(0))) {
+          return String.valueOf(san.get(1));
         }
-        for (List<?> san : sans) {
-          if (san.size() >= 2 && Integer.valueOf(6).equals(san.get(0))) {
-            return String.valueOf(san.get(1));
-          }
-        }
-        return null;
-      } catch (java.security.cert.CertificateParsingException e) {
-        return null;
       }
+      return null;
+    } catch (java.security.cert.CertificateParsingException e) {
+      return null;
     }
   }
 }

@@ -25,6 +25,10 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       "destination_cluster", "request_protocol", "response_code", "grpc_response_status", "response_flags",
       "connection_security_policy");
 
+  /** The standard labels of a TCP metric: the HTTP ones but the response code and gRPC status. */
+  static final List<String> TCP_LABELS = HTTP_LABELS.stream()
+      .filter(l -> !l.equals("response_code") && !l.equals("grpc_response_status")).toList();
+
   /** The standard HTTP metrics, by the name {@code metrics[].name} uses. */
   static final List<String> HTTP_METRICS = List.of("requests_total", "request_duration_milliseconds",
       "request_bytes", "response_bytes");
@@ -44,6 +48,9 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
     for (String m : HTTP_METRICS) {
       families.put(m, new Family(m, false, HTTP_LABELS, Map.of()));
     }
+    for (String m : TCP_METRICS) {
+      families.put(m, new Family(m, false, TCP_LABELS, Map.of()));
+    }
     FieldDescriptor metrics = d.findFieldByName("metrics");
     for (int i = 0; i < config.getRepeatedFieldCount(metrics); i++) {
       Message mc = (Message) config.getRepeatedField(metrics, i);
@@ -53,7 +60,7 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       if (!((String) mc.getField(md.findFieldByName("match"))).isEmpty()) {
         throw new ConfigException(mp + ".match", "not supported (Istio does not implement it either)");
       }
-      List<String> targets = name.isEmpty() ? HTTP_METRICS : List.of(name);
+      List<String> targets = name.isEmpty() ? List.copyOf(families.keySet()) : List.of(name);
       if (!name.isEmpty() && !HTTP_METRICS.contains(name) && !TCP_METRICS.contains(name)) {
         throw new ConfigException(mp + ".name", "unknown metric '" + name + "'");
       }
@@ -69,12 +76,13 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       }
       for (String t : targets) {
         Family f = families.get(t);
-        if (f == null) {
-          continue; // a TCP metric: the HTTP filter has none
-        }
         List<String> labels = new ArrayList<>(f.labels());
         Map<String, Dimension> added = new LinkedHashMap<>(f.added());
         for (var e : dims.entrySet()) {
+          if (TCP_METRICS.contains(t)) {
+            throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
+                "added dimensions on TCP metrics are not supported by bowline yet");
+          }
           if (HTTP_LABELS.contains(e.getKey())) {
             throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
                 "overriding a standard label's value is not supported by bowline yet");
@@ -93,6 +101,18 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
 
   static final List<String> TCP_METRICS = List.of("tcp_sent_bytes_total", "tcp_received_bytes_total",
       "tcp_connections_opened_total", "tcp_connections_closed_total");
+
+  /** tcp_reporting_duration: how often open TCP connections report their bytes; Istio's default is 5 s. */
+  static long tcpReportingMs(Message config) {
+    FieldDescriptor f = config.getDescriptorForType().findFieldByName("tcp_reporting_duration");
+    if (!config.hasField(f)) {
+      return 5000;
+    }
+    Message d = (Message) config.getField(f);
+    long seconds = (Long) d.getField(d.getDescriptorForType().findFieldByName("seconds"));
+    int nanos = (Integer) d.getField(d.getDescriptorForType().findFieldByName("nanos"));
+    return Math.max(1, seconds * 1000 + nanos / 1_000_000);
+  }
 
   private static String enumName(Message m, FieldDescriptor f) {
     Object v = m.getField(f);

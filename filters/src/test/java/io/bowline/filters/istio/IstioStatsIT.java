@@ -175,6 +175,65 @@ class IstioStatsIT {
   }
 
   @Test
+  void tcpProxyReportsIstiosTcpMetrics() throws Exception {
+    String yaml = NODE + """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: tcp
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            traffic_direction: OUTBOUND
+            filter_chains:
+            - filters:
+              - name: istio.stats
+                typed_config: {"@type": type.googleapis.com/stats.PluginConfig, tcp_reporting_duration: 0.1s}
+              - name: envoy.filters.network.tcp_proxy
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                  stat_prefix: out
+                  cluster: "outbound|9080||ratings.default.svc.cluster.local"
+          clusters:
+          - name: "outbound|9080||ratings.default.svc.cluster.local"
+            type: STATIC
+            load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """;
+    try (ScriptedBackend backend = backend(null);
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("PORT", backend.port()))) {
+      byte[] request = "GET /x HTTP/1.1\r\nHost: ratings\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      int received;
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port("tcp"))) {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(request);
+        byte[] buf = new byte[4096];
+        received = 0;
+        while (received == 0 || !new String(buf, 0, received, StandardCharsets.ISO_8859_1).endsWith("hello")) {
+          received += s.getInputStream().read(buf, received, buf.length - received);
+        }
+        Thread.sleep(300); // the periodic report runs while the connection is open
+        String open = proxy.admin("/stats/prometheus");
+        String[] labels = {"reporter=\"source\"", "source_workload=\"reviews-v1\"",
+            "destination_service=\"ratings.default.svc.cluster.local\"", "destination_service_name=\"ratings\"",
+            "request_protocol=\"tcp\"", "response_flags=\"-\""};
+        assertEquals(1.0, value(open, "istio_tcp_connections_opened_total", labels), open);
+        assertEquals(request.length, value(open, "istio_tcp_received_bytes_total", labels),
+            "reported every tcp_reporting_duration while open");
+        assertEquals(received, value(open, "istio_tcp_sent_bytes_total", labels));
+        s.getOutputStream().write(request);
+        s.getInputStream().read(buf);
+      }
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      String prom = proxy.admin("/stats/prometheus");
+      while (value(prom, "istio_tcp_connections_closed_total", "reporter=\"source\"") < 1
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        prom = proxy.admin("/stats/prometheus");
+      }
+      assertEquals(1.0, value(prom, "istio_tcp_connections_closed_total", "reporter=\"source\""), prom);
+      assertEquals(2.0 * request.length, value(prom, "istio_tcp_received_bytes_total", "reporter=\"source\""));
+    }
+  }
+
+  @Test
   void badPluginConfigIsRefusedByFieldPath() {
     ConfigException e = cause(assertThrows(Exception.class, () -> ProxyHarness.start(BuiltinFilters.registry(),
         bootstrap("INBOUND", "c", "{\"@type\": type.googleapis.com/stats.PluginConfig, metrics: [{name: "

@@ -92,11 +92,22 @@ public final class ListenerCompiler {
     if (fc.getFiltersCount() == 0) {
       throw new ConfigException(path + ".filters", "a terminal network filter is required");
     }
+    List<io.bowline.core.filter.ConnectionObserverProvider> observers = new ArrayList<>();
     for (int i = 0; i < fc.getFiltersCount() - 1; i++) {
       Filter f = fc.getFilters(i);
-      throw new ConfigException(path + ".filters[" + i + "]", "network filter "
-          + (f.hasTypedConfig() ? Fields.typeName(f.getTypedConfig()) : f.getName())
-          + " is not supported by bowline yet (only a terminal http_connection_manager or tcp_proxy)");
+      String fp = path + ".filters[" + i + "]";
+      Fields.allow(f, fp, "name", "typed_config");
+      var observer = f.hasTypedConfig() ? ctx.filters().connectionObserver(f.getTypedConfig(),
+          new io.bowline.core.filter.HttpFilterFactory.FactoryContext(ctx.stats().scope(""), fp, f.getName(),
+              ctx.clusterDirectory(), listener)) : null;
+      if (observer == null) {
+        throw new ConfigException(fp, "network filter "
+            + (f.hasTypedConfig() ? io.bowline.core.filter.FilterRegistry.configTypeName(f.getTypedConfig())
+                : f.getName())
+            + " is not supported by bowline yet (only istio.stats before a terminal http_connection_manager or "
+            + "tcp_proxy)");
+      }
+      observers.add(observer);
     }
     int last = fc.getFiltersCount() - 1;
     Filter f = fc.getFilters(last);
@@ -107,17 +118,22 @@ public final class ListenerCompiler {
       case HCM -> HcmCompiler.compile(Fields.unpack(f.getTypedConfig(), HttpConnectionManager.class, fp
           + ".typed_config"), fp + ".typed_config", ctx, listener);
       case TCP_PROXY -> tcpProxy(Fields.unpack(f.getTypedConfig(), TcpProxy.class, fp + ".typed_config"),
-          fp + ".typed_config", ctx);
+          fp + ".typed_config", ctx, observers);
       default -> throw new ConfigException(fp, "network filter " + (type.isEmpty() ? f.getName() : type)
           + " is not supported by bowline yet");
     };
+    if (!observers.isEmpty() && !(terminal instanceof TcpProxyConfig)) {
+      throw new ConfigException(path + ".filters[0]", "a connection-watching network filter (istio.stats) is "
+          + "supported before tcp_proxy only; an HTTP chain takes istio.stats as an HTTP filter");
+    }
     boolean h2Alpn = terminal instanceof io.bowline.core.config.HcmConfig;
     return new FilterChainConfig(fc.getName(), match,
         fc.hasTransportSocket() ? TlsCompiler.downstream(fc.getTransportSocket(), path + ".transport_socket") : null,
         terminal);
   }
 
-  private static TcpProxyConfig tcpProxy(TcpProxy t, String path, CompileContext ctx) throws ConfigException {
+  private static TcpProxyConfig tcpProxy(TcpProxy t, String path, CompileContext ctx,
+      List<io.bowline.core.filter.ConnectionObserverProvider> observers) throws ConfigException {
     Fields.allow(t, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log");
     if (t.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
@@ -144,7 +160,8 @@ public final class ListenerCompiler {
     long idle = t.hasIdleTimeout() ? Fields.millis(t.getIdleTimeout()) : 3_600_000;
     var scope = ctx.stats().scope("tcp." + t.getStatPrefix() + ".");
     return new TcpProxyConfig(t.getStatPrefix(), clusters, total, idle, scope.counter("downstream_cx_total"),
-        scope.counter("downstream_cx_no_route"), AccessLogs.compile(t.getAccessLogList(), path + ".access_log", ctx));
+        scope.counter("downstream_cx_no_route"), AccessLogs.compile(t.getAccessLogList(), path + ".access_log", ctx),
+        observers);
   }
 
   private static FilterChainMatch match(io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m, String path)

@@ -11,11 +11,13 @@ public record TcpProxyConfig(
     long idleTimeoutMs,
     Counter cxTotal,
     Counter noRoute,
-    List<io.bowline.core.accesslog.AccessLogger> accessLogs) implements NetworkFilter {
+    List<io.bowline.core.accesslog.AccessLogger> accessLogs,
+    List<io.bowline.core.filter.ConnectionObserverProvider> observers) implements NetworkFilter {
 
   public TcpProxyConfig {
     clusters = List.copyOf(clusters);
     accessLogs = List.copyOf(accessLogs);
+    observers = List.copyOf(observers);
   }
 
   /** A cluster and its weight. */

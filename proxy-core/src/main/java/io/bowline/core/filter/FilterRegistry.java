@@ -43,10 +43,26 @@ public final class FilterRegistry {
       throw new ConfigException(ctx.fieldPath() + ".typed_config", "HTTP filter type " + name
           + " is not supported by bowline yet");
     }
-    if (wrapped != null) {
-      return buildFromStruct(factory, wrapped, ctx);
+    return build(factory, typedConfig, wrapped, ctx);
+  }
+
+  /**
+   * A network filter before the terminal one that only watches connections (Istio's TCP stats), or null when
+   * {@code typedConfig} names no such filter.
+   */
+  public @Nullable ConnectionObserverProvider connectionObserver(Any typedConfig, HttpFilterFactory.FactoryContext ctx)
+      throws ConfigException {
+    HttpFilterFactory<?> factory = byTypeName.get(configTypeName(typedConfig));
+    if (factory == null) {
+      return null;
     }
-    return build(factory, typedConfig, ctx);
+    TypedStructs.Wrapped wrapped = TypedStructs.unwrap(typedConfig, ctx.fieldPath() + ".typed_config");
+    return observer(factory, typedConfig, wrapped, ctx);
+  }
+
+  private static <T extends Message> @Nullable ConnectionObserverProvider observer(HttpFilterFactory<T> factory,
+      Any any, TypedStructs.@Nullable Wrapped wrapped, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    return factory.connectionObserver(decode(factory, any, wrapped, ctx.fieldPath() + ".typed_config"), ctx);
   }
 
   /** The type URL's full name, as the registry is keyed; a TypedStruct's is its wrapped type's. */
@@ -96,20 +112,25 @@ public final class FilterRegistry {
     return factory.routeConfig(config, path);
   }
 
-  @SuppressWarnings("unchecked")
-  private static <T extends Message> HttpFilterProvider buildFromStruct(HttpFilterFactory<T> factory,
-      TypedStructs.Wrapped wrapped, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
-    Message.Builder b = factory.defaultConfig().newBuilderForType();
-    TypedStructs.merge(wrapped, b, ctx.fieldPath() + ".typed_config.value");
-    return factory.create((T) b.build(), ctx);
+  private static <T extends Message> HttpFilterProvider build(HttpFilterFactory<T> factory, Any any,
+      TypedStructs.@Nullable Wrapped wrapped, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    return factory.create(decode(factory, any, wrapped, ctx.fieldPath() + ".typed_config"), ctx);
   }
 
-  private static <T extends Message> HttpFilterProvider build(HttpFilterFactory<T> factory, Any any,
-      HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+  /** The filter's config from {@code typed_config}, or from the TypedStruct that wraps it. */
+  @SuppressWarnings("unchecked")
+  private static <T extends Message> T decode(HttpFilterFactory<T> factory, Any any,
+      TypedStructs.@Nullable Wrapped wrapped, String path) throws ConfigException {
+    if (wrapped != null) {
+      Message.Builder b = factory.defaultConfig().newBuilderForType();
+      TypedStructs.merge(wrapped, b, path + ".value");
+      return (T) b.build();
+    }
     try {
-      return factory.create(factory.parse(any), ctx);
+      return factory.parse(any);
     } catch (InvalidProtocolBufferException e) {
-      throw new ConfigException(ctx.fieldPath() + ".typed_config", "cannot decode: " + e.getMessage(), e);
+      throw new ConfigException(path, "cannot decode: " + e.getMessage(), e);
     }
   }
+
 }

@@ -38,6 +38,15 @@ public interface HttpFilterFactory<T extends Message> {
     return java.util.List.of(defaultConfig().getDescriptorForType().getFullName());
   }
 
+  /**
+   * The same config as a network filter that watches TCP connections (Istio's {@code istio.stats} is both); null
+   * when this filter is HTTP only.
+   */
+  default @org.jspecify.annotations.Nullable ConnectionObserverProvider connectionObserver(T config,
+      FactoryContext context) throws ConfigException {
+    return null;
+  }
+
   default Object routeConfig(com.google.protobuf.Any typedConfig, String path) throws ConfigException {
     throw new ConfigException(path, name() + " takes no per-route configuration");
   }

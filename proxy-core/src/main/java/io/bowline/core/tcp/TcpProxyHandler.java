@@ -44,6 +44,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   private @org.jspecify.annotations.Nullable UpstreamHost host;
   private TunnelHandlers.@org.jspecify.annotations.Nullable Relay toDownstream;
   private boolean logged;
+  private io.bowline.core.filter.ConnectionObserver[] observers = NO_OBSERVERS;
+  private java.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?> reporting;
+  private static final io.bowline.core.filter.ConnectionObserver[] NO_OBSERVERS = {};
   private final long connectionId = io.bowline.core.http.HttpConnectionContext.nextConnectionId();
 
   public TcpProxyHandler(TcpProxyConfig config, ClusterManager clusters, ConnectionTracker tracker,
@@ -58,6 +61,12 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     config.cxTotal().inc();
     Channel downstream = ctx.channel();
+    if (!config.observers().isEmpty()) {
+      observers = new io.bowline.core.filter.ConnectionObserver[config.observers().size()];
+      for (int i = 0; i < observers.length; i++) {
+        observers[i] = config.observers().get(i).create();
+      }
+    }
     tracker.register(downstream, closeIdle -> { }); // raw TCP has no in-band drain signal: it ends when either side does
     String name = config.pick(ThreadLocalRandom.current().nextInt(Math.max(1, config.totalWeight())));
     Cluster cluster = clusters.get(name);
@@ -106,6 +115,21 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       upstream.config().setAutoRead(true);
       downstream.config().setAutoRead(true);
+      if (observers.length > 0) {
+        AccessLogFacts opened = facts(downstream);
+        for (var observer : observers) {
+          observer.opened(opened);
+        }
+        long every = config.observers().get(0).reportingIntervalMs();
+        if (every > 0) {
+          reporting = downstream.eventLoop().scheduleAtFixedRate(() -> {
+            AccessLogFacts now = facts(downstream);
+            for (var observer : observers) {
+              observer.progress(now);
+            }
+          }, every, every, TimeUnit.MILLISECONDS);
+        }
+      }
     });
     downstream.config().setAutoRead(true);
   }
@@ -163,12 +187,26 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  /** Envoy logs a tcp_proxy connection once, when it ends. */
+  /** Envoy logs a tcp_proxy connection once, when it ends; connection observers hear of the end then too. */
   private void accessLog(Channel downstream) {
-    if (logged || config.accessLogs().isEmpty()) {
+    if (logged || config.accessLogs().isEmpty() && observers.length == 0) {
       return;
     }
     logged = true;
+    if (reporting != null) {
+      reporting.cancel(false);
+    }
+    AccessLogFacts f = facts(downstream);
+    for (var o : observers) {
+      o.closed(f);
+    }
+    for (int i = 0; i < config.accessLogs().size(); i++) {
+      config.accessLogs().get(i).log(f);
+    }
+  }
+
+  /** What the connection has been so far. */
+  private AccessLogFacts facts(Channel downstream) {
     AccessLogFacts f = new AccessLogFacts();
     f.type = AccessLogFacts.Type.TCP_CONNECTION_END;
     f.startEpochMillis = startMillis;
@@ -185,9 +223,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     io.netty.handler.ssl.SslHandler ssl = downstream.pipeline().get(io.netty.handler.ssl.SslHandler.class);
     f.tls = ssl == null ? null : ssl.engine().getSession();
     f.connectionId = connectionId;
-    for (int i = 0; i < config.accessLogs().size(); i++) {
-      config.accessLogs().get(i).log(f);
-    }
+    return f;
   }
 
   private void releaseEarly() {

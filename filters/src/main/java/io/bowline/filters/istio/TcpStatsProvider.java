@@ -1,0 +1,161 @@
+package io.bowline.filters.istio;
+
+import io.bowline.core.accesslog.AccessLogFacts;
+import io.bowline.core.filter.ConnectionObserver;
+import io.bowline.core.filter.ConnectionObserverProvider;
+import io.bowline.core.filter.ListenerContext;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code istio.stats} as a network filter before tcp_proxy: Istio's TCP metrics
+ * ({@code istio_tcp_connections_opened_total}, {@code _closed_total}, {@code istio_tcp_sent_bytes_total},
+ * {@code istio_tcp_received_bytes_total}), bytes reported every {@code tcp_reporting_duration} and at the close.
+ * A raw TCP peer sends no metadata-exchange headers: the remote workload is known only by its mTLS principal.
+ */
+final class TcpStatsProvider implements ConnectionObserverProvider {
+  private final StatsSettings settings;
+  private final MeterRegistry registry;
+  private final IstioStatsProvider.Role role;
+  private final String reporter;
+  private final Workload self;
+  private final long reportingMs;
+  private final Map<List<String>, TcpMeters> meters = new ConcurrentHashMap<>();
+
+  TcpStatsProvider(StatsSettings settings, ListenerContext listener, long reportingMs) {
+    this.settings = settings;
+    this.registry = listener.meters();
+    this.role = IstioStatsProvider.roleOf(settings, listener);
+    this.reporter = IstioStatsProvider.reporterName(role);
+    this.self = Workload.of(listener.nodeMetadata());
+    this.reportingMs = reportingMs;
+  }
+
+  @Override
+  public long reportingIntervalMs() {
+    return reportingMs;
+  }
+
+  @Override
+  public ConnectionObserver create() {
+    return new ConnectionObserver() {
+      private @Nullable TcpMeters m;
+      private long reportedReceived;
+      private long reportedSent;
+
+      @Override
+      public void opened(AccessLogFacts f) {
+        m = meters(f);
+        if (m.opened != null) {
+          m.opened.increment();
+        }
+      }
+
+      @Override
+      public void progress(AccessLogFacts f) {
+        report(f);
+      }
+
+      @Override
+      public void closed(AccessLogFacts f) {
+        if (m == null) {
+          m = meters(f); // never reached an upstream: it still closed, with its flags
+        }
+        report(f);
+        if (m.closed != null) {
+          m.closed.increment();
+        }
+      }
+
+      private void report(AccessLogFacts f) {
+        if (m == null) {
+          return;
+        }
+        if (m.received != null && f.bytesReceived > reportedReceived) {
+          m.received.increment(f.bytesReceived - reportedReceived);
+        }
+        if (m.sent != null && f.bytesSent > reportedSent) {
+          m.sent.increment(f.bytesSent - reportedSent);
+        }
+        reportedReceived = f.bytesReceived;
+        reportedSent = f.bytesSent;
+      }
+    };
+  }
+
+  /** The connection's meters; resolved once per connection. */
+  private TcpMeters meters(AccessLogFacts f) {
+    String[] tls = principals(f.tls);
+    Workload source = role == IstioStatsProvider.Role.SOURCE ? self : Workload.NONE;
+    Workload destination = role == IstioStatsProvider.Role.DESTINATION ? self : Workload.NONE;
+    MeshService svc = MeshService.ofCluster(f.upstreamCluster);
+    if (svc == null) {
+      svc = MeshService.UNKNOWN;
+    }
+    String svcNamespace = svc.namespace().equals(Workload.UNKNOWN) ? destination.namespace() : svc.namespace();
+    boolean sourceSide = role == IstioStatsProvider.Role.SOURCE;
+    List<String> values = List.of(reporter, source.workload(), source.canonicalService(),
+        source.canonicalRevision(), source.namespace(), sourceSide ? Workload.UNKNOWN : tls[0], source.app(),
+        source.version(), source.cluster(), destination.workload(), destination.namespace(),
+        sourceSide ? Workload.UNKNOWN : tls[1], destination.app(), destination.version(), svc.host(),
+        destination.canonicalService(), destination.canonicalRevision(), svc.name(), svcNamespace,
+        destination.cluster(), "tcp", f.responseFlags, sourceSide ? Workload.UNKNOWN : tls[2]);
+    return meters.computeIfAbsent(values, v -> new TcpMeters(v));
+  }
+
+  private static String[] principals(@Nullable SSLSession s) {
+    if (s == null) {
+      return new String[] {Workload.UNKNOWN, Workload.UNKNOWN, "none"};
+    }
+    String peer = null;
+    try {
+      Certificate[] chain = s.getPeerCertificates();
+      peer = chain.length > 0 && chain[0] instanceof X509Certificate x ? IstioStatsProvider.uriSan(x) : null;
+    } catch (SSLPeerUnverifiedException e) {
+      // no client certificate
+    }
+    Certificate[] local = s.getLocalCertificates();
+    String own = local != null && local.length > 0 && local[0] instanceof X509Certificate x
+        ? IstioStatsProvider.uriSan(x) : null;
+    return new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
+        peer == null ? "none" : "mutual_tls"};
+  }
+
+  private final class TcpMeters {
+    final @Nullable Counter opened;
+    final @Nullable Counter closed;
+    final @Nullable Counter sent;
+    final @Nullable Counter received;
+
+    TcpMeters(List<String> values) {
+      opened = counter("tcp_connections_opened_total", values);
+      closed = counter("tcp_connections_closed_total", values);
+      sent = counter("tcp_sent_bytes_total", values);
+      received = counter("tcp_received_bytes_total", values);
+    }
+
+    private @Nullable Counter counter(String name, List<String> values) {
+      StatsSettings.Family f = settings.families().get(name);
+      if (f.dropped()) {
+        return null;
+      }
+      List<Tag> tags = new ArrayList<>();
+      for (String label : f.labels()) {
+        tags.add(Tag.of(label, values.get(StatsSettings.TCP_LABELS.indexOf(label))));
+      }
+      return Counter.builder("istio_" + name).description(HttpMeters.HELP.get(name)).tags(Tags.of(tags))
+          .register(registry);
+    }
+  }
+}
