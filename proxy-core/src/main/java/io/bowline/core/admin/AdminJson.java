@@ -36,7 +36,8 @@ final class AdminJson {
     JsonArray arr = new JsonArray();
     for (var list : java.util.List.of(stats.counters(), stats.gauges())) {
       for (Stats.Value v : list) {
-        if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())) {
+        if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())
+            && stats.config().included(v.name())) {
           JsonObject o = new JsonObject();
           o.addProperty("name", v.name());
           o.addProperty("value", v.value());

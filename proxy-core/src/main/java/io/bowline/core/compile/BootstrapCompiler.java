@@ -41,7 +41,10 @@ public final class BootstrapCompiler {
   private static ProxyConfig compileStatic(Bootstrap b, String serviceNode, String serviceCluster,
       CompileContext ctx) throws ConfigException {
     Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
-        "dynamic_resources", "cluster_manager");
+        "dynamic_resources", "cluster_manager", "stats_config");
+    if (b.hasStatsConfig()) {
+      ctx.stats().configure(StatsConfigs.compile(b.getStatsConfig(), "stats_config"));
+    }
     Fields.allow(b.getClusterManager(), "cluster_manager", "local_cluster_name");
     Fields.allow(b.getNode(), "node", "id", "cluster", "metadata", "locality", "user_agent_name");
     var sr = b.getStaticResources();
@@ -55,8 +58,8 @@ public final class BootstrapCompiler {
       }
     }
     String id = !serviceNode.isEmpty() ? serviceNode : b.getNode().getId();
-    ctx.node(id, b.getNode().getMetadata());
     String cluster = !serviceCluster.isEmpty() ? serviceCluster : b.getNode().getCluster();
+    ctx.node(id, cluster, b.getNode().getLocality().getZone(), b.getNode().getMetadata());
     XdsSettings xds = b.hasDynamicResources()
         ? xds(b, b.getNode().toBuilder().setId(id).setCluster(cluster).build()) : null;
     ctx.adsAvailable(xds != null);

@@ -161,14 +161,40 @@ public final class CompileContext {
   }
 
   private volatile String nodeId = "";
+  private volatile String nodeCluster = "";
+  private volatile @org.jspecify.annotations.Nullable String nodeZone;
+  private final Map<String, io.bowline.core.tracing.Tracer> tracers = new HashMap<>();
+
+  /**
+   * The tracer of a provider config, made once and shared by every HCM (and config generation) that names the same
+   * config, so its exporter thread and queue survive updates.
+   */
+  synchronized io.bowline.core.tracing.Tracer tracer(String key,
+      java.util.function.Supplier<io.bowline.core.tracing.Tracer> make) {
+    return tracers.computeIfAbsent(key, k -> make.get());
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  String nodeCluster() {
+    return nodeCluster;
+  }
+
+  @org.jspecify.annotations.Nullable String nodeZone() {
+    return nodeZone;
+  }
   private volatile com.google.protobuf.Struct nodeMetadata = com.google.protobuf.Struct.getDefaultInstance();
   private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters =
       new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
           io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
 
   /** This proxy's node, as the bootstrap (and --service-node) name it; filters read its metadata. */
-  void node(String id, com.google.protobuf.Struct metadata) {
+  void node(String id, String cluster, String zone, com.google.protobuf.Struct metadata) {
     this.nodeId = id;
+    this.nodeCluster = cluster;
+    this.nodeZone = zone.isEmpty() ? null : zone;
     this.nodeMetadata = metadata;
   }
 
@@ -189,5 +215,8 @@ public final class CompileContext {
 
   public void closeWriters() {
     accessLogWriter.close();
+    synchronized (this) {
+      tracers.values().forEach(t -> t.exporter().close());
+    }
   }
 }

@@ -29,7 +29,7 @@ final class HcmCompiler {
         "xff_num_trusted_hops", "internal_address_config", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
-        "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds");
+        "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing");
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
@@ -160,7 +160,9 @@ final class HcmCompiler {
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
         common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
         h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
-        filters.stream().anyMatch(HttpFilterProvider::logs));
+        filters.stream().anyMatch(HttpFilterProvider::logs),
+        TracingCompiler.compile(h, path + ".tracing", ctx,
+            listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND));
   }
 
   /**

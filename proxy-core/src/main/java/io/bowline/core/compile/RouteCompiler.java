@@ -136,7 +136,7 @@ public final class RouteCompiler {
       boolean attemptCount, FilterRegistry filters, java.util.Map<String, Object> vhFilters) throws ConfigException {
     Fields.allow(r, path, "name", "match", "route", "redirect", "direct_response", "request_headers_to_add",
         "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-        "typed_per_filter_config", "decorator", "metadata");
+        "typed_per_filter_config", "decorator", "metadata", "tracing");
     if (r.hasDecorator()) {
       Fields.allow(r.getDecorator(), path + ".decorator", "operation", "propagate");
     }
@@ -190,7 +190,8 @@ public final class RouteCompiler {
         perFilter(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config", filters, vhFilters),
         r.hasDecorator() ? r.getDecorator().getOperation() : null, r.getMetadata(),
         RateLimits.compile(r.getRoute().getRateLimitsList(), path + ".route.rate_limits"),
-        r.getRoute().hasIncludeVhRateLimits() && r.getRoute().getIncludeVhRateLimits().getValue(), matchPerMillion);
+        r.getRoute().hasIncludeVhRateLimits() && r.getRoute().getIncludeVhRateLimits().getValue(), matchPerMillion,
+        r.hasTracing() ? TracingCompiler.route(r.getTracing(), path + ".tracing") : null);
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,

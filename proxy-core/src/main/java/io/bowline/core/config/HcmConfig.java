@@ -32,7 +32,8 @@ public record HcmConfig(
     List<io.bowline.core.listener.CidrRange> internalAddresses,
     List<io.bowline.core.accesslog.AccessLogger> accessLogs,
     HcmStats stats,
-    boolean filtersLog) implements NetworkFilter {
+    boolean filtersLog,
+    io.bowline.core.tracing.@org.jspecify.annotations.Nullable TracingConfig tracing) implements NetworkFilter {
 
   public HcmConfig {
     httpFilters = List.copyOf(httpFilters);

@@ -105,6 +105,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long requestDoneNanos = -1;
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
+  private io.bowline.core.tracing.@Nullable RequestTrace trace;
   private long bytesReceived;
   private long bytesSent;
   private long upstreamServiceMs = -1;
@@ -215,6 +216,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
     }
     selectRoute();
+    if (hcm.tracing() != null) {
+      trace = io.bowline.core.tracing.RequestTrace.start(hcm.tracing(), route == null ? null : route.tracing(), h);
+    }
     if (!internal && !routes.internalOnlyHeaders().isEmpty()) {
       for (String name : routes.internalOnlyHeaders()) { // internal_only_headers: gone from external requests
         h.remove(name);
@@ -810,7 +814,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     upstream = req;
-    upstreamLocal = hcm.accessLogs().isEmpty() && !hcm.filtersLog() ? null : req.localAddress();
+    upstreamLocal = hcm.accessLogs().isEmpty() && !hcm.filtersLog() && trace == null ? null : req.localAddress();
     upstreamCounted = true;
     upstreamHost = req.host();
     upstreamHost.requestStarted();
@@ -1345,7 +1349,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     long elapsed = System.nanoTime() - startNanos;
     hcm.stats().rqTime().recordNanos(elapsed);
-    if ((!hcm.accessLogs().isEmpty() || hcm.filtersLog()) && request != null) {
+    if ((!hcm.accessLogs().isEmpty() || hcm.filtersLog() || trace != null && trace.sampled()) && request != null) {
       accessLog(elapsed);
     }
   }
@@ -1396,6 +1400,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       for (HttpFilter filter : filters) {
         filter.onLog(f);
       }
+    }
+    if (trace != null) {
+      trace.finish(f, route == null ? null : route.decoratorOperation());
     }
     for (int i = 0; i < hcm.accessLogs().size(); i++) {
       hcm.accessLogs().get(i).log(f);

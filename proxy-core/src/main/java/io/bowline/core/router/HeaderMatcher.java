@@ -43,6 +43,11 @@ public record HeaderMatcher(String name, Kind kind, @Nullable String value, @Nul
     return test(v) != invert;
   }
 
+  /** Whether a plain string value matches (a StringMatcher used outside headers: stats_matcher). */
+  public boolean matchesValue(String v) {
+    return test(v) != invert;
+  }
+
   private boolean test(String v) {
     switch (kind) {
       case PRESENT:

@@ -22,7 +22,8 @@ public record Route(
     io.envoyproxy.envoy.config.core.v3.Metadata metadata,
     RateLimitPolicy rateLimits,
     boolean includeVhRateLimits,
-    int matchPerMillion) {
+    int matchPerMillion,
+    io.bowline.core.tracing.TracingConfig.@Nullable RouteTracing tracing) {
 
   public Route {
     headers = List.copyOf(headers);

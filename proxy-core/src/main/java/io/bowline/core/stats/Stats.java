@@ -19,6 +19,16 @@ public final class Stats {
   private final ConcurrentHashMap<String, Gauge> gauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongSupplier> computedGauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
+  private volatile StatsConfig config = StatsConfig.DEFAULT;
+
+  /** The bootstrap's stats_config: which stats are shown and how they are tagged. */
+  public void configure(StatsConfig config) {
+    this.config = config;
+  }
+
+  public StatsConfig config() {
+    return config;
+  }
 
   public Counter counter(String name) {
     int dot = name.lastIndexOf('.');

@@ -24,7 +24,13 @@ public final class StatsPrometheus {
   /** A stat name split into its Prometheus name and tags. */
   record Tagged(String name, Map<String, String> tags) {}
 
-  static Tagged tag(String statName) {
+  /** The stat's name and tags under the store's stats_config. */
+  static Tagged tag(Stats stats, String statName) {
+    return stats.config().tag(statName);
+  }
+
+  /** bowline's default tags (Envoy's, except that a cluster name keeps its dots: the stat is the last segment). */
+  static Tagged defaultTags(String statName) {
     Map<String, String> tags = new LinkedHashMap<>();
     String rest = statName;
     String prefix;
@@ -70,7 +76,7 @@ public final class StatsPrometheus {
     return s.lastIndexOf('.');
   }
 
-  private static String sanitize(String s) {
+  static String sanitize(String s) {
     StringBuilder sb = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -81,11 +87,14 @@ public final class StatsPrometheus {
 
   public static String render(Stats stats) {
     StringBuilder sb = new StringBuilder(16384);
-    section(sb, stats.counters(), "counter");
-    section(sb, stats.gauges(), "gauge");
+    section(sb, stats, stats.counters(), "counter");
+    section(sb, stats, stats.gauges(), "gauge");
     Map<String, List<Map.Entry<Tagged, Histogram>>> hs = new TreeMap<>();
     for (Histogram h : stats.histograms()) {
-      Tagged t = tag(h.name());
+      if (!stats.config().included(h.name())) {
+        continue;
+      }
+      Tagged t = tag(stats, h.name());
       hs.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, h));
     }
     for (var e : hs.entrySet()) {
@@ -110,10 +119,13 @@ public final class StatsPrometheus {
     return sb.toString();
   }
 
-  private static void section(StringBuilder sb, List<Stats.Value> values, String type) {
+  private static void section(StringBuilder sb, Stats stats, List<Stats.Value> values, String type) {
     Map<String, List<Map.Entry<Tagged, Long>>> byName = new TreeMap<>();
     for (Stats.Value v : values) {
-      Tagged t = tag(v.name());
+      if (!stats.config().included(v.name())) {
+        continue;
+      }
+      Tagged t = tag(stats, v.name());
       byName.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, v.value()));
     }
     for (var e : byName.entrySet()) {

@@ -17,12 +17,14 @@ public final class StatsText {
     all.addAll(stats.gauges());
     all.sort(java.util.Comparator.comparing(Stats.Value::name));
     for (Stats.Value v : all) {
-      if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())) {
+      if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())
+          && stats.config().included(v.name())) {
         sb.append(v.name()).append(": ").append(v.value()).append('\n');
       }
     }
     for (Histogram h : stats.histograms()) {
-      if ((filter != null && !filter.matcher(h.name()).find()) || (usedOnly && h.count() == 0)) {
+      if ((filter != null && !filter.matcher(h.name()).find()) || (usedOnly && h.count() == 0)
+          || !stats.config().included(h.name())) {
         continue;
       }
       sb.append(h.name()).append(": ");

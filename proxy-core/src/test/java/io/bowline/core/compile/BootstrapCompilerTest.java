@@ -53,8 +53,8 @@ class BootstrapCompilerTest {
 
   @Test
   void unsupportedFieldIsNamedByPath() {
-    ConfigException e = assertThrows(ConfigException.class, () -> compile("tracing: {}", ""));
-    assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.tracing", e.fieldPath());
+    ConfigException e = assertThrows(ConfigException.class, () -> compile("add_user_agent: true", ""));
+    assertEquals("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.add_user_agent", e.fieldPath());
     assertTrue(e.getMessage().contains("not supported"), e.getMessage());
     ConfigException c = assertThrows(ConfigException.class, () -> compile("", "type: ORIGINAL_DST"));
     assertEquals("static_resources.clusters[0].lb_policy", c.fieldPath(), "ORIGINAL_DST takes CLUSTER_PROVIDED");
@@ -146,7 +146,7 @@ class BootstrapCompilerTest {
    */
   @Test
   void allowUnknownStaticFieldsTurnsWhatIsUnsupportedIntoWarnings() throws Exception {
-    String y = BASE.replace("HCM_EXTRA", "tracing: {}")
+    String y = BASE.replace("HCM_EXTRA", "add_user_agent: true")
         .replace("http_filters: [", "http_filters: [{name: envoy.filters.http.compressor, typed_config: {\"@type\": "
             + "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor}}, ")
         .replace("CLUSTER_EXTRA", "type: STATIC\n    lb_subset_config: {fallback_policy: ANY_ENDPOINT}");
@@ -164,7 +164,7 @@ class BootstrapCompilerTest {
     assertTrue(config.clusters().containsKey("c"));
     String warnings = String.join("\n", ctx.warnings());
     assertTrue(warnings.contains("static_resources.clusters[0].lb_subset_config: not supported"), warnings);
-    assertTrue(warnings.contains("typed_config.tracing: not supported"), warnings);
+    assertTrue(warnings.contains("typed_config.add_user_agent: not supported"), warnings);
     assertTrue(warnings.contains("http_filters[0]: HTTP filter envoy.filters.http.compressor"), warnings);
   }
 }

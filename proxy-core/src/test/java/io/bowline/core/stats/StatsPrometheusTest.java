@@ -11,14 +11,14 @@ class StatsPrometheusTest {
   void envoysTagExtraction() {
     assertEquals(new StatsPrometheus.Tagged("envoy_cluster_upstream_rq",
         Map.of("envoy_cluster_name", "outbound|80||svc.ns.svc.cluster.local", "envoy_response_code", "200")),
-        StatsPrometheus.tag("cluster.outbound|80||svc.ns.svc.cluster.local.upstream_rq_200"));
+        StatsPrometheus.defaultTags("cluster.outbound|80||svc.ns.svc.cluster.local.upstream_rq_200"));
     assertEquals(new StatsPrometheus.Tagged("envoy_http_downstream_rq_xx",
         Map.of("envoy_http_conn_manager_prefix", "ingress", "envoy_response_code_class", "2")),
-        StatsPrometheus.tag("http.ingress.downstream_rq_2xx"));
+        StatsPrometheus.defaultTags("http.ingress.downstream_rq_2xx"));
     assertEquals(new StatsPrometheus.Tagged("envoy_listener_downstream_cx_total",
         Map.of("envoy_listener_address", "0.0.0.0_10000")),
-        StatsPrometheus.tag("listener.0.0.0.0_10000.downstream_cx_total"));
-    assertEquals(new StatsPrometheus.Tagged("envoy_server_live", Map.of()), StatsPrometheus.tag("server.live"));
+        StatsPrometheus.defaultTags("listener.0.0.0.0_10000.downstream_cx_total"));
+    assertEquals(new StatsPrometheus.Tagged("envoy_server_live", Map.of()), StatsPrometheus.defaultTags("server.live"));
   }
 
   @Test
@@ -32,5 +32,31 @@ class StatsPrometheusTest {
     assertTrue(out.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"a\"} 1"), out);
     assertTrue(out.contains("envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=\"a\",le=\"5\"} 1"), out);
     assertTrue(out.contains("envoy_cluster_upstream_rq_time_count{envoy_cluster_name=\"a\"} 1"), out);
+  }
+
+  @Test
+  void statsConfigTagsAndMatcherAsEnvoyAppliesThem() {
+    Stats s = new Stats();
+    s.counter("cluster.outbound|80||svc.ns.svc.cluster.local.upstream_rq_200").inc();
+    s.counter("http.10.0.0.1_8080.downstream_rq_total").inc();
+    s.counter("listener_manager.lds.update_success").inc();
+    s.counter("server.dropped_stat").inc();
+    s.configure(new StatsConfig(java.util.List.of(
+        new StatsConfig.TagExtractor("cluster_name",
+            StatsConfig.compileTagRegex("^cluster\\.((.+?(\\..+?\\.svc\\.cluster\\.local)?)\\.)"), null),
+        new StatsConfig.TagExtractor("response_code", StatsConfig.compileTagRegex("_rq(_(\\d{3}))$"), null),
+        // Istio's own, with POSIX classes that Java's regex lacks
+        new StatsConfig.TagExtractor("http_conn_manager_prefix", StatsConfig.compileTagRegex(
+            "^http\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)"), null),
+        new StatsConfig.TagExtractor("mesh", null, "m1")), false,
+        name -> !name.startsWith("server.")));
+    String out = StatsPrometheus.render(s);
+    assertTrue(out.contains("envoy_cluster_upstream_rq{cluster_name=\"outbound|80||svc.ns.svc.cluster.local\","
+        + "response_code=\"200\",mesh=\"m1\"} 1"), out);
+    assertTrue(out.contains("envoy_http_downstream_rq_total{http_conn_manager_prefix=\"10.0.0.1_8080\",mesh=\"m1\"} 1"),
+        out);
+    assertTrue(out.contains("envoy_listener_manager_lds_update_success{mesh=\"m1\"} 1"), out);
+    assertTrue(!out.contains("dropped_stat"), "stats_matcher hides it: " + out);
+    assertTrue(!StatsText.render(s, null, false).contains("server.dropped_stat"));
   }
 }

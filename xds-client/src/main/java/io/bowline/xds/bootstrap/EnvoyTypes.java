@@ -46,6 +46,12 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer.getDescriptor(),
       io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor(),
       io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog.getDescriptor(),
+      io.envoyproxy.envoy.config.trace.v3.OpenTelemetryConfig.getDescriptor(),
+      io.envoyproxy.envoy.config.trace.v3.ZipkinConfig.getDescriptor(),
+      io.envoyproxy.envoy.extensions.tracers.opentelemetry.resource_detectors.v3.EnvironmentResourceDetectorConfig
+          .getDescriptor(),
+      io.envoyproxy.envoy.extensions.tracers.opentelemetry.resource_detectors.v3.StaticConfigResourceDetectorConfig
+          .getDescriptor(),
       com.github.udpa.udpa.type.v1.TypedStruct.getDescriptor(),
       com.google.protobuf.Empty.getDescriptor(), // --allow-unknown-static-fields' placeholder for unknown extensions
       com.github.xds.type.v3.TypedStruct.getDescriptor());

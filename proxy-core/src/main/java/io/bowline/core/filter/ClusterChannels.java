@@ -1,0 +1,98 @@
+package io.bowline.core.filter;
+
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.ManagedChannel;
+import io.grpc.NameResolver;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * gRPC channels to the hosts of a cluster, for the services Envoy reaches through {@code envoy_grpc.cluster_name}
+ * (rate limit service, OTLP trace collector): one HTTP/2 channel per cluster and server, whose addresses are the
+ * cluster's hosts at each (re)resolution, so it follows the cluster's DNS and EDS updates.
+ */
+public final class ClusterChannels {
+  private ClusterChannels() {}
+
+  /** Channels per cluster directory (one per running server) and cluster name. */
+  private static final Map<ClusterDirectory, Map<String, ManagedChannel>> CHANNELS = new WeakHashMap<>();
+
+  /** The shared channel to {@code cluster}; its callbacks run on gRPC's transport threads. */
+  public static ManagedChannel of(ClusterDirectory clusters, String cluster) {
+    Map<String, ManagedChannel> byName;
+    synchronized (CHANNELS) {
+      byName = CHANNELS.computeIfAbsent(clusters, k -> new ConcurrentHashMap<>());
+    }
+    return byName.computeIfAbsent(cluster, c -> open(clusters, c));
+  }
+
+  @SuppressWarnings("deprecation") // a per-channel resolver keeps each server's clusters apart (the registry is global)
+  private static ManagedChannel open(ClusterDirectory clusters, String cluster) {
+    return NettyChannelBuilder.forTarget("bowline-cluster:///" + cluster)
+        .nameResolverFactory(new ClusterResolverFactory(clusters, cluster))
+        .negotiationType(NegotiationType.PLAINTEXT)
+        .directExecutor() // observers only hand results to an event loop or a queue
+        .idleTimeout(5, TimeUnit.MINUTES)
+        .build();
+  }
+
+  /** Resolves {@code bowline-cluster:///<name>} to the cluster's hosts, again whenever gRPC asks (e.g. on failure). */
+  private static final class ClusterResolverFactory extends NameResolver.Factory {
+    private final ClusterDirectory clusters;
+    private final String cluster;
+
+    ClusterResolverFactory(ClusterDirectory clusters, String cluster) {
+      this.clusters = clusters;
+      this.cluster = cluster;
+    }
+
+    @Override
+    public NameResolver newNameResolver(URI target, NameResolver.Args args) {
+      return new NameResolver() {
+        private Listener2 listener;
+
+        @Override
+        public String getServiceAuthority() {
+          return cluster;
+        }
+
+        @Override
+        public void start(Listener2 l) {
+          listener = l;
+          resolve();
+        }
+
+        @Override
+        public void refresh() {
+          resolve();
+        }
+
+        private void resolve() {
+          List<InetSocketAddress> hosts = clusters.hosts(cluster);
+          if (hosts.isEmpty()) {
+            listener.onError(Status.UNAVAILABLE.withDescription("cluster " + cluster + " has no hosts"));
+            return;
+          }
+          listener.onResult(ResolutionResult.newBuilder()
+              .setAddresses(hosts.stream().map(EquivalentAddressGroup::new).toList()).build());
+        }
+
+        @Override
+        public void shutdown() {}
+      };
+    }
+
+    @Override
+    public String getDefaultScheme() {
+      return "bowline-cluster";
+    }
+  }
+}

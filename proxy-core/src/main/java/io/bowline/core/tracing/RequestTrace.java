@@ -1,0 +1,175 @@
+package io.bowline.core.tracing;
+
+import io.bowline.core.accesslog.AccessLogFacts;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceState;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The trace of one request: Envoy's sampling decision, this proxy's span context — written into the request for
+ * the upstream as the parent of what comes next — and, when the stream ends, its span (when sampled).
+ */
+public final class RequestTrace {
+  private final TracingConfig config;
+  private final @Nullable List<CustomTag> routeTags;
+  private final String traceId;
+  private final String spanId;
+  private final String parentSpanId;
+  private final String traceState;
+  private final boolean sampled;
+  private final long startEpochNanos;
+  private final long startNanos;
+
+  private RequestTrace(TracingConfig config, @Nullable List<CustomTag> routeTags, String traceId, String spanId,
+      String parentSpanId, String traceState, boolean sampled) {
+    this.config = config;
+    this.routeTags = routeTags;
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.parentSpanId = parentSpanId;
+    this.traceState = traceState;
+    this.sampled = sampled;
+    this.startNanos = System.nanoTime();
+    this.startEpochNanos = System.currentTimeMillis() * 1_000_000L;
+  }
+
+  /**
+   * Starts the trace of a request whose headers are {@code request} (after x-request-id is set and the route chosen):
+   * a caller's sampled flag is kept; otherwise Envoy's decision — {@code x-client-trace-id} with client sampling,
+   * {@code x-envoy-force-trace} (kept from internal callers only), or random sampling by x-request-id — then overall sampling.
+   */
+  public static RequestTrace start(TracingConfig config, TracingConfig.@Nullable RouteTracing route,
+      HttpHeaders request) {
+    Propagation p = config.tracer().propagation();
+    SpanContext parent = p.extract(request);
+    boolean sampled;
+    if (parent != null) {
+      sampled = parent.isSampled();
+    } else {
+      String rid = request.get("x-request-id");
+      int draw = rid != null ? Math.floorMod(rid.hashCode(), 1_000_000)
+          : ThreadLocalRandom.current().nextInt(1_000_000);
+      int client = route != null && route.clientPerMillion() != null ? route.clientPerMillion()
+          : config.clientPerMillion();
+      int random = route != null && route.randomPerMillion() != null ? route.randomPerMillion()
+          : config.randomPerMillion();
+      int overall = route != null && route.overallPerMillion() != null ? route.overallPerMillion()
+          : config.overallPerMillion();
+      if (request.contains("x-client-trace-id")) {
+        sampled = draw < client;
+      } else if (request.contains("x-envoy-force-trace")) { // external requests lost it with the x-envoy-* controls
+        sampled = true;
+      } else {
+        sampled = draw < random;
+      }
+      sampled &= draw < overall;
+    }
+    String traceId = parent != null ? parent.getTraceId() : newTraceId(config.tracer().traceId128());
+    String spanId = HexFormat.of().formatHex(nonZero());
+    TraceState state = parent != null ? parent.getTraceState() : TraceState.getDefault();
+    p.inject(traceId, spanId, sampled, state, request);
+    StringBuilder ts = new StringBuilder();
+    state.forEach((k, v) -> ts.append(ts.length() == 0 ? "" : ",").append(k).append('=').append(v));
+    return new RequestTrace(config, route == null || route.customTags().isEmpty() ? null : route.customTags(),
+        traceId, spanId, parent != null ? parent.getSpanId() : "", ts.toString(), sampled);
+  }
+
+  public boolean sampled() {
+    return sampled;
+  }
+
+  public String traceId() {
+    return traceId;
+  }
+
+  /** The stream ended: its span goes to the exporter when sampled. {@code operation} is the route's decorator. */
+  public void finish(AccessLogFacts f, @Nullable String operation) {
+    if (!sampled) {
+      return;
+    }
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put("component", "proxy");
+    tags.put("node_id", config.nodeId());
+    if (config.zone() != null && !config.zone().isEmpty()) {
+      tags.put("zone", config.zone());
+    }
+    HttpHeaders h = f.requestHeaders;
+    String rid = h == null ? null : h.get("x-request-id");
+    if (rid != null) {
+      tags.put("guid:x-request-id", rid);
+    }
+    String host = h == null ? null : h.get("host");
+    String url = (f.scheme == null ? "http" : f.scheme) + "://" + (host == null ? "" : host)
+        + (f.path == null ? "" : f.path);
+    tags.put("http.url", url.length() > config.maxPathTagLength() ? url.substring(0, config.maxPathTagLength()) : url);
+    tags.put("http.method", f.method == null ? "-" : f.method);
+    String downstreamCluster = h == null ? null : h.get("x-envoy-downstream-service-cluster");
+    tags.put("downstream_cluster", downstreamCluster == null ? "-" : downstreamCluster);
+    String ua = h == null ? null : h.get("user-agent");
+    tags.put("user_agent", ua == null ? "-" : ua);
+    tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
+    if (f.downstreamDirectRemote != null) {
+      tags.put("peer.address", f.downstreamDirectRemote.getAddress().getHostAddress());
+    }
+    tags.put("request_size", Long.toString(f.bytesReceived));
+    tags.put("response_size", Long.toString(f.bytesSent));
+    if (f.upstreamCluster != null) {
+      tags.put("upstream_cluster", f.upstreamCluster);
+      tags.put("upstream_cluster.name", f.upstreamCluster);
+    }
+    if (f.upstreamHost != null) {
+      tags.put("upstream_address", f.upstreamHost.getAddress().getHostAddress() + ":" + f.upstreamHost.getPort());
+    }
+    tags.put("http.status_code", Integer.toString(f.responseCode));
+    tags.put("response_flags", f.responseFlags);
+    boolean error = f.responseCode == 0 || f.responseCode >= 500;
+    if (error) {
+      tags.put("error", "true");
+    }
+    for (CustomTag t : config.customTags()) {
+      putTag(tags, t, h);
+    }
+    if (routeTags != null) {
+      for (CustomTag t : routeTags) {
+        putTag(tags, t, h);
+      }
+    }
+    String name = operation != null && !operation.isEmpty() ? operation
+        : config.egress() ? "egress " + (host == null ? "" : host) : "ingress";
+    long end = startEpochNanos + (System.nanoTime() - startNanos);
+    config.tracer().exporter().export(new SpanRecord(traceId, spanId, parentSpanId, traceState, name,
+        !config.egress(), startEpochNanos, end, Map.copyOf(tags), error));
+  }
+
+  private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h) {
+    String v = h == null ? (t.kind() == CustomTag.Kind.REQUEST_HEADER ? null : t.value()) : t.valueFor(h);
+    if (v != null) {
+      tags.put(t.tag(), v);
+    }
+  }
+
+  private static String newTraceId(boolean bits128) {
+    byte[] high = bits128 ? nonZero() : new byte[8];
+    return HexFormat.of().formatHex(high) + HexFormat.of().formatHex(nonZero());
+  }
+
+  /** Eight random bytes, never all zero (an invalid id). */
+  private static byte[] nonZero() {
+    long v;
+    do {
+      v = ThreadLocalRandom.current().nextLong();
+    } while (v == 0);
+    byte[] b = new byte[8];
+    for (int i = 7; i >= 0; i--) {
+      b[i] = (byte) v;
+      v >>>= 8;
+    }
+    return b;
+  }
+}

@@ -1,0 +1,25 @@
+package io.bowline.core.tracing;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An HCM's {@code tracing}, compiled: the provider, whether this listener's spans are egress (client) or ingress
+ * (server), the three sampling rates in parts per million, the longest {@code http.url} tag, the custom tags, and
+ * this node's id and zone (tagged on every span).
+ */
+public record TracingConfig(Tracer tracer, boolean egress, int clientPerMillion, int randomPerMillion,
+    int overallPerMillion, int maxPathTagLength, List<CustomTag> customTags, String nodeId, @Nullable String zone) {
+
+  public TracingConfig {
+    customTags = List.copyOf(customTags);
+  }
+
+  /** A route's {@code tracing}: sampling rates that override the HCM's (null: the HCM's) and more custom tags. */
+  public record RouteTracing(@Nullable Integer clientPerMillion, @Nullable Integer randomPerMillion,
+      @Nullable Integer overallPerMillion, List<CustomTag> customTags) {
+    public RouteTracing {
+      customTags = List.copyOf(customTags);
+    }
+  }
+}
