@@ -28,6 +28,8 @@ final class HttpMeters {
       "request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric)",
       "request_bytes", "Request body size in bytes (Istio standard metric)",
       "response_bytes", "Response body size in bytes (Istio standard metric)",
+      "request_messages_total", "gRPC messages received from the client (Istio standard metric)",
+      "response_messages_total", "gRPC messages sent to the client (Istio standard metric)",
       "tcp_connections_opened_total", "TCP connections opened (Istio standard metric)",
       "tcp_connections_closed_total", "TCP connections closed (Istio standard metric)",
       "tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric)",
@@ -37,6 +39,8 @@ final class HttpMeters {
   private final @Nullable DistributionSummary duration;
   private final @Nullable DistributionSummary requestBytes;
   private final @Nullable DistributionSummary responseBytes;
+  private final @Nullable Counter requestMessages;
+  private final @Nullable Counter responseMessages;
 
   /**
    * @param values the standard labels' values, in {@link StatsSettings#HTTP_LABELS} order
@@ -48,9 +52,20 @@ final class HttpMeters {
         DURATION_BUCKETS);
     requestBytes = summary(registry, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
     responseBytes = summary(registry, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
+    boolean grpc = "grpc".equals(values[20]); // gRPC message counts exist for gRPC requests only, as in Istio
+    requestMessages = grpc ? counter(registry, settings.families().get("request_messages_total"), values, added)
+        : null;
+    responseMessages = grpc ? counter(registry, settings.families().get("response_messages_total"), values, added)
+        : null;
   }
 
-  void record(double durationMs, long requestBodyBytes, long responseBodyBytes) {
+  void record(double durationMs, long requestBodyBytes, long responseBodyBytes, long requestMsgs, long responseMsgs) {
+    if (requestMessages != null) {
+      requestMessages.increment(requestMsgs);
+    }
+    if (responseMessages != null) {
+      responseMessages.increment(responseMsgs);
+    }
     if (requests != null) {
       requests.increment();
     }

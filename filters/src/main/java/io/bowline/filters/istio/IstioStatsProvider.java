@@ -93,7 +93,8 @@ final class IstioStatsProvider implements HttpFilterProvider {
     MeshService service = loop.service(f, !settings.disableHostHeaderFallback());
     String[] principals = role == Role.SOURCE ? Loop.NO_TLS_SOURCE : loop.principals(f.tls);
     Edge edge = loop.edge(new EdgeKey(source, destination, service, principals));
-    edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent);
+    edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent, f.requestMessages,
+        f.responseMessages);
   }
 
   /** What a label set depends on beyond the request's outcome. */

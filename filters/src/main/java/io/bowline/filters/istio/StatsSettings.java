@@ -31,7 +31,7 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
 
   /** The standard HTTP metrics, by the name {@code metrics[].name} uses. */
   static final List<String> HTTP_METRICS = List.of("requests_total", "request_duration_milliseconds",
-      "request_bytes", "response_bytes");
+      "request_bytes", "response_bytes", "request_messages_total", "response_messages_total");
 
   /** One metric family: whether it is reported, and its labels (standard ones kept, then added dimensions). */
   record Family(String name, boolean dropped, List<String> labels, Map<String, Dimension> added) {}

@@ -136,6 +136,7 @@ class IstioStatsIT {
       assertTrue(prom.contains("# TYPE istio_requests_total counter"), prom);
       assertTrue(prom.contains("# TYPE istio_request_duration_milliseconds histogram"), prom);
       assertTrue(prom.contains("envoy_http_downstream_rq_total"), "Envoy's stats are still there");
+      assertFalse(prom.contains("istio_request_messages_total"), "message counts are for gRPC requests only");
     }
   }
 
@@ -171,6 +172,47 @@ class IstioStatsIT {
       assertEquals(3.0, value(prom, "istio_request_duration_milliseconds_count",
           append(labels, "request_protocol=\"http\"")), "the override names requests_total only");
       assertFalse(prom.contains("istio_response_bytes"), "dropped");
+    }
+  }
+
+  @Test
+  void grpcRequestsCountMessagesAndStatus() throws Exception {
+    io.grpc.Server grpc = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+        new java.net.InetSocketAddress("127.0.0.1", 0)).addService(new io.bowline.core.testing.GrpcTestService())
+        .build().start();
+    String yaml = bootstrap("INBOUND", "inbound|9090||", "{\"@type\": type.googleapis.com/stats.PluginConfig}")
+        .replace("    type: STATIC\n", "    type: STATIC\n    typed_extension_protocol_options:\n"
+            + "      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n"
+            + "        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n"
+            + "        explicit_http_config: {http2_protocol_options: {}}\n");
+    try (ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("PORT", grpc.getPort()))) {
+      io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+          .forAddress("127.0.0.1", proxy.port("http")).usePlaintext().build();
+      try {
+        io.grpc.CallOptions opts = io.grpc.CallOptions.DEFAULT.withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS);
+        java.util.Iterator<String> it = io.grpc.stub.ClientCalls.blockingServerStreamingCall(ch,
+            io.bowline.core.testing.GrpcTestService.SERVER_STREAM, opts, "50");
+        int n = 0;
+        while (it.hasNext()) {
+          it.next();
+          n++;
+        }
+        assertEquals(50, n);
+        assertThrows(io.grpc.StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls.blockingUnaryCall(ch,
+            io.bowline.core.testing.GrpcTestService.FAIL, opts, "x"));
+      } finally {
+        ch.shutdownNow();
+      }
+      String prom = proxy.admin("/stats/prometheus");
+      String[] ok = {"request_protocol=\"grpc\"", "grpc_response_status=\"0\"", "response_code=\"200\""};
+      assertEquals(1.0, value(prom, "istio_requests_total", ok), prom);
+      assertEquals(1.0, value(prom, "istio_request_messages_total", ok));
+      assertEquals(50.0, value(prom, "istio_response_messages_total", ok));
+      String[] failed = {"request_protocol=\"grpc\"", "grpc_response_status=\"9\""};
+      assertEquals(1.0, value(prom, "istio_requests_total", failed), "FAILED_PRECONDITION");
+      assertEquals(0.0, value(prom, "istio_response_messages_total", failed));
+    } finally {
+      grpc.shutdownNow();
     }
   }
 

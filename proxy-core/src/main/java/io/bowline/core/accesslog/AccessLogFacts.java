@@ -48,6 +48,9 @@ public final class AccessLogFacts {
   public @Nullable String connectionTerminationDetails;
   public long bytesReceived;
   public long bytesSent;
+  /** gRPC messages each way; counted only for gRPC requests on connection managers with reporting filters. */
+  public long requestMessages;
+  public long responseMessages;
   public @Nullable String upstreamCluster;
   public @Nullable InetSocketAddress upstreamHost;
   public @Nullable InetSocketAddress upstreamLocal;

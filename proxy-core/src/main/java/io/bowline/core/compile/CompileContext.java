@@ -174,6 +174,18 @@ public final class CompileContext {
     return tracers.computeIfAbsent(key, k -> make.get());
   }
 
+  private volatile io.envoyproxy.envoy.config.trace.v3.Tracing.@org.jspecify.annotations.Nullable Http
+      bootstrapTracing;
+
+  /** The bootstrap's {@code tracing.http}: the provider of HCMs whose tracing names none. */
+  void bootstrapTracing(io.envoyproxy.envoy.config.trace.v3.Tracing.@org.jspecify.annotations.Nullable Http http) {
+    this.bootstrapTracing = http;
+  }
+
+  io.envoyproxy.envoy.config.trace.v3.Tracing.@org.jspecify.annotations.Nullable Http bootstrapTracing() {
+    return bootstrapTracing;
+  }
+
   String nodeId() {
     return nodeId;
   }

@@ -40,10 +40,15 @@ final class TracingCompiler {
     if (t.hasSpawnUpstreamSpan() && t.getSpawnUpstreamSpan().getValue()) {
       throw new ConfigException(path + ".spawn_upstream_span", "upstream spans are not supported by bowline yet");
     }
-    if (!t.hasProvider()) {
-      throw new ConfigException(path + ".provider", "a tracing provider is required (bowline has no default)");
+    Tracer tracer;
+    if (t.hasProvider()) {
+      tracer = provider(t.getProvider(), path + ".provider", ctx);
+    } else if (ctx.bootstrapTracing() != null) {
+      // older Istio puts the tracer in the bootstrap's tracing.http and only sampling in the HCM
+      tracer = provider(ctx.bootstrapTracing(), "tracing.http", ctx);
+    } else {
+      return null; // Envoy's null tracer: the block is accepted and nothing is traced
     }
-    Tracer tracer = provider(t.getProvider(), path + ".provider", ctx);
     return new TracingConfig(tracer, egress, percent(t.hasClientSampling(), t.getClientSampling()),
         percent(t.hasRandomSampling(), t.getRandomSampling()), percent(t.hasOverallSampling(), t.getOverallSampling()),
         t.hasMaxPathTagLength() ? t.getMaxPathTagLength().getValue() : 256,
@@ -65,7 +70,7 @@ final class TracingCompiler {
     return set ? (int) Math.round(Math.max(0, Math.min(100, p.getValue())) * 10_000) : 1_000_000;
   }
 
-  private static Tracer provider(io.envoyproxy.envoy.config.trace.v3.Tracing.Http p, String path, CompileContext ctx)
+  static Tracer provider(io.envoyproxy.envoy.config.trace.v3.Tracing.Http p, String path, CompileContext ctx)
       throws ConfigException {
     Fields.allow(p, path, "name", "typed_config");
     String type = p.hasTypedConfig() ? Fields.typeName(p.getTypedConfig()) : "";
@@ -178,7 +183,7 @@ final class TracingCompiler {
     for (int i = 0; i < tags.size(); i++) {
       var t = tags.get(i);
       String tp = path + "[" + i + "]";
-      Fields.allow(t, tp, "tag", "literal", "environment", "request_header");
+      Fields.allow(t, tp, "tag", "literal", "environment", "request_header", "metadata");
       if (t.getTag().isEmpty()) {
         throw new ConfigException(tp + ".tag", "required");
       }
@@ -192,8 +197,10 @@ final class TracingCompiler {
         case REQUEST_HEADER -> new CustomTag(t.getTag(), CustomTag.Kind.REQUEST_HEADER,
             t.getRequestHeader().getName().toLowerCase(java.util.Locale.ROOT),
             t.getRequestHeader().getDefaultValue());
+        // bowline keeps no dynamic metadata yet, so a metadata tag has no value and, as in Envoy, is left out
+        case METADATA -> new CustomTag(t.getTag(), CustomTag.Kind.METADATA, "", "");
         default -> throw new ConfigException(tp, "custom tag kind " + t.getTypeCase() + " is not supported by "
-            + "bowline yet (literal, environment and request_header are)");
+            + "bowline yet (literal, environment, request_header and metadata are)");
       });
     }
     return out;

@@ -106,6 +106,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;
+  private @Nullable GrpcFrameCounter requestMessages;
+  private @Nullable GrpcFrameCounter responseMessages;
   private long bytesReceived;
   private long bytesSent;
   private long upstreamServiceMs = -1;
@@ -179,6 +181,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     HttpHeaders h = req.headers();
     String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
     grpc = ct != null && ct.startsWith("application/grpc");
+    if (grpc && hcm.filtersLog()) {
+      requestMessages = new GrpcFrameCounter();
+      responseMessages = new GrpcFrameCounter();
+    }
     target = RouteRequest.parse(req.uri());
     if (target == null || target.path().equals("*")) {
       localReply(400, "Bad Request", "DPE", "invalid_path");
@@ -249,6 +255,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** A request body chunk or the end of the request (trailers); owned. */
   public void onRequestContent(HttpContent content) {
     bytesReceived += content.content().readableBytes();
+    if (requestMessages != null) {
+      requestMessages.accept(content.content());
+    }
     lastActivityNanos = System.nanoTime();
     if (content instanceof LastHttpContent last) {
       requestEnded = true;
@@ -982,6 +991,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     bytesSent += content.content().readableBytes();
+    if (responseMessages != null) {
+      responseMessages.accept(content.content());
+    }
     lastActivityNanos = attemptActivityNanos = System.nanoTime();
     if (throttleBytesPerSecond > 0) {
       if (throttle == null) {
@@ -1381,6 +1393,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.responseCodeDetails = responseCodeDetails;
     f.bytesReceived = bytesReceived;
     f.bytesSent = bytesSent;
+    if (requestMessages != null) {
+      f.requestMessages = requestMessages.messages();
+      f.responseMessages = responseMessages.messages();
+    }
     f.upstreamCluster = cluster == null ? null : cluster.config().name();
     f.upstreamHost = upstreamHost == null ? null : upstreamHost.address();
     f.upstreamLocal = upstreamLocal;

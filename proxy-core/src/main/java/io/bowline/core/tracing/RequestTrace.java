@@ -148,7 +148,8 @@ public final class RequestTrace {
   }
 
   private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h) {
-    String v = h == null ? (t.kind() == CustomTag.Kind.REQUEST_HEADER ? null : t.value()) : t.valueFor(h);
+    String v = h == null ? (t.kind() == CustomTag.Kind.LITERAL || t.kind() == CustomTag.Kind.ENVIRONMENT ? t.value()
+        : null) : t.valueFor(h);
     if (v != null) {
       tags.put(t.tag(), v);
     }

@@ -198,13 +198,17 @@ class TracingIT {
     }
   }
 
+  /** As older Istio shapes it: the tracer in the bootstrap's tracing.http, only sampling and tags in the HCM. */
   @Test
   void zipkinUsesB3AndV2Json() throws Exception {
     List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
     List<String> posted = new CopyOnWriteArrayList<>();
-    String tracing = "{provider: {name: envoy.tracers.zipkin, typed_config: {\"@type\": type.googleapis.com/envoy"
-        + ".config.trace.v3.ZipkinConfig, collector_cluster: collector, collector_endpoint: /api/v2/spans, "
-        + "collector_endpoint_version: HTTP_JSON}}}";
+    String tracing = "{random_sampling: {value: 100}, custom_tags: [{tag: istio.mesh_id, literal: {value: mesh1}}, "
+        + "{tag: dry_run, metadata: {kind: {request: {}}, metadata_key: {key: envoy.filters.http.rbac, path: "
+        + "[{key: istio_dry_run_allow_shadow_effective_policy_id}]}}}]}";
+    String bootstrapTracing = "tracing: {http: {name: envoy.tracers.zipkin, typed_config: {\"@type\": "
+        + "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig, collector_cluster: collector, "
+        + "collector_endpoint: /api/v2/spans, collector_endpoint_version: HTTP_JSON}}}\n";
     try (ScriptedBackend collector = ScriptedBackend.start(req -> {
           posted.add(req.uri() + " " + req.content().toString(StandardCharsets.UTF_8));
           FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.ACCEPTED);
@@ -212,7 +216,7 @@ class TracingIT {
           return r;
         });
         ScriptedBackend backend = echoingBackend(seen);
-        ProxyHarness proxy = ProxyHarness.start(bootstrap("OUTBOUND", tracing, "collector"),
+        ProxyHarness proxy = ProxyHarness.start(bootstrapTracing + bootstrap("OUTBOUND", tracing, "collector"),
             Map.of("PORT", backend.port(), "COLLECTOR", collector.port()))) {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       send(client, proxy, "/plain", Map.of("b3", CLIENT_TRACE + "-" + CLIENT_SPAN + "-1", "host", "ratings:9080"));
@@ -229,6 +233,9 @@ class TracingIT {
       assertEquals("CLIENT", span.get("kind").getAsString(), "egress");
       assertEquals("egress ratings:9080", span.get("name").getAsString());
       assertEquals("reviews", span.getAsJsonObject("localEndpoint").get("serviceName").getAsString());
+      JsonObject tags = span.getAsJsonObject("tags");
+      assertEquals("mesh1", tags.get("istio.mesh_id").getAsString());
+      assertFalse(tags.has("dry_run"), "no dynamic metadata: no tag, as in Envoy when it is absent");
       Map<String, String> up = seen.get(0);
       assertEquals(CLIENT_TRACE, up.get("x-b3-traceid"));
       assertEquals(span.get("id").getAsString(), up.get("x-b3-spanid"));
