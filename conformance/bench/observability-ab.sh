@@ -16,7 +16,7 @@ sleep 5
 P=$(pgrep -f "bowline.jar -c conformance/bench/bowline-observability.yaml" | head -1)
 cpu() { awk '{print $14+$15}' /proc/$P/stat; }
 for port in 18200 18202; do wrk -t1 -c64 -d10s http://127.0.0.1:$port/w >/dev/null; done # warm both
-for round in 1 2 3 4 5; do
+for round in $(seq "${ROUNDS:-5}"); do
   for port in 18200 18202; do
     c0=$(cpu); out=$("$FIXEDRATE" -p $port -u /r -r 5000 -c 16 -d 8 -w 1 -b 1024 2>&1); c1=$(cpu)
     res=$(echo "$out" | grep '^RESULT')

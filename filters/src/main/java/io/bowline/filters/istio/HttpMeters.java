@@ -96,7 +96,9 @@ final class HttpMeters {
     }
     return DistributionSummary.builder("istio_" + f.name()).description(HELP.get(f.name()))
         .tags(tags(f, values, added))
-        .serviceLevelObjectives(buckets).register(r);
+        .serviceLevelObjectives(buckets)
+        .distributionStatisticBufferLength(1) // cumulative buckets only: one ring slot, not three, per record
+        .register(r);
   }
 
   private static Tags tags(StatsSettings.Family f, String[] values, Map<String, String> added) {

@@ -71,18 +71,26 @@ public final class AccessLogFacts {
   public @Nullable Map<String, String> filterState;
 
   /** The request header's value (values of a repeated header joined with ','), or null. */
-  public @Nullable String requestHeader(String name) {
+  public @Nullable String requestHeader(CharSequence name) {
     return header(requestHeaders, name);
   }
 
-  static @Nullable String header(@Nullable HttpHeaders h, String name) {
+  static @Nullable String header(@Nullable HttpHeaders h, CharSequence name) {
     if (h == null) {
       return null;
     }
-    java.util.List<String> all = h.getAll(name);
-    if (all.isEmpty()) {
+    java.util.Iterator<String> values = h.valueStringIterator(name);
+    if (!values.hasNext()) {
       return null;
     }
-    return all.size() == 1 ? all.get(0) : String.join(",", all);
+    String first = values.next();
+    if (!values.hasNext()) {
+      return first; // the common case, without a list
+    }
+    StringBuilder sb = new StringBuilder(first);
+    while (values.hasNext()) {
+      sb.append(',').append(values.next());
+    }
+    return sb.toString();
   }
 }

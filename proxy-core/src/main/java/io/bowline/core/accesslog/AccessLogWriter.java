@@ -95,6 +95,30 @@ public final class AccessLogWriter implements AutoCloseable {
     }
   }
 
+  /** The writer thread's line and its bytes, reused for every entry. */
+  private final StringBuilder line = new StringBuilder(1024);
+  private byte[] bytes = new byte[4096];
+  private int length;
+
+  /** UTF-8 of {@code s} into {@link #bytes}; ASCII, the usual content of a log line, is copied char by char. */
+  private byte[] encode(CharSequence s) {
+    int n = s.length();
+    if (bytes.length < n) {
+      bytes = new byte[Math.max(n, bytes.length * 2)];
+    }
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        byte[] utf8 = s.toString().getBytes(StandardCharsets.UTF_8);
+        length = utf8.length;
+        return utf8;
+      }
+      bytes[i] = (byte) c;
+    }
+    length = n;
+    return bytes;
+  }
+
   private void run() {
     long lastFlush = System.nanoTime();
     while (running || !queue.isEmpty()) {
@@ -118,15 +142,15 @@ public final class AccessLogWriter implements AutoCloseable {
         LockSupport.parkNanos(Math.min(flushIntervalNanos, TimeUnit.MILLISECONDS.toNanos(20)));
         continue;
       }
-      String line;
+      line.setLength(0);
       try {
-        line = e.format().format(e.facts());
+        e.format().format(e.facts(), line);
       } catch (RuntimeException ex) {
         writeFailed.inc();
         logger.warn("access log: cannot format an entry for {}: {}", e.to().path, ex.toString());
         continue;
       }
-      if (e.to().write(line)) {
+      if (e.to().write(encode(line))) {
         writeCompleted.inc();
       } else {
         writeFailed.inc();
@@ -182,9 +206,9 @@ public final class AccessLogWriter implements AutoCloseable {
       };
     }
 
-    boolean write(String line) {
+    boolean write(byte[] line) {
       try {
-        out.write(line.getBytes(StandardCharsets.UTF_8));
+        out.write(line, 0, length);
         dirty = true;
         failing = false;
         return true;

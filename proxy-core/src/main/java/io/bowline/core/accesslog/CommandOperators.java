@@ -155,11 +155,14 @@ final class CommandOperators {
 
   private static Operator headerOperator(String name, String arg) {
     int q = arg.indexOf('?');
-    String main = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
-    String alt = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);
-    if (main.isEmpty() || alt != null && alt.isEmpty()) {
+    String mainName = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
+    String altName = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);
+    if (mainName.isEmpty() || altName != null && altName.isEmpty()) {
       throw new IllegalArgumentException(name + "(" + arg + "): empty header name");
     }
+    // AsciiString keeps its (case-insensitive) hash: a header lookup then hashes nothing
+    io.netty.util.AsciiString main = io.netty.util.AsciiString.cached(mainName);
+    io.netty.util.AsciiString alt = altName == null ? null : io.netty.util.AsciiString.cached(altName);
     return switch (name) {
       case "RESP" -> f -> first(AccessLogFacts.header(f.responseHeaders, main),
           alt == null ? null : AccessLogFacts.header(f.responseHeaders, alt));
@@ -179,9 +182,11 @@ final class CommandOperators {
   }
 
   /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
-  private static @Nullable String request(AccessLogFacts f, String name) {
-    if (name.startsWith(":")) {
-      switch (name) {
+  private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
+
+  private static @Nullable String request(AccessLogFacts f, io.netty.util.AsciiString name) {
+    if (name.charAt(0) == ':') {
+      switch (name.toString()) {
         case ":method" -> {
           return f.method;
         }
@@ -192,8 +197,8 @@ final class CommandOperators {
           return f.scheme;
         }
         case ":authority" -> {
-          String v = f.requestHeader(":authority");
-          return v != null ? v : f.requestHeader("host");
+          String v = f.requestHeader(name);
+          return v != null ? v : f.requestHeader(HOST);
         }
         default -> {
           return f.requestHeader(name);
@@ -203,12 +208,30 @@ final class CommandOperators {
     return f.requestHeader(name);
   }
 
+  /**
+   * Formatted addresses of the writer thread, by identity: a connection's addresses are the same objects for all its
+   * requests, so keep-alive traffic formats each once.
+   */
+  private static final ThreadLocal<java.util.Map<InetSocketAddress, String>> ADDRESSES =
+      ThreadLocal.withInitial(() -> new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<InetSocketAddress, String> eldest) {
+          return size() > 4096;
+        }
+      });
+
   private static @Nullable String address(@Nullable InetSocketAddress a) {
     if (a == null) {
       return null;
     }
-    String ip = ip(a);
-    return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+    var cache = ADDRESSES.get();
+    String s = cache.get(a);
+    if (s == null) {
+      String ip = ip(a);
+      s = ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+      cache.put(a, s);
+    }
+    return s;
   }
 
   private static @Nullable String ip(@Nullable InetSocketAddress a) {

@@ -86,7 +86,17 @@ final class FormatTemplate {
    * one line and nobody can forge another (HOSTILE-INPUTS HDR-08).
    */
   static void appendEscaped(StringBuilder sb, String s) {
-    for (int i = 0; i < s.length(); i++) {
+    int clean = 0;
+    int n = s.length();
+    while (clean < n) {
+      char c = s.charAt(clean);
+      if (c < 0x20 || c == 0x7f) {
+        break;
+      }
+      clean++;
+    }
+    sb.append(s, 0, clean); // the common case: one bulk copy
+    for (int i = clean; i < n; i++) {
       char c = s.charAt(i);
       if (c < 0x20 || c == 0x7f) {
         sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));

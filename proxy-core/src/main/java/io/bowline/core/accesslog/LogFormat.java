@@ -20,7 +20,15 @@ public abstract class LogFormat {
       + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
       + "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
 
-  public abstract String format(AccessLogFacts f);
+  /** Appends the entry to {@code out} (the writer thread reuses one builder). */
+  public abstract void format(AccessLogFacts f, StringBuilder out);
+
+  /** The entry as a string. */
+  public String format(AccessLogFacts f) {
+    StringBuilder sb = new StringBuilder(256);
+    format(f, sb);
+    return sb.toString();
+  }
 
   /** A text format; the text is written as it is, so a line ends only where the format has {@code \n}. */
   public static LogFormat text(String format, boolean omitEmptyValues) {
@@ -28,10 +36,8 @@ public abstract class LogFormat {
     String empty = omitEmptyValues ? "" : "-";
     return new LogFormat() {
       @Override
-      public String format(AccessLogFacts f) {
-        StringBuilder sb = new StringBuilder(256);
-        t.render(sb, f, empty, true);
-        return sb.toString();
+      public void format(AccessLogFacts f, StringBuilder out) {
+        t.render(out, f, empty, true);
       }
     };
   }
@@ -41,10 +47,9 @@ public abstract class LogFormat {
     Map<String, Object> tree = compile(format, typed, sortProperties, "");
     return new LogFormat() {
       @Override
-      public String format(AccessLogFacts f) {
-        StringBuilder sb = new StringBuilder(512);
-        writeObject(sb, tree, f, typed, omitEmptyValues);
-        return sb.append('\n').toString();
+      public void format(AccessLogFacts f, StringBuilder out) {
+        writeObject(out, tree, f, typed, omitEmptyValues);
+        out.append('\n');
       }
     };
   }

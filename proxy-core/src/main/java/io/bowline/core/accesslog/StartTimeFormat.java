@@ -138,8 +138,29 @@ final class StartTimeFormat {
     return sb.toString();
   }
 
+  /** The formatted second of the last ISO time, so most entries cost only their milliseconds (one writer thread). */
+  private static final ThreadLocal<long[]> CACHED_SECOND = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE});
+  private static final ThreadLocal<String[]> CACHED_PREFIX = ThreadLocal.withInitial(() -> new String[1]);
+
   /** ISO 8601 with exactly three fraction digits, as Envoy prints it even on a whole second. */
   private static String isoMillis(long epochMillis) {
+    long second = Math.floorDiv(epochMillis, 1000);
+    long[] cached = CACHED_SECOND.get();
+    String[] prefix = CACHED_PREFIX.get();
+    if (cached[0] != second) {
+      String full = isoMillisUncached(second * 1000);
+      prefix[0] = full.substring(0, full.length() - 4); // "2024-05-01T12:00:00." without "000Z"
+      cached[0] = second;
+    }
+    int ms = (int) Math.floorMod(epochMillis, 1000L);
+    StringBuilder sb = new StringBuilder(24).append(prefix[0]);
+    if (ms < 100) {
+      sb.append(ms < 10 ? "00" : "0");
+    }
+    return sb.append(ms).append('Z').toString();
+  }
+
+  private static String isoMillisUncached(long epochMillis) {
     ZonedDateTime t = ZonedDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
     StringBuilder sb = new StringBuilder(24);
     sb.append(t.getYear());

@@ -46,8 +46,17 @@ public enum Propagation {
     }
   };
 
+  private static final io.netty.util.AsciiString TRACEPARENT = io.netty.util.AsciiString.cached("traceparent");
+  private static final io.netty.util.AsciiString B3_SINGLE = io.netty.util.AsciiString.cached("b3");
+  private static final io.netty.util.AsciiString B3_TRACE_ID = io.netty.util.AsciiString.cached("x-b3-traceid");
+
   /** The caller's span context, or null when the request carries none (or an invalid one). */
   public @Nullable SpanContext extract(HttpHeaders headers) {
+    boolean present = this == W3C ? headers.contains(TRACEPARENT)
+        : headers.contains(B3_SINGLE) || headers.contains(B3_TRACE_ID);
+    if (!present) {
+      return null; // most requests start a trace here: no propagator work for them
+    }
     SpanContext c = Span.fromContext(propagator.extract(Context.root(), headers, GETTER)).getSpanContext();
     return c.isValid() ? c : null;
   }
