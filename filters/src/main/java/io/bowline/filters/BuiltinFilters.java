@@ -14,7 +14,8 @@ public final class BuiltinFilters {
   public static List<HttpFilterFactory<?>> factories() {
     return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory(),
         new io.bowline.filters.ratelimit.LocalRateLimitFactory(),
-        new io.bowline.filters.ratelimit.GlobalRateLimitFactory(), new io.bowline.filters.istio.IstioStatsFactory());
+        new io.bowline.filters.ratelimit.GlobalRateLimitFactory(), new io.bowline.filters.istio.IstioStatsFactory(),
+        new io.bowline.filters.istio.PeerMetadataFactory());
   }
 
   public static FilterRegistry registry() {

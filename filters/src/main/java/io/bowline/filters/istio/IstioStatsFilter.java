@@ -16,17 +16,23 @@ final class IstioStatsFilter implements HttpFilter {
   static final String PEER_METADATA_ID = "x-envoy-peer-metadata-id";
 
   private final IstioStatsProvider provider;
+  private final io.bowline.core.filter.HttpFilterCallbacks callbacks;
   private @Nullable Workload downstreamPeer;
   private @Nullable Workload upstreamPeer;
 
-  IstioStatsFilter(IstioStatsProvider provider) {
+  IstioStatsFilter(IstioStatsProvider provider, io.bowline.core.filter.HttpFilterCallbacks callbacks) {
     this.provider = provider;
+    this.callbacks = callbacks;
   }
 
+  /** The peer the metadata-exchange filter found (it runs first on requests), else the header itself. */
   @Override
   public FilterStatus onRequestHeaders(HttpRequest request, boolean endStream) {
     if (provider.role() != IstioStatsProvider.Role.SOURCE) {
-      String md = request.headers().get(PEER_METADATA);
+      String md = callbacks.filterState(PeerMetadataFactory.DOWNSTREAM_PEER);
+      if (md == null) {
+        md = request.headers().get(PEER_METADATA);
+      }
       if (md != null) {
         downstreamPeer = provider.loop().peer(md);
       }
@@ -34,10 +40,14 @@ final class IstioStatsFilter implements HttpFilter {
     return FilterStatus.CONTINUE;
   }
 
+  /** On responses this filter runs before the exchange filter, so the header is still there. */
   @Override
   public void onResponseHeaders(HttpResponse response) {
     if (provider.role() != IstioStatsProvider.Role.DESTINATION) {
       String md = response.headers().get(PEER_METADATA);
+      if (md == null) {
+        md = callbacks.filterState(PeerMetadataFactory.UPSTREAM_PEER);
+      }
       if (md != null) {
         upstreamPeer = provider.loop().peer(md);
       }

@@ -77,7 +77,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
 
   @Override
   public HttpFilter create(HttpFilterCallbacks callbacks) {
-    return new IstioStatsFilter(this);
+    return new IstioStatsFilter(this, callbacks);
   }
 
   @Override

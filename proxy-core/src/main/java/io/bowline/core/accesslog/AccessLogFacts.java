@@ -83,14 +83,10 @@ public final class AccessLogFacts {
     if (!values.hasNext()) {
       return null;
     }
-    String first = values.next();
+    values.next();
     if (!values.hasNext()) {
-      return first; // the common case, without a list
+      return h.get(name); // the common case: one value, no list
     }
-    StringBuilder sb = new StringBuilder(first);
-    while (values.hasNext()) {
-      sb.append(',').append(values.next());
-    }
-    return sb.toString();
+    return String.join(",", h.getAll(name)); // in insertion order, which the iterator does not keep
   }
 }

@@ -78,6 +78,13 @@ public final class Server implements AdminContext {
       default -> 2;
     });
     stats.computedGauge("server.total_connections", tracker::openConnections);
+    // Envoy's memory gauges: the heap's used and committed bytes, and the process's resident set
+    java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+    stats.computedGauge("server.memory_allocated", () -> memory.getHeapMemoryUsage().getUsed());
+    stats.computedGauge("server.memory_heap_size", () -> memory.getHeapMemoryUsage().getCommitted());
+    stats.computedGauge("server.memory_physical_size", Server::residentBytes);
+    stats.computedGauge("server.parent_connections", () -> 0); // no hot restart: never a parent
+    stats.computedGauge("server.hot_restart_epoch", () -> 0);
   }
 
   /** Resolves clusters, binds listeners and the admin server; the server is LIVE when this returns. */
@@ -257,6 +264,20 @@ public final class Server implements AdminContext {
   @Override
   public String meshMetricsPrometheus() {
     return compileContext.meters().scrape();
+  }
+
+  /** VmRSS from /proc (0 where there is no /proc). */
+  private static long residentBytes() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // not Linux
+    }
+    return 0;
   }
 
   @Override

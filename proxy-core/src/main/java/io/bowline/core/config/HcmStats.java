@@ -34,6 +34,18 @@ public final class HcmStats {
   public final Counter headersTimeout;
   public final Counter cxDrainClose;
   public final Histogram rqTime;
+  public final Counter noCluster;
+  public final Counter rqCompleted;
+  public final Counter cxDestroy;
+  public final Counter cxDestroyActiveRq;
+  public final Histogram cxLengthMs;
+  public final Gauge cxHttp1Active;
+  public final Gauge cxHttp2Active;
+  public final Counter cxSslTotal;
+  public final Gauge cxSslActive;
+  public final Counter cxUpgradesTotal;
+  public final Gauge cxUpgradesActive;
+  public final Counter cxMaxDurationReached;
   /** Envoy roots its HTTP/2 codec stats at {@code http2.}, outside the HCM's prefix. */
   public final Counter http2PriorityFlood;
   public final Counter http2WindowUpdateFlood;
@@ -58,8 +70,20 @@ public final class HcmStats {
     cxIdleTimeout = s.counter("downstream_cx_idle_timeout");
     rsTooLarge = s.counter("rs_too_large");
     noRoute = s.counter("no_route");
-    rqDirectResponse = s.counter("downstream_rq_direct_response");
-    rqRedirect = s.counter("downstream_rq_redirect");
+    rqDirectResponse = s.counter("rq_direct_response");
+    rqRedirect = s.counter("rq_redirect");
+    noCluster = s.counter("no_cluster");
+    rqCompleted = s.counter("downstream_rq_completed");
+    cxDestroy = s.counter("downstream_cx_destroy");
+    cxDestroyActiveRq = s.counter("downstream_cx_destroy_active_rq");
+    cxLengthMs = s.histogram("downstream_cx_length_ms");
+    cxHttp1Active = s.gauge("downstream_cx_http1_active");
+    cxHttp2Active = s.gauge("downstream_cx_http2_active");
+    cxSslTotal = s.counter("downstream_cx_ssl_total");
+    cxSslActive = s.gauge("downstream_cx_ssl_active");
+    cxUpgradesTotal = s.counter("downstream_cx_upgrades_total");
+    cxUpgradesActive = s.gauge("downstream_cx_upgrades_active");
+    cxMaxDurationReached = s.counter("downstream_cx_max_duration_reached");
     cxProtocolError = s.counter("downstream_cx_protocol_error");
     rqRxReset = s.counter("downstream_rq_rx_reset");
     rqTxReset = s.counter("downstream_rq_tx_reset");
@@ -69,6 +93,32 @@ public final class HcmStats {
     Stats.Scope http2 = s.stats().scope("http2.");
     http2PriorityFlood = http2.counter("inbound_priority_frames_flood");
     http2WindowUpdateFlood = http2.counter("inbound_window_update_frames_flood");
+  }
+
+  /** A downstream connection of this HCM opened ({@code http2}: which codec; {@code tls}: over TLS). */
+  public void connectionOpened(boolean http2, boolean tls) {
+    cxTotal.inc();
+    cxActive.inc();
+    (http2 ? cxHttp2Total : cxHttp1Total).inc();
+    (http2 ? cxHttp2Active : cxHttp1Active).inc();
+    if (tls) {
+      cxSslTotal.inc();
+      cxSslActive.inc();
+    }
+  }
+
+  /** It closed after {@code lifetimeNanos}, with or without a request in flight. */
+  public void connectionClosed(boolean http2, boolean tls, long lifetimeNanos, boolean activeRequest) {
+    cxActive.dec();
+    (http2 ? cxHttp2Active : cxHttp1Active).dec();
+    if (tls) {
+      cxSslActive.dec();
+    }
+    cxDestroy.inc();
+    if (activeRequest) {
+      cxDestroyActiveRq.inc();
+    }
+    cxLengthMs.recordNanos(lifetimeNanos);
   }
 
   public static HcmStats of(Stats.Scope s) {

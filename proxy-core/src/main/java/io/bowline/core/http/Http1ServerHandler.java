@@ -61,6 +61,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private boolean headerBytesPending;
   private final long createdNanos = System.nanoTime();
   private boolean upgradeChecked;
+  /** The connection left this handler alive: to HTTP/2 (h2c Upgrade) or to a tunnel (websocket). */
+  private boolean handedOver;
   private HttpVersion requestVersion = HttpVersion.HTTP_1_1;
 
   public Http1ServerHandler(HttpConnectionContext conn, ConnectionTracker tracker) {
@@ -72,9 +74,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    hcm.stats().cxTotal.inc();
-    hcm.stats().cxActive.inc();
-    hcm.stats().cxHttp1Total.inc();
+    hcm.stats().connectionOpened(false, conn.tls());
     tracker.register(ctx.channel(), this::drain);
     scheduleTimer();
   }
@@ -180,6 +180,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent) {
+      handedOver = true; // the HTTP/2 handler counts the connection from here
       // h2c by Upgrade: the HTTP/2 handlers took over this connection; this handler and its timer leave
       ctx.pipeline().remove(ReadActivity.class);
       ctx.pipeline().remove(this);
@@ -288,7 +289,16 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    hcm.stats().cxActive.dec();
+    if (handedOver) {
+      hcm.stats().cxActive.dec();
+      hcm.stats().cxHttp1Active.dec();
+      if (conn.tls()) {
+        hcm.stats().cxSslActive.dec();
+      }
+    } else {
+      hcm.stats().connectionClosed(false, conn.tls(), System.nanoTime() - createdNanos,
+          stream != null && !stream.isDone());
+    }
     if (timer != null) {
       timer.cancel(false);
     }
@@ -388,6 +398,16 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void switchToTunnel(Channel upstream) {
+    // an upgraded connection (websocket) counts as upgraded until it closes, and as destroyed then
+    handedOver = true;
+    hcm.stats().cxUpgradesTotal.inc();
+    hcm.stats().cxUpgradesActive.inc();
+    long opened = createdNanos;
+    ctx.channel().closeFuture().addListener(f -> {
+      hcm.stats().cxUpgradesActive.dec();
+      hcm.stats().cxDestroy.inc();
+      hcm.stats().cxLengthMs.recordNanos(System.nanoTime() - opened);
+    });
     TunnelHandlers.join(ctx, upstream, List.of(ReadActivity.class,
         io.netty.handler.codec.http.HttpServerCodec.class, Http1ServerHandler.class));
   }
@@ -434,6 +454,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     long now = System.nanoTime();
     if (hcm.maxConnectionDurationMs() > 0 && !draining
         && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {
+      hcm.stats().cxMaxDurationReached.inc();
       drain(); // max_connection_duration: "Connection: close" on the response in flight, or close if idle
       return;
     }

@@ -152,9 +152,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
     super.handlerAdded(ctx);
     this.ctx = ctx;
     HcmConfig hcm = conn.hcm();
-    hcm.stats().cxTotal.inc();
-    hcm.stats().cxActive.inc();
-    hcm.stats().cxHttp2Total.inc();
+    hcm.stats().connectionOpened(true, conn.tls());
     Channel ch = ctx.channel();
     tracker.register(ch, closeIdle -> {
       hcm.stats().cxDrainClose.inc();
@@ -175,7 +173,8 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
 
   @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
-    conn.hcm().stats().cxActive.dec();
+    conn.hcm().stats().connectionClosed(true, conn.tls(), System.nanoTime() - createdNanos,
+        connection().numActiveStreams() > 0);
     if (timer != null) {
       timer.cancel(false);
     }

@@ -455,6 +455,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     String name = chosen != null ? chosen.name() : request.headers().get(f.clusterHeader());
     cluster = name == null ? null : conn.clusters().get(name);
     if (cluster == null) {
+      hcm.stats().noCluster.inc();
       localReply(f.clusterNotFoundStatus(), "", "NC", "cluster_not_found");
       return;
     }
@@ -1358,6 +1359,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     releaseUpstreamCounters();
     if (responseStatus > 0) {
       hcm.stats().responseCode(responseStatus);
+      hcm.stats().rqCompleted.inc();
     }
     long elapsed = System.nanoTime() - startNanos;
     hcm.stats().rqTime().recordNanos(elapsed);

@@ -152,9 +152,11 @@ public final class ListenerManager {
             ListenerConfig l = g.config();
             l.stats().cxTotal().inc();
             l.stats().cxActive().inc();
+            long opened = System.nanoTime();
             ch.closeFuture().addListener(f -> {
               l.stats().cxActive().dec();
               l.stats().cxDestroy().inc();
+              l.stats().cxLengthMs().recordNanos(System.nanoTime() - opened);
             });
             ListenerAccessLog.watch(l, ch);
             if (l.tlsInspector() || l.httpInspector() || l.selector().needsInspection()) {

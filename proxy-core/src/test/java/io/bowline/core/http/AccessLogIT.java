@@ -164,6 +164,11 @@ class AccessLogIT {
       assertEquals("backend", o.getAsJsonObject("upstream").get("cluster").getAsString());
       assertEquals("to-backend", o.get("route").getAsString());
       assertTrue(proxy.stat("filesystem.write_completed") >= 5, "every entry was written");
+      // Envoy's connection-manager and server stats beside the logs
+      assertEquals(2, proxy.stat("http.in.downstream_rq_completed"));
+      assertTrue(proxy.stat("http.in.downstream_cx_http1_active") >= 0);
+      assertTrue(proxy.stat("server.memory_allocated") > 0 && proxy.stat("server.memory_physical_size") > 0);
+      assertTrue(proxy.admin("/stats").contains("http.in.downstream_cx_length_ms: "), "a histogram");
       assertEquals(0, proxy.stat("filesystem.write_dropped"));
     }
   }

@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * Istio's own extension config types, which istiod sends beside Envoy's but which no Java artifact publishes:
- * {@code stats.PluginConfig} (the {@code istio.stats} filter). Their descriptors are declared here, with the field
+ * {@code stats.PluginConfig} (the {@code istio.stats} filter) and {@code io.istio.http.peer_metadata.Config} (the
+ * {@code istio.metadata_exchange} filter). Their descriptors are declared here, with the field
  * numbers of Istio's .proto files, so that the same bytes and JSON parse; the filters read them as
  * {@link com.google.protobuf.DynamicMessage}s.
  */
@@ -24,6 +25,8 @@ public final class IstioTypes {
 
   /** {@code stats.PluginConfig} (istio/proxy extensions/filters/http/istio_stats/config.proto). */
   public static final Descriptor STATS_PLUGIN_CONFIG;
+  /** {@code io.istio.http.peer_metadata.Config} (istio/proxy source/extensions/filters/http/peer_metadata). */
+  public static final Descriptor PEER_METADATA_CONFIG;
 
   static {
     FileDescriptorProto stats = FileDescriptorProto.newBuilder()
@@ -56,10 +59,38 @@ public final class IstioTypes {
         .addEnumType(enumType("MetricType", "COUNTER", "GAUGE", "HISTOGRAM"))
         .addEnumType(enumType("Reporter", "UNSPECIFIED", "SERVER_GATEWAY"))
         .build();
+    String c = ".io.istio.http.peer_metadata.Config.";
+    FileDescriptorProto peer = FileDescriptorProto.newBuilder()
+        .setName("bowline/istio/peer_metadata/config.proto")
+        .setPackage("io.istio.http.peer_metadata")
+        .setSyntax("proto3")
+        .addMessageType(DescriptorProto.newBuilder().setName("Config")
+            .addNestedType(DescriptorProto.newBuilder().setName("Baggage"))
+            .addNestedType(DescriptorProto.newBuilder().setName("WorkloadDiscovery"))
+            .addNestedType(DescriptorProto.newBuilder().setName("IstioHeaders")
+                .addField(field("skip_external_clusters", 1, Type.TYPE_BOOL)))
+            .addNestedType(DescriptorProto.newBuilder().setName("DiscoveryMethod")
+                .addOneofDecl(com.google.protobuf.DescriptorProtos.OneofDescriptorProto.newBuilder()
+                    .setName("method_specifier"))
+                .addField(message("baggage", 1, c + "Baggage").toBuilder().setOneofIndex(0))
+                .addField(message("workload_discovery", 2, c + "WorkloadDiscovery").toBuilder().setOneofIndex(0))
+                .addField(message("istio_headers", 3, c + "IstioHeaders").toBuilder().setOneofIndex(0)))
+            .addNestedType(DescriptorProto.newBuilder().setName("PropagationMethod")
+                .addOneofDecl(com.google.protobuf.DescriptorProtos.OneofDescriptorProto.newBuilder()
+                    .setName("method_specifier"))
+                .addField(message("istio_headers", 1, c + "IstioHeaders").toBuilder().setOneofIndex(0)))
+            .addField(repeatedMessage("downstream_discovery", 1, c + "DiscoveryMethod"))
+            .addField(repeatedMessage("upstream_discovery", 2, c + "DiscoveryMethod"))
+            .addField(repeatedMessage("downstream_propagation", 3, c + "PropagationMethod"))
+            .addField(repeatedMessage("upstream_propagation", 4, c + "PropagationMethod"))
+            .addField(field("shared_with_upstream", 5, Type.TYPE_BOOL))
+            .addField(repeated("additional_labels", 6, Type.TYPE_STRING)))
+        .build();
     try {
       FileDescriptor file = FileDescriptor.buildFrom(stats,
           new FileDescriptor[] {com.google.protobuf.DurationProto.getDescriptor()});
       STATS_PLUGIN_CONFIG = file.findMessageTypeByName("PluginConfig");
+      PEER_METADATA_CONFIG = FileDescriptor.buildFrom(peer, new FileDescriptor[0]).findMessageTypeByName("Config");
     } catch (DescriptorValidationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -67,7 +98,7 @@ public final class IstioTypes {
 
   /** Every Istio type, for the JSON type registry. */
   public static List<Descriptor> all() {
-    return List.of(STATS_PLUGIN_CONFIG);
+    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG);
   }
 
   private static FieldDescriptorProto.Builder base(String name, int number) {
