@@ -46,6 +46,6 @@ public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage
   @Override
   public HttpFilterProvider create(DynamicMessage config, FactoryContext context) throws ConfigException {
     return new IstioStatsProvider(StatsSettings.parse(config, context.fieldPath() + ".typed_config"),
-        context.listener());
+        context.listener(), context.clusters());
   }
 }

@@ -41,7 +41,11 @@ final class IstioStatsProvider implements HttpFilterProvider {
     }
   };
 
-  IstioStatsProvider(StatsSettings settings, ListenerContext listener) {
+  private final io.bowline.core.filter.ClusterDirectory clusters;
+
+  IstioStatsProvider(StatsSettings settings, ListenerContext listener,
+      io.bowline.core.filter.ClusterDirectory clusters) {
+    this.clusters = clusters;
     this.settings = settings;
     this.registry = listener.meters();
     this.role = roleOf(settings, listener);
@@ -201,7 +205,11 @@ final class IstioStatsProvider implements HttpFilterProvider {
       if (cluster != null) {
         MeshService s = services.get(cluster);
         if (s == null) {
-          s = MeshService.ofCluster(cluster);
+          // Istio's cluster metadata names the service; its cluster name does too for outbound clusters
+          s = MeshService.ofIstioMetadata(clusters.metadata(cluster, "istio"));
+          if (s == null) {
+            s = MeshService.ofCluster(cluster);
+          }
           if (s != null) {
             bound(services).put(cluster, s);
           }

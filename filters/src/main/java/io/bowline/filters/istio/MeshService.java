@@ -24,6 +24,29 @@ record MeshService(String host, String name, String namespace) {
     return ofHost(cluster.substring(bar + 1));
   }
 
+  /**
+   * From Istio's cluster metadata, {@code filter_metadata.istio.services[0]} ({@code host}, {@code name},
+   * {@code namespace}); null when absent.
+   */
+  static @Nullable MeshService ofIstioMetadata(com.google.protobuf.@Nullable Struct istio) {
+    if (istio == null) {
+      return null;
+    }
+    var services = istio.getFieldsMap().get("services");
+    if (services == null || services.getListValue().getValuesCount() == 0) {
+      return null;
+    }
+    var s = services.getListValue().getValues(0).getStructValue().getFieldsMap();
+    String host = s.containsKey("host") ? s.get("host").getStringValue() : "";
+    if (host.isEmpty()) {
+      return null;
+    }
+    MeshService parsed = ofHost(host);
+    String name = s.containsKey("name") ? s.get("name").getStringValue() : parsed.name();
+    String namespace = s.containsKey("namespace") ? s.get("namespace").getStringValue() : parsed.namespace();
+    return new MeshService(host, name, namespace);
+  }
+
   /** From a Kubernetes service host ({@code name.namespace.svc.<domain>}) or any other host. */
   static MeshService ofHost(String host) {
     int colon = host.lastIndexOf(':');

@@ -104,7 +104,9 @@ class IstioStatsIT {
   void inboundSidecarReportsAsDestination() throws Exception {
     try (ScriptedBackend backend = backend(null);
         ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
-            bootstrap("INBOUND", "inbound|9080||", "{\"@type\": type.googleapis.com/stats.PluginConfig}"),
+            bootstrap("INBOUND", "inbound|9080||", "{\"@type\": type.googleapis.com/stats.PluginConfig}")
+                .replace("    type: STATIC\n", "    type: STATIC\n    metadata: {filter_metadata: {istio: {services: "
+                    + "[{host: reviews.default.svc.cluster.local, name: reviews, namespace: default}]}}}\n"),
             Map.of("PORT", backend.port()))) {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       String caller = peer("productpage-v1", "productpage", "v1");
@@ -121,6 +123,8 @@ class IstioStatsIT {
           "source_principal=\"unknown\"", "destination_workload=\"reviews-v1\"", "destination_app=\"reviews\"",
           "destination_version=\"v1\"", "destination_canonical_service=\"reviews\"",
           "destination_workload_namespace=\"default\"", "destination_cluster=\"Kubernetes\"",
+          "destination_service=\"reviews.default.svc.cluster.local\"", "destination_service_name=\"reviews\"",
+          "destination_service_namespace=\"default\"",
           "request_protocol=\"http\"", "grpc_response_status=\"\"", "response_flags=\"-\"",
           "connection_security_policy=\"none\""};
       assertEquals(2.0, value(prom, "istio_requests_total", append(common, "response_code=\"200\"")), prom);

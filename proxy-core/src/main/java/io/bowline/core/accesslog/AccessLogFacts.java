@@ -7,11 +7,12 @@ import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What one finished HTTP stream or TCP connection was, as the access log sees it. Filled on its event loop when it
- * ends and never changed after: the writer thread formats it after taking it from the queue (which orders the
- * writes before the reads), and the header maps it refers to are no longer touched by then.
+ * What one finished HTTP stream or TCP connection was, as the access log, the reporting filters and the tracer see
+ * it. Filled on its event loop when it ends; filters and tracers read it there. An entry queued for an access log
+ * carries only the header values its format reads ({@link #captured}), not the header maps, and is not changed after:
+ * the writer thread formats it after taking it from the queue, which orders the writes before the reads.
  */
-public final class AccessLogFacts {
+public final class AccessLogFacts implements Cloneable {
   /** Which kind of access log entry this is (Envoy's {@code %ACCESS_LOG_TYPE%}). */
   public enum Type {
     HCM_DOWNSTREAM_END("DownstreamEnd"), TCP_CONNECTION_END("TcpConnectionEnd"), LISTENER_CONNECTION("NotSet");
@@ -69,6 +70,17 @@ public final class AccessLogFacts {
   public long connectionId;
   public boolean healthCheck;
   public @Nullable Map<String, String> filterState;
+  /** The header values the entry's format reads, taken when it was queued (then the maps above are dropped). */
+  public String @Nullable [] captured;
+
+  /** A copy for another access log (each has its own captured values). */
+  public AccessLogFacts copy() {
+    try {
+      return (AccessLogFacts) super.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /** The request header's value (values of a repeated header joined with ','), or null. */
   public @Nullable String requestHeader(CharSequence name) {

@@ -9,8 +9,25 @@ import org.jspecify.annotations.Nullable;
 public record AccessLogger(@Nullable LogFilter filter, LogFormat format, AccessLogWriter.Destination destination) {
   /** Queues the entry if the filter lets it through. */
   public void log(AccessLogFacts facts) {
-    if (filter == null || filter.test(facts)) {
-      destination.writer().offer(destination, format, facts);
+    logAll(java.util.List.of(this), facts);
+  }
+
+  /**
+   * Offers a finished stream or connection to each log (on its event loop): filters see the whole facts; each
+   * entry queued carries only the header values its format reads, never the header maps.
+   */
+  public static void logAll(java.util.List<AccessLogger> logs, AccessLogFacts facts) {
+    for (int i = 0; i < logs.size(); i++) {
+      AccessLogger l = logs.get(i);
+      if (l.filter() != null && !l.filter().test(facts)) {
+        continue;
+      }
+      AccessLogFacts entry = logs.size() == 1 ? facts : facts.copy();
+      entry.captured = l.format().capture(facts);
+      entry.requestHeaders = null;
+      entry.responseHeaders = null;
+      entry.responseTrailers = null;
+      l.destination().writer().offer(l.destination(), l.format(), entry);
     }
   }
 }

@@ -6,6 +6,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Function;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
@@ -26,8 +27,9 @@ final class CommandOperators {
    * The operator {@code name} with its parenthesised argument ({@code null} when absent) and its {@code :Z} length
    * limit ({@code -1} when absent).
    */
-  static Operator of(String name, @Nullable String arg, int maxLength) throws IllegalArgumentException {
-    Operator op = resolve(name, arg);
+  static Operator of(String name, @Nullable String arg, int maxLength, HeaderCapture capture)
+      throws IllegalArgumentException {
+    Operator op = resolve(name, arg, capture);
     if (maxLength < 0) {
       return op;
     }
@@ -37,10 +39,13 @@ final class CommandOperators {
     };
   }
 
-  private static Operator resolve(String name, @Nullable String arg) {
+  private static Operator resolve(String name, @Nullable String arg, HeaderCapture capture) {
     switch (name) {
       case "REQ", "RESP", "TRAILER", "REQ_WITHOUT_QUERY" -> {
-        return headerOperator(name, required(name, arg));
+        return captured(headerOperator(name, required(name, arg)), capture);
+      }
+      case "STREAM_ID" -> {
+        return captured(f -> f.requestHeader("x-request-id"), capture);
       }
       case "START_TIME" -> {
         StartTimeFormat fmt = StartTimeFormat.of(arg);
@@ -127,7 +132,6 @@ final class CommandOperators {
       case "ROUTE_NAME" -> f -> f.routeName == null || f.routeName.isEmpty() ? null : f.routeName;
       case "VIRTUAL_CLUSTER_NAME" -> f -> f.virtualClusterName;
       case "HOSTNAME" -> f -> Host.NAME;
-      case "STREAM_ID" -> f -> f.requestHeader("x-request-id");
       case "CONNECTION_ID" -> f -> f.connectionId;
       case "UNIQUE_ID" -> f -> java.util.UUID.randomUUID().toString();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
@@ -153,7 +157,13 @@ final class CommandOperators {
     };
   }
 
-  private static Operator headerOperator(String name, String arg) {
+  /** A header lookup read from the entry's captured values (or, for an entry not captured, from its maps). */
+  private static Operator captured(Function<AccessLogFacts, @Nullable String> lookup, HeaderCapture capture) {
+    int i = capture.add(lookup);
+    return f -> f.captured != null ? f.captured[i] : lookup.apply(f);
+  }
+
+  private static Function<AccessLogFacts, @Nullable String> headerOperator(String name, String arg) {
     int q = arg.indexOf('?');
     String mainName = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
     String altName = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);

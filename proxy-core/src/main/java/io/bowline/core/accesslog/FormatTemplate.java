@@ -17,7 +17,7 @@ final class FormatTemplate {
   }
 
   /** Compiles {@code format}; the message of the exception says what was wrong, in Envoy's words where it has some. */
-  static FormatTemplate parse(String format) {
+  static FormatTemplate parse(String format, HeaderCapture capture) {
     List<Object> parts = new ArrayList<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
@@ -46,7 +46,7 @@ final class FormatTemplate {
           throw new IllegalArgumentException("length limit " + m.group(3) + " is too large");
         }
       }
-      parts.add(CommandOperators.of(m.group(1), m.group(2), max));
+      parts.add(CommandOperators.of(m.group(1), m.group(2), max, capture));
       i = m.end();
     }
     if (lit.length() > 0) {

@@ -23,6 +23,13 @@ public abstract class LogFormat {
   /** Appends the entry to {@code out} (the writer thread reuses one builder). */
   public abstract void format(AccessLogFacts f, StringBuilder out);
 
+  private final HeaderCapture capture = new HeaderCapture();
+
+  /** The header values this format reads, taken from {@code f}'s maps (on the event loop). */
+  String[] capture(AccessLogFacts f) {
+    return capture.capture(f);
+  }
+
   /** The entry as a string. */
   public String format(AccessLogFacts f) {
     StringBuilder sb = new StringBuilder(256);
@@ -32,9 +39,10 @@ public abstract class LogFormat {
 
   /** A text format; the text is written as it is, so a line ends only where the format has {@code \n}. */
   public static LogFormat text(String format, boolean omitEmptyValues) {
-    FormatTemplate t = FormatTemplate.parse(format);
     String empty = omitEmptyValues ? "" : "-";
     return new LogFormat() {
+      private final FormatTemplate t = FormatTemplate.parse(format, super.capture);
+
       @Override
       public void format(AccessLogFacts f, StringBuilder out) {
         t.render(out, f, empty, true);
@@ -44,8 +52,9 @@ public abstract class LogFormat {
 
   /** A JSON dictionary, written as one line. */
   public static LogFormat json(Struct format, boolean typed, boolean omitEmptyValues, boolean sortProperties) {
-    Map<String, Object> tree = compile(format, typed, sortProperties, "");
     return new LogFormat() {
+      private final Map<String, Object> tree = compile(format, typed, sortProperties, "", super.capture);
+
       @Override
       public void format(AccessLogFacts f, StringBuilder out) {
         writeObject(out, tree, f, typed, omitEmptyValues);
@@ -54,25 +63,26 @@ public abstract class LogFormat {
     };
   }
 
-  private static Map<String, Object> compile(Struct s, boolean typed, boolean sort, String path) {
+  private static Map<String, Object> compile(Struct s, boolean typed, boolean sort, String path,
+      HeaderCapture capture) {
     Map<String, Object> out = sort ? new TreeMap<>() : new LinkedHashMap<>();
     for (Map.Entry<String, Value> e : s.getFieldsMap().entrySet()) {
-      out.put(e.getKey(), compile(e.getValue(), typed, sort, path + "." + e.getKey()));
+      out.put(e.getKey(), compile(e.getValue(), typed, sort, path + "." + e.getKey(), capture));
     }
     return out;
   }
 
-  private static Object compile(Value v, boolean typed, boolean sort, String path) {
+  private static Object compile(Value v, boolean typed, boolean sort, String path, HeaderCapture capture) {
     switch (v.getKindCase()) {
       case STRING_VALUE -> {
         try {
-          return FormatTemplate.parse(v.getStringValue());
+          return FormatTemplate.parse(v.getStringValue(), capture);
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(path.substring(1) + ": " + e.getMessage(), e);
         }
       }
       case STRUCT_VALUE -> {
-        return compile(v.getStructValue(), typed, sort, path);
+        return compile(v.getStructValue(), typed, sort, path, capture);
       }
       case NUMBER_VALUE -> {
         double d = v.getNumberValue();
@@ -84,7 +94,7 @@ public abstract class LogFormat {
       case LIST_VALUE -> {
         List<Object> items = new ArrayList<>();
         for (int i = 0; i < v.getListValue().getValuesCount(); i++) {
-          items.add(compile(v.getListValue().getValues(i), typed, sort, path + "[" + i + "]"));
+          items.add(compile(v.getListValue().getValues(i), typed, sort, path + "[" + i + "]", capture));
         }
         return List.copyOf(items);
       }

@@ -81,6 +81,21 @@ public final class CompileContext {
       healthy.addAll(others);
       return healthy;
     }
+
+    @Override
+    public com.google.protobuf.@org.jspecify.annotations.Nullable Struct metadata(String cluster, String filter) {
+      var m = clusterManager;
+      var c = m == null ? null : m.get(cluster);
+      if (c == null) {
+        return null;
+      }
+      try {
+        var md = io.envoyproxy.envoy.config.cluster.v3.Cluster.parseFrom(c.config().protoBytes()).getMetadata();
+        return md.getFilterMetadataOrDefault(filter, null);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        return null;
+      }
+    }
   };
 
   private boolean allowUnsupportedStaticFields;

@@ -14,4 +14,12 @@ public interface ClusterDirectory {
 
   /** The cluster's hosts now, healthy ones first; empty when it has none or does not exist. */
   List<InetSocketAddress> hosts(String cluster);
+
+  /**
+   * The cluster's {@code metadata.filter_metadata[filter]} (Istio keeps a cluster's services under {@code istio}),
+   * or null. Decoded from the cluster's config on each call: callers cache what they read.
+   */
+  default com.google.protobuf.@org.jspecify.annotations.Nullable Struct metadata(String cluster, String filter) {
+    return null;
+  }
 }

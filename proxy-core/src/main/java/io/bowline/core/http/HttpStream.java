@@ -1422,8 +1422,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (trace != null) {
       trace.finish(f, route == null ? null : route.decoratorOperation());
     }
-    for (int i = 0; i < hcm.accessLogs().size(); i++) {
-      hcm.accessLogs().get(i).log(f);
+    if (!hcm.accessLogs().isEmpty()) {
+      io.bowline.core.accesslog.AccessLogger.logAll(hcm.accessLogs(), f); // last: it drops the header maps
     }
   }
 

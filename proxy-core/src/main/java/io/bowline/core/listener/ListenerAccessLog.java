@@ -34,9 +34,7 @@ final class ListenerAccessLog {
       f.downstreamRemote = remote;
       f.downstreamDirectRemote = remote;
       f.downstreamLocal = local;
-      for (int i = 0; i < l.accessLogs().size(); i++) {
-        l.accessLogs().get(i).log(f);
-      }
+      io.bowline.core.accesslog.AccessLogger.logAll(l.accessLogs(), f);
     });
   }
 

@@ -200,9 +200,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     for (var o : observers) {
       o.closed(f);
     }
-    for (int i = 0; i < config.accessLogs().size(); i++) {
-      config.accessLogs().get(i).log(f);
-    }
+    io.bowline.core.accesslog.AccessLogger.logAll(config.accessLogs(), f);
   }
 
   /** What the connection has been so far. */
