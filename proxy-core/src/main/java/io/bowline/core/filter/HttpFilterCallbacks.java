@@ -25,6 +25,26 @@ public interface HttpFilterCallbacks {
    */
   java.net.InetSocketAddress trustedClient();
 
+  /** The downstream connection's peer address, as the socket has it (Envoy's direct remote address). */
+  default java.net.@Nullable InetSocketAddress directRemote() {
+    return null;
+  }
+
+  /** The downstream connection's local address (the destination the client dialled). */
+  default java.net.@Nullable InetSocketAddress downstreamLocal() {
+    return null;
+  }
+
+  /** The downstream connection's TLS session, or null over plaintext. */
+  default javax.net.ssl.@Nullable SSLSession downstreamTls() {
+    return null;
+  }
+
+  /** The SNI the client sent, or null. */
+  default @Nullable String requestedServerName() {
+    return null;
+  }
+
   /**
    * The cluster the request will go to: for weighted clusters the pick is made now and kept for the request, as Envoy
    * picks when it selects the route. Null without a forwarding route or when a cluster_header is absent.

@@ -1180,6 +1180,26 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   }
 
   @Override
+  public java.net.InetSocketAddress directRemote() {
+    return conn.remote();
+  }
+
+  @Override
+  public java.net.InetSocketAddress downstreamLocal() {
+    return conn.local();
+  }
+
+  @Override
+  public javax.net.ssl.@Nullable SSLSession downstreamTls() {
+    return conn.tlsSession();
+  }
+
+  @Override
+  public @Nullable String requestedServerName() {
+    return conn.serverName();
+  }
+
+  @Override
   public java.net.InetSocketAddress trustedClient() {
     int hops = hcm.xffNumTrustedHops();
     if (hcm.useRemoteAddress() && hops == 0) {
