@@ -29,7 +29,8 @@ final class HcmCompiler {
         "xff_num_trusted_hops", "internal_address_config", "generate_request_id", "server_name", "upgrade_configs",
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
-        "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing");
+        "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing",
+        "forward_client_cert_details", "set_current_client_cert_details");
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
@@ -162,7 +163,8 @@ final class HcmCompiler {
         h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
         filters.stream().anyMatch(HttpFilterProvider::logs),
         TracingCompiler.compile(h, path + ".tracing", ctx,
-            listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND));
+            listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND),
+        clientCert(h, path));
   }
 
   /**
@@ -194,4 +196,21 @@ final class HcmCompiler {
     return new io.bowline.core.listener.CidrRange(io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip), len);
   }
 
+
+  /** {@code forward_client_cert_details} and {@code set_current_client_cert_details}. */
+  private static io.bowline.core.http.ClientCertHeader.Config clientCert(HttpConnectionManager h, String path)
+      throws ConfigException {
+    var mode = switch (h.getForwardClientCertDetails()) {
+      case SANITIZE -> io.bowline.core.http.ClientCertHeader.Mode.SANITIZE;
+      case FORWARD_ONLY -> io.bowline.core.http.ClientCertHeader.Mode.FORWARD_ONLY;
+      case APPEND_FORWARD -> io.bowline.core.http.ClientCertHeader.Mode.APPEND_FORWARD;
+      case SANITIZE_SET -> io.bowline.core.http.ClientCertHeader.Mode.SANITIZE_SET;
+      case ALWAYS_FORWARD_ONLY -> io.bowline.core.http.ClientCertHeader.Mode.ALWAYS_FORWARD_ONLY;
+      default -> throw new ConfigException(path + ".forward_client_cert_details", "unknown value");
+    };
+    var d = h.getSetCurrentClientCertDetails();
+    Fields.allow(d, path + ".set_current_client_cert_details", "subject", "cert", "chain", "dns", "uri");
+    return new io.bowline.core.http.ClientCertHeader.Config(mode, d.hasSubject() && d.getSubject().getValue(),
+        d.getCert(), d.getChain(), d.getDns(), d.getUri());
+  }
 }

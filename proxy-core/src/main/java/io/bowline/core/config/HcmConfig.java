@@ -33,7 +33,8 @@ public record HcmConfig(
     List<io.bowline.core.accesslog.AccessLogger> accessLogs,
     HcmStats stats,
     boolean filtersLog,
-    io.bowline.core.tracing.@org.jspecify.annotations.Nullable TracingConfig tracing) implements NetworkFilter {
+    io.bowline.core.tracing.@org.jspecify.annotations.Nullable TracingConfig tracing,
+    io.bowline.core.http.ClientCertHeader.Config clientCert) implements NetworkFilter {
 
   public HcmConfig {
     httpFilters = List.copyOf(httpFilters);

@@ -218,6 +218,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
     }
     internal = RouteRequest.forwardedHeaders(h, conn);
+    ClientCertHeader.apply(hcm.clientCert(), h, conn.tlsSession());
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
       h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
     }
