@@ -58,7 +58,7 @@ final class TlsCompiler {
       common(b, c, cp);
       byte[] ca = parts.trustedCa(secrets);
       if (ca != null) {
-        b.trustManager(new ByteArrayInputStream(ca));
+        b.trustManager(parts.rules(secrets).trustManager(ca));
         b.clientAuth(requireClient ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
       }
       return b.build();
@@ -86,7 +86,7 @@ final class TlsCompiler {
       }
       byte[] ca = parts.trustedCa(secrets);
       if (ca != null) {
-        b.trustManager(new ByteArrayInputStream(ca));
+        b.trustManager(parts.rules(secrets).trustManager(ca));
       } else {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE); // Envoy: no validation context, no verification
       }
@@ -115,6 +115,10 @@ final class TlsCompiler {
     CommonTlsContext c = u.getCommonTlsContext();
     String cp = p + ".common_tls_context";
     Fields.allow(c, cp, "tls_certificates", "validation_context", "alpn_protocols");
+    if (c.hasValidationContext() && !sanMatchers(c.getValidationContext(), cp + ".validation_context").isEmpty()) {
+      throw new ConfigException(cp + ".validation_context.match_typed_subject_alt_names",
+          "not supported for the management server's connection yet");
+    }
     byte[] ca = c.hasValidationContext() ? trustedCa(c.getValidationContext(), cp + ".validation_context") : null;
     byte[] chain = null;
     byte[] key = null;
@@ -155,7 +159,20 @@ final class TlsCompiler {
    */
   private record Parts(@Nullable TlsCertificate inlineCert, @Nullable String certSecret,
       @Nullable CertificateValidationContext inlineValidation, @Nullable String validationSecret,
-      List<TlsContextSource.SecretRef> refs, String path) {
+      List<TlsContextSource.SecretRef> refs, String path,
+      List<io.bowline.core.tls.PeerCertificateRules.SanMatcher> defaultSans) {
+
+    /** The peer rules: the config's SAN matchers, and those of an SDS validation context. */
+    io.bowline.core.tls.PeerCertificateRules rules(java.util.Map<String, Secret> secrets) throws ConfigException {
+      List<io.bowline.core.tls.PeerCertificateRules.SanMatcher> all = new ArrayList<>(defaultSans);
+      if (validationSecret != null) {
+        Secret s = secrets.get(validationSecret);
+        if (s != null && s.hasValidationContext()) {
+          all.addAll(sanMatchers(s.getValidationContext(), "Secret[" + validationSecret + "].validation_context"));
+        }
+      }
+      return new io.bowline.core.tls.PeerCertificateRules(all);
+    }
 
     boolean validates() {
       return inlineValidation != null || validationSecret != null;
@@ -206,6 +223,7 @@ final class TlsCompiler {
     }
     CertificateValidationContext inlineValidation = c.hasValidationContext() ? c.getValidationContext() : null;
     String validationSecret = null;
+    List<io.bowline.core.tls.PeerCertificateRules.SanMatcher> defaultSans = List.of();
     if (c.hasValidationContextSdsSecretConfig()) {
       validationSecret = secretRef(c.getValidationContextSdsSecretConfig(),
           cp + ".validation_context_sds_secret_config", refs);
@@ -213,16 +231,18 @@ final class TlsCompiler {
       var combined = c.getCombinedValidationContext();
       String vp = cp + ".combined_validation_context";
       Fields.allow(combined, vp, "default_validation_context", "validation_context_sds_secret_config");
-      // SAN matching is the security issue's: refuse it rather than accept a peer it should not
-      Fields.allow(combined.getDefaultValidationContext(), vp + ".default_validation_context");
+      Fields.allow(combined.getDefaultValidationContext(), vp + ".default_validation_context",
+          "match_typed_subject_alt_names", "match_subject_alt_names");
+      defaultSans = sanMatchers(combined.getDefaultValidationContext(), vp + ".default_validation_context");
       validationSecret = secretRef(combined.getValidationContextSdsSecretConfig(),
           vp + ".validation_context_sds_secret_config", refs);
     }
     if (inlineValidation != null) {
-      Fields.allow(inlineValidation, cp + ".validation_context", "trusted_ca");
+      Fields.allow(inlineValidation, cp + ".validation_context", VALIDATION_FIELDS);
+      defaultSans = sanMatchers(inlineValidation, cp + ".validation_context");
     }
     common(SslContextBuilder.forClient(), c, cp); // tls_params are checked now, not when a secret arrives
-    return new Parts(inlineCert, certSecret, inlineValidation, validationSecret, refs, cp);
+    return new Parts(inlineCert, certSecret, inlineValidation, validationSecret, refs, cp, defaultSans);
   }
 
   private static String secretRef(SdsSecretConfig s, String path, List<TlsContextSource.SecretRef> refs)
@@ -306,8 +326,37 @@ final class TlsCompiler {
     };
   }
 
+  private static final String[] VALIDATION_FIELDS = {"trusted_ca", "match_typed_subject_alt_names",
+      "match_subject_alt_names"};
+
+  /** {@code match_typed_subject_alt_names}, and the deprecated untyped {@code match_subject_alt_names}. */
+  static List<io.bowline.core.tls.PeerCertificateRules.SanMatcher> sanMatchers(CertificateValidationContext v,
+      String path) throws ConfigException {
+    List<io.bowline.core.tls.PeerCertificateRules.SanMatcher> out = new ArrayList<>();
+    for (int i = 0; i < v.getMatchTypedSubjectAltNamesCount(); i++) {
+      var m = v.getMatchTypedSubjectAltNames(i);
+      String mp = path + ".match_typed_subject_alt_names[" + i + "]";
+      Fields.allow(m, mp, "san_type", "matcher");
+      var type = switch (m.getSanType()) {
+        case DNS -> io.bowline.core.tls.PeerCertificateRules.SanType.DNS;
+        case URI -> io.bowline.core.tls.PeerCertificateRules.SanType.URI;
+        case EMAIL -> io.bowline.core.tls.PeerCertificateRules.SanType.EMAIL;
+        case IP_ADDRESS -> io.bowline.core.tls.PeerCertificateRules.SanType.IP_ADDRESS;
+        default -> throw new ConfigException(mp + ".san_type", "DNS, URI, EMAIL or IP_ADDRESS is required");
+      };
+      out.add(new io.bowline.core.tls.PeerCertificateRules.SanMatcher(type,
+          RouteCompiler.stringMatch("san", m.getMatcher(), mp + ".matcher", false, false)));
+    }
+    for (int i = 0; i < v.getMatchSubjectAltNamesCount(); i++) {
+      out.add(new io.bowline.core.tls.PeerCertificateRules.SanMatcher(
+          io.bowline.core.tls.PeerCertificateRules.SanType.ANY, RouteCompiler.stringMatch("san",
+              v.getMatchSubjectAltNames(i), path + ".match_subject_alt_names[" + i + "]", false, false)));
+    }
+    return out;
+  }
+
   static byte[] trustedCa(CertificateValidationContext v, String path) throws ConfigException {
-    Fields.allow(v, path, "trusted_ca");
+    Fields.allow(v, path, VALIDATION_FIELDS);
     if (!v.hasTrustedCa()) {
       throw new ConfigException(path + ".trusted_ca", "required");
     }
