@@ -15,7 +15,8 @@ public final class BuiltinFilters {
     return List.of(new io.bowline.filters.fault.FaultFilterFactory(), new io.bowline.filters.cors.CorsFilterFactory(),
         new io.bowline.filters.ratelimit.LocalRateLimitFactory(),
         new io.bowline.filters.ratelimit.GlobalRateLimitFactory(), new io.bowline.filters.istio.IstioStatsFactory(),
-        new io.bowline.filters.istio.PeerMetadataFactory(), new io.bowline.filters.rbac.RbacFilterFactory());
+        new io.bowline.filters.istio.PeerMetadataFactory(), new io.bowline.filters.rbac.RbacFilterFactory(),
+        new io.bowline.filters.rbac.NetworkRbacFactory());
   }
 
   public static FilterRegistry registry() {

@@ -110,7 +110,7 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
       if (enforced == null && shadow == null) {
         return FilterStatus.CONTINUE;
       }
-      RbacRequest r = new RbacRequest(request.headers(), RbacRequest.pathOf(request.uri()), callbacks);
+      RbacRequest r = RbacRequest.of(request.headers(), request.uri(), callbacks);
       if (shadow != null) {
         (shadow.decide(r).allowed() ? counters.shadowAllowed() : counters.shadowDenied()).inc();
       }

@@ -33,20 +33,20 @@ final class RbacMatchers {
       case NOT_RULE -> not(permission(p.getNotRule(), path + ".not_rule"));
       case HEADER -> header(p.getHeader(), path + ".header");
       case URL_PATH -> urlPath(p.getUrlPath(), path + ".url_path");
-      case DESTINATION_IP -> ip(p.getDestinationIp(), path + ".destination_ip", r -> r.stream().downstreamLocal());
+      case DESTINATION_IP -> ip(p.getDestinationIp(), path + ".destination_ip", r -> r.local());
       case DESTINATION_PORT -> {
         int port = p.getDestinationPort();
-        yield r -> r.stream().downstreamLocal() != null && r.stream().downstreamLocal().getPort() == port;
+        yield r -> r.local() != null && r.local().getPort() == port;
       }
       case DESTINATION_PORT_RANGE -> {
         long start = p.getDestinationPortRange().getStart();
         long end = p.getDestinationPortRange().getEnd();
-        yield r -> r.stream().downstreamLocal() != null && r.stream().downstreamLocal().getPort() >= start
-            && r.stream().downstreamLocal().getPort() < end;
+        yield r -> r.local() != null && r.local().getPort() >= start
+            && r.local().getPort() < end;
       }
       case REQUESTED_SERVER_NAME -> {
         HeaderMatcher m = string(p.getRequestedServerName(), path + ".requested_server_name");
-        yield r -> m.matchesValue(r.stream().requestedServerName() == null ? "" : r.stream().requestedServerName());
+        yield r -> m.matchesValue(r.serverName() == null ? "" : r.serverName());
       }
       case METADATA -> RbacMatcher.NONE;
       default -> throw new ConfigException(path, "permission " + p.getRuleCase().name().toLowerCase(
@@ -62,9 +62,9 @@ final class RbacMatchers {
       case NOT_ID -> not(principal(p.getNotId(), path + ".not_id"));
       case HEADER -> header(p.getHeader(), path + ".header");
       case URL_PATH -> urlPath(p.getUrlPath(), path + ".url_path");
-      case SOURCE_IP -> ip(p.getSourceIp(), path + ".source_ip", r -> r.stream().directRemote());
-      case DIRECT_REMOTE_IP -> ip(p.getDirectRemoteIp(), path + ".direct_remote_ip", r -> r.stream().directRemote());
-      case REMOTE_IP -> ip(p.getRemoteIp(), path + ".remote_ip", r -> r.stream().trustedClient());
+      case SOURCE_IP -> ip(p.getSourceIp(), path + ".source_ip", r -> r.directRemote());
+      case DIRECT_REMOTE_IP -> ip(p.getDirectRemoteIp(), path + ".direct_remote_ip", r -> r.directRemote());
+      case REMOTE_IP -> ip(p.getRemoteIp(), path + ".remote_ip", r -> r.trustedClient());
       case AUTHENTICATED -> authenticated(p.getAuthenticated(), path + ".authenticated");
       case FILTER_STATE -> {
         var fs = p.getFilterState();
@@ -74,7 +74,7 @@ final class RbacMatchers {
         }
         HeaderMatcher m = string(fs.getStringMatch(), path + ".filter_state.string_match");
         yield r -> {
-          String v = r.stream().filterState(key);
+          String v = r.filterState().apply(key);
           return v != null && m.matchesValue(v);
         };
       }
@@ -131,7 +131,7 @@ final class RbacMatchers {
   private static RbacMatcher header(io.envoyproxy.envoy.config.route.v3.HeaderMatcher h, String path)
       throws ConfigException {
     HeaderMatcher m = HeaderMatchers.compile(h, path);
-    return r -> m.matches(r.headers(), r.stream().requestLine());
+    return r -> m.matches(r.headers(), r.requestLine());
   }
 
   private static RbacMatcher urlPath(io.envoyproxy.envoy.type.matcher.v3.PathMatcher p, String path)
@@ -168,7 +168,7 @@ final class RbacMatchers {
   private static RbacMatcher authenticated(Principal.Authenticated a, String path) throws ConfigException {
     HeaderMatcher m = a.hasPrincipalName() ? string(a.getPrincipalName(), path + ".principal_name") : null;
     return r -> {
-      X509Certificate peer = peer(r.stream().downstreamTls());
+      X509Certificate peer = peer(r.tls());
       if (peer == null) {
         return false;
       }

@@ -93,19 +93,25 @@ public final class ListenerCompiler {
       throw new ConfigException(path + ".filters", "a terminal network filter is required");
     }
     List<io.bowline.core.filter.ConnectionObserverProvider> observers = new ArrayList<>();
+    List<io.bowline.core.filter.ConnectionGate> gates = new ArrayList<>();
     for (int i = 0; i < fc.getFiltersCount() - 1; i++) {
       Filter f = fc.getFilters(i);
       String fp = path + ".filters[" + i + "]";
       Fields.allow(f, fp, "name", "typed_config");
-      var observer = f.hasTypedConfig() ? ctx.filters().connectionObserver(f.getTypedConfig(),
-          new io.bowline.core.filter.HttpFilterFactory.FactoryContext(ctx.stats().scope(""), fp, f.getName(),
-              ctx.clusterDirectory(), listener)) : null;
+      var fctx = new io.bowline.core.filter.HttpFilterFactory.FactoryContext(ctx.stats().scope(""), fp, f.getName(),
+          ctx.clusterDirectory(), listener);
+      var observer = f.hasTypedConfig() ? ctx.filters().connectionObserver(f.getTypedConfig(), fctx) : null;
+      var gate = observer == null && f.hasTypedConfig() ? ctx.filters().connectionGate(f.getTypedConfig(), fctx) : null;
+      if (gate != null) {
+        gates.add(gate);
+        continue;
+      }
       if (observer == null) {
         throw new ConfigException(fp, "network filter "
             + (f.hasTypedConfig() ? io.bowline.core.filter.FilterRegistry.configTypeName(f.getTypedConfig())
                 : f.getName())
-            + " is not supported by bowline yet (only istio.stats before a terminal http_connection_manager or "
-            + "tcp_proxy)");
+            + " is not supported by bowline yet (istio.stats and rbac are, before a terminal "
+            + "http_connection_manager or tcp_proxy)");
       }
       observers.add(observer);
     }
@@ -129,7 +135,7 @@ public final class ListenerCompiler {
     boolean h2Alpn = terminal instanceof io.bowline.core.config.HcmConfig;
     return new FilterChainConfig(fc.getName(), match,
         fc.hasTransportSocket() ? TlsCompiler.downstream(fc.getTransportSocket(), path + ".transport_socket") : null,
-        terminal);
+        terminal, gates);
   }
 
   private static TcpProxyConfig tcpProxy(TcpProxy t, String path, CompileContext ctx,

@@ -8,4 +8,5 @@ public record FilterChainConfig(
     String name,
     FilterChainMatch match,
     @Nullable TlsContextSource tls,
-    NetworkFilter terminal) {}
+    NetworkFilter terminal,
+    java.util.List<io.bowline.core.filter.ConnectionGate> gates) {}

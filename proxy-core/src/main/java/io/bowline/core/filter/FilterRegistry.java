@@ -65,6 +65,22 @@ public final class FilterRegistry {
     return factory.connectionObserver(decode(factory, any, wrapped, ctx.fieldPath() + ".typed_config"), ctx);
   }
 
+  /** A network filter that admits or refuses connections (network RBAC), or null when it names no such filter. */
+  public @Nullable ConnectionGate connectionGate(Any typedConfig, HttpFilterFactory.FactoryContext ctx)
+      throws ConfigException {
+    HttpFilterFactory<?> factory = byTypeName.get(configTypeName(typedConfig));
+    if (factory == null) {
+      return null;
+    }
+    TypedStructs.Wrapped wrapped = TypedStructs.unwrap(typedConfig, ctx.fieldPath() + ".typed_config");
+    return gate(factory, typedConfig, wrapped, ctx);
+  }
+
+  private static <T extends Message> @Nullable ConnectionGate gate(HttpFilterFactory<T> factory, Any any,
+      TypedStructs.@Nullable Wrapped wrapped, HttpFilterFactory.FactoryContext ctx) throws ConfigException {
+    return factory.connectionGate(decode(factory, any, wrapped, ctx.fieldPath() + ".typed_config"), ctx);
+  }
+
   /** The type URL's full name, as the registry is keyed; a TypedStruct's is its wrapped type's. */
   public static String configTypeName(Any typedConfig) {
     String url = typedConfig.getTypeUrl();

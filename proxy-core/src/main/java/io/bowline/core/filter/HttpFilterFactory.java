@@ -47,6 +47,12 @@ public interface HttpFilterFactory<T extends Message> {
     return null;
   }
 
+  /** The same config as a connection-admitting network filter (network RBAC); null when it is not one. */
+  default @org.jspecify.annotations.Nullable ConnectionGate connectionGate(T config, FactoryContext context)
+      throws ConfigException {
+    return null;
+  }
+
   default Object routeConfig(com.google.protobuf.Any typedConfig, String path) throws ConfigException {
     throw new ConfigException(path, name() + " takes no per-route configuration");
   }

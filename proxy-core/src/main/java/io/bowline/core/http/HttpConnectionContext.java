@@ -26,6 +26,13 @@ public record HttpConnectionContext(
 
   public static HttpConnectionContext of(HcmConfig hcm, ClusterManager clusters, InetSocketAddress remote,
       InetSocketAddress local, @Nullable SSLSession tlsSession) {
+    String sni = serverNameOf(tlsSession);
+    return new HttpConnectionContext(hcm, clusters, remote, local, tlsSession != null,
+        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId());
+  }
+
+  /** The SNI the client sent in its ClientHello, from the TLS session; null without one. */
+  public static @Nullable String serverNameOf(@Nullable SSLSession tlsSession) {
     String sni = null;
     if (tlsSession instanceof javax.net.ssl.ExtendedSSLSession e) {
       for (var n : e.getRequestedServerNames()) {
@@ -34,8 +41,7 @@ public record HttpConnectionContext(
         }
       }
     }
-    return new HttpConnectionContext(hcm, clusters, remote, local, tlsSession != null,
-        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId());
+    return sni;
   }
 
   /** A process-wide connection number, as Envoy gives each connection. */

@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /** Puts a selected filter chain on a connection: TLS termination if the chain has it, then its network filter. */
 public final class ChainInstaller {
+  /** The SNI the listener's tls_inspector read from the ClientHello (also for chains that do not terminate TLS). */
+  static final io.netty.util.AttributeKey<String> INSPECTED_SNI = io.netty.util.AttributeKey.valueOf("bowline.sni");
+
   private static final Logger logger = LoggerFactory.getLogger(ChainInstaller.class);
 
   private final ClusterManager clusters;
@@ -65,6 +68,20 @@ public final class ChainInstaller {
 
   private void installTerminal(Channel ch, FilterChainConfig chain, boolean tls, String alpn,
       ConnectionTracker tracker) {
+    if (!chain.gates().isEmpty()) {
+      SslHandler sslHandler = tls ? ch.pipeline().get(SslHandler.class) : null;
+      var info = new io.bowline.core.filter.ConnectionInfo((InetSocketAddress) ch.remoteAddress(),
+          (InetSocketAddress) ch.localAddress(), sslHandler == null ? null : sslHandler.engine().getSession(),
+          sslHandler != null ? HttpConnectionContext.serverNameOf(sslHandler.engine().getSession())
+              : ch.attr(INSPECTED_SNI).get());
+      for (var gate : chain.gates()) {
+        if (!gate.admit(info)) {
+          logger.debug("[{}] connection refused by a network filter of chain {}", ch.id(), chain.name());
+          ch.close();
+          return;
+        }
+      }
+    }
     if (chain.terminal() instanceof HcmConfig hcm) {
       SslHandler ssl = tls ? ch.pipeline().get(SslHandler.class) : null;
       HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),

@@ -111,6 +111,9 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.pipeline().remove(this);
+    if (facts.serverName() != null) {
+      ctx.channel().attr(ChainInstaller.INSPECTED_SNI).set(facts.serverName());
+    }
     installer.install(ctx.channel(), listener, chain, tracker);
     ctx.pipeline().fireChannelRead(data);
     ctx.pipeline().fireChannelReadComplete();
