@@ -83,4 +83,10 @@ public interface HttpFilterCallbacks {
    * maps from {@code status}, unless {@code grpcStatus} is given.
    */
   void sendLocalReply(int status, String body, @Nullable Integer grpcStatus, String responseFlag, String details);
+
+  /** The same, with headers for the reply (e.g. {@code www-authenticate} on a 401). */
+  default void sendLocalReply(int status, String body, @Nullable Integer grpcStatus, String responseFlag,
+      String details, java.util.Map<String, String> headers) {
+    sendLocalReply(status, body, grpcStatus, responseFlag, details);
+  }
 }

@@ -106,6 +106,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;
+  private java.util.@Nullable Map<String, String> replyHeaders;
   private @Nullable GrpcFrameCounter requestMessages;
   private @Nullable GrpcFrameCounter responseMessages;
   private long bytesReceived;
@@ -1248,6 +1249,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     localReply(status, body, flag, details, grpcStatus);
   }
 
+  @Override
+  public void sendLocalReply(int status, String body, @Nullable Integer grpcStatus, String flag, String details,
+      java.util.Map<String, String> headers) {
+    replyHeaders = headers;
+    localReply(status, body, flag, details, grpcStatus);
+  }
+
   // ---------------------------------------------------------------- replies and completion
 
   private void runResponseFilters(HttpResponse response) {
@@ -1289,6 +1297,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         : LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, body, hcm.serverName());
     if ("UO".equals(flag)) { // every overflow (circuit breakers) answers with x-envoy-overloaded
       r.headers().set(X_ENVOY_OVERLOADED, "true");
+    }
+    if (replyHeaders != null) {
+      replyHeaders.forEach((k, v) -> r.headers().set(k, v));
+      replyHeaders = null;
     }
     sendResponse(r, flag);
   }

@@ -1,0 +1,209 @@
+package io.bowline.filters.jwt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.bowline.core.testing.LeakGuard;
+import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.ScriptedBackend;
+import io.bowline.core.testing.TestBackend;
+import io.bowline.filters.BuiltinFilters;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * jwt_authn through a real proxy with Istio's sample key and token (../shared/fixtures/istio/jwt/samples): a valid
+ * token passes with its effects; a missing, tampered, expired, unsigned, key-confused or self-keyed token is refused
+ * with Envoy's 401; keys fetched from a real JWKS server through a cluster, once; requires_any with allow_missing;
+ * and a route that turns the filter off.
+ */
+@ExtendWith(LeakGuard.class)
+class JwtAuthnIT {
+  static final Path SAMPLES = Path.of("..", "..", "shared", "fixtures", "istio", "jwt", "samples").toAbsolutePath();
+  static final String ISSUER = "testing@secure.istio.io";
+
+  private static String bootstrap(String jwks, String extraClusters) {
+    return """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config:
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/health"}
+                        route: {cluster: backend}
+                        typed_per_filter_config:
+                          envoy.filters.http.jwt_authn: {"@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig, disabled: true}
+                      - match: {prefix: "/"}
+                        route: {cluster: backend}
+                  http_filters:
+                  - name: envoy.filters.http.jwt_authn
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                      providers:
+                        istio:
+                          issuer: testing@secure.istio.io
+                          JWKS
+                          forward_payload_header: x-jwt-payload
+                          claim_to_headers: [{header_name: x-jwt-sub, claim_name: sub}, {header_name: x-jwt-foo, claim_name: foo}]
+                      rules:
+                      - match: {prefix: "/optional"}
+                        requires: {requires_any: {requirements: [{provider_name: istio}, {allow_missing: {}}]}}
+                      - match: {prefix: "/"}
+                        requires: {provider_name: istio}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """.replace("JWKS", jwks) + extraClusters;
+  }
+
+  private static String jwks() throws Exception {
+    return Files.readString(SAMPLES.resolve("jwks.json"));
+  }
+
+  private static String demo() throws Exception {
+    return Files.readString(SAMPLES.resolve("demo.jwt")).trim();
+  }
+
+  private static RSAKey sampleKey() throws Exception {
+    return JWK.parseFromPEMEncodedObjects(Files.readString(SAMPLES.resolve("key.pem"))).toRSAKey();
+  }
+
+  private static HttpResponse<String> get(ProxyHarness proxy, String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(proxy.uri("http", path)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(b.build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void localJwksAcceptsTheSampleTokenAndRefusesForgeries() throws Exception {
+    String inline = "local_jwks: {inline_string: \"" + jwks().replace("\\", "\\\\").replace("\"", "\\\"")
+        .replace("\n", "\\n") + "\"}";
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), bootstrap(inline, ""),
+            Map.of("PORT", backend.port()))) {
+      HttpResponse<String> ok = get(proxy, "/echo/a", demo());
+      assertEquals(200, ok.statusCode());
+      assertFalse(ok.headers().firstValue("x-echo-h-authorization").isPresent(), "forward: false strips the token");
+      assertEquals(ISSUER, ok.headers().firstValue("x-echo-h-x-jwt-sub").orElseThrow());
+      assertEquals("bar", ok.headers().firstValue("x-echo-h-x-jwt-foo").orElseThrow());
+      String payload = new String(Base64.getUrlDecoder().decode(ok.headers().firstValue("x-echo-h-x-jwt-payload")
+          .orElseThrow()), StandardCharsets.UTF_8);
+      assertTrue(payload.contains("\"iss\":\"" + ISSUER + "\""), payload);
+
+      HttpResponse<String> missing = get(proxy, "/echo/a", null);
+      assertEquals(401, missing.statusCode());
+      assertEquals("Jwt is missing", missing.body());
+      assertTrue(missing.headers().firstValue("www-authenticate").orElseThrow().matches(
+          "Bearer realm=\"http://127\\.0\\.0\\.1:\\d+/echo/a\""), missing.headers().map().toString());
+
+      String[] parts = demo().split("\\.");
+      String tampered = parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
+          "{\"iss\":\"testing@secure.istio.io\",\"sub\":\"admin\",\"exp\":4685989700}".getBytes()) + "." + parts[2];
+      RSAKey sample = sampleKey();
+      RSAKey attacker = new RSAKeyGenerator(2048).keyID(sample.getKeyID()).generate();
+      JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(ISSUER).subject("admin")
+          .expirationTime(new Date(System.currentTimeMillis() + 600_000)).build();
+      String none = Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\"}".getBytes()) + "."
+          + Base64.getUrlEncoder().withoutPadding().encodeToString(claims.toString().getBytes()) + ".";
+      SignedJWT confused = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(sample.getKeyID()).build(),
+          claims); // HMAC keyed with the public key: the classic RS/HS confusion
+      confused.sign(new MACSigner(sample.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8)));
+      SignedJWT selfKeyed = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID())
+          .jwk(attacker.toPublicJWK()).type(JOSEObjectType.JWT).build(), claims);
+      selfKeyed.sign(new RSASSASigner(attacker));
+      SignedJWT expired = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID()).build(),
+          new JWTClaimsSet.Builder().issuer(ISSUER).expirationTime(new Date(System.currentTimeMillis() - 120_000))
+              .build());
+      expired.sign(new RSASSASigner(sample));
+      SignedJWT otherIssuer = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID())
+          .build(), new JWTClaimsSet.Builder().issuer("evil@example.com").build());
+      otherIssuer.sign(new RSASSASigner(sample));
+      for (String bad : new String[] {tampered, none, confused.serialize(), selfKeyed.serialize(),
+          expired.serialize(), otherIssuer.serialize(), "not-a-jwt"}) {
+        HttpResponse<String> r = get(proxy, "/echo/a", bad);
+        assertEquals(401, r.statusCode(), bad);
+        assertTrue(r.headers().firstValue("www-authenticate").orElseThrow().endsWith(", error=\"invalid_token\""));
+      }
+      SignedJWT fresh = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID()).build(),
+          claims);
+      fresh.sign(new RSASSASigner(sample));
+      assertEquals(200, get(proxy, "/echo/b", fresh.serialize()).statusCode(), "a token minted with the sample key");
+
+      assertEquals(200, get(proxy, "/optional/x", null).statusCode(), "allow_missing: no token is fine");
+      assertEquals(401, get(proxy, "/optional/x", tampered).statusCode(), "allow_missing: a bad token is not");
+      assertEquals(200, get(proxy, "/health", null).statusCode(), "the route turns the filter off");
+      assertEquals(0, backend.requestsTo("/echo/a") - 1, "only the valid request reached the backend");
+    }
+  }
+
+  @Test
+  void remoteJwksAreFetchedThroughTheClusterOnce() throws Exception {
+    AtomicInteger fetches = new AtomicInteger();
+    String keys = jwks();
+    try (ScriptedBackend jwksServer = ScriptedBackend.start(req -> {
+          fetches.incrementAndGet();
+          FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+              Unpooled.copiedBuffer(keys, StandardCharsets.UTF_8));
+          r.headers().set("content-length", r.content().readableBytes());
+          return r;
+        });
+        TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), bootstrap(
+            "remote_jwks: {http_uri: {uri: \"http://jwks.example/keys.json\", cluster: jwks, timeout: 2s}, "
+                + "cache_duration: 300s}", """
+              - name: jwks
+                type: STATIC
+                load_assignment: {cluster_name: jwks, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${JWKS}}}}}]}]}
+            """), Map.of("PORT", backend.port(), "JWKS", jwksServer.port()))) {
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, get(proxy, "/echo/r", demo()).statusCode());
+      }
+      assertEquals(401, get(proxy, "/echo/r", "a.b.c").statusCode());
+      assertEquals(1, fetches.get(), "fetched once, then cached");
+    }
+  }
+}
