@@ -1,0 +1,273 @@
+package io.bowline.filters.extauthz;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.bowline.core.filter.ClusterChannels;
+import io.bowline.core.filter.FilterStatus;
+import io.bowline.core.filter.HttpFilter;
+import io.bowline.core.filter.HttpFilterCallbacks;
+import io.bowline.core.filter.HttpFilterFactory;
+import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.core.stats.Counter;
+import io.bowline.xds.ConfigException;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
+import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.Context;
+import io.grpc.stub.StreamObserver;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code envoy.filters.http.ext_authz} with a gRPC authorization service ({@code envoy.service.auth.v3.Authorization}
+ * on an {@code envoy_grpc} cluster): the request is held while the service is asked — with the request's method,
+ * path, host, scheme, protocol and headers and the connection's addresses and principal — and the answer comes back
+ * on the stream's event loop. OK lets it go on with the service's headers added or removed; a denial answers with the
+ * service's status, headers and body (403 by default); an error or a timeout answers {@code status_on_error} (403),
+ * or lets the request through with {@code failure_mode_allow}. Per route, {@code ExtAuthzPerRoute.disabled} turns it
+ * off. Stats {@code http.<prefix>.ext_authz.ok/denied/error/failure_mode_allowed}.
+ */
+public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ExtAuthzFactory.class);
+  @Override
+  public String name() {
+    return "envoy.filters.http.ext_authz";
+  }
+
+  @Override
+  public Class<ExtAuthz> configType() {
+    return ExtAuthz.class;
+  }
+
+  @Override
+  public ExtAuthz defaultConfig() {
+    return ExtAuthz.getDefaultInstance();
+  }
+
+  @Override
+  public List<String> routeConfigTypes() {
+    return List.of(ExtAuthzPerRoute.getDescriptor().getFullName());
+  }
+
+  /** A route's setting: off, or on (check_settings are not supported yet). */
+  record RouteSetting(boolean disabled) {}
+
+  @Override
+  public Object routeConfig(Any typedConfig, String path) throws ConfigException {
+    try {
+      ExtAuthzPerRoute p = typedConfig.unpack(ExtAuthzPerRoute.class);
+      if (p.hasCheckSettings() && !p.getCheckSettings().equals(p.getCheckSettings().getDefaultInstanceForType())) {
+        throw new ConfigException(path + ".check_settings", "not supported by bowline yet");
+      }
+      return new RouteSetting(p.getDisabled());
+    } catch (InvalidProtocolBufferException e) {
+      throw new ConfigException(path, "cannot decode: " + e.getMessage(), e);
+    }
+  }
+
+  private record Config(String cluster, long timeoutMs, boolean failureModeAllow, int statusOnError,
+      boolean includePeerCertificate, Counters counters, io.bowline.core.filter.ClusterDirectory clusters) {}
+
+  private record Counters(Counter ok, Counter denied, Counter error, Counter failureModeAllowed) {}
+
+  @Override
+  public HttpFilterProvider create(ExtAuthz c, FactoryContext context) throws ConfigException {
+    String path = context.fieldPath() + ".typed_config";
+    if (!c.hasGrpcService()) {
+      throw new ConfigException(path + ".http_service", "the HTTP authorization service is not supported by bowline "
+          + "yet: use grpc_service");
+    }
+    if (c.hasWithRequestBody()) {
+      throw new ConfigException(path + ".with_request_body", "not supported by bowline yet");
+    }
+    if (!c.getGrpcService().hasEnvoyGrpc()) {
+      throw new ConfigException(path + ".grpc_service.envoy_grpc", "required (google_grpc is not supported)");
+    }
+    String cluster = c.getGrpcService().getEnvoyGrpc().getClusterName();
+    if (!context.clusters().exists(cluster)) {
+      throw new ConfigException(path + ".grpc_service.envoy_grpc.cluster_name", "unknown cluster '" + cluster + "'");
+    }
+    long timeout = c.getGrpcService().hasTimeout() ? c.getGrpcService().getTimeout().getSeconds() * 1000
+        + c.getGrpcService().getTimeout().getNanos() / 1_000_000 : 200;
+    int onError = c.hasStatusOnError() && c.getStatusOnError().getCodeValue() > 0
+        ? c.getStatusOnError().getCodeValue() : 403;
+    var scope = context.stats().scope("ext_authz.");
+    Config config = new Config(cluster, timeout, c.getFailureModeAllow(), onError, c.getIncludePeerCertificate(),
+        new Counters(scope.counter("ok"), scope.counter("denied"), scope.counter("error"),
+            scope.counter("failure_mode_allowed")), context.clusters());
+    String filterName = context.filterName();
+    return callbacks -> new Filter(config, filterName, callbacks);
+  }
+
+  private static final class Filter implements HttpFilter {
+    private final Config config;
+    private final String filterName;
+    private final HttpFilterCallbacks callbacks;
+    private @Nullable HttpRequest held;
+    private Context.@Nullable CancellableContext call;
+    private boolean destroyed;
+
+    Filter(Config config, String filterName, HttpFilterCallbacks callbacks) {
+      this.config = config;
+      this.filterName = filterName;
+      this.callbacks = callbacks;
+    }
+
+    @Override
+    public FilterStatus onRequestHeaders(HttpRequest request, boolean endStream) {
+      if (callbacks.perRouteConfig(filterName) instanceof RouteSetting s && s.disabled()) {
+        return FilterStatus.CONTINUE;
+      }
+      held = request;
+      CheckRequest check = check(request);
+      call = Context.current().withCancellation();
+      StreamObserver<CheckResponse> answer = new StreamObserver<>() {
+        @Override
+        public void onNext(CheckResponse r) {
+          callbacks.eventLoop().execute(() -> onAnswer(r));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          callbacks.eventLoop().execute(() -> onFailure(t.toString()));
+        }
+
+        @Override
+        public void onCompleted() {}
+      };
+      call.run(() -> AuthorizationGrpc.newStub(ClusterChannels.of(config.clusters(), config.cluster()))
+          .withDeadlineAfter(config.timeoutMs(), TimeUnit.MILLISECONDS).check(check, answer));
+      return FilterStatus.STOP_ITERATION;
+    }
+
+    private CheckRequest check(HttpRequest request) {
+      Map<String, String> headers = new HashMap<>();
+      request.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue(),
+          (a, b) -> a + "," + b));
+      String uri = request.uri();
+      int q = uri.indexOf('?');
+      var http = AttributeContext.HttpRequest.newBuilder()
+          .setMethod(request.method().name())
+          .setPath(uri)
+          .setHost(request.headers().get("host", ""))
+          .setScheme(callbacks.downstreamTls() != null ? "https" : "http")
+          .setProtocol(request.protocolVersion().text())
+          .putAllHeaders(headers);
+      if (q >= 0) {
+        http.setQuery(uri.substring(q + 1));
+      }
+      String id = request.headers().get("x-request-id");
+      if (id != null) {
+        http.setId(id);
+      }
+      AttributeContext.Builder attrs = AttributeContext.newBuilder()
+          .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
+          .setSource(peer(callbacks.directRemote(), peerPrincipal()))
+          .setDestination(peer(callbacks.downstreamLocal(), ""));
+      return CheckRequest.newBuilder().setAttributes(attrs).build();
+    }
+
+    private String peerPrincipal() {
+      var tls = callbacks.downstreamTls();
+      if (tls == null) {
+        return "";
+      }
+      try {
+        var chain = tls.getPeerCertificates();
+        if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x
+            && x.getSubjectAlternativeNames() != null) {
+          for (List<?> san : x.getSubjectAlternativeNames()) {
+            if (Integer.valueOf(6).equals(san.get(0))) {
+              return String.valueOf(san.get(1));
+            }
+          }
+        }
+      } catch (Exception e) {
+        // no verified peer certificate
+      }
+      return "";
+    }
+
+    private static AttributeContext.Peer peer(@Nullable InetSocketAddress a, String principal) {
+      AttributeContext.Peer.Builder p = AttributeContext.Peer.newBuilder().setPrincipal(principal);
+      if (a != null) {
+        p.setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
+            .setAddress(a.getAddress().getHostAddress()).setPortValue(a.getPort())));
+      }
+      return p.build();
+    }
+
+    /** The service answered (on the event loop). */
+    private void onAnswer(CheckResponse r) {
+      if (destroyed || held == null) {
+        return;
+      }
+      HttpRequest request = held;
+      held = null;
+      call = null;
+      if (r.getStatus().getCode() == 0) {
+        config.counters().ok().inc();
+        var ok = r.getOkResponse();
+        for (var h : ok.getHeadersList()) {
+          if (h.hasAppend() && h.getAppend().getValue()) {
+            request.headers().add(h.getHeader().getKey(), h.getHeader().getValue());
+          } else {
+            request.headers().set(h.getHeader().getKey(), h.getHeader().getValue());
+          }
+        }
+        for (String name : ok.getHeadersToRemoveList()) {
+          if (!name.startsWith(":") && !name.equalsIgnoreCase("host")) {
+            request.headers().remove(name);
+          }
+        }
+        callbacks.continueRequest();
+        return;
+      }
+      config.counters().denied().inc();
+      var denied = r.getDeniedResponse();
+      int status = denied.hasStatus() && denied.getStatus().getCodeValue() >= 200
+          ? denied.getStatus().getCodeValue() : 403;
+      Map<String, String> headers = new HashMap<>();
+      for (var h : denied.getHeadersList()) {
+        headers.put(h.getHeader().getKey(), h.getHeader().getValue());
+      }
+      callbacks.sendLocalReply(status, denied.getBody(), null, "UAEX", "ext_authz_denied", headers);
+    }
+
+    /** The call failed or timed out (on the event loop). */
+    private void onFailure(String why) {
+      if (destroyed || held == null) {
+        return;
+      }
+      held = null;
+      call = null;
+      config.counters().error().inc();
+      LOG.debug("ext_authz: the authorization service failed: {}", why);
+      if (config.failureModeAllow()) {
+        config.counters().failureModeAllowed().inc();
+        callbacks.continueRequest();
+        return;
+      }
+      callbacks.sendLocalReply(config.statusOnError(), "", null, "UAEX", "ext_authz_error");
+    }
+
+    @Override
+    public void onDestroy() {
+      destroyed = true;
+      if (call != null) {
+        call.cancel(null); // the stream ended first: the service's answer is no longer wanted
+        call = null;
+      }
+    }
+  }
+}

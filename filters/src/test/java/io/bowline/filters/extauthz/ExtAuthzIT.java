@@ -1,0 +1,152 @@
+package io.bowline.filters.extauthz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bowline.core.testing.LeakGuard;
+import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.TestBackend;
+import io.bowline.filters.BuiltinFilters;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.envoyproxy.envoy.service.auth.v3.DeniedHttpResponse;
+import io.envoyproxy.envoy.service.auth.v3.OkHttpResponse;
+import io.envoyproxy.envoy.type.v3.HttpStatus;
+import io.envoyproxy.envoy.type.v3.StatusCode;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * ext_authz against a real gRPC authorization server started here: what the service is told, its OK with headers
+ * added and removed, its denial with status, headers and body, a slow service answered by status_on_error, and a
+ * route that turns the check off.
+ */
+@ExtendWith(LeakGuard.class)
+class ExtAuthzIT {
+  static final class Authorizer extends AuthorizationGrpc.AuthorizationImplBase {
+    final List<CheckRequest> seen = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void check(CheckRequest request, StreamObserver<CheckResponse> done) {
+      seen.add(request);
+      var http = request.getAttributes().getRequest().getHttp();
+      if (http.getPath().startsWith("/slow")) {
+        return; // never answers: the proxy's timeout decides
+      }
+      if ("yes".equals(http.getHeadersMap().get("x-allow"))) {
+        done.onNext(CheckResponse.newBuilder().setStatus(com.google.rpc.Status.newBuilder().setCode(0))
+            .setOkResponse(OkHttpResponse.newBuilder()
+                .addHeaders(HeaderValueOption.newBuilder().setHeader(HeaderValue.newBuilder().setKey("x-authz")
+                    .setValue("checked")))
+                .addHeadersToRemove("x-secret")).build());
+      } else {
+        done.onNext(CheckResponse.newBuilder().setStatus(com.google.rpc.Status.newBuilder().setCode(7))
+            .setDeniedResponse(DeniedHttpResponse.newBuilder()
+                .setStatus(HttpStatus.newBuilder().setCode(StatusCode.Unauthorized))
+                .addHeaders(HeaderValueOption.newBuilder().setHeader(HeaderValue.newBuilder().setKey("x-denied")
+                    .setValue("policy-7")))
+                .setBody("not you")).build());
+      }
+      done.onCompleted();
+    }
+  }
+
+  @Test
+  void theServiceDecides() throws Exception {
+    Authorizer authorizer = new Authorizer();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(authorizer)
+        .build().start();
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config:
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/public"}
+                        route: {cluster: backend}
+                        typed_per_filter_config:
+                          envoy.filters.http.ext_authz: {"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute, disabled: true}
+                      - match: {prefix: "/"}
+                        route: {cluster: backend}
+                  http_filters:
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      transport_api_version: V3
+                      grpc_service: {envoy_grpc: {cluster_name: authz}, timeout: 2s}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: authz
+            type: STATIC
+            load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+        """;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml,
+            Map.of("PORT", backend.port(), "AUTHZ", server.getPort()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      HttpResponse<String> ok = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/a?q=1"))
+          .header("x-allow", "yes").header("x-secret", "s3cr3t").timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ok.statusCode());
+      assertEquals("checked", ok.headers().firstValue("x-echo-h-x-authz").orElseThrow());
+      assertFalse(ok.headers().firstValue("x-echo-h-x-secret").isPresent(), "headers_to_remove");
+      var asked = authorizer.seen.get(0).getAttributes();
+      assertEquals("GET", asked.getRequest().getHttp().getMethod());
+      assertEquals("/echo/a?q=1", asked.getRequest().getHttp().getPath());
+      assertEquals("q=1", asked.getRequest().getHttp().getQuery());
+      assertEquals("127.0.0.1", asked.getSource().getAddress().getSocketAddress().getAddress());
+      assertTrue(asked.getRequest().getHttp().getHeadersMap().containsKey("x-request-id"));
+
+      HttpResponse<String> denied = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/b"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, denied.statusCode());
+      assertEquals("not you", denied.body());
+      assertEquals("policy-7", denied.headers().firstValue("x-denied").orElseThrow());
+
+      HttpResponse<String> slow = client.send(HttpRequest.newBuilder(proxy.uri("http", "/slow"))
+          .header("x-allow", "yes").timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(403, slow.statusCode(), "a service that does not answer in time: status_on_error");
+
+      HttpResponse<String> open = client.send(HttpRequest.newBuilder(proxy.uri("http", "/public/x"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, open.statusCode());
+      assertEquals(3, authorizer.seen.size(), "the public route was never checked");
+      assertEquals(1, proxy.stat("http.in.ext_authz.ok"));
+      assertEquals(1, proxy.stat("http.in.ext_authz.denied"));
+      assertEquals(1, proxy.stat("http.in.ext_authz.error"));
+      assertEquals(1, backend.requestsTo("/echo"), "only the allowed request reached the backend");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+}
