@@ -25,7 +25,7 @@ record RbacRequest(HttpHeaders headers, String path, @Nullable RequestLine reque
 
   static RbacRequest ofConnection(io.bowline.core.filter.ConnectionInfo c) {
     return new RbacRequest(EmptyHttpHeaders.INSTANCE, "", null, c.remote(), c.remote(), c.local(), c.tls(),
-        c.serverName(), key -> null);
+        c.serverName(), key -> c.filterState().get(key));
   }
 
   /** The path RBAC matches: as routed (normalised by the connection manager), without the query. */

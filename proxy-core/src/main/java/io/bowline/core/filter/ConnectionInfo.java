@@ -4,6 +4,10 @@ import java.net.InetSocketAddress;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
-/** A new downstream connection as a connection gate sees it: its addresses, its TLS session and SNI. */
+/**
+ * A new downstream connection as a connection gate sees it: its addresses, its TLS session and SNI, and its
+ * connection-scoped filter state, which a gate may add to (Istio's authn filter puts the peer principal there) and
+ * which every HTTP stream of the connection then reads.
+ */
 public record ConnectionInfo(InetSocketAddress remote, InetSocketAddress local, @Nullable SSLSession tls,
-    @Nullable String serverName) {}
+    @Nullable String serverName, java.util.Map<String, String> filterState) {}

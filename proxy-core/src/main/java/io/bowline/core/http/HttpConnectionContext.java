@@ -20,15 +20,16 @@ public record HttpConnectionContext(
     String remoteIp,
     @Nullable SSLSession tlsSession,
     @Nullable String serverName,
-    long id) {
+    long id,
+    java.util.Map<String, String> filterState) {
 
   private static final AtomicLong IDS = new AtomicLong();
 
   public static HttpConnectionContext of(HcmConfig hcm, ClusterManager clusters, InetSocketAddress remote,
-      InetSocketAddress local, @Nullable SSLSession tlsSession) {
+      InetSocketAddress local, @Nullable SSLSession tlsSession, java.util.Map<String, String> filterState) {
     String sni = serverNameOf(tlsSession);
     return new HttpConnectionContext(hcm, clusters, remote, local, tlsSession != null,
-        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId());
+        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId(), filterState);
   }
 
   /** The SNI the client sent in its ClientHello, from the TLS session; null without one. */

@@ -1063,7 +1063,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   @Override
   public @Nullable String filterState(String key) {
-    return filterState == null ? null : filterState.get(key);
+    String v = filterState == null ? null : filterState.get(key);
+    return v != null ? v : conn.filterState().get(key); // then the connection's (its network filters')
   }
 
   @Override

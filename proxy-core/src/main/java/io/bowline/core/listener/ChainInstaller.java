@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class ChainInstaller {
   /** The SNI the listener's tls_inspector read from the ClientHello (also for chains that do not terminate TLS). */
   static final io.netty.util.AttributeKey<String> INSPECTED_SNI = io.netty.util.AttributeKey.valueOf("bowline.sni");
+  /** What network filters put in the connection's filter state, for its HTTP streams. */
+  static final io.netty.util.AttributeKey<java.util.Map<String, String>> CONNECTION_FILTER_STATE =
+      io.netty.util.AttributeKey.valueOf("bowline.filterState");
 
   private static final Logger logger = LoggerFactory.getLogger(ChainInstaller.class);
 
@@ -73,7 +76,7 @@ public final class ChainInstaller {
       var info = new io.bowline.core.filter.ConnectionInfo((InetSocketAddress) ch.remoteAddress(),
           (InetSocketAddress) ch.localAddress(), sslHandler == null ? null : sslHandler.engine().getSession(),
           sslHandler != null ? HttpConnectionContext.serverNameOf(sslHandler.engine().getSession())
-              : ch.attr(INSPECTED_SNI).get());
+              : ch.attr(INSPECTED_SNI).get(), new java.util.HashMap<>(4));
       for (var gate : chain.gates()) {
         if (!gate.admit(info)) {
           logger.debug("[{}] connection refused by a network filter of chain {}", ch.id(), chain.name());
@@ -81,11 +84,16 @@ public final class ChainInstaller {
           return;
         }
       }
+      if (!info.filterState().isEmpty()) {
+        ch.attr(CONNECTION_FILTER_STATE).set(java.util.Map.copyOf(info.filterState()));
+      }
     }
     if (chain.terminal() instanceof HcmConfig hcm) {
       SslHandler ssl = tls ? ch.pipeline().get(SslHandler.class) : null;
+      var state = ch.attr(CONNECTION_FILTER_STATE).get();
       HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),
-          (InetSocketAddress) ch.localAddress(), ssl == null ? null : ssl.engine().getSession());
+          (InetSocketAddress) ch.localAddress(), ssl == null ? null : ssl.engine().getSession(),
+          state == null ? java.util.Map.of() : state);
       HttpCodecInstaller.install(ch.pipeline(), ctx, tracker, drainTimeoutMs, alpn);
     } else if (chain.terminal() instanceof TcpProxyConfig tcp) {
       ch.pipeline().addLast(new TcpProxyHandler(tcp, clusters, tracker, transport.socketChannel()));

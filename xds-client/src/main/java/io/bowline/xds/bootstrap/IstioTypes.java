@@ -27,6 +27,8 @@ public final class IstioTypes {
   public static final Descriptor STATS_PLUGIN_CONFIG;
   /** {@code io.istio.http.peer_metadata.Config} (istio/proxy source/extensions/filters/http/peer_metadata). */
   public static final Descriptor PEER_METADATA_CONFIG;
+  /** {@code io.istio.network.authn.Config}: Istio's inbound network authn filter, which takes no settings. */
+  public static final Descriptor NETWORK_AUTHN_CONFIG;
 
   static {
     FileDescriptorProto stats = FileDescriptorProto.newBuilder()
@@ -91,6 +93,10 @@ public final class IstioTypes {
           new FileDescriptor[] {com.google.protobuf.DurationProto.getDescriptor()});
       STATS_PLUGIN_CONFIG = file.findMessageTypeByName("PluginConfig");
       PEER_METADATA_CONFIG = FileDescriptor.buildFrom(peer, new FileDescriptor[0]).findMessageTypeByName("Config");
+      NETWORK_AUTHN_CONFIG = FileDescriptor.buildFrom(FileDescriptorProto.newBuilder()
+          .setName("bowline/istio/network_authn/config.proto").setPackage("io.istio.network.authn").setSyntax("proto3")
+          .addMessageType(DescriptorProto.newBuilder().setName("Config")).build(), new FileDescriptor[0])
+          .findMessageTypeByName("Config");
     } catch (DescriptorValidationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -98,7 +104,7 @@ public final class IstioTypes {
 
   /** Every Istio type, for the JSON type registry. */
   public static List<Descriptor> all() {
-    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG);
+    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG, NETWORK_AUTHN_CONFIG);
   }
 
   private static FieldDescriptorProto.Builder base(String name, int number) {
