@@ -76,35 +76,49 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
   }
 
   private record Config(String cluster, long timeoutMs, boolean failureModeAllow, int statusOnError,
-      boolean includePeerCertificate, Counters counters, io.bowline.core.filter.ClusterDirectory clusters) {}
+      boolean includePeerCertificate, Counters counters, io.bowline.core.filter.ClusterDirectory clusters,
+      @Nullable HttpAuthzService http) {}
 
   private record Counters(Counter ok, Counter denied, Counter error, Counter failureModeAllowed) {}
 
   @Override
   public HttpFilterProvider create(ExtAuthz c, FactoryContext context) throws ConfigException {
     String path = context.fieldPath() + ".typed_config";
-    if (!c.hasGrpcService()) {
-      throw new ConfigException(path + ".http_service", "the HTTP authorization service is not supported by bowline "
-          + "yet: use grpc_service");
-    }
     if (c.hasWithRequestBody()) {
       throw new ConfigException(path + ".with_request_body", "not supported by bowline yet");
     }
-    if (!c.getGrpcService().hasEnvoyGrpc()) {
-      throw new ConfigException(path + ".grpc_service.envoy_grpc", "required (google_grpc is not supported)");
+    HttpAuthzService http = null;
+    String cluster;
+    long timeout;
+    if (c.hasHttpService()) {
+      var hs = c.getHttpService();
+      cluster = hs.getServerUri().getCluster();
+      timeout = hs.getServerUri().hasTimeout() ? hs.getServerUri().getTimeout().getSeconds() * 1000
+          + hs.getServerUri().getTimeout().getNanos() / 1_000_000 : 200;
+      if (!context.clusters().exists(cluster)) {
+        throw new ConfigException(path + ".http_service.server_uri.cluster", "unknown cluster '" + cluster + "'");
+      }
+      http = HttpAuthzService.compile(hs, timeout, context.clusters(), path + ".http_service");
+    } else if (c.hasGrpcService()) {
+      if (!c.getGrpcService().hasEnvoyGrpc()) {
+        throw new ConfigException(path + ".grpc_service.envoy_grpc", "required (google_grpc is not supported)");
+      }
+      cluster = c.getGrpcService().getEnvoyGrpc().getClusterName();
+      if (!context.clusters().exists(cluster)) {
+        throw new ConfigException(path + ".grpc_service.envoy_grpc.cluster_name", "unknown cluster '" + cluster
+            + "'");
+      }
+      timeout = c.getGrpcService().hasTimeout() ? c.getGrpcService().getTimeout().getSeconds() * 1000
+          + c.getGrpcService().getTimeout().getNanos() / 1_000_000 : 200;
+    } else {
+      throw new ConfigException(path, "grpc_service or http_service is required");
     }
-    String cluster = c.getGrpcService().getEnvoyGrpc().getClusterName();
-    if (!context.clusters().exists(cluster)) {
-      throw new ConfigException(path + ".grpc_service.envoy_grpc.cluster_name", "unknown cluster '" + cluster + "'");
-    }
-    long timeout = c.getGrpcService().hasTimeout() ? c.getGrpcService().getTimeout().getSeconds() * 1000
-        + c.getGrpcService().getTimeout().getNanos() / 1_000_000 : 200;
     int onError = c.hasStatusOnError() && c.getStatusOnError().getCodeValue() > 0
         ? c.getStatusOnError().getCodeValue() : 403;
     var scope = context.stats().scope("ext_authz.");
     Config config = new Config(cluster, timeout, c.getFailureModeAllow(), onError, c.getIncludePeerCertificate(),
         new Counters(scope.counter("ok"), scope.counter("denied"), scope.counter("error"),
-            scope.counter("failure_mode_allowed")), context.clusters());
+            scope.counter("failure_mode_allowed")), context.clusters(), http);
     String filterName = context.filterName();
     return callbacks -> new Filter(config, filterName, callbacks);
   }
@@ -129,6 +143,10 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
         return FilterStatus.CONTINUE;
       }
       held = request;
+      if (config.http() != null) {
+        config.http().check(request, answer -> callbacks.eventLoop().execute(() -> onHttpAnswer(answer)));
+        return FilterStatus.STOP_ITERATION;
+      }
       CheckRequest check = check(request);
       call = Context.current().withCancellation();
       StreamObserver<CheckResponse> answer = new StreamObserver<>() {
@@ -242,6 +260,27 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
         headers.put(h.getHeader().getKey(), h.getHeader().getValue());
       }
       callbacks.sendLocalReply(status, denied.getBody(), null, "UAEX", "ext_authz_denied", headers);
+    }
+
+    /** The HTTP service answered or failed (on the event loop). */
+    private void onHttpAnswer(HttpAuthzService.Answer a) {
+      if (destroyed || held == null) {
+        return;
+      }
+      if (a.error() != null) {
+        onFailure(a.error());
+        return;
+      }
+      HttpRequest request = held;
+      held = null;
+      if (a.status() == 200) {
+        config.counters().ok().inc();
+        a.upstreamHeaders().forEach((k, v) -> request.headers().set(k, v));
+        callbacks.continueRequest();
+        return;
+      }
+      config.counters().denied().inc();
+      callbacks.sendLocalReply(a.status(), a.body(), null, "UAEX", "ext_authz_denied", a.clientHeaders());
     }
 
     /** The call failed or timed out (on the event loop). */

@@ -149,4 +149,74 @@ class ExtAuthzIT {
       server.shutdownNow();
     }
   }
+
+  @Test
+  void anHttpServiceDecides() throws Exception {
+    List<String> checks = new CopyOnWriteArrayList<>();
+    try (io.bowline.core.testing.ScriptedBackend authz = io.bowline.core.testing.ScriptedBackend.start(req -> {
+          checks.add(req.method() + " " + req.uri() + " x-allow=" + req.headers().get("x-allow")
+              + " cookie=" + req.headers().get("cookie"));
+          boolean allow = "yes".equals(req.headers().get("x-allow"));
+          var r = new io.netty.handler.codec.http.DefaultFullHttpResponse(
+              io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+              allow ? io.netty.handler.codec.http.HttpResponseStatus.OK
+                  : io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN,
+              io.netty.buffer.Unpooled.copiedBuffer(allow ? "" : "denied by http authz",
+                  java.nio.charset.StandardCharsets.US_ASCII));
+          r.headers().set("content-length", r.content().readableBytes());
+          r.headers().set("x-authz-user", "alice");
+          r.headers().set("x-reason", "no x-allow");
+          return r;
+        });
+        TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), """
+            admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+            static_resources:
+              listeners:
+              - name: http
+                address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                filter_chains:
+                - filters:
+                  - name: envoy.filters.network.http_connection_manager
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                      stat_prefix: in
+                      route_config: {virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                      http_filters:
+                      - name: envoy.filters.http.ext_authz
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                          http_service:
+                            server_uri: {uri: "http://authz/", cluster: authz, timeout: 2s}
+                            path_prefix: /check
+                            authorization_request: {allowed_headers: {patterns: [{exact: x-allow}]}}
+                            authorization_response:
+                              allowed_upstream_headers: {patterns: [{exact: x-authz-user}]}
+                              allowed_client_headers: {patterns: [{exact: x-reason}]}
+                      - name: envoy.filters.http.router
+                        typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+              clusters:
+              - name: backend
+                type: STATIC
+                load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+              - name: authz
+                type: STATIC
+                load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+            """, Map.of("PORT", backend.port(), "AUTHZ", authz.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      HttpResponse<String> ok = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/x?y=1"))
+          .header("x-allow", "yes").header("cookie", "session=s").timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ok.statusCode());
+      assertEquals("alice", ok.headers().firstValue("x-echo-h-x-authz-user").orElseThrow());
+      HttpResponse<String> no = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/x"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(403, no.statusCode());
+      assertEquals("denied by http authz", no.body());
+      assertEquals("no x-allow", no.headers().firstValue("x-reason").orElseThrow());
+      assertFalse(no.headers().firstValue("x-authz-user").isPresent(), "not an allowed client header");
+      assertEquals("GET /check/echo/x?y=1 x-allow=yes cookie=null", checks.get(0),
+          "method, path_prefix + path, allowed headers only");
+    }
+  }
 }
