@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 abstract class JwksSource {
   static final long MIN_REFETCH_MS = 30_000;
+  /** A JWK set larger than this is refused, and the keys held before are kept (HOSTILE-INPUTS JWT-16). */
+  static final int MAX_JWKS_CHARS = 512 * 1024;
 
   /** The keys now, or null when they must be fetched first. */
   abstract @Nullable JWKSet current();
@@ -104,6 +106,8 @@ abstract class JwksSource {
           finish(null, err.toString());
         } else if (r.statusCode() != 200) {
           finish(null, "status " + r.statusCode());
+        } else if (r.body().length() > MAX_JWKS_CHARS) {
+          finish(null, "a JWKS of " + r.body().length() + " characters is over the " + MAX_JWKS_CHARS + " cap");
         } else {
           try {
             finish(JWKSet.parse(r.body()), null);

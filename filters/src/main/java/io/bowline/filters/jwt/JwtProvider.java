@@ -131,6 +131,10 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     if (exp != null && exp.getTime() + clockSkewSeconds * 1000 < now) {
       return Verified.failed(Status.FAILED, "Jwt is expired");
     }
+    Date iat = claims.getIssueTime();
+    if (iat != null && iat.getTime() - clockSkewSeconds * 1000 > now) {
+      return Verified.failed(Status.FAILED, "Jwt issued in the future");
+    }
     Date nbf = claims.getNotBeforeTime();
     if (nbf != null && nbf.getTime() - clockSkewSeconds * 1000 > now) {
       return Verified.failed(Status.FAILED, "Jwt not yet valid");

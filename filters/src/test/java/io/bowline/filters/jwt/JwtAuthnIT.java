@@ -162,8 +162,16 @@ class JwtAuthnIT {
       SignedJWT otherIssuer = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID())
           .build(), new JWTClaimsSet.Builder().issuer("evil@example.com").build());
       otherIssuer.sign(new RSASSASigner(sample));
+      SignedJWT future = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID()).build(),
+          new JWTClaimsSet.Builder().issuer(ISSUER).issueTime(new Date(System.currentTimeMillis() + 3_600_000))
+              .build());
+      future.sign(new RSASSASigner(sample));
+      SignedJWT critical = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID())
+          .criticalParams(java.util.Set.of("exp-unknown")).customParam("exp-unknown", 1).build(), claims);
+      critical.sign(new RSASSASigner(sample));
       for (String bad : new String[] {tampered, none, confused.serialize(), selfKeyed.serialize(),
-          expired.serialize(), otherIssuer.serialize(), "not-a-jwt"}) {
+          expired.serialize(), otherIssuer.serialize(), future.serialize(), critical.serialize(), "not-a-jwt",
+          "a.b.c.d.e"}) {
         HttpResponse<String> r = get(proxy, "/echo/a", bad);
         assertEquals(401, r.statusCode(), bad);
         assertTrue(r.headers().firstValue("www-authenticate").orElseThrow().endsWith(", error=\"invalid_token\""));

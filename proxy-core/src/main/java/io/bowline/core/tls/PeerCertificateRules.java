@@ -71,8 +71,20 @@ public final class PeerCertificateRules {
   /** Throws when {@code leaf} breaks a rule; {@code client} when it is a client's certificate. */
   void check(X509Certificate leaf, boolean client) throws CertificateException {
     List<String> uris = names(leaf, SanType.URI.tag);
-    if (uris.stream().anyMatch(u -> u.startsWith("spiffe://")) && uris.size() != 1) {
-      throw new CertificateException("an X.509-SVID has exactly one URI SAN, this certificate has " + uris.size());
+    for (int tag : new int[] {SanType.DNS.tag, SanType.URI.tag, SanType.EMAIL.tag}) {
+      for (String n : names(leaf, tag)) {
+        if (n.indexOf('\0') >= 0) {
+          throw new CertificateException("a subject alternative name with an embedded NUL");
+        }
+      }
+    }
+    if (uris.stream().anyMatch(u -> u.regionMatches(true, 0, "spiffe:", 0, 7))) {
+      if (uris.size() != 1) {
+        throw new CertificateException("an X.509-SVID has exactly one URI SAN, this certificate has " + uris.size());
+      }
+      if (!validSpiffeId(uris.get(0))) {
+        throw new CertificateException("not a valid SPIFFE ID: " + uris.get(0));
+      }
     }
     List<String> eku;
     try {
@@ -96,6 +108,45 @@ public final class PeerCertificateRules {
       }
     }
     throw new CertificateException("no subject alternative name of the peer certificate matches");
+  }
+
+  /**
+   * The SPIFFE ID grammar: {@code spiffe://} in lower case, a trust domain of lower-case letters, digits, '.', '-'
+   * and '_', then path segments of letters, digits, '.', '-' and '_' that are neither empty nor '.' nor '..'; no
+   * percent-encoding, query, fragment, port or user info.
+   */
+  static boolean validSpiffeId(String id) {
+    if (!id.startsWith("spiffe://") || id.length() > 2048) {
+      return false;
+    }
+    String rest = id.substring("spiffe://".length());
+    int slash = rest.indexOf('/');
+    String domain = slash < 0 ? rest : rest.substring(0, slash);
+    if (domain.isEmpty() || domain.length() > 255) {
+      return false;
+    }
+    for (int i = 0; i < domain.length(); i++) {
+      char c = domain.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_')) {
+        return false;
+      }
+    }
+    if (slash < 0) {
+      return true;
+    }
+    for (String seg : rest.substring(slash + 1).split("/", -1)) {
+      if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+        return false;
+      }
+      for (int i = 0; i < seg.length(); i++) {
+        char c = seg.charAt(i);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+            || c == '_')) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static List<String> anyNames(X509Certificate c) throws CertificateException {
