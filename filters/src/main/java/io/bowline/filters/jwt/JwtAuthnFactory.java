@@ -37,6 +37,8 @@ import org.jspecify.annotations.Nullable;
  * {@code WWW-Authenticate: Bearer realm="<url>"} and, for a bad token, {@code error="invalid_token"}.
  */
 public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthentication> {
+  /** The dynamic-metadata namespace of verified payloads ({@code payload_in_metadata}), as Envoy names it. */
+  static final String NAMESPACE = "envoy.filters.http.jwt_authn";
   @Override
   public String name() {
     return "envoy.filters.http.jwt_authn";
@@ -214,7 +216,9 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
     return new JwtProvider(name, p.getIssuer().isEmpty() ? null : p.getIssuer(), Set.copyOf(p.getAudiencesList()),
         keys, List.copyOf(headers), List.copyOf(params), List.copyOf(p.getFromCookiesList()), p.getForward(),
         p.getForwardPayloadHeader().isEmpty() ? null : p.getForwardPayloadHeader(), p.getPadForwardPayloadHeader(),
-        List.copyOf(claims), p.getClockSkewSeconds() == 0 ? 60 : p.getClockSkewSeconds());
+        List.copyOf(claims), p.getClockSkewSeconds() == 0 ? 60 : p.getClockSkewSeconds(),
+        p.getPayloadInMetadata().isEmpty() ? null : p.getPayloadInMetadata(),
+        Set.copyOf(p.getNormalizePayloadInMetadata().getSpaceDelimitedClaimsList()));
   }
 
   private static long millis(com.google.protobuf.Duration d) {
@@ -319,7 +323,9 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
       Map<JwtProvider, JwtProvider.Status> results = new HashMap<>();
       Map<JwtProvider, JwtProvider.Verified> ok = new LinkedHashMap<>();
       for (var e : found.entrySet()) {
-        JwtProvider.Verified v = e.getKey().verify(e.getValue().token(), e.getKey().keys().usable());
+        JwtProvider.Verified v = e.getValue().ambiguous()
+            ? JwtProvider.Verified.failed(JwtProvider.Status.FAILED, "more than one token") // which one counts?
+            : e.getKey().verify(e.getValue().token(), e.getKey().keys().usable());
         results.put(e.getKey(), v.status());
         if (v.status() == JwtProvider.Status.OK) {
           ok.put(e.getKey(), v);
@@ -341,6 +347,39 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
       return false;
     }
 
+    /** The claims as a protobuf Struct; {@code space_delimited_claims} ("scope": "a b") become lists. */
+    private static com.google.protobuf.Struct payloadStruct(com.nimbusds.jwt.JWTClaimsSet claims,
+        Set<String> spaceDelimited) {
+      com.google.protobuf.Struct.Builder b = com.google.protobuf.Struct.newBuilder();
+      try {
+        com.google.protobuf.util.JsonFormat.parser().merge(claims.toString(), b);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        return com.google.protobuf.Struct.getDefaultInstance(); // verified JSON that protobuf cannot hold: no payload
+      }
+      for (String claim : spaceDelimited) {
+        com.google.protobuf.Value v = b.getFieldsMap().get(claim);
+        if (v != null && v.hasStringValue()) {
+          com.google.protobuf.ListValue.Builder list = com.google.protobuf.ListValue.newBuilder();
+          for (String part : v.getStringValue().trim().split("\\s+")) {
+            list.addValues(com.google.protobuf.Value.newBuilder().setStringValue(part));
+          }
+          b.putFields(claim, com.google.protobuf.Value.newBuilder().setListValue(list).build());
+        }
+      }
+      return b.build();
+    }
+
+    private static String withoutParam(String uri, String param) {
+      var decoder = new io.netty.handler.codec.http.QueryStringDecoder(uri);
+      var encoder = new io.netty.handler.codec.http.QueryStringEncoder(decoder.rawPath());
+      decoder.parameters().forEach((k, vs) -> {
+        if (!k.equals(param)) {
+          vs.forEach(v -> encoder.addParam(k, v));
+        }
+      });
+      return encoder.toString();
+    }
+
     /** A verified token's effects on the request: removed unless forwarded, its payload and claims as headers. */
     private void apply(JwtProvider p, JwtProvider.Verified v) {
       var h = request.headers();
@@ -348,12 +387,20 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
       if (!p.forward() && f.header() != null) {
         h.remove(f.header().name());
       }
+      if (!p.forward() && f.param() != null) {
+        request.setUri(withoutParam(request.uri(), f.param())); // not to the upstream, nor into its logs
+      }
       if (p.forwardPayloadHeader() != null) {
         String payload = v.jwt().getParsedParts()[1].toString();
         if (p.padPayload()) {
           payload = Base64.getUrlEncoder().encodeToString(Base64.getUrlDecoder().decode(payload));
         }
         h.set(p.forwardPayloadHeader(), payload);
+      }
+      if (p.payloadInMetadata() != null) {
+        callbacks.setDynamicMetadata(NAMESPACE, com.google.protobuf.Struct.newBuilder()
+            .putFields(p.payloadInMetadata(), com.google.protobuf.Value.newBuilder()
+                .setStructValue(payloadStruct(v.claims(), p.spaceDelimitedClaims())).build()).build());
       }
       for (JwtProvider.ClaimToHeader c : p.claimToHeaders()) {
         Object value = v.claims().getClaim(c.claim());

@@ -30,7 +30,8 @@ import org.jspecify.annotations.Nullable;
  */
 record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, JwksSource keys,
     List<FromHeader> fromHeaders, List<String> fromParams, List<String> fromCookies, boolean forward,
-    @Nullable String forwardPayloadHeader, boolean padPayload, List<ClaimToHeader> claimToHeaders, long clockSkewSeconds) {
+    @Nullable String forwardPayloadHeader, boolean padPayload, List<ClaimToHeader> claimToHeaders, long clockSkewSeconds,
+    @Nullable String payloadInMetadata, Set<String> spaceDelimitedClaims) {
 
   /** {@code from_headers} entry: the header and the prefix before the token ({@code Bearer }). */
   record FromHeader(String name, String prefix) {}
@@ -38,8 +39,11 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
   /** {@code claim_to_headers} entry. */
   record ClaimToHeader(String header, String claim) {}
 
-  /** Where a token was found, so a forward: false can take it out. */
-  record Found(String token, @Nullable FromHeader header) {}
+  /**
+   * Where a token was found, so a forward: false can take it out: a header, or a query parameter ({@code param}).
+   * {@code ambiguous}: the location held more than one token (two Authorization headers), which is refused.
+   */
+  record Found(String token, @Nullable FromHeader header, @Nullable String param, boolean ambiguous) {}
 
   /** A verification's outcome. */
   enum Status { OK, MISSING, FAILED, AUDIENCE }
@@ -47,11 +51,13 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
   /** The first token in this provider's locations (Envoy's default: Authorization: Bearer, access_token param). */
   @Nullable Found find(HttpHeaders h, String uri) {
     for (FromHeader f : fromHeaders) {
-      String v = h.get(f.name());
-      if (v != null && v.regionMatches(true, 0, f.prefix(), 0, f.prefix().length())) {
-        String t = v.substring(f.prefix().length()).trim();
-        if (!t.isEmpty()) {
-          return new Found(t, f);
+      List<String> all = h.getAll(f.name());
+      for (String v : all) {
+        if (v.regionMatches(true, 0, f.prefix(), 0, f.prefix().length())) {
+          String t = v.substring(f.prefix().length()).trim();
+          if (!t.isEmpty()) {
+            return new Found(t, f, null, all.size() > 1);
+          }
         }
       }
     }
@@ -60,7 +66,7 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
       for (String p : fromParams) {
         List<String> v = params.get(p);
         if (v != null && !v.isEmpty() && !v.get(0).isEmpty()) {
-          return new Found(v.get(0), null);
+          return new Found(v.get(0), null, p, v.size() > 1);
         }
       }
     }
@@ -69,7 +75,7 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
       if (cookie != null) {
         for (var c : io.netty.handler.codec.http.cookie.ServerCookieDecoder.STRICT.decodeAll(cookie)) {
           if (fromCookies.contains(c.name()) && !c.value().isEmpty()) {
-            return new Found(c.value(), null);
+            return new Found(c.value(), null, null, false);
           }
         }
       }

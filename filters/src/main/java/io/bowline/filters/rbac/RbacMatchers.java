@@ -19,8 +19,8 @@ import javax.net.ssl.SSLSession;
  * {@code config.rbac.v3} permissions and principals compiled into {@link RbacMatcher}s, with Envoy's meanings: a
  * header matcher sees repeated headers joined with ',', a path matcher the routed (normalised) path without its query,
  * {@code remote_ip} the trusted client address, {@code direct_remote_ip} and {@code source_ip} the socket's peer, and
- * {@code authenticated} the peer certificate's URI SANs, then DNS SANs, then subject. Metadata matchers see no dynamic
- * metadata (bowline keeps none yet) and so never match, as in Envoy when the metadata is absent.
+ * {@code authenticated} the peer certificate's URI SANs, then DNS SANs, then subject; metadata matchers read the
+ * stream's dynamic metadata (jwt_authn's payload), which a connection does not have.
  */
 final class RbacMatchers {
   private RbacMatchers() {}
@@ -48,7 +48,7 @@ final class RbacMatchers {
         HeaderMatcher m = string(p.getRequestedServerName(), path + ".requested_server_name");
         yield r -> m.matchesValue(r.serverName() == null ? "" : r.serverName());
       }
-      case METADATA -> RbacMatcher.NONE;
+      case METADATA -> MetadataMatchers.compile(p.getMetadata(), path + ".metadata");
       default -> throw new ConfigException(path, "permission " + p.getRuleCase().name().toLowerCase(
           java.util.Locale.ROOT) + " is not supported by bowline yet");
     };
@@ -78,7 +78,7 @@ final class RbacMatchers {
           return v != null && m.matchesValue(v);
         };
       }
-      case METADATA -> RbacMatcher.NONE;
+      case METADATA -> MetadataMatchers.compile(p.getMetadata(), path + ".metadata");
       default -> throw new ConfigException(path, "principal " + p.getIdentifierCase().name().toLowerCase(
           java.util.Locale.ROOT) + " is not supported by bowline yet");
     };

@@ -16,16 +16,17 @@ import org.jspecify.annotations.Nullable;
 record RbacRequest(HttpHeaders headers, String path, @Nullable RequestLine requestLine,
     @Nullable InetSocketAddress trustedClient, @Nullable InetSocketAddress directRemote,
     @Nullable InetSocketAddress local, @Nullable SSLSession tls, @Nullable String serverName,
-    Function<String, @Nullable String> filterState) {
+    Function<String, @Nullable String> filterState,
+    Function<String, com.google.protobuf.@Nullable Struct> metadata) {
 
   static RbacRequest of(HttpHeaders headers, String uri, HttpFilterCallbacks s) {
     return new RbacRequest(headers, pathOf(uri), s.requestLine(), s.trustedClient(), s.directRemote(),
-        s.downstreamLocal(), s.downstreamTls(), s.requestedServerName(), s::filterState);
+        s.downstreamLocal(), s.downstreamTls(), s.requestedServerName(), s::filterState, s::dynamicMetadata);
   }
 
   static RbacRequest ofConnection(io.bowline.core.filter.ConnectionInfo c) {
     return new RbacRequest(EmptyHttpHeaders.INSTANCE, "", null, c.remote(), c.remote(), c.local(), c.tls(),
-        c.serverName(), key -> c.filterState().get(key));
+        c.serverName(), key -> c.filterState().get(key), namespace -> null);
   }
 
   /** The path RBAC matches: as routed (normalised by the connection manager), without the query. */

@@ -181,6 +181,18 @@ class JwtAuthnIT {
       fresh.sign(new RSASSASigner(sample));
       assertEquals(200, get(proxy, "/echo/b", fresh.serialize()).statusCode(), "a token minted with the sample key");
 
+      // a token in the query (Envoy's default access_token) is accepted and taken out of the forwarded URL
+      HttpResponse<String> query = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+          HttpRequest.newBuilder(proxy.uri("http", "/echo/q?a=1&access_token=" + demo() + "&b=2"))
+              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, query.statusCode());
+      assertEquals("/echo/q?a=1&b=2", query.headers().firstValue("x-echo-uri").orElseThrow());
+      // two Authorization headers: which one would count is ambiguous, so neither does
+      HttpResponse<String> two = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+          HttpRequest.newBuilder(proxy.uri("http", "/echo/a")).header("Authorization", "Bearer " + demo())
+              .header("Authorization", "Bearer " + tampered).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, two.statusCode());
       assertEquals(200, get(proxy, "/optional/x", null).statusCode(), "allow_missing: no token is fine");
       assertEquals(401, get(proxy, "/optional/x", tampered).statusCode(), "allow_missing: a bad token is not");
       assertEquals(200, get(proxy, "/health", null).statusCode(), "the route turns the filter off");

@@ -72,6 +72,17 @@ public interface HttpFilterCallbacks {
   /** A string object of the stream's filter state, or null. */
   @Nullable String filterState(String key);
 
+  /**
+   * Merges {@code fields} into the stream's dynamic metadata under {@code namespace} (a filter's name: jwt_authn
+   * puts the verified payload there), where later filters (RBAC's metadata matchers) read it.
+   */
+  default void setDynamicMetadata(String namespace, com.google.protobuf.Struct fields) {}
+
+  /** The stream's dynamic metadata of {@code namespace}, or null. */
+  default com.google.protobuf.@Nullable Struct dynamicMetadata(String namespace) {
+    return null;
+  }
+
   /** Adds an Envoy response flag to the stream's access-log entry (e.g. {@code DI} for an injected delay). */
   void addResponseFlag(String flag);
 

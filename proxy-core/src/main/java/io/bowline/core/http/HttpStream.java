@@ -107,6 +107,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private java.net.@Nullable InetSocketAddress upstreamLocal;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;
   private java.util.@Nullable Map<String, String> replyHeaders;
+  private java.util.@Nullable Map<String, com.google.protobuf.Struct> dynamicMetadata;
   private @Nullable GrpcFrameCounter requestMessages;
   private @Nullable GrpcFrameCounter responseMessages;
   private long bytesReceived;
@@ -1059,6 +1060,20 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       filterState = new java.util.HashMap<>(4);
     }
     filterState.put(key, value);
+  }
+
+  @Override
+  public void setDynamicMetadata(String namespace, com.google.protobuf.Struct fields) {
+    if (dynamicMetadata == null) {
+      dynamicMetadata = new java.util.HashMap<>(2);
+    }
+    com.google.protobuf.Struct old = dynamicMetadata.get(namespace);
+    dynamicMetadata.put(namespace, old == null ? fields : old.toBuilder().putAllFields(fields.getFieldsMap()).build());
+  }
+
+  @Override
+  public com.google.protobuf.@Nullable Struct dynamicMetadata(String namespace) {
+    return dynamicMetadata == null ? null : dynamicMetadata.get(namespace);
   }
 
   @Override
