@@ -77,7 +77,9 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
 
   private record Config(String cluster, long timeoutMs, boolean failureModeAllow, int statusOnError,
       boolean includePeerCertificate, Counters counters, io.bowline.core.filter.ClusterDirectory clusters,
-      @Nullable HttpAuthzService http) {}
+      @Nullable HttpAuthzService http,
+      java.util.function.@Nullable Predicate<java.util.function.Function<String, com.google.protobuf.Struct>> enabled,
+      int enabledPerMillion) {}
 
   private record Counters(Counter ok, Counter denied, Counter error, Counter failureModeAllowed) {}
 
@@ -118,7 +120,11 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     var scope = context.stats().scope("ext_authz.");
     Config config = new Config(cluster, timeout, c.getFailureModeAllow(), onError, c.getIncludePeerCertificate(),
         new Counters(scope.counter("ok"), scope.counter("denied"), scope.counter("error"),
-            scope.counter("failure_mode_allowed")), context.clusters(), http);
+            scope.counter("failure_mode_allowed")), context.clusters(), http,
+        c.hasFilterEnabledMetadata() ? io.bowline.filters.rbac.MetadataMatchers.of(c.getFilterEnabledMetadata(),
+            path + ".filter_enabled_metadata") : null,
+        c.hasFilterEnabled() ? io.bowline.core.compile.Fractions.perMillion(c.getFilterEnabled().getDefaultValue(),
+            path + ".filter_enabled.default_value") : 1_000_000);
     String filterName = context.filterName();
     return callbacks -> new Filter(config, filterName, callbacks);
   }
@@ -140,6 +146,12 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     @Override
     public FilterStatus onRequestHeaders(HttpRequest request, boolean endStream) {
       if (callbacks.perRouteConfig(filterName) instanceof RouteSetting s && s.disabled()) {
+        return FilterStatus.CONTINUE;
+      }
+      // filter_enabled_metadata: Istio turns the check on only for requests its CUSTOM policies' shadow rules matched
+      if (config.enabled() != null && !config.enabled().test(callbacks::dynamicMetadata)
+          || config.enabledPerMillion() < 1_000_000
+          && java.util.concurrent.ThreadLocalRandom.current().nextInt(1_000_000) >= config.enabledPerMillion()) {
         return FilterStatus.CONTINUE;
       }
       held = request;

@@ -17,10 +17,17 @@ import org.jspecify.annotations.Nullable;
  * bool, double (exact or range), present, null, {@code list_match.one_of}, {@code or_match}; {@code invert} flips it.
  * An absent value matches only {@code null_match} (and an inverted matcher).
  */
-final class MetadataMatchers {
+public final class MetadataMatchers {
   private MetadataMatchers() {}
 
   static RbacMatcher compile(MetadataMatcher m, String path) throws ConfigException {
+    Predicate<java.util.function.Function<String, @Nullable Struct>> p = of(m, path);
+    return r -> p.test(r.metadata());
+  }
+
+  /** The matcher over a stream's dynamic metadata (namespace → Struct); ext_authz's filter_enabled_metadata too. */
+  public static Predicate<java.util.function.Function<String, @Nullable Struct>> of(MetadataMatcher m, String path)
+      throws ConfigException {
     if (m.getPathCount() == 0) {
       throw new ConfigException(path + ".path", "at least one key is required");
     }
@@ -28,7 +35,7 @@ final class MetadataMatchers {
     List<String> keys = m.getPathList().stream().map(MetadataMatcher.PathSegment::getKey).toList();
     Predicate<@Nullable Value> value = value(m.getValue(), path + ".value");
     boolean invert = m.getInvert();
-    return r -> value.test(lookup(r.metadata().apply(filter), keys)) != invert;
+    return md -> value.test(lookup(md.apply(filter), keys)) != invert;
   }
 
   private static @Nullable Value lookup(@Nullable Struct s, List<String> keys) {

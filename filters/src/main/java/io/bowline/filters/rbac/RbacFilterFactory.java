@@ -23,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  * rules, or turns them off when it has none. Paths are matched as routed: normalised by the connection manager.
  */
 public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
+  /** The dynamic-metadata namespace of the shadow rules' result. */
+  static final String NAMESPACE = "envoy.filters.http.rbac";
   @Override
   public String name() {
     return "envoy.filters.http.rbac";
@@ -80,7 +82,8 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
         rbac.counter(config.getShadowRulesStatPrefix() + "shadow_allowed"),
         rbac.counter(config.getShadowRulesStatPrefix() + "shadow_denied"));
     String filterName = context.filterName();
-    return callbacks -> new Filter(callbacks, filterName, rules, shadow, counters);
+    String shadowPrefix = config.getShadowRulesStatPrefix();
+    return callbacks -> new Filter(callbacks, filterName, rules, shadow, counters, shadowPrefix);
   }
 
   private record Counters(Counter allowed, Counter denied, Counter shadowAllowed, Counter shadowDenied) {}
@@ -91,9 +94,11 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
     private final @Nullable RbacPolicies rules;
     private final @Nullable RbacPolicies shadow;
     private final Counters counters;
+    private final String shadowPrefix;
 
     Filter(HttpFilterCallbacks callbacks, String filterName, @Nullable RbacPolicies rules,
-        @Nullable RbacPolicies shadow, Counters counters) {
+        @Nullable RbacPolicies shadow, Counters counters, String shadowPrefix) {
+      this.shadowPrefix = shadowPrefix;
       this.callbacks = callbacks;
       this.filterName = filterName;
       this.rules = rules;
@@ -112,7 +117,17 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
       }
       RbacRequest r = RbacRequest.of(request.headers(), request.uri(), callbacks);
       if (shadow != null) {
-        (shadow.decide(r).allowed() ? counters.shadowAllowed() : counters.shadowDenied()).inc();
+        RbacPolicies.Decision sd = shadow.decide(r);
+        (sd.allowed() ? counters.shadowAllowed() : counters.shadowDenied()).inc();
+        // Envoy's shadow result in dynamic metadata: Istio's CUSTOM policies gate ext_authz on the policy id
+        com.google.protobuf.Struct.Builder md = com.google.protobuf.Struct.newBuilder().putFields(
+            shadowPrefix + "shadow_engine_result", com.google.protobuf.Value.newBuilder()
+                .setStringValue(sd.allowed() ? "allowed" : "denied").build());
+        if (sd.policy() != null) {
+          md.putFields(shadowPrefix + "shadow_effective_policy_id",
+              com.google.protobuf.Value.newBuilder().setStringValue(sd.policy()).build());
+        }
+        callbacks.setDynamicMetadata(NAMESPACE, md.build());
       }
       if (enforced == null) {
         return FilterStatus.CONTINUE;

@@ -219,4 +219,68 @@ class ExtAuthzIT {
           "method, path_prefix + path, allowed headers only");
     }
   }
+
+  /** Istio's CUSTOM action: a shadow RBAC policy marks the requests, ext_authz checks only those. */
+  @Test
+  void istioCustomPoliciesGateTheCheck() throws Exception {
+    Authorizer authorizer = new Authorizer();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(authorizer)
+        .build().start();
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config: {virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                  http_filters:
+                  - name: envoy.filters.http.rbac
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                      shadow_rules:
+                        action: DENY
+                        policies:
+                          "istio-ext-authz-ns[default]-policy[admin]-rule[0]":
+                            permissions: [{url_path: {path: {prefix: /admin}}}]
+                            principals: [{any: true}]
+                      shadow_rules_stat_prefix: istio_ext_authz_
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      grpc_service: {envoy_grpc: {cluster_name: authz}, timeout: 2s}
+                      filter_enabled_metadata:
+                        filter: envoy.filters.http.rbac
+                        path: [{key: istio_ext_authz_shadow_effective_policy_id}]
+                        value: {string_match: {prefix: istio-ext-authz}}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: authz
+            type: STATIC
+            load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+        """;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml,
+            Map.of("PORT", backend.port(), "AUTHZ", server.getPort()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      assertEquals(200, client.send(HttpRequest.newBuilder(proxy.uri("http", "/public")).timeout(Duration.ofSeconds(10))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode(), "no CUSTOM policy: not checked");
+      assertEquals(401, client.send(HttpRequest.newBuilder(proxy.uri("http", "/admin")).timeout(Duration.ofSeconds(10))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode(), "a CUSTOM policy: checked, denied");
+      assertEquals(200, client.send(HttpRequest.newBuilder(proxy.uri("http", "/admin")).header("x-allow", "yes")
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+      assertEquals(2, authorizer.seen.size(), "only the /admin requests reached the authorizer");
+    } finally {
+      server.shutdownNow();
+    }
+  }
 }
