@@ -77,7 +77,8 @@ final class TlsCompiler {
     String cp = p + ".common_tls_context";
     Parts parts = parts(c, cp, false);
     TlsContextSource.Builder builder = secrets -> {
-      SslContextBuilder b = SslContextBuilder.forClient();
+      // Envoy checks a server only against the SAN matchers; Netty 4.2 would also match the SNI against its names
+      SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm(null);
       TlsCertificate cert = parts.certificate(secrets);
       if (cert != null) {
         b.keyManager(new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), cp

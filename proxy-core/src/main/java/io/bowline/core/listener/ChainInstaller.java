@@ -60,7 +60,7 @@ public final class ChainInstaller {
 
         @Override
         protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-          logger.debug("[{}] TLS handshake failed: {}", ctx.channel().id(), cause.toString());
+          logger.debug("[{}] TLS handshake failed: {}", ctx.channel().id(), io.bowline.core.tls.HandshakeFailure.describe(cause));
           ctx.close();
         }
       });

@@ -185,7 +185,7 @@ final class Http1Pool {
         if (e.isSuccess()) {
           ready.run();
         } else {
-          failed.accept("TLS error: " + e.cause().getMessage());
+          failed.accept("TLS error: " + io.bowline.core.tls.HandshakeFailure.describe(e.cause()));
         }
         return;
       }
