@@ -218,7 +218,16 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
         p.getForwardPayloadHeader().isEmpty() ? null : p.getForwardPayloadHeader(), p.getPadForwardPayloadHeader(),
         List.copyOf(claims), p.getClockSkewSeconds() == 0 ? 60 : p.getClockSkewSeconds(),
         p.getPayloadInMetadata().isEmpty() ? null : p.getPayloadInMetadata(),
-        Set.copyOf(p.getNormalizePayloadInMetadata().getSpaceDelimitedClaimsList()));
+        Set.copyOf(p.getNormalizePayloadInMetadata().getSpaceDelimitedClaimsList()), verifications(p));
+  }
+
+  private static Verifications verifications(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtProvider p) {
+    if (!p.hasJwtCacheConfig()) {
+      return Verifications.defaults();
+    }
+    var c = p.getJwtCacheConfig();
+    return new Verifications(c.getJwtCacheSize() == 0 ? Verifications.DEFAULT_SIZE : c.getJwtCacheSize(),
+        c.getJwtMaxTokenSize() == 0 ? Verifications.DEFAULT_MAX_TOKEN_BYTES : c.getJwtMaxTokenSize());
   }
 
   private static long millis(com.google.protobuf.Duration d) {
@@ -275,6 +284,9 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
         }
         found.put(p, f);
         var keys = p.keys().current();
+        if (keys != null && p.verifications().known(f.token(), keys) != null) {
+          continue; // verified against these keys before: its kid is among them
+        }
         String kid = JwtProvider.kid(f.token());
         if (keys == null || kid != null && keys.getKeyByKeyId(kid) == null) {
           fetch.add(p);
@@ -398,9 +410,9 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
         h.set(p.forwardPayloadHeader(), payload);
       }
       if (p.payloadInMetadata() != null) {
-        callbacks.setDynamicMetadata(NAMESPACE, com.google.protobuf.Struct.newBuilder()
+        callbacks.setDynamicMetadata(NAMESPACE, v.metadata(() -> com.google.protobuf.Struct.newBuilder()
             .putFields(p.payloadInMetadata(), com.google.protobuf.Value.newBuilder()
-                .setStructValue(payloadStruct(v.claims(), p.spaceDelimitedClaims())).build()).build());
+                .setStructValue(payloadStruct(v.claims(), p.spaceDelimitedClaims())).build()).build()));
       }
       for (JwtProvider.ClaimToHeader c : p.claimToHeaders()) {
         Object value = v.claims().getClaim(c.claim());

@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
 record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, JwksSource keys,
     List<FromHeader> fromHeaders, List<String> fromParams, List<String> fromCookies, boolean forward,
     @Nullable String forwardPayloadHeader, boolean padPayload, List<ClaimToHeader> claimToHeaders, long clockSkewSeconds,
-    @Nullable String payloadInMetadata, Set<String> spaceDelimitedClaims) {
+    @Nullable String payloadInMetadata, Set<String> spaceDelimitedClaims, Verifications verifications) {
 
   /** {@code from_headers} entry: the header and the prefix before the token ({@code Bearer }). */
   record FromHeader(String name, String prefix) {}
@@ -92,11 +92,33 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     }
   }
 
-  /** Verified claims, or the reason it failed, against {@code keySet}. */
+  /**
+   * Verified claims, or the reason it failed, against {@code keySet}. A token this provider verified before against
+   * the same keys is taken from {@link Verifications} with only its times checked again, so the answer is the one a
+   * fresh verification would give.
+   */
   Verified verify(String token, @Nullable JWKSet keySet) {
     if (keySet == null) {
       return Verified.failed(Status.FAILED, "Jwks remote fetch is failed");
     }
+    long now = System.currentTimeMillis();
+    Verified known = verifications.known(token, keySet);
+    if (known != null) {
+      Verified late = times(known.claims(), now);
+      if (late != null) {
+        verifications.forget(token);
+        return late;
+      }
+      return known;
+    }
+    Verified v = verifyFully(token, keySet, now);
+    if (v.status() == Status.OK) {
+      verifications.remember(token, keySet, v);
+    }
+    return v;
+  }
+
+  private Verified verifyFully(String token, JWKSet keySet, long now) {
     SignedJWT jwt;
     try {
       jwt = SignedJWT.parse(token);
@@ -113,7 +135,7 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
       if (key.getAlgorithm() != null && !key.getAlgorithm().getName().equals(alg.getName())) {
         continue; // a key bound to an algorithm verifies that algorithm only
       }
-      JWSVerifier v = verifier(key, alg);
+      JWSVerifier v = verifications.verifier(key, alg);
       try {
         if (v != null && jwt.verify(v)) {
           verified = true;
@@ -132,7 +154,22 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     } catch (java.text.ParseException e) {
       return Verified.failed(Status.FAILED, "Jwt payload is not a JSON object");
     }
-    long now = System.currentTimeMillis();
+    Verified late = times(claims, now);
+    if (late != null) {
+      return late;
+    }
+    if (issuer != null && !issuer.equals(claims.getIssuer())) {
+      return Verified.failed(Status.FAILED, "Jwt issuer is not configured");
+    }
+    if (!audiences.isEmpty() && (claims.getAudience() == null
+        || claims.getAudience().stream().noneMatch(audiences::contains))) {
+      return Verified.failed(Status.AUDIENCE, "Audiences in Jwt are not allowed");
+    }
+    return new Verified(Status.OK, null, jwt, claims);
+  }
+
+  /** exp, iat and nbf against {@code now} within the clock skew: null when the token is current. */
+  private @Nullable Verified times(JWTClaimsSet claims, long now) {
     Date exp = claims.getExpirationTime();
     if (exp != null && exp.getTime() + clockSkewSeconds * 1000 < now) {
       return Verified.failed(Status.FAILED, "Jwt is expired");
@@ -145,18 +182,11 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     if (nbf != null && nbf.getTime() - clockSkewSeconds * 1000 > now) {
       return Verified.failed(Status.FAILED, "Jwt not yet valid");
     }
-    if (issuer != null && !issuer.equals(claims.getIssuer())) {
-      return Verified.failed(Status.FAILED, "Jwt issuer is not configured");
-    }
-    if (!audiences.isEmpty() && (claims.getAudience() == null
-        || claims.getAudience().stream().noneMatch(audiences::contains))) {
-      return Verified.failed(Status.AUDIENCE, "Audiences in Jwt are not allowed");
-    }
-    return new Verified(Status.OK, null, jwt, claims);
+    return null;
   }
 
   /** The verifier for {@code key} if it may verify {@code alg}: the key's type decides the family. */
-  private static @Nullable JWSVerifier verifier(JWK key, JWSAlgorithm alg) {
+  static @Nullable JWSVerifier verifier(JWK key, JWSAlgorithm alg) {
     try {
       if (key instanceof RSAKey rsa && JWSAlgorithm.Family.RSA.contains(alg)) {
         return new RSASSAVerifier(rsa);
@@ -176,10 +206,51 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     return null;
   }
 
-  /** A verification's result: the claims when OK, the reason otherwise. */
-  record Verified(Status status, @Nullable String reason, @Nullable SignedJWT jwt, @Nullable JWTClaimsSet claims) {
+  /**
+   * A verification's result: the claims when OK, the reason otherwise. A verified one also keeps what the filter
+   * derives from its claims (the payload as metadata), so a remembered token costs no JSON work either; it is only
+   * ever used on the event loop whose {@link Verifications} holds it.
+   */
+  static final class Verified {
+    private final Status status;
+    private final @Nullable String reason;
+    private final @Nullable SignedJWT jwt;
+    private final @Nullable JWTClaimsSet claims;
+    private com.google.protobuf.@Nullable Struct metadata;
+
+    Verified(Status status, @Nullable String reason, @Nullable SignedJWT jwt, @Nullable JWTClaimsSet claims) {
+      this.status = status;
+      this.reason = reason;
+      this.jwt = jwt;
+      this.claims = claims;
+    }
+
     static Verified failed(Status s, String reason) {
       return new Verified(s, reason, null, null);
+    }
+
+    Status status() {
+      return status;
+    }
+
+    @Nullable String reason() {
+      return reason;
+    }
+
+    SignedJWT jwt() {
+      return java.util.Objects.requireNonNull(jwt);
+    }
+
+    JWTClaimsSet claims() {
+      return java.util.Objects.requireNonNull(claims);
+    }
+
+    /** The dynamic metadata this token leaves, made once by {@code make}. */
+    com.google.protobuf.Struct metadata(java.util.function.Supplier<com.google.protobuf.Struct> make) {
+      if (metadata == null) {
+        metadata = make.get();
+      }
+      return metadata;
     }
   }
 }

@@ -226,4 +226,54 @@ class JwtAuthnIT {
       assertEquals(1, fetches.get(), "fetched once, then cached");
     }
   }
+
+  /**
+   * Verified tokens are remembered, never trusted blindly: a token that expires between two requests is refused on the
+   * second, and once the cached JWKS has expired and the refetched set lacks the signing key, a remembered token is
+   * verified again against the new set and refused.
+   */
+  @Test
+  void rememberedTokensAreCheckedAgain() throws Exception {
+    RSAKey sample = sampleKey();
+    RSAKey other = new RSAKeyGenerator(2048).keyID("other").generate();
+    AtomicInteger fetches = new AtomicInteger();
+    String sampleSet = jwks();
+    String otherSet = new com.nimbusds.jose.jwk.JWKSet(other.toPublicJWK()).toString();
+    try (ScriptedBackend jwksServer = ScriptedBackend.start(req -> {
+          String body = fetches.incrementAndGet() == 1 ? sampleSet : otherSet;
+          FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+              Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+          r.headers().set("content-length", r.content().readableBytes());
+          return r;
+        });
+        TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), bootstrap(
+            "remote_jwks: {http_uri: {uri: \"http://jwks.example/keys.json\", cluster: jwks, timeout: 2s}, "
+                + "cache_duration: 4s}\n                  clock_skew_seconds: 1", """
+              - name: jwks
+                type: STATIC
+                load_assignment: {cluster_name: jwks, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${JWKS}}}}}]}]}
+            """), Map.of("PORT", backend.port(), "JWKS", jwksServer.port()))) {
+      SignedJWT shortLived = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(sample.getKeyID())
+          .build(), new JWTClaimsSet.Builder().issuer(ISSUER).subject("brief")
+          .expirationTime(new Date(System.currentTimeMillis() + 1_000)).build());
+      shortLived.sign(new RSASSASigner(sample));
+      long fetched = System.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, get(proxy, "/echo/r", shortLived.serialize()).statusCode());
+        assertEquals(200, get(proxy, "/echo/r", demo()).statusCode());
+      }
+      Thread.sleep(2_500); // past exp + clock_skew_seconds, within cache_duration
+      assertEquals(401, get(proxy, "/echo/r", shortLived.serialize()).statusCode(), "expired since it was verified");
+      assertEquals(1, fetches.get());
+
+      Thread.sleep(Math.max(0, 4_500 - (System.nanoTime() - fetched) / 1_000_000)); // the keys' cache_duration over
+      assertEquals(401, get(proxy, "/echo/r", demo()).statusCode(), "its key left the set: verified again, refused");
+      assertEquals(2, fetches.get());
+      SignedJWT byOther = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("other").build(),
+          new JWTClaimsSet.Builder().issuer(ISSUER).subject("rotated").build());
+      byOther.sign(new RSASSASigner(other));
+      assertEquals(200, get(proxy, "/echo/r", byOther.serialize()).statusCode(), "the new key verifies");
+    }
+  }
 }
