@@ -17,7 +17,8 @@ public final class BuiltinFilters {
         new io.bowline.filters.ratelimit.GlobalRateLimitFactory(), new io.bowline.filters.istio.IstioStatsFactory(),
         new io.bowline.filters.istio.PeerMetadataFactory(), new io.bowline.filters.rbac.RbacFilterFactory(),
         new io.bowline.filters.rbac.NetworkRbacFactory(), new io.bowline.filters.jwt.JwtAuthnFactory(),
-        new io.bowline.filters.extauthz.ExtAuthzFactory(), new io.bowline.filters.istio.NetworkAuthnFactory());
+        new io.bowline.filters.extauthz.ExtAuthzFactory(), new io.bowline.filters.istio.NetworkAuthnFactory(),
+        new io.bowline.filters.metadata.SetMetadataFactory());
   }
 
   public static FilterRegistry registry() {

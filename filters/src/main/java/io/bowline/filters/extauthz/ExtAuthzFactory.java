@@ -75,19 +75,27 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     }
   }
 
-  private record Config(String cluster, long timeoutMs, boolean failureModeAllow, int statusOnError,
+  private record Config(String cluster, String authority, long timeoutMs, boolean failureModeAllow, int statusOnError,
       boolean includePeerCertificate, Counters counters, io.bowline.core.filter.ClusterDirectory clusters,
       @Nullable HttpAuthzService http,
       java.util.function.@Nullable Predicate<java.util.function.Function<String, com.google.protobuf.Struct>> enabled,
-      int enabledPerMillion) {}
+      int enabledPerMillion, @Nullable BodySetting body) {}
+
+  /** with_request_body: how much of the body the authorizer sees, and whether a longer body may be cut. */
+  record BodySetting(int maxBytes, boolean allowPartial, boolean packAsBytes) {}
 
   private record Counters(Counter ok, Counter denied, Counter error, Counter failureModeAllowed) {}
 
   @Override
   public HttpFilterProvider create(ExtAuthz c, FactoryContext context) throws ConfigException {
     String path = context.fieldPath() + ".typed_config";
+    BodySetting body = null;
     if (c.hasWithRequestBody()) {
-      throw new ConfigException(path + ".with_request_body", "not supported by bowline yet");
+      var b = c.getWithRequestBody();
+      if (b.getMaxRequestBytes() == 0) {
+        throw new ConfigException(path + ".with_request_body.max_request_bytes", "must be greater than 0");
+      }
+      body = new BodySetting(b.getMaxRequestBytes(), b.getAllowPartialMessage(), b.getPackAsBytes());
     }
     HttpAuthzService http = null;
     String cluster;
@@ -118,16 +126,20 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     int onError = c.hasStatusOnError() && c.getStatusOnError().getCodeValue() > 0
         ? c.getStatusOnError().getCodeValue() : 403;
     var scope = context.stats().scope("ext_authz.");
-    Config config = new Config(cluster, timeout, c.getFailureModeAllow(), onError, c.getIncludePeerCertificate(),
+    Config config = new Config(cluster, c.getGrpcService().getEnvoyGrpc().getAuthority(), timeout,
+        c.getFailureModeAllow(), onError, c.getIncludePeerCertificate(),
         new Counters(scope.counter("ok"), scope.counter("denied"), scope.counter("error"),
             scope.counter("failure_mode_allowed")), context.clusters(), http,
         c.hasFilterEnabledMetadata() ? io.bowline.filters.rbac.MetadataMatchers.of(c.getFilterEnabledMetadata(),
             path + ".filter_enabled_metadata") : null,
         c.hasFilterEnabled() ? io.bowline.core.compile.Fractions.perMillion(c.getFilterEnabled().getDefaultValue(),
-            path + ".filter_enabled.default_value") : 1_000_000);
+            path + ".filter_enabled.default_value") : 1_000_000, body);
     String filterName = context.filterName();
     return callbacks -> new Filter(config, filterName, callbacks);
   }
+
+  /** Tells the authorizer whether the body it sees was cut at max_request_bytes (Envoy's header). */
+  static final String PARTIAL_BODY = "x-envoy-auth-partial-body";
 
   private static final class Filter implements HttpFilter {
     private final Config config;
@@ -155,11 +167,39 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
         return FilterStatus.CONTINUE;
       }
       held = request;
-      if (config.http() != null) {
-        config.http().check(request, answer -> callbacks.eventLoop().execute(() -> onHttpAnswer(answer)));
-        return FilterStatus.STOP_ITERATION;
+      BodySetting b = config.body();
+      if (b == null || endStream) {
+        ask(request, null);
+      } else {
+        callbacks.awaitRequestBody(b.maxBytes(), body -> {
+          if (!body.complete() && !b.allowPartial()) {
+            // Envoy buffers up to max_request_bytes and refuses a longer body unless a partial one may be sent
+            callbacks.sendLocalReply(413, "Payload Too Large", null, "-", "request_payload_too_large");
+            return;
+          }
+          ask(request, body);
+        });
       }
-      CheckRequest check = check(request);
+      return FilterStatus.STOP_ITERATION;
+    }
+
+    /** Asks the authorizer about the request (and the start of its body, with_request_body). */
+    private void ask(HttpRequest request, HttpFilterCallbacks.@Nullable RequestBody body) {
+      if (body != null) {
+        request.headers().set(PARTIAL_BODY, body.complete() ? "false" : "true");
+      }
+      if (config.http() != null) {
+        config.http().check(request, body == null ? null : body.bytes(),
+            answer -> callbacks.eventLoop().execute(() -> onHttpAnswer(answer)));
+        if (body != null) {
+          request.headers().remove(PARTIAL_BODY); // for the authorizer, not the upstream
+        }
+        return;
+      }
+      CheckRequest check = check(request, body);
+      if (body != null) {
+        request.headers().remove(PARTIAL_BODY);
+      }
       call = Context.current().withCancellation();
       StreamObserver<CheckResponse> answer = new StreamObserver<>() {
         @Override
@@ -175,12 +215,12 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
         @Override
         public void onCompleted() {}
       };
-      call.run(() -> AuthorizationGrpc.newStub(ClusterChannels.of(config.clusters(), config.cluster()))
+      call.run(() -> AuthorizationGrpc.newStub(ClusterChannels.of(config.clusters(), config.cluster(),
+              config.authority()))
           .withDeadlineAfter(config.timeoutMs(), TimeUnit.MILLISECONDS).check(check, answer));
-      return FilterStatus.STOP_ITERATION;
     }
 
-    private CheckRequest check(HttpRequest request) {
+    private CheckRequest check(HttpRequest request, HttpFilterCallbacks.@Nullable RequestBody body) {
       Map<String, String> headers = new HashMap<>();
       request.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue(),
           (a, b) -> a + "," + b));
@@ -199,6 +239,14 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
       String id = request.headers().get("x-request-id");
       if (id != null) {
         http.setId(id);
+      }
+      if (body != null) {
+        http.setSize(body.received());
+        if (config.body().packAsBytes()) {
+          http.setRawBody(com.google.protobuf.ByteString.copyFrom(body.bytes()));
+        } else {
+          http.setBody(new String(body.bytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
       }
       AttributeContext.Builder attrs = AttributeContext.newBuilder()
           .setRequest(AttributeContext.Request.newBuilder().setHttp(http))

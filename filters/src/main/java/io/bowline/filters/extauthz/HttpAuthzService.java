@@ -96,8 +96,8 @@ final class HttpAuthzService {
     return false;
   }
 
-  /** Asks the service; {@code done} is called once, on an HTTP client thread. */
-  void check(HttpRequest request, Consumer<Answer> done) {
+  /** Asks the service (with the start of the body, if given); {@code done} is called once, on a client thread. */
+  void check(HttpRequest request, byte @Nullable [] body, Consumer<Answer> done) {
     List<InetSocketAddress> hosts = clusters.hosts(cluster);
     if (hosts.isEmpty()) {
       done.accept(new Answer(0, "", Map.of(), Map.of(), "cluster " + cluster + " has no hosts"));
@@ -109,14 +109,16 @@ final class HttpAuthzService {
       b = java.net.http.HttpRequest.newBuilder(URI.create("http://"
           + io.netty.util.NetUtil.toSocketAddressString(hosts.get(0)) + pathPrefix + uri))
           .timeout(Duration.ofMillis(timeoutMs))
-          .method(request.method().name(), java.net.http.HttpRequest.BodyPublishers.noBody());
+          .method(request.method().name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+              : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
     } catch (IllegalArgumentException e) {
       done.accept(new Answer(0, "", Map.of(), Map.of(), "cannot form the check request: " + e.getMessage()));
       return;
     }
     request.headers().forEach(e -> {
       String name = e.getKey().toLowerCase(Locale.ROOT);
-      if (!RESTRICTED.contains(name) && (ALWAYS.contains(name) || any(allowedHeaders, name))) {
+      if (!RESTRICTED.contains(name) && (ALWAYS.contains(name) || name.equals(ExtAuthzFactory.PARTIAL_BODY)
+          || any(allowedHeaders, name))) {
         b.header(name, e.getValue());
       }
     });

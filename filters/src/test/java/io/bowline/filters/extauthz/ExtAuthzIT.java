@@ -21,6 +21,7 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -279,6 +280,100 @@ class ExtAuthzIT {
       assertEquals(200, client.send(HttpRequest.newBuilder(proxy.uri("http", "/admin")).header("x-allow", "yes")
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
       assertEquals(2, authorizer.seen.size(), "only the /admin requests reached the authorizer");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  /**
+   * with_request_body: the authorizer sees the body (or its first max_request_bytes with x-envoy-auth-partial-body
+   * when allow_partial_message), a longer body without it is refused with 413 before any check, and the upstream
+   * still gets the whole body after the check.
+   */
+  @Test
+  void theServiceSeesTheBody() throws Exception {
+    Authorizer authorizer = new Authorizer();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(authorizer)
+        .build().start();
+    String listener = """
+          - name: NAME
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: NAME
+                  route_config: {virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                  http_filters:
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      grpc_service: {envoy_grpc: {cluster_name: authz}, timeout: 2s}
+                      with_request_body: BODY
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+        """;
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+        """ + listener.replace("NAME", "whole").replace("BODY", "{max_request_bytes: 64}")
+        + listener.replace("NAME", "partial").replace("BODY", "{max_request_bytes: 16, allow_partial_message: true}")
+        + listener.replace("NAME", "raw").replace("BODY", "{max_request_bytes: 64, pack_as_bytes: true}") + """
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: authz
+            type: STATIC
+            load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+        """;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml,
+            Map.of("PORT", backend.port(), "AUTHZ", server.getPort()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      String body = "{\"transfer\": 100, \"to\": \"alice\"}";
+      HttpResponse<String> whole = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + proxy.port("whole") + "/echo/pay")).header("x-allow", "yes").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, whole.statusCode());
+      assertEquals(body, whole.body(), "the upstream gets the body after the check");
+      var asked = authorizer.seen.get(0).getAttributes().getRequest().getHttp();
+      assertEquals(body, asked.getBody());
+      assertEquals(body.length(), asked.getSize());
+      assertEquals("false", asked.getHeadersMap().get("x-envoy-auth-partial-body"));
+      assertFalse(whole.headers().firstValue("x-echo-h-x-envoy-auth-partial-body").isPresent(),
+          "the partial-body header is for the authorizer only");
+
+      String big = "x".repeat(100);
+      HttpResponse<String> tooBig = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + proxy.port("whole") + "/echo/big")).header("x-allow", "yes").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(413, tooBig.statusCode());
+      assertEquals(1, authorizer.seen.size(), "refused before asking");
+
+      HttpResponse<String> partial = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + proxy.port("partial") + "/echo/big")).header("x-allow", "yes").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, partial.statusCode());
+      assertEquals(big, partial.body());
+      var cut = authorizer.seen.get(1).getAttributes().getRequest().getHttp();
+      assertEquals("x".repeat(16), cut.getBody());
+      assertEquals("true", cut.getHeadersMap().get("x-envoy-auth-partial-body"));
+
+      HttpResponse<String> raw = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + proxy.port("raw") + "/echo/raw")).header("x-allow", "yes").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, raw.statusCode());
+      var packed = authorizer.seen.get(2).getAttributes().getRequest().getHttp();
+      assertEquals(body, packed.getRawBody().toStringUtf8());
+      assertEquals("", packed.getBody());
+
+      HttpResponse<String> get = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + proxy.port("whole") + "/echo/get")).header("x-allow", "yes").timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, get.statusCode(), "a request without a body is checked at once");
     } finally {
       server.shutdownNow();
     }

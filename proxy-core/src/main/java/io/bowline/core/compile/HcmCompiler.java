@@ -30,7 +30,8 @@ final class HcmCompiler {
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
         "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing",
-        "forward_client_cert_details", "set_current_client_cert_details");
+        "forward_client_cert_details", "set_current_client_cert_details", "request_id_extension");
+    TracingCompiler.samplingByRequestId(h, path); // checked even when nothing is traced
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {

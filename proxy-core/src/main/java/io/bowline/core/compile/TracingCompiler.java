@@ -52,7 +52,30 @@ final class TracingCompiler {
     return new TracingConfig(tracer, egress, percent(t.hasClientSampling(), t.getClientSampling()),
         percent(t.hasRandomSampling(), t.getRandomSampling()), percent(t.hasOverallSampling(), t.getOverallSampling()),
         t.hasMaxPathTagLength() ? t.getMaxPathTagLength().getValue() : 256,
-        customTags(t.getCustomTagsList(), path + ".custom_tags"), ctx.nodeId(), ctx.nodeZone());
+        customTags(t.getCustomTagsList(), path + ".custom_tags"), ctx.nodeId(), ctx.nodeZone(),
+        samplingByRequestId(h, path.substring(0, path.length() - ".tracing".length())));
+  }
+
+  /**
+   * The HCM's {@code request_id_extension}: Envoy's UUID one is the only kind ({@code UuidRequestIdConfig}, which
+   * Istio always sends); its {@code use_request_id_for_trace_sampling} (default true) is returned. bowline's ids are
+   * random UUIDs; {@code pack_trace_reason} is accepted and the id is not altered.
+   */
+  static boolean samplingByRequestId(HttpConnectionManager h, String hcmPath) throws ConfigException {
+    if (!h.hasRequestIdExtension()) {
+      return true;
+    }
+    String p = hcmPath + ".request_id_extension.typed_config";
+    var any = h.getRequestIdExtension().getTypedConfig();
+    if (!any.is(io.envoyproxy.envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.class)) {
+      throw new ConfigException(p, "only envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig is supported");
+    }
+    try {
+      var u = any.unpack(io.envoyproxy.envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.class);
+      return !u.hasUseRequestIdForTraceSampling() || u.getUseRequestIdForTraceSampling().getValue();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new ConfigException(p, "cannot decode: " + e.getMessage(), e);
+    }
   }
 
   /** A route's {@code tracing} overrides. */

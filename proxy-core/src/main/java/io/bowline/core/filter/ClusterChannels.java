@@ -27,17 +27,26 @@ public final class ClusterChannels {
 
   /** The shared channel to {@code cluster}; its callbacks run on gRPC's transport threads. */
   public static ManagedChannel of(ClusterDirectory clusters, String cluster) {
+    return of(clusters, cluster, "");
+  }
+
+  /**
+   * The same with {@code envoy_grpc.authority} as the calls' :authority (empty: the cluster's name, as Envoy does,
+   * percent-encoded where Istio's names — {@code outbound|9191||authz} — are not a valid authority).
+   */
+  public static ManagedChannel of(ClusterDirectory clusters, String cluster, String authority) {
     Map<String, ManagedChannel> byName;
     synchronized (CHANNELS) {
       byName = CHANNELS.computeIfAbsent(clusters, k -> new ConcurrentHashMap<>());
     }
-    return byName.computeIfAbsent(cluster, c -> open(clusters, c));
+    return byName.computeIfAbsent(cluster + '\n' + authority, k -> open(clusters, cluster, authority));
   }
 
   @SuppressWarnings("deprecation") // a per-channel resolver keeps each server's clusters apart (the registry is global)
-  private static ManagedChannel open(ClusterDirectory clusters, String cluster) {
-    return NettyChannelBuilder.forTarget("bowline-cluster:///" + cluster)
-        .nameResolverFactory(new ClusterResolverFactory(clusters, cluster))
+  private static ManagedChannel open(ClusterDirectory clusters, String cluster, String authority) {
+    String encoded = java.net.URLEncoder.encode(cluster, java.nio.charset.StandardCharsets.UTF_8);
+    return NettyChannelBuilder.forTarget("bowline-cluster:///" + encoded)
+        .nameResolverFactory(new ClusterResolverFactory(clusters, cluster, authority.isEmpty() ? encoded : authority))
         .negotiationType(NegotiationType.PLAINTEXT)
         .directExecutor() // observers only hand results to an event loop or a queue
         .idleTimeout(5, TimeUnit.MINUTES)
@@ -48,10 +57,12 @@ public final class ClusterChannels {
   private static final class ClusterResolverFactory extends NameResolver.Factory {
     private final ClusterDirectory clusters;
     private final String cluster;
+    private final String authority;
 
-    ClusterResolverFactory(ClusterDirectory clusters, String cluster) {
+    ClusterResolverFactory(ClusterDirectory clusters, String cluster, String authority) {
       this.clusters = clusters;
       this.cluster = cluster;
+      this.authority = authority;
     }
 
     @Override
@@ -61,7 +72,7 @@ public final class ClusterChannels {
 
         @Override
         public String getServiceAuthority() {
-          return cluster;
+          return authority;
         }
 
         @Override

@@ -90,6 +90,22 @@ public interface HttpFilterCallbacks {
   void continueRequest();
 
   /**
+   * The start of a held request's body, copied: at most the {@code maxBytes} asked for; {@code complete} when that is
+   * the whole body; {@code received} is how much had arrived when it was taken.
+   */
+  record RequestBody(byte[] bytes, boolean complete, long received) {}
+
+  /**
+   * For a filter holding the request (after STOP_ITERATION): calls {@code ready} on the event loop once the request
+   * has ended or {@code maxBytes} of its body have arrived — or the stream stopped reading the client because too much
+   * is buffered — with a copy of its first {@code maxBytes}. The body itself stays with the stream and goes upstream
+   * after {@link #continueRequest()}. Called at most once; not at all if the stream ends first.
+   */
+  default void awaitRequestBody(int maxBytes, java.util.function.Consumer<RequestBody> ready) {
+    ready.accept(new RequestBody(new byte[0], true, 0));
+  }
+
+  /**
    * Answer the request from the proxy. For a gRPC request the reply is trailers-only with the gRPC status that Envoy
    * maps from {@code status}, unless {@code grpcStatus} is given.
    */

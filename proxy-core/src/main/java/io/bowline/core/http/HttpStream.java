@@ -6,6 +6,7 @@ import io.bowline.core.config.HcmConfig;
 import io.bowline.core.filter.FilterStatus;
 import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterCallbacks;
+import io.bowline.core.filter.HttpFilterCallbacks.RequestBody;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.router.Route;
 import io.bowline.core.router.RouteAction;
@@ -84,6 +85,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private @Nullable UpstreamRequest upstream;
   private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
   private long pendingBytes;
+  /** A held filter waiting for the request body (awaitRequestBody), and how much of it it wants. */
+  private java.util.function.@Nullable Consumer<RequestBody> bodyWaiter;
+  private int bodyWaitBytes;
   private boolean grpc;
   private boolean upgrade;
   private boolean requestEnded;
@@ -294,6 +298,39 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       downstreamPaused = true;
       sink.setReadable(false);
     }
+    if (bodyWaiter != null) {
+      answerBodyWaiter();
+    }
+  }
+
+  @Override
+  public void awaitRequestBody(int maxBytes, java.util.function.Consumer<RequestBody> ready) {
+    bodyWaiter = ready;
+    bodyWaitBytes = maxBytes;
+    answerBodyWaiter();
+  }
+
+  /** Hands the waiting filter the body's first bytes once it has what it asked for, or all there will be for now. */
+  private void answerBodyWaiter() {
+    java.util.function.Consumer<RequestBody> w = bodyWaiter;
+    if (w == null || !(requestEnded || pendingBytes >= bodyWaitBytes || downstreamPaused)) {
+      return;
+    }
+    bodyWaiter = null;
+    int n = (int) Math.min(pendingBytes, bodyWaitBytes);
+    byte[] copy = new byte[n];
+    int at = 0;
+    for (HttpObject o : pending) {
+      if (at == n) {
+        break;
+      }
+      if (o instanceof HttpContent c) {
+        int take = Math.min(c.content().readableBytes(), n - at);
+        c.content().getBytes(c.content().readerIndex(), copy, at, take);
+        at += take;
+      }
+    }
+    w.accept(new RequestBody(copy, requestEnded && pendingBytes <= bodyWaitBytes, pendingBytes));
   }
 
   public void onDownstreamReadComplete() {
@@ -414,7 +451,18 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private void runRequestFilters() {
     if (filters != null) {
       while (filterIndex < filters.length) {
-        FilterStatus s = filters[filterIndex++].onRequestHeaders(request, requestEnded);
+        FilterStatus s;
+        try {
+          s = filters[filterIndex++].onRequestHeaders(request, requestEnded);
+        } catch (RuntimeException e) {
+          // a filter's bug fails its request, loudly, and not the connection's other streams
+          logger.error("HTTP filter {} failed on {} {}: {}", filters[filterIndex - 1].getClass().getName(),
+              request.method(), request.uri(), e.toString(), e);
+          if (!done) {
+            localReply(500, "", "-", "filter_failed");
+          }
+          return;
+        }
         if (done) {
           return;
         }

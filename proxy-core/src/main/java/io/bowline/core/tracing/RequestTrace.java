@@ -53,7 +53,7 @@ public final class RequestTrace {
       sampled = parent.isSampled();
     } else {
       String rid = request.get("x-request-id");
-      int draw = rid != null ? Math.floorMod(rid.hashCode(), 1_000_000)
+      int draw = rid != null && config.samplingByRequestId() ? Math.floorMod(rid.hashCode(), 1_000_000)
           : ThreadLocalRandom.current().nextInt(1_000_000);
       int client = route != null && route.clientPerMillion() != null ? route.clientPerMillion()
           : config.clientPerMillion();

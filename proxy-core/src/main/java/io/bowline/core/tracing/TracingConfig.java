@@ -6,10 +6,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * An HCM's {@code tracing}, compiled: the provider, whether this listener's spans are egress (client) or ingress
  * (server), the three sampling rates in parts per million, the longest {@code http.url} tag, the custom tags, and
- * this node's id and zone (tagged on every span).
+ * this node's id and zone (tagged on every span), and whether sampling draws from the x-request-id (Envoy's UUID
+ * request-id extension's {@code use_request_id_for_trace_sampling}, on by default) or at random.
  */
 public record TracingConfig(Tracer tracer, boolean egress, int clientPerMillion, int randomPerMillion,
-    int overallPerMillion, int maxPathTagLength, List<CustomTag> customTags, String nodeId, @Nullable String zone) {
+    int overallPerMillion, int maxPathTagLength, List<CustomTag> customTags, String nodeId, @Nullable String zone,
+    boolean samplingByRequestId) {
 
   public TracingConfig {
     customTags = List.copyOf(customTags);

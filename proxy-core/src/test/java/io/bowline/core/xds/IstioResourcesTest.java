@@ -42,7 +42,6 @@ class IstioResourcesTest {
       "Cannot resolve type: type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-      "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
       "network filter io.istio.network.authn.Config is not supported by bowline yet",
       // ambient's internal listeners and upstreams (the waypoint mode), and the unix-socket clusters of the agent's

@@ -32,6 +32,8 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor(),
+      io.envoyproxy.envoy.extensions.filters.http.set_metadata.v3.Config.getDescriptor(),
+      io.envoyproxy.envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck.getDescriptor(),

@@ -27,7 +27,10 @@ public final class IstioTypes {
   public static final Descriptor STATS_PLUGIN_CONFIG;
   /** {@code io.istio.http.peer_metadata.Config} (istio/proxy source/extensions/filters/http/peer_metadata). */
   public static final Descriptor PEER_METADATA_CONFIG;
-  /** {@code io.istio.network.authn.Config}: Istio's inbound network authn filter, which takes no settings. */
+  /**
+   * {@code io.istio.network.authn.Config}: Istio's inbound network authn filter; {@code shared} (waypoints) shares
+   * the principals with the connections of an internal listener behind it.
+   */
   public static final Descriptor NETWORK_AUTHN_CONFIG;
 
   static {
@@ -95,7 +98,8 @@ public final class IstioTypes {
       PEER_METADATA_CONFIG = FileDescriptor.buildFrom(peer, new FileDescriptor[0]).findMessageTypeByName("Config");
       NETWORK_AUTHN_CONFIG = FileDescriptor.buildFrom(FileDescriptorProto.newBuilder()
           .setName("bowline/istio/network_authn/config.proto").setPackage("io.istio.network.authn").setSyntax("proto3")
-          .addMessageType(DescriptorProto.newBuilder().setName("Config")).build(), new FileDescriptor[0])
+          .addMessageType(DescriptorProto.newBuilder().setName("Config")
+              .addField(field("shared", 1, Type.TYPE_BOOL))).build(), new FileDescriptor[0])
           .findMessageTypeByName("Config");
     } catch (DescriptorValidationException e) {
       throw new ExceptionInInitializerError(e);
