@@ -70,6 +70,9 @@ public final class PeerCertificateRules {
 
   /** Throws when {@code leaf} breaks a rule; {@code client} when it is a client's certificate. */
   void check(X509Certificate leaf, boolean client) throws CertificateException {
+    // PKIX does not check a trust anchor's dates, and a self-signed peer certificate in the bundle is one;
+    // BoringSSL checks every certificate's, so a leaf out of its validity is refused here either way
+    leaf.checkValidity();
     List<String> uris = names(leaf, SanType.URI.tag);
     for (int tag : new int[] {SanType.DNS.tag, SanType.URI.tag, SanType.EMAIL.tag}) {
       for (String n : names(leaf, tag)) {
