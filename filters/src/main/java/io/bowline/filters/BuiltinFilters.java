@@ -18,7 +18,8 @@ public final class BuiltinFilters {
         new io.bowline.filters.istio.PeerMetadataFactory(), new io.bowline.filters.rbac.RbacFilterFactory(),
         new io.bowline.filters.rbac.NetworkRbacFactory(), new io.bowline.filters.jwt.JwtAuthnFactory(),
         new io.bowline.filters.extauthz.ExtAuthzFactory(), new io.bowline.filters.istio.NetworkAuthnFactory(),
-        new io.bowline.filters.metadata.SetMetadataFactory());
+        new io.bowline.filters.metadata.SetMetadataFactory(),
+        new io.bowline.filters.extauthz.NetworkExtAuthzFactory());
   }
 
   public static FilterRegistry registry() {

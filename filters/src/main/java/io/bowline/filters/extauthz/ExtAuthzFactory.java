@@ -250,39 +250,9 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
       }
       AttributeContext.Builder attrs = AttributeContext.newBuilder()
           .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
-          .setSource(peer(callbacks.directRemote(), peerPrincipal()))
-          .setDestination(peer(callbacks.downstreamLocal(), ""));
+          .setSource(Peers.peer(callbacks.directRemote(), Peers.principal(callbacks.downstreamTls(), true)))
+          .setDestination(Peers.peer(callbacks.downstreamLocal(), ""));
       return CheckRequest.newBuilder().setAttributes(attrs).build();
-    }
-
-    private String peerPrincipal() {
-      var tls = callbacks.downstreamTls();
-      if (tls == null) {
-        return "";
-      }
-      try {
-        var chain = tls.getPeerCertificates();
-        if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x
-            && x.getSubjectAlternativeNames() != null) {
-          for (List<?> san : x.getSubjectAlternativeNames()) {
-            if (Integer.valueOf(6).equals(san.get(0))) {
-              return String.valueOf(san.get(1));
-            }
-          }
-        }
-      } catch (Exception e) {
-        // no verified peer certificate
-      }
-      return "";
-    }
-
-    private static AttributeContext.Peer peer(@Nullable InetSocketAddress a, String principal) {
-      AttributeContext.Peer.Builder p = AttributeContext.Peer.newBuilder().setPrincipal(principal);
-      if (a != null) {
-        p.setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-            .setAddress(a.getAddress().getHostAddress()).setPortValue(a.getPort())));
-      }
-      return p.build();
     }
 
     /** The service answered (on the event loop). */

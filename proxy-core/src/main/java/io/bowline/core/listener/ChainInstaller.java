@@ -77,17 +77,99 @@ public final class ChainInstaller {
           (InetSocketAddress) ch.localAddress(), sslHandler == null ? null : sslHandler.engine().getSession(),
           sslHandler != null ? HttpConnectionContext.serverNameOf(sslHandler.engine().getSession())
               : ch.attr(INSPECTED_SNI).get(), new java.util.HashMap<>(4));
-      for (var gate : chain.gates()) {
-        if (!gate.admit(info)) {
-          logger.debug("[{}] connection refused by a network filter of chain {}", ch.id(), chain.name());
-          ch.close();
+      new GateRun(ch, chain, info, tls, alpn, tracker).next();
+      return;
+    }
+    installAfterGates(ch, chain, tls, alpn, tracker);
+  }
+
+  /**
+   * The chain's gates in order; a gate that answers later holds the connection: no more reads, and what was read
+   * (bytes after the TLS handshake) waits in a {@link HeldInbound} until the terminal filter is in place.
+   */
+  private final class GateRun {
+    private final Channel ch;
+    private final FilterChainConfig chain;
+    private final io.bowline.core.filter.ConnectionInfo info;
+    private final boolean tls;
+    private final String alpn;
+    private final ConnectionTracker tracker;
+    private int index;
+    private @org.jspecify.annotations.Nullable HeldInbound held;
+
+    GateRun(Channel ch, FilterChainConfig chain, io.bowline.core.filter.ConnectionInfo info, boolean tls, String alpn,
+        ConnectionTracker tracker) {
+      this.ch = ch;
+      this.chain = chain;
+      this.info = info;
+      this.tls = tls;
+      this.alpn = alpn;
+      this.tracker = tracker;
+    }
+
+    void next() {
+      while (index < chain.gates().size()) {
+        var gate = chain.gates().get(index++);
+        boolean[] answered = {false, false}; // answered, and how
+        gate.decide(info, ch.eventLoop(), ok -> {
+          if (!answered[0]) { // at once: the loop below goes on
+            answered[0] = true;
+            answered[1] = ok;
+          } else {
+            decided(ok); // later, on the event loop
+          }
+        });
+        if (!answered[0]) {
+          answered[0] = true; // the answer will come later
+          hold();
+          return;
+        }
+        if (!answered[1]) {
+          refuse();
           return;
         }
       }
+      finish();
+    }
+
+    private void decided(boolean ok) {
+      if (!ch.isActive()) {
+        return;
+      }
+      if (ok) {
+        next();
+      } else {
+        refuse();
+      }
+    }
+
+    private void hold() {
+      if (held == null) {
+        held = new HeldInbound();
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(held);
+      }
+    }
+
+    private void refuse() {
+      logger.debug("[{}] connection refused by a network filter of chain {}", ch.id(), chain.name());
+      ch.close();
+    }
+
+    private void finish() {
       if (!info.filterState().isEmpty()) {
         ch.attr(CONNECTION_FILTER_STATE).set(java.util.Map.copyOf(info.filterState()));
       }
+      installAfterGates(ch, chain, tls, alpn, tracker);
+      if (held != null) {
+        held.release(ch);
+        ch.config().setAutoRead(true);
+      }
     }
+  }
+
+  private void installAfterGates(Channel ch, FilterChainConfig chain, boolean tls, String alpn,
+      ConnectionTracker tracker) {
     if (chain.terminal() instanceof HcmConfig hcm) {
       SslHandler ssl = tls ? ch.pipeline().get(SslHandler.class) : null;
       var state = ch.attr(CONNECTION_FILTER_STATE).get();

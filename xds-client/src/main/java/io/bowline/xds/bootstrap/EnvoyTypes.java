@@ -33,6 +33,7 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.set_metadata.v3.Config.getDescriptor(),
+      io.envoyproxy.envoy.extensions.filters.network.ext_authz.v3.ExtAuthz.getDescriptor(),
       io.envoyproxy.envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb.getDescriptor(),
