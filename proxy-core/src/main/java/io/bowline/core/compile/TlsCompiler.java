@@ -50,7 +50,7 @@ final class TlsCompiler {
     if (requireClient && !parts.validates()) {
       throw new ConfigException(p + ".require_client_certificate", "requires a validation context");
     }
-    TlsContextSource.Builder builder = secrets -> {
+    TlsContextSource.Builder builder = (secrets, alpnOverride) -> {
       TlsCertificate cert = parts.certificate(secrets);
       SslContextBuilder b = SslContextBuilder.forServer(
           new ByteArrayInputStream(DataSources.read(cert.getCertificateChain(), cp + ".certificate_chain")),
@@ -76,7 +76,7 @@ final class TlsCompiler {
     CommonTlsContext c = u.getCommonTlsContext();
     String cp = p + ".common_tls_context";
     Parts parts = parts(c, cp, false);
-    TlsContextSource.Builder builder = secrets -> {
+    TlsContextSource.Builder builder = (secrets, alpnOverride) -> {
       // Envoy checks a server only against the SAN matchers; Netty 4.2 would also match the SNI against its names
       SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm(null);
       TlsCertificate cert = parts.certificate(secrets);
@@ -95,6 +95,9 @@ final class TlsCompiler {
         b.applicationProtocolConfig(alpn(List.of("h2")));
       }
       common(b, c, cp);
+      if (alpnOverride != null) {
+        b.applicationProtocolConfig(alpn(alpnOverride));
+      }
       return b.build();
     };
     return new UpstreamTls(source(parts, builder, cp, u.getSni(), u.getAutoHostSni()), u.getSni(),
@@ -144,7 +147,7 @@ final class TlsCompiler {
       boolean autoSni) throws ConfigException {
     if (parts.refs().isEmpty()) {
       try {
-        return TlsContextSource.fixed(builder.build(java.util.Map.of()), sni, autoSni);
+        return TlsContextSource.built(builder, sni, autoSni);
       } catch (ConfigException e) {
         throw e;
       } catch (Exception e) {

@@ -13,10 +13,16 @@ import org.jspecify.annotations.Nullable;
  * using it warms.
  */
 public final class TlsContextSource {
-  /** Builds the SslContext from the secrets this source names (by name); throws on an unusable secret. */
+  /**
+   * Builds the SslContext from the secrets this source names (by name); throws on an unusable secret. An upstream
+   * context may be asked for other ALPN protocols than its own ({@code alpnOverride}, Istio's istio.alpn filter).
+   */
   public interface Builder {
-    SslContext build(Map<String, Secret> secrets) throws Exception;
+    SslContext build(Map<String, Secret> secrets, @Nullable List<String> alpnOverride) throws Exception;
   }
+
+  /** A context offering other ALPN protocols, valid while {@code base} is the current context. */
+  private record Variant(SslContext base, SslContext context) {}
 
   /** Where a secret comes from: the bootstrap's static secrets, the ADS stream, or an SDS stream to a cluster. */
   public record SecretRef(String name, Kind kind, @Nullable String cluster) {
@@ -30,6 +36,9 @@ public final class TlsContextSource {
   private final boolean autoSni;
   private volatile @Nullable SslContext current;
   private volatile @Nullable String error;
+  private volatile Map<String, Secret> lastSecrets = Map.of();
+  private final java.util.concurrent.ConcurrentHashMap<List<String>, Variant> variants =
+      new java.util.concurrent.ConcurrentHashMap<>(4);
 
   private TlsContextSource(List<SecretRef> refs, @Nullable Builder builder, @Nullable SslContext fixed,
       String sni, boolean autoSni) {
@@ -49,6 +58,11 @@ public final class TlsContextSource {
     return new TlsContextSource(List.of(), null, context, sni, autoSni);
   }
 
+  /** A context with no secrets to wait for, built now; its builder stays for ALPN variants. */
+  public static TlsContextSource built(Builder builder, String sni, boolean autoSni) throws Exception {
+    return new TlsContextSource(List.of(), builder, builder.build(Map.of(), null), sni, autoSni);
+  }
+
   public static TlsContextSource fromSecrets(List<SecretRef> refs, Builder builder, String sni, boolean autoSni) {
     return new TlsContextSource(refs, builder, null, sni, autoSni);
   }
@@ -60,6 +74,27 @@ public final class TlsContextSource {
   /** The context for a new handshake, or null while a secret it needs has not arrived. */
   public @Nullable SslContext current() {
     return current;
+  }
+
+  /**
+   * The context for a new handshake offering {@code alpn} instead of the configured protocols (null: the current
+   * context as it is). Built once per protocol list and secret generation; null while secrets are missing.
+   */
+  public @Nullable SslContext current(@Nullable List<String> alpn) {
+    SslContext base = current;
+    if (alpn == null || base == null || builder == null) {
+      return base;
+    }
+    Variant v = variants.get(alpn);
+    if (v == null || v.base() != base) {
+      try {
+        v = new Variant(base, builder.build(lastSecrets, alpn));
+      } catch (Exception e) {
+        return base; // the secrets built the base context moments ago; keep its protocols rather than fail
+      }
+      variants.put(alpn, v);
+    }
+    return v.context();
   }
 
   public boolean isReady() {
@@ -95,7 +130,7 @@ public final class TlsContextSource {
       }
     }
     try {
-      builder.build(secrets);
+      builder.build(secrets, null);
       return null;
     } catch (Exception e) {
       return e.getMessage();
@@ -116,7 +151,8 @@ public final class TlsContextSource {
       }
     }
     try {
-      current = builder.build(secrets);
+      current = builder.build(secrets, null);
+      lastSecrets = Map.copyOf(secrets);
       error = null;
       return true;
     } catch (Exception e) {

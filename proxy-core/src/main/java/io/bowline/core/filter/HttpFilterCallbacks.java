@@ -86,6 +86,16 @@ public interface HttpFilterCallbacks {
   /** Adds an Envoy response flag to the stream's access-log entry (e.g. {@code DI} for an injected delay). */
   void addResponseFlag(String flag);
 
+  /**
+   * Istio's istio.alpn: the ALPN protocols the upstream TLS connection offers, by the upstream HTTP protocol (a null
+   * list leaves the cluster's). bowline's HTTP/1 upstream is always HTTP/1.1, so {@code http10} is never chosen.
+   */
+  record UpstreamAlpn(java.util.@Nullable List<String> http10, java.util.@Nullable List<String> http11,
+      java.util.@Nullable List<String> http2) {}
+
+  /** Sets this request's {@link UpstreamAlpn}; takes effect for the connection it is sent on. */
+  default void overrideUpstreamAlpn(UpstreamAlpn alpn) {}
+
   /** Resume a stream held by STOP_ITERATION. */
   void continueRequest();
 

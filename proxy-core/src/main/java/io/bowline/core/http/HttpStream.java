@@ -85,6 +85,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private @Nullable UpstreamRequest upstream;
   private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
   private long pendingBytes;
+  private HttpFilterCallbacks.@Nullable UpstreamAlpn upstreamAlpn;
   /** A held filter waiting for the request body (awaitRequestBody), and how much of it it wants. */
   private java.util.function.@Nullable Consumer<RequestBody> bodyWaiter;
   private int bodyWaitBytes;
@@ -301,6 +302,17 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (bodyWaiter != null) {
       answerBodyWaiter();
     }
+  }
+
+  @Override
+  public void overrideUpstreamAlpn(HttpFilterCallbacks.UpstreamAlpn alpn) {
+    upstreamAlpn = alpn;
+  }
+
+  @Override
+  public java.util.@Nullable List<String> upstreamAlpn() {
+    HttpFilterCallbacks.UpstreamAlpn a = upstreamAlpn;
+    return a == null ? null : upstreamHttp2 ? a.http2() : a.http11();
   }
 
   @Override

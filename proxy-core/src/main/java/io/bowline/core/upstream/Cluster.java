@@ -498,26 +498,29 @@ public final class Cluster {
       throw new IllegalStateException("event loop not owned by this proxy");
     }
     listener.onUpstreamHostSelected(host);
+    List<String> alpn = config.tls() != null ? listener.upstreamAlpn() : null;
     if (http2) {
-      Http2Pool pool = p.h2.get(host);
+      Map<UpstreamHost, Http2Pool> byHost = alpn == null ? p.h2 : p.alpnH2.computeIfAbsent(alpn, a -> new HashMap<>());
+      Http2Pool pool = byHost.get(host);
       if (pool == null) {
         if (!breaker.tryConnectionPool()) {
           listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connection_pools reached");
           return;
         }
-        pool = new Http2Pool(this, host, loop);
-        p.h2.put(host, pool);
+        pool = new Http2Pool(this, host, loop, alpn);
+        byHost.put(host, pool);
       }
       pool.acquire(listener);
     } else {
-      Http1Pool pool = p.h1.get(host);
+      Map<UpstreamHost, Http1Pool> byHost = alpn == null ? p.h1 : p.alpnH1.computeIfAbsent(alpn, a -> new HashMap<>());
+      Http1Pool pool = byHost.get(host);
       if (pool == null) {
         if (!breaker.tryConnectionPool()) {
           listener.onUpstreamFailure(UpstreamFailure.OVERFLOW, "max_connection_pools reached");
           return;
         }
-        pool = new Http1Pool(this, host, loop);
-        p.h1.put(host, pool);
+        pool = new Http1Pool(this, host, loop, alpn);
+        byHost.put(host, pool);
       }
       pool.acquire(listener);
     }
@@ -533,8 +536,8 @@ public final class Cluster {
   }
 
   /** A TLS handler for a new upstream connection, or null while the cluster's SDS secrets have not arrived. */
-  @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host) {
-    io.netty.handler.ssl.SslContext context = config.tls().current();
+  @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host, @Nullable List<String> alpn) {
+    io.netty.handler.ssl.SslContext context = config.tls().current(alpn);
     if (context == null) {
       return null;
     }
@@ -557,38 +560,60 @@ public final class Cluster {
     final EventLoop loop;
     final Map<UpstreamHost, Http1Pool> h1 = new HashMap<>();
     final Map<UpstreamHost, Http2Pool> h2 = new HashMap<>();
+    /** Pools of connections that offer other ALPN protocols than the cluster's (istio.alpn), by protocol list. */
+    final Map<List<String>, Map<UpstreamHost, Http1Pool>> alpnH1 = new HashMap<>(2);
+    final Map<List<String>, Map<UpstreamHost, Http2Pool>> alpnH2 = new HashMap<>(2);
 
     LoopPools(EventLoop loop) {
       this.loop = loop;
     }
 
+    /** The HTTP/1 pools by host: the cluster's own, then each ALPN override's. */
+    private List<Map<UpstreamHost, Http1Pool>> allH1() {
+      if (alpnH1.isEmpty()) {
+        return List.of(h1);
+      }
+      List<Map<UpstreamHost, Http1Pool>> all = new java.util.ArrayList<>(alpnH1.values());
+      all.add(h1);
+      return all;
+    }
+
+    private List<Map<UpstreamHost, Http2Pool>> allH2() {
+      if (alpnH2.isEmpty()) {
+        return List.of(h2);
+      }
+      List<Map<UpstreamHost, Http2Pool>> all = new java.util.ArrayList<>(alpnH2.values());
+      all.add(h2);
+      return all;
+    }
+
     void closeIdleOlderThan(long nanos) {
-      h1.values().forEach(p -> p.closeIdleOlderThan(nanos));
+      allH1().forEach(m -> m.values().forEach(p -> p.closeIdleOlderThan(nanos)));
     }
 
     /** Pools of hosts no longer in the cluster: requests in flight finish, then their connections close. */
     void retireAbsent(java.util.Set<UpstreamHost> live, CircuitBreaker breaker) {
-      h1.entrySet().removeIf(e -> {
+      allH1().forEach(m -> m.entrySet().removeIf(e -> {
         if (live.contains(e.getKey())) {
           return false;
         }
         e.getValue().retire();
         breaker.connectionPoolClosed();
         return true;
-      });
-      h2.entrySet().removeIf(e -> {
+      }));
+      allH2().forEach(m -> m.entrySet().removeIf(e -> {
         if (live.contains(e.getKey())) {
           return false;
         }
         e.getValue().closeAll(); // GOAWAY: open streams finish
         breaker.connectionPoolClosed();
         return true;
-      });
+      }));
     }
 
     void closeAll() {
-      h1.values().forEach(Http1Pool::retire);
-      h2.values().forEach(Http2Pool::closeAll);
+      allH1().forEach(m -> m.values().forEach(Http1Pool::retire));
+      allH2().forEach(m -> m.values().forEach(Http2Pool::closeAll));
     }
   }
 }

@@ -19,6 +19,8 @@ import java.util.ArrayDeque;
  * connections are reused most-recently-used first, which keeps the warm ones warm and lets the rest time out.
  */
 final class Http1Pool {
+  /** The ALPN protocols its connections offer instead of the cluster's (istio.alpn), or null. */
+  private final java.util.@org.jspecify.annotations.Nullable List<String> alpn;
   private final Cluster cluster;
   private final UpstreamHost host;
   private final EventLoop loop;
@@ -27,7 +29,9 @@ final class Http1Pool {
   /** The host left the cluster: busy connections finish their request and close instead of going idle. */
   private boolean retired;
 
-  Http1Pool(Cluster cluster, UpstreamHost host, EventLoop loop) {
+  Http1Pool(Cluster cluster, UpstreamHost host, EventLoop loop,
+      java.util.@org.jspecify.annotations.Nullable List<String> alpn) {
+    this.alpn = alpn;
     this.cluster = cluster;
     this.host = host;
     this.loop = loop;
@@ -142,7 +146,7 @@ final class Http1Pool {
       stats.cxConnectMs.recordNanos(System.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
       if (cluster.config().tls() != null) {
-        SslHandler ssl = cluster.newSslHandler(ch.alloc(), host);
+        SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, alpn);
         if (ssl == null) {
           listener.onUpstreamFailure(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");
           ch.close();

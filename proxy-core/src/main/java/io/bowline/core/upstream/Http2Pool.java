@@ -20,6 +20,8 @@ import org.jspecify.annotations.Nullable;
 
 /** The HTTP/2 connections of one host on one event loop: usually one, more when streams exceed the peer's limit. */
 final class Http2Pool {
+  /** The ALPN protocols its connections offer instead of the cluster's (istio.alpn), or null. */
+  private final java.util.@Nullable List<String> alpn;
   private final Cluster cluster;
   private final UpstreamHost host;
   private final List<Http2Connection> connections = new ArrayList<>(2);
@@ -30,7 +32,8 @@ final class Http2Pool {
     protected void initChannel(Channel ch) {}
   };
 
-  Http2Pool(Cluster cluster, UpstreamHost host, EventLoop loop) {
+  Http2Pool(Cluster cluster, UpstreamHost host, EventLoop loop, java.util.@Nullable List<String> alpn) {
+    this.alpn = alpn;
     this.cluster = cluster;
     this.host = host;
     ClusterConfig c = cluster.config();
@@ -107,7 +110,7 @@ final class Http2Pool {
       stats.cxConnectMs.recordNanos(System.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
       if (cfg.tls() != null) {
-        io.netty.handler.ssl.SslHandler ssl = cluster.newSslHandler(ch.alloc(), host);
+        io.netty.handler.ssl.SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, alpn);
         if (ssl == null) {
           conn.failWaiting(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");
           ch.close();

@@ -37,4 +37,12 @@ public interface UpstreamListener {
 
   /** An H1 upstream answered 101 Switching Protocols: the request's connection is now a raw byte tunnel. */
   default void onUpgraded(HttpResponse response, io.netty.channel.Channel tunnel) {}
+
+  /**
+   * The ALPN protocols this request's upstream TLS connection must offer instead of the cluster's (Istio's istio.alpn
+   * filter), or null. Connections offering other protocols are pooled apart.
+   */
+  default java.util.@org.jspecify.annotations.Nullable List<String> upstreamAlpn() {
+    return null;
+  }
 }

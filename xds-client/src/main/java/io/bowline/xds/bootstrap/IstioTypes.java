@@ -32,6 +32,8 @@ public final class IstioTypes {
    * the principals with the connections of an internal listener behind it.
    */
   public static final Descriptor NETWORK_AUTHN_CONFIG;
+  /** {@code istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig}: the istio.alpn filter's overrides. */
+  public static final Descriptor ALPN_FILTER_CONFIG;
 
   static {
     FileDescriptorProto stats = FileDescriptorProto.newBuilder()
@@ -101,6 +103,17 @@ public final class IstioTypes {
           .addMessageType(DescriptorProto.newBuilder().setName("Config")
               .addField(field("shared", 1, Type.TYPE_BOOL))).build(), new FileDescriptor[0])
           .findMessageTypeByName("Config");
+      String a = ".istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig.";
+      ALPN_FILTER_CONFIG = FileDescriptor.buildFrom(FileDescriptorProto.newBuilder()
+          .setName("bowline/istio/alpn/config.proto").setPackage("istio.envoy.config.filter.http.alpn.v2alpha1")
+          .setSyntax("proto3")
+          .addMessageType(DescriptorProto.newBuilder().setName("FilterConfig")
+              .addEnumType(enumType("Protocol", "HTTP10", "HTTP11", "HTTP2"))
+              .addNestedType(DescriptorProto.newBuilder().setName("AlpnOverride")
+                  .addField(enumField("upstream_protocol", 1, a + "Protocol"))
+                  .addField(repeated("alpn_override", 2, Type.TYPE_STRING)))
+              .addField(repeatedMessage("alpn_override", 1, a + "AlpnOverride"))).build(), new FileDescriptor[0])
+          .findMessageTypeByName("FilterConfig");
     } catch (DescriptorValidationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -108,7 +121,7 @@ public final class IstioTypes {
 
   /** Every Istio type, for the JSON type registry. */
   public static List<Descriptor> all() {
-    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG, NETWORK_AUTHN_CONFIG);
+    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG, NETWORK_AUTHN_CONFIG, ALPN_FILTER_CONFIG);
   }
 
   private static FieldDescriptorProto.Builder base(String name, int number) {
