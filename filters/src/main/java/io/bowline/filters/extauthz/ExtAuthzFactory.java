@@ -104,22 +104,15 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
       var hs = c.getHttpService();
       cluster = hs.getServerUri().getCluster();
       timeout = hs.getServerUri().hasTimeout() ? hs.getServerUri().getTimeout().getSeconds() * 1000
-          + hs.getServerUri().getTimeout().getNanos() / 1_000_000 : 200;
+          + hs.getServerUri().getTimeout().getNanos() / 1_000_000 : AuthzService.DEFAULT_TIMEOUT_MS;
       if (!context.clusters().exists(cluster)) {
         throw new ConfigException(path + ".http_service.server_uri.cluster", "unknown cluster '" + cluster + "'");
       }
       http = HttpAuthzService.compile(hs, timeout, context.clusters(), path + ".http_service");
     } else if (c.hasGrpcService()) {
-      if (!c.getGrpcService().hasEnvoyGrpc()) {
-        throw new ConfigException(path + ".grpc_service.envoy_grpc", "required (google_grpc is not supported)");
-      }
-      cluster = c.getGrpcService().getEnvoyGrpc().getClusterName();
-      if (!context.clusters().exists(cluster)) {
-        throw new ConfigException(path + ".grpc_service.envoy_grpc.cluster_name", "unknown cluster '" + cluster
-            + "'");
-      }
-      timeout = c.getGrpcService().hasTimeout() ? c.getGrpcService().getTimeout().getSeconds() * 1000
-          + c.getGrpcService().getTimeout().getNanos() / 1_000_000 : 200;
+      AuthzService grpc = AuthzService.of(c.getGrpcService(), path + ".grpc_service", context.clusters());
+      cluster = grpc.cluster();
+      timeout = grpc.timeoutMs();
     } else {
       throw new ConfigException(path, "grpc_service or http_service is required");
     }

@@ -61,22 +61,13 @@ public final class NetworkExtAuthzFactory implements HttpFilterFactory<ExtAuthz>
     if (c.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
     }
-    if (!c.getGrpcService().hasEnvoyGrpc()) {
-      throw new ConfigException(path + ".grpc_service.envoy_grpc", "required (google_grpc is not supported)");
-    }
-    String cluster = c.getGrpcService().getEnvoyGrpc().getClusterName();
-    if (!context.clusters().exists(cluster)) {
-      throw new ConfigException(path + ".grpc_service.envoy_grpc.cluster_name", "unknown cluster '" + cluster + "'");
-    }
+    AuthzService service = AuthzService.of(c.getGrpcService(), path + ".grpc_service", context.clusters());
     if (!c.getBootstrapMetadataLabelsKey().isEmpty()) {
       throw new ConfigException(path + ".bootstrap_metadata_labels_key", "not supported by bowline yet");
     }
     if (c.hasFilterEnabledMetadata()) {
       throw new ConfigException(path + ".filter_enabled_metadata", "a connection has no dynamic metadata here");
     }
-    String authority = c.getGrpcService().getEnvoyGrpc().getAuthority();
-    long timeoutMs = c.getGrpcService().hasTimeout() ? c.getGrpcService().getTimeout().getSeconds() * 1000
-        + c.getGrpcService().getTimeout().getNanos() / 1_000_000 : 200;
     Stats.Scope scope = context.stats().stats().scope("ext_authz." + c.getStatPrefix()
         + (c.getStatPrefix().endsWith(".") ? "" : "."));
     Counters counters = new Counters(scope.counter("total"), scope.counter("ok"), scope.counter("denied"),
@@ -104,8 +95,8 @@ public final class NetworkExtAuthzFactory implements HttpFilterFactory<ExtAuthz>
         if (withTls && connection.serverName() != null) {
           attrs.setTlsSession(AttributeContext.TLSSession.newBuilder().setSni(connection.serverName()));
         }
-        AuthorizationGrpc.newStub(ClusterChannels.of(clusters, cluster, authority))
-            .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+        AuthorizationGrpc.newStub(ClusterChannels.of(clusters, service.cluster(), service.authority()))
+            .withDeadlineAfter(service.timeoutMs(), TimeUnit.MILLISECONDS)
             .check(CheckRequest.newBuilder().setAttributes(attrs).build(), new StreamObserver<CheckResponse>() {
               @Override
               public void onNext(CheckResponse r) {
