@@ -59,17 +59,22 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     return List.of(ExtAuthzPerRoute.getDescriptor().getFullName());
   }
 
-  /** A route's setting: off, or on (check_settings are not supported yet). */
-  record RouteSetting(boolean disabled) {}
+  /**
+   * A route's (or virtual host's, the most specific one) ExtAuthzPerRoute: off, or on with {@code check_settings} —
+   * context extensions for the gRPC service, no body buffering, or its own with_request_body.
+   */
+  record RouteSetting(boolean disabled, Map<String, String> contextExtensions, boolean noBody,
+      @Nullable BodySetting body) {}
 
   @Override
   public Object routeConfig(Any typedConfig, String path) throws ConfigException {
     try {
       ExtAuthzPerRoute p = typedConfig.unpack(ExtAuthzPerRoute.class);
-      if (p.hasCheckSettings() && !p.getCheckSettings().equals(p.getCheckSettings().getDefaultInstanceForType())) {
-        throw new ConfigException(path + ".check_settings", "not supported by bowline yet");
-      }
-      return new RouteSetting(p.getDisabled());
+      var cs = p.getCheckSettings();
+      BodySetting body = cs.hasWithRequestBody()
+          ? BodySetting.of(cs.getWithRequestBody(), path + ".check_settings.with_request_body") : null;
+      return new RouteSetting(p.getDisabled(), Map.copyOf(cs.getContextExtensionsMap()),
+          cs.getDisableRequestBodyBuffering(), body);
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException(path, "cannot decode: " + e.getMessage(), e);
     }
@@ -82,21 +87,23 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
       int enabledPerMillion, @Nullable BodySetting body) {}
 
   /** with_request_body: how much of the body the authorizer sees, and whether a longer body may be cut. */
-  record BodySetting(int maxBytes, boolean allowPartial, boolean packAsBytes) {}
+  record BodySetting(int maxBytes, boolean allowPartial, boolean packAsBytes) {
+    static BodySetting of(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.BufferSettings b, String path)
+        throws ConfigException {
+      if (b.getMaxRequestBytes() == 0) {
+        throw new ConfigException(path + ".max_request_bytes", "must be greater than 0");
+      }
+      return new BodySetting(b.getMaxRequestBytes(), b.getAllowPartialMessage(), b.getPackAsBytes());
+    }
+  }
 
   private record Counters(Counter ok, Counter denied, Counter error, Counter failureModeAllowed) {}
 
   @Override
   public HttpFilterProvider create(ExtAuthz c, FactoryContext context) throws ConfigException {
     String path = context.fieldPath() + ".typed_config";
-    BodySetting body = null;
-    if (c.hasWithRequestBody()) {
-      var b = c.getWithRequestBody();
-      if (b.getMaxRequestBytes() == 0) {
-        throw new ConfigException(path + ".with_request_body.max_request_bytes", "must be greater than 0");
-      }
-      body = new BodySetting(b.getMaxRequestBytes(), b.getAllowPartialMessage(), b.getPackAsBytes());
-    }
+    BodySetting body = c.hasWithRequestBody() ? BodySetting.of(c.getWithRequestBody(), path + ".with_request_body")
+        : null;
     HttpAuthzService http = null;
     String cluster;
     long timeout;
@@ -139,6 +146,8 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
     private final String filterName;
     private final HttpFilterCallbacks callbacks;
     private @Nullable HttpRequest held;
+    private Map<String, String> extensions = Map.of();
+    private @Nullable BodySetting bodySetting;
     private Context.@Nullable CancellableContext call;
     private boolean destroyed;
 
@@ -150,7 +159,8 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
 
     @Override
     public FilterStatus onRequestHeaders(HttpRequest request, boolean endStream) {
-      if (callbacks.perRouteConfig(filterName) instanceof RouteSetting s && s.disabled()) {
+      RouteSetting route = callbacks.perRouteConfig(filterName) instanceof RouteSetting s ? s : null;
+      if (route != null && route.disabled()) {
         return FilterStatus.CONTINUE;
       }
       // filter_enabled_metadata: Istio turns the check on only for requests its CUSTOM policies' shadow rules matched
@@ -160,7 +170,10 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
         return FilterStatus.CONTINUE;
       }
       held = request;
-      BodySetting b = config.body();
+      extensions = route == null ? Map.of() : route.contextExtensions();
+      BodySetting b = route == null ? config.body() : route.noBody() ? null
+          : route.body() != null ? route.body() : config.body();
+      bodySetting = b;
       if (b == null || endStream) {
         ask(request, null);
       } else {
@@ -235,13 +248,14 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
       }
       if (body != null) {
         http.setSize(body.received());
-        if (config.body().packAsBytes()) {
+        if (bodySetting != null && bodySetting.packAsBytes()) {
           http.setRawBody(com.google.protobuf.ByteString.copyFrom(body.bytes()));
         } else {
           http.setBody(new String(body.bytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
       }
       AttributeContext.Builder attrs = AttributeContext.newBuilder()
+          .putAllContextExtensions(extensions)
           .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
           .setSource(Peers.peer(callbacks.directRemote(), Peers.principal(callbacks.downstreamTls(), true)))
           .setDestination(Peers.peer(callbacks.downstreamLocal(), ""));

@@ -378,4 +378,75 @@ class ExtAuthzIT {
       server.shutdownNow();
     }
   }
+
+  /** ExtAuthzPerRoute.check_settings: context extensions reach the service; a route may skip body buffering. */
+  @Test
+  void routesAddContextAndSkipTheBody() throws Exception {
+    Authorizer authorizer = new Authorizer();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(authorizer)
+        .build().start();
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config:
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/ctx"}
+                        route: {cluster: backend}
+                        typed_per_filter_config:
+                          envoy.filters.http.ext_authz: {"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute, check_settings: {context_extensions: {tenant: blue}}}
+                      - match: {prefix: "/nobody"}
+                        route: {cluster: backend}
+                        typed_per_filter_config:
+                          envoy.filters.http.ext_authz: {"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute, check_settings: {disable_request_body_buffering: true}}
+                      - match: {prefix: "/"}
+                        route: {cluster: backend}
+                  http_filters:
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      grpc_service: {envoy_grpc: {cluster_name: authz}, timeout: 2s}
+                      with_request_body: {max_request_bytes: 64}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: authz
+            type: STATIC
+            load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+        """;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml,
+            Map.of("PORT", backend.port(), "AUTHZ", server.getPort()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (String path : new String[] {"/ctx/a", "/nobody/a", "/echo/a"}) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", path)).header("x-allow", "yes")
+            .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString("a body")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), path);
+      }
+      var ctx = authorizer.seen.get(0).getAttributes();
+      assertEquals(Map.of("tenant", "blue"), ctx.getContextExtensionsMap());
+      assertEquals("a body", ctx.getRequest().getHttp().getBody());
+      var nobody = authorizer.seen.get(1).getAttributes();
+      assertEquals("", nobody.getRequest().getHttp().getBody(), "disable_request_body_buffering");
+      assertTrue(nobody.getContextExtensionsMap().isEmpty());
+      assertEquals("a body", authorizer.seen.get(2).getAttributes().getRequest().getHttp().getBody());
+    } finally {
+      server.shutdownNow();
+    }
+  }
 }
