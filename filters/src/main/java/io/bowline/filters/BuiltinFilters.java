@@ -19,7 +19,8 @@ public final class BuiltinFilters {
         new io.bowline.filters.rbac.NetworkRbacFactory(), new io.bowline.filters.jwt.JwtAuthnFactory(),
         new io.bowline.filters.extauthz.ExtAuthzFactory(), new io.bowline.filters.istio.NetworkAuthnFactory(),
         new io.bowline.filters.metadata.SetMetadataFactory(),
-        new io.bowline.filters.extauthz.NetworkExtAuthzFactory(), new io.bowline.filters.istio.IstioAlpnFactory());
+        new io.bowline.filters.extauthz.NetworkExtAuthzFactory(), new io.bowline.filters.istio.IstioAlpnFactory(),
+        new io.bowline.filters.istio.NullVmWasmFactory(), new io.bowline.filters.grpcstats.GrpcStatsFactory());
   }
 
   public static FilterRegistry registry() {

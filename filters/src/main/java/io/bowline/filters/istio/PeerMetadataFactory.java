@@ -62,6 +62,16 @@ public final class PeerMetadataFactory implements HttpFilterFactory<DynamicMessa
         selfId);
   }
 
+  /**
+   * Istio's older metadata exchange (the Wasm null-VM plugin {@code envoy.wasm.metadata_exchange}): the exchange
+   * headers read and written both ways.
+   */
+  static HttpFilterProvider headersBothWays(FactoryContext context) {
+    String self = Workload.header(context.listener().nodeMetadata());
+    String selfId = context.listener().nodeId();
+    return callbacks -> new Exchange(callbacks, true, true, true, true, self, selfId);
+  }
+
   /** Whether the discovery list has istio_headers; baggage (deprecated) is refused by its field. */
   private static boolean discovers(Message config, String field, String path) throws ConfigException {
     FieldDescriptor f = config.getDescriptorForType().findFieldByName(field);

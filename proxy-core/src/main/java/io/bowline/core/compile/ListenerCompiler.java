@@ -34,6 +34,7 @@ public final class ListenerCompiler {
   public static ListenerConfig compile(Listener l, String path, CompileContext ctx) throws ConfigException {
     Fields.allow(l, path, "name", "address", "filter_chains", "default_filter_chain", "listener_filters",
         "per_connection_buffer_limit_bytes", "traffic_direction", "stat_prefix", "listener_filters_timeout",
+        "continue_on_listener_filters_timeout",
         "access_log");
     InetSocketAddress address = socketAddress(l.getAddress(), path + ".address");
     String statName = !l.getStatPrefix().isEmpty() ? l.getStatPrefix()
@@ -81,6 +82,7 @@ public final class ListenerCompiler {
     return new ListenerConfig(name, address, chains, new FilterChainSelector(chains, dflt), tlsInspector,
         httpInspector, Math.max(limit, 1024),
         l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000,
+        l.getContinueOnListenerFiltersTimeout(),
         ListenerStats.of(ctx.stats().scope("listener." + statName + ".")),
         AccessLogs.compile(l.getAccessLogList(), path + ".access_log", ctx));
   }

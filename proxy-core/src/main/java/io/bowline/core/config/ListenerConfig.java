@@ -17,6 +17,7 @@ public record ListenerConfig(
     boolean httpInspector,
     int perConnectionBufferLimitBytes,
     long listenerFiltersTimeoutMs,
+    boolean continueOnListenerFiltersTimeout,
     ListenerStats stats,
     List<io.bowline.core.accesslog.AccessLogger> accessLogs) {
 

@@ -38,9 +38,15 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     long ms = listener.listenerFiltersTimeoutMs();
-    if (ms > 0) { // Envoy closes a connection whose listener filters cannot decide within the timeout
+    if (ms > 0) { // Envoy closes a connection whose listener filters cannot decide within the timeout ...
       timeout = ctx.executor().schedule(() -> {
-        ctx.close();
+        timeout = null;
+        if (listener.continueOnListenerFiltersTimeout()) { // ... or matches a chain on what they found (nothing)
+          select(ctx, new ConnectionFacts((InetSocketAddress) ctx.channel().localAddress(),
+              (InetSocketAddress) ctx.channel().remoteAddress(), null, "raw_buffer", List.of()));
+        } else {
+          ctx.close();
+        }
       }, ms, TimeUnit.MILLISECONDS);
     }
     ctx.fireChannelActive();
@@ -101,7 +107,7 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
       timeout.cancel(false);
     }
     FilterChainConfig chain = listener.selector().select(facts);
-    ByteBuf data = buffered;
+    ByteBuf data = buffered != null ? buffered : io.netty.buffer.Unpooled.EMPTY_BUFFER; // none: a server-first protocol
     buffered = null;
     if (chain == null) {
       listener.stats().noFilterChainMatch().inc();
@@ -115,8 +121,12 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
       ctx.channel().attr(ChainInstaller.INSPECTED_SNI).set(facts.serverName());
     }
     installer.install(ctx.channel(), listener, chain, tracker);
-    ctx.pipeline().fireChannelRead(data);
-    ctx.pipeline().fireChannelReadComplete();
+    if (data.isReadable()) {
+      ctx.pipeline().fireChannelRead(data);
+      ctx.pipeline().fireChannelReadComplete();
+    } else {
+      data.release();
+    }
   }
 
   @Override

@@ -32,6 +32,11 @@ public final class IstioTypes {
    * the principals with the connections of an internal listener behind it.
    */
   public static final Descriptor NETWORK_AUTHN_CONFIG;
+  /**
+   * {@code envoy.tcp.metadataexchange.config.MetadataExchange}: Istio's TCP metadata exchange, also the configuration
+   * of the null-VM HTTP exchange plugin.
+   */
+  public static final Descriptor TCP_METADATA_EXCHANGE;
   /** {@code istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig}: the istio.alpn filter's overrides. */
   public static final Descriptor ALPN_FILTER_CONFIG;
 
@@ -103,6 +108,14 @@ public final class IstioTypes {
           .addMessageType(DescriptorProto.newBuilder().setName("Config")
               .addField(field("shared", 1, Type.TYPE_BOOL))).build(), new FileDescriptor[0])
           .findMessageTypeByName("Config");
+      TCP_METADATA_EXCHANGE = FileDescriptor.buildFrom(FileDescriptorProto.newBuilder()
+          .setName("bowline/istio/metadata_exchange/config.proto").setPackage("envoy.tcp.metadataexchange.config")
+          .setSyntax("proto3")
+          .addMessageType(DescriptorProto.newBuilder().setName("MetadataExchange")
+              .addField(field("protocol", 1, Type.TYPE_STRING))
+              .addField(field("enable_discovery", 2, Type.TYPE_BOOL))
+              .addField(repeated("additional_labels", 3, Type.TYPE_STRING))).build(), new FileDescriptor[0])
+          .findMessageTypeByName("MetadataExchange");
       String a = ".istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig.";
       ALPN_FILTER_CONFIG = FileDescriptor.buildFrom(FileDescriptorProto.newBuilder()
           .setName("bowline/istio/alpn/config.proto").setPackage("istio.envoy.config.filter.http.alpn.v2alpha1")
@@ -121,7 +134,8 @@ public final class IstioTypes {
 
   /** Every Istio type, for the JSON type registry. */
   public static List<Descriptor> all() {
-    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG, NETWORK_AUTHN_CONFIG, ALPN_FILTER_CONFIG);
+    return List.of(STATS_PLUGIN_CONFIG, PEER_METADATA_CONFIG, NETWORK_AUTHN_CONFIG, ALPN_FILTER_CONFIG,
+        TCP_METADATA_EXCHANGE);
   }
 
   private static FieldDescriptorProto.Builder base(String name, int number) {
