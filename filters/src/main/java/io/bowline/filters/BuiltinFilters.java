@@ -20,7 +20,8 @@ public final class BuiltinFilters {
         new io.bowline.filters.extauthz.ExtAuthzFactory(), new io.bowline.filters.istio.NetworkAuthnFactory(),
         new io.bowline.filters.metadata.SetMetadataFactory(),
         new io.bowline.filters.extauthz.NetworkExtAuthzFactory(), new io.bowline.filters.istio.IstioAlpnFactory(),
-        new io.bowline.filters.istio.NullVmWasmFactory(), new io.bowline.filters.grpcstats.GrpcStatsFactory());
+        new io.bowline.filters.istio.NullVmWasmFactory(), new io.bowline.filters.grpcstats.GrpcStatsFactory(),
+        new io.bowline.filters.istio.TcpMetadataExchangeFactory());
   }
 
   public static FilterRegistry registry() {

@@ -160,6 +160,12 @@ public final class ChainInstaller {
       if (!info.filterState().isEmpty()) {
         ch.attr(CONNECTION_FILTER_STATE).set(java.util.Map.copyOf(info.filterState()));
       }
+      for (var gate : chain.gates()) {
+        io.netty.channel.ChannelHandler h = gate.handler(info, alpn);
+        if (h != null) {
+          ch.pipeline().addLast(h);
+        }
+      }
       installAfterGates(ch, chain, tls, alpn, tracker);
       if (held != null) {
         held.release(ch);

@@ -42,7 +42,8 @@ class IstioResourcesTest {
       // (grpc_stats, the null-VM Wasm plugins and istio_authn resolve too, in the filters module's registry; its
       // IstioAuthzFixtureIT compiles the authorization filters of these dumps)
       "HTTP filter envoy.filters.http.grpc_stats", "HTTP filter istio.metadata_exchange", "HTTP filter istio.stats",
-      // Istio's TCP metadata exchange (downstream network filter and the outbound clusters' upstream filter)
+      // Istio's TCP metadata exchange: the downstream network filter is in the filters module's registry; the
+      // outbound clusters' upstream filter is not supported yet
       "network filter envoy.tcp.metadataexchange.config.MetadataExchange is not supported",
       "Cluster.filters: not supported by bowline yet",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
