@@ -82,11 +82,21 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     }
     downstream.config().setAutoRead(false);
     cluster.stats().cxTotal.inc();
+    TunnelHandlers.Relay relay = new TunnelHandlers.Relay(downstream);
+    toDownstream = relay;
     Bootstrap b = cluster.withSocketOptions(new Bootstrap()).group(downstream.eventLoop()).channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.config().connectTimeoutMs())
         .option(ChannelOption.AUTO_READ, false)
-        .handler(toDownstream = new TunnelHandlers.Relay(downstream));
+        .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            if (cluster.config().tls() != null && !upstreamTls(ch, cluster, host, downstream)) {
+              return;
+            }
+            ch.pipeline().addLast(relay);
+          }
+        });
     cluster.connect(b, host.address()).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         cluster.stats().cxConnectFail.inc();
@@ -132,6 +142,33 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       }
     });
     downstream.config().setAutoRead(true);
+  }
+
+  /**
+   * The cluster's TLS on the upstream connection (bytes written meanwhile wait for the handshake); false when the
+   * cluster's secrets have not arrived, and the connection is given up. A failed handshake closes both sides, UF.
+   */
+  private boolean upstreamTls(Channel ch, Cluster cluster, UpstreamHost host, Channel downstream) {
+    io.netty.handler.ssl.SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, null);
+    if (ssl == null) {
+      logger.debug("[{}] tcp_proxy {}: the TLS secrets of cluster {} have not arrived", downstream.id(),
+          config.statPrefix(), cluster.config().name());
+      responseFlags = "UF";
+      ch.close();
+      downstream.close();
+      return false;
+    }
+    ch.pipeline().addLast(ssl);
+    ssl.handshakeFuture().addListener(h -> {
+      if (!h.isSuccess()) {
+        cluster.stats().cxConnectFail.inc();
+        responseFlags = "UF";
+        logger.debug("[{}] tcp_proxy {}: upstream TLS failed: {}", downstream.id(), config.statPrefix(),
+            io.bowline.core.tls.HandshakeFailure.describe(h.cause()));
+        downstream.close();
+      }
+    });
+    return true;
   }
 
   @Override

@@ -536,7 +536,7 @@ public final class Cluster {
   }
 
   /** A TLS handler for a new upstream connection, or null while the cluster's SDS secrets have not arrived. */
-  @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host, @Nullable List<String> alpn) {
+  public @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host, @Nullable List<String> alpn) {
     io.netty.handler.ssl.SslContext context = config.tls().current(alpn);
     if (context == null) {
       return null;
