@@ -96,27 +96,7 @@ class TcpMetadataExchangeIT {
   void preamblesAreExchangedAndStripped() throws Exception {
     TestCerts.Identity server = TestCerts.identity("mysql", "spiffe://cluster.local/ns/default/sa/mysql");
     TestCerts.Identity app = TestCerts.identity("app", "spiffe://cluster.local/ns/default/sa/app");
-    try (ServerSocket echo = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-      Thread t = new Thread(() -> {
-        while (!echo.isClosed()) {
-          try {
-            Socket s = echo.accept();
-            Thread w = new Thread(() -> {
-              try (s) {
-                s.getInputStream().transferTo(s.getOutputStream());
-              } catch (Exception e) {
-                // the client went away
-              }
-            });
-            w.setDaemon(true);
-            w.start();
-          } catch (Exception e) {
-            return;
-          }
-        }
-      });
-      t.setDaemon(true);
-      t.start();
+    try (ServerSocket echo = echoServer()) {
       try (ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), YAML, Map.of("PORT",
           echo.getLocalPort(), "CERT", TestCerts.Pem.yaml(server.pem().certificate()),
           "KEY", TestCerts.Pem.yaml(server.pem().privateKey()), "CA", TestCerts.Pem.yaml(app.pem().certificate())))) {
@@ -180,5 +160,91 @@ class TcpMetadataExchangeIT {
     byte[] b = new byte[n];
     new DataInputStream(in).readFully(b);
     return new String(b, StandardCharsets.US_ASCII);
+  }
+
+  /** An echo server for the inbound cluster: each connection's bytes come straight back. */
+  static ServerSocket echoServer() throws Exception {
+    ServerSocket echo = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(() -> {
+      while (!echo.isClosed()) {
+        try {
+          Socket s = echo.accept();
+          Thread w = new Thread(() -> {
+            try (s) {
+              s.getInputStream().transferTo(s.getOutputStream());
+            } catch (Exception e) {
+              // the client went away
+            }
+          });
+          w.setDaemon(true);
+          w.start();
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    return echo;
+  }
+
+  private static final String CLIENT_SIDECAR = """
+      node:
+        id: sidecar~10.0.0.5~app-1.default~default.svc.cluster.local
+        metadata: {WORKLOAD_NAME: app, NAMESPACE: default}
+      admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+      static_resources:
+        listeners:
+        - name: outbound_3306
+          address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+          traffic_direction: OUTBOUND
+          filter_chains:
+          - filters:
+            - name: envoy.filters.network.tcp_proxy
+              typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: "outbound|3306||mysql", cluster: "outbound|3306||mysql.default.svc.cluster.local"}
+        clusters:
+        - name: "outbound|3306||mysql.default.svc.cluster.local"
+          type: STATIC
+          filters:
+          - name: istio.metadata_exchange
+            typed_config: {"@type": type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange, protocol: istio-peer-exchange}
+          transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+              sni: outbound_.3306_._.mysql.default.svc.cluster.local
+              common_tls_context:
+                alpn_protocols: [istio-peer-exchange, istio]
+                tls_certificates: [{certificate_chain: {inline_string: ${CERT}}, private_key: {inline_string: ${KEY}}}]
+                validation_context:
+                  trusted_ca: {inline_string: ${CA}}
+                  match_typed_subject_alt_names: [{san_type: URI, matcher: {exact: "spiffe://cluster.local/ns/default/sa/mysql"}}]
+          load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${SERVER}}}}}]}]}
+      """;
+
+  /**
+   * Sidecar to sidecar: the client's outbound cluster (Istio's shape, with the exchange as an upstream filter) and the
+   * server's inbound chain each send their preamble and take the other's off, so the application on each end sees
+   * only the other application's bytes.
+   */
+  @Test
+  void twoSidecarsExchangeAndTheApplicationsSeeOnlyTheirBytes() throws Exception {
+    TestCerts.Identity server = TestCerts.identity("mysql", "spiffe://cluster.local/ns/default/sa/mysql");
+    TestCerts.Identity app = TestCerts.identity("app", "spiffe://cluster.local/ns/default/sa/app");
+    try (ServerSocket echo = echoServer();
+        ProxyHarness inbound = ProxyHarness.start(BuiltinFilters.registry(), YAML, Map.of("PORT",
+            echo.getLocalPort(), "CERT", TestCerts.Pem.yaml(server.pem().certificate()),
+            "KEY", TestCerts.Pem.yaml(server.pem().privateKey()), "CA", TestCerts.Pem.yaml(app.pem().certificate())));
+        ProxyHarness outbound = ProxyHarness.start(BuiltinFilters.registry(), CLIENT_SIDECAR, Map.of(
+            "SERVER", inbound.port("virtualInbound"), "CERT", TestCerts.Pem.yaml(app.pem().certificate()),
+            "KEY", TestCerts.Pem.yaml(app.pem().privateKey()), "CA", TestCerts.Pem.yaml(server.pem().certificate())));
+        Socket client = new Socket("127.0.0.1", outbound.port("outbound_3306"))) {
+      client.setSoTimeout(5000);
+      client.getOutputStream().write("SELECT 1;".getBytes(StandardCharsets.US_ASCII));
+      assertEquals("SELECT 1;", read(client.getInputStream(), 9), "no preamble bytes on either application's side");
+      client.getOutputStream().write("SELECT 2;".getBytes(StandardCharsets.US_ASCII));
+      assertEquals("SELECT 2;", read(client.getInputStream(), 9));
+      assertTrue(inbound.stat("tcp.rbac.allowed") >= 1, "the server sidecar saw the client's SPIFFE id");
+    }
   }
 }

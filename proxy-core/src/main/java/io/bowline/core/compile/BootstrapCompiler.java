@@ -76,7 +76,7 @@ public final class BootstrapCompiler {
         ctx.controlPlaneOnly(sr.getClusters(i).getName());
         continue;
       }
-      ClusterConfig c = ClusterCompiler.compile(sr.getClusters(i), path);
+      ClusterConfig c = ClusterCompiler.compile(sr.getClusters(i), path, ctx);
       TlsSources.register(TlsSources.of(c), path + ".transport_socket", ctx, staticSecrets.keySet());
       if (clusters.put(c.name(), c) != null) {
         throw new ConfigException(path + ".name", "duplicate cluster name " + c.name());

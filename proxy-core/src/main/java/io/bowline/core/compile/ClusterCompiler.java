@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** {@code config.cluster.v3.Cluster} into {@link ClusterConfig}. */
 public final class ClusterCompiler {
@@ -176,7 +177,12 @@ public final class ClusterCompiler {
   }
 
   public static ClusterConfig compile(Cluster c, String path) throws ConfigException {
-    Fields.allow(c, path, "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
+    return compile(c, path, null);
+  }
+
+  /** The same; {@code ctx} (the filter registry and this node) compiles the cluster's upstream {@code filters}. */
+  public static ClusterConfig compile(Cluster c, String path, @Nullable CompileContext ctx) throws ConfigException {
+    Fields.allow(c, path, "filters", "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "round_robin_lb_config",
         "max_requests_per_connection",
@@ -333,6 +339,34 @@ public final class ClusterCompiler {
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
-        HealthChecks.compile(c, path), zoneAware, c.toByteString()); // what an update compares: unchanged bytes keep the cluster
+        HealthChecks.compile(c, path), zoneAware, c.toByteString(), // what an update compares: unchanged bytes keep the cluster
+        upstreamFilters(c, path, ctx));
+  }
+
+  /** Istio's TCP metadata exchange is the one upstream network filter bowline has. */
+  private static final String METADATA_EXCHANGE = "envoy.tcp.metadataexchange.config.MetadataExchange";
+
+  /** The cluster's upstream network {@code filters}: handlers on each upstream connection, given its ALPN. */
+  private static List<io.bowline.core.filter.ConnectionGate> upstreamFilters(Cluster c, String path,
+      @Nullable CompileContext ctx) throws ConfigException {
+    List<io.bowline.core.filter.ConnectionGate> out = new ArrayList<>();
+    for (int i = 0; i < c.getFiltersCount(); i++) {
+      var f = c.getFilters(i);
+      String fp = path + ".filters[" + i + "]";
+      Fields.allow(f, fp, "name", "typed_config");
+      String type = io.bowline.core.filter.FilterRegistry.configTypeName(f.getTypedConfig());
+      if (!type.equals(METADATA_EXCHANGE)) {
+        throw new ConfigException(fp, "upstream network filter " + type + " is not supported by bowline yet (Istio's "
+            + METADATA_EXCHANGE + " is)");
+      }
+      var gate = ctx == null ? null : ctx.filters().connectionGate(f.getTypedConfig(),
+          new io.bowline.core.filter.HttpFilterFactory.FactoryContext(ctx.stats().scope(""), fp, f.getName(),
+              ctx.clusterDirectory(), ctx.listenerContext(io.bowline.core.filter.ListenerContext.Direction.OUTBOUND)));
+      if (gate == null) {
+        throw new ConfigException(fp, "upstream network filter " + type + " is not in this binary's filter registry");
+      }
+      out.add(gate);
+    }
+    return out;
   }
 }

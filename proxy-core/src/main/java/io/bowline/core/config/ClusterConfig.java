@@ -35,10 +35,12 @@ public record ClusterConfig(
     @Nullable OriginalDst originalDst,
     @Nullable HealthCheckConfig healthCheck,
     ZoneAware zoneAware,
-    com.google.protobuf.ByteString protoBytes) {
+    com.google.protobuf.ByteString protoBytes,
+    List<io.bowline.core.filter.ConnectionGate> upstreamFilters) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
+    upstreamFilters = List.copyOf(upstreamFilters);
   }
 
   /**

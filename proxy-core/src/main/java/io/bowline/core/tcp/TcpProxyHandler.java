@@ -35,6 +35,8 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   private final Class<? extends io.netty.channel.socket.SocketChannel> channelType;
   private final ArrayDeque<Object> early = new ArrayDeque<>();
   private Channel upstream;
+  /** The upstream is connected and ready (its TLS and upstream filters in place): client bytes go straight on. */
+  private boolean relaying;
   // what the connection's access log says about it
   private final long startNanos = System.nanoTime();
   private final long startMillis = System.currentTimeMillis();
@@ -114,34 +116,52 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         releaseEarly();
         return;
       }
-      Object o;
-      while ((o = early.poll()) != null) {
-        upstream.write(o);
+      var upstreamFilters = cluster.config().upstreamFilters();
+      io.netty.handler.ssl.SslHandler ssl = upstreamFilters.isEmpty() ? null
+          : upstream.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+      if (ssl != null) { // upstream network filters see the negotiated ALPN, and write before the client's bytes
+        ssl.handshakeFuture().addListener(h -> {
+          if (h.isSuccess() && upstream.isActive()) {
+            cluster.addUpstreamFilters(upstream, ssl);
+            relay(ctx, downstream);
+          }
+        });
+        return;
       }
-      upstream.flush();
-      if (config.idleTimeoutMs() > 0) {
-        ctx.pipeline().addBefore(ctx.name(), null,
-            new IdleStateHandler(0, 0, config.idleTimeoutMs(), TimeUnit.MILLISECONDS));
-      }
-      upstream.config().setAutoRead(true);
-      downstream.config().setAutoRead(true);
-      if (observers.length > 0) {
-        AccessLogFacts opened = facts(downstream);
-        for (var observer : observers) {
-          observer.opened(opened);
-        }
-        long every = config.observers().get(0).reportingIntervalMs();
-        if (every > 0) {
-          reporting = downstream.eventLoop().scheduleAtFixedRate(() -> {
-            AccessLogFacts now = facts(downstream);
-            for (var observer : observers) {
-              observer.progress(now);
-            }
-          }, every, every, TimeUnit.MILLISECONDS);
-        }
-      }
+      relay(ctx, downstream);
     });
     downstream.config().setAutoRead(true);
+  }
+
+  /** The upstream is ready: what the client sent meanwhile goes out, and bytes flow both ways. */
+  private void relay(ChannelHandlerContext ctx, Channel downstream) {
+    relaying = true;
+    Object o;
+    while ((o = early.poll()) != null) {
+      upstream.write(o);
+    }
+    upstream.flush();
+    if (config.idleTimeoutMs() > 0) {
+      ctx.pipeline().addBefore(ctx.name(), null,
+          new IdleStateHandler(0, 0, config.idleTimeoutMs(), TimeUnit.MILLISECONDS));
+    }
+    upstream.config().setAutoRead(true);
+    downstream.config().setAutoRead(true);
+    if (observers.length > 0) {
+      AccessLogFacts opened = facts(downstream);
+      for (var observer : observers) {
+        observer.opened(opened);
+      }
+      long every = config.observers().get(0).reportingIntervalMs();
+      if (every > 0) {
+        reporting = downstream.eventLoop().scheduleAtFixedRate(() -> {
+          AccessLogFacts now = facts(downstream);
+          for (var observer : observers) {
+            observer.progress(now);
+          }
+        }, every, every, TimeUnit.MILLISECONDS);
+      }
+    }
   }
 
   /**
@@ -176,7 +196,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     if (msg instanceof io.netty.buffer.ByteBuf b) {
       bytesReceived += b.readableBytes();
     }
-    if (upstream == null) {
+    if (!relaying) {
       early.add(msg);
       ctx.channel().config().setAutoRead(false);
       return;
@@ -189,7 +209,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (upstream != null) {
+    if (relaying) {
       upstream.flush();
     }
   }

@@ -555,6 +555,26 @@ public final class Cluster {
     return h;
   }
 
+  /**
+   * The cluster's upstream network filters (Istio's metadata exchange) on a new TLS connection, right after the TLS
+   * handler: they see the negotiated ALPN, and what they write goes out before the first request.
+   */
+  public void addUpstreamFilters(io.netty.channel.Channel ch, SslHandler ssl) {
+    if (config.upstreamFilters().isEmpty()) {
+      return;
+    }
+    var info = new io.bowline.core.filter.ConnectionInfo((java.net.InetSocketAddress) ch.remoteAddress(),
+        (java.net.InetSocketAddress) ch.localAddress(), ssl.engine().getSession(), null, new HashMap<>(2));
+    String after = ch.pipeline().context(ssl).name();
+    for (var f : config.upstreamFilters()) {
+      io.netty.channel.ChannelHandler h = f.handler(info, ssl.applicationProtocol());
+      if (h != null) {
+        ch.pipeline().addAfter(after, null, h);
+        after = ch.pipeline().context(h).name();
+      }
+    }
+  }
+
   /** The pools of one event loop; touched only on that loop. */
   private static final class LoopPools {
     final EventLoop loop;

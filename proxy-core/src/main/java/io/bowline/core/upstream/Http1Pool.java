@@ -156,6 +156,7 @@ final class Http1Pool {
         p.addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
         p.addLast(conn);
         p.addLast(new TlsReadyHandler(() -> {
+          cluster.addUpstreamFilters(ch, ssl);
           conn.attach(listener);
           listener.onUpstreamReady(conn);
         }, cause -> {

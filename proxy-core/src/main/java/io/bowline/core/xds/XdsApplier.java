@@ -227,7 +227,7 @@ public final class XdsApplier implements ResourceHandler {
         compiled.put(name, previous); // unchanged: not compiled again
         continue;
       }
-      ClusterConfig c = ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path);
+      ClusterConfig c = ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path, ctx);
       TlsSources.register(TlsSources.of(c), path + ".transport_socket", ctx, staticSecretNames());
       compiled.put(name, c);
     }

@@ -42,10 +42,12 @@ class IstioResourcesTest {
       // (grpc_stats, the null-VM Wasm plugins and istio_authn resolve too, in the filters module's registry; its
       // IstioAuthzFixtureIT compiles the authorization filters of these dumps)
       "HTTP filter envoy.filters.http.grpc_stats", "HTTP filter istio.metadata_exchange", "HTTP filter istio.stats",
-      // Istio's TCP metadata exchange: the downstream network filter is in the filters module's registry; the
-      // outbound clusters' upstream filter is not supported yet
+      // Istio's TCP metadata exchange, downstream and as the outbound clusters' upstream filter: in the filters
+      // module's registry (TcpMetadataExchangeIT), not in this test's
       "network filter envoy.tcp.metadataexchange.config.MetadataExchange is not supported",
-      "Cluster.filters: not supported by bowline yet",
+      "upstream network filter envoy.tcp.metadataexchange.config.MetadataExchange is not in this binary's filter",
+      // auto mTLS: a transport socket per endpoint, chosen by the endpoint's tlsMode metadata
+      "Cluster.transport_socket_matches: not supported by bowline yet",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.network.set_filter_state.v3.Config",
       "network filter io.istio.network.authn.Config is not supported by bowline yet",
