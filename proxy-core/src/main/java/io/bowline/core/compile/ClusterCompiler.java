@@ -182,7 +182,7 @@ public final class ClusterCompiler {
 
   /** The same; {@code ctx} (the filter registry and this node) compiles the cluster's upstream {@code filters}. */
   public static ClusterConfig compile(Cluster c, String path, @Nullable CompileContext ctx) throws ConfigException {
-    Fields.allow(c, path, "filters", "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
+    Fields.allow(c, path, "filters", "transport_socket_matches", "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "round_robin_lb_config",
         "max_requests_per_connection",
@@ -340,7 +340,23 @@ public final class ClusterCompiler {
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
         HealthChecks.compile(c, path), zoneAware, c.toByteString(), // what an update compares: unchanged bytes keep the cluster
-        upstreamFilters(c, path, ctx));
+        upstreamFilters(c, path, ctx), socketMatches(c, path, protocol));
+  }
+
+  /** {@code transport_socket_matches}: a TLS context (or plaintext) per kind of endpoint, in order. */
+  private static List<ClusterConfig.TransportSocketMatch> socketMatches(Cluster c, String path,
+      ClusterConfig.UpstreamProtocol protocol) throws ConfigException {
+    List<ClusterConfig.TransportSocketMatch> out = new ArrayList<>();
+    for (int i = 0; i < c.getTransportSocketMatchesCount(); i++) {
+      var m = c.getTransportSocketMatches(i);
+      String mp = path + ".transport_socket_matches[" + i + "]";
+      Fields.allow(m, mp, "name", "match", "transport_socket");
+      TlsCompiler.UpstreamTls tls = m.hasTransportSocket() ? TlsCompiler.upstream(m.getTransportSocket(),
+          mp + ".transport_socket", protocol != ClusterConfig.UpstreamProtocol.HTTP1) : null;
+      out.add(new ClusterConfig.TransportSocketMatch(m.getName(), Map.copyOf(m.getMatch().getFieldsMap()),
+          tls == null ? null : tls.context(), tls == null ? null : tls.sni()));
+    }
+    return out;
   }
 
   /** Istio's TCP metadata exchange is the one upstream network filter bowline has. */

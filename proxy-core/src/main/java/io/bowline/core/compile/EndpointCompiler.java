@@ -76,8 +76,10 @@ public final class EndpointCompiler {
           default -> true;
         };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
+        var socketMatch = e.getMetadata().getFilterMetadataMap().get("envoy.transport_socket_match");
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
-            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc));
+            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc,
+            socketMatch == null ? java.util.Map.of() : java.util.Map.copyOf(socketMatch.getFieldsMap())));
       }
       if (here.isEmpty()) {
         continue;

@@ -24,7 +24,19 @@ public final class TlsSources {
   }
 
   public static List<TlsContextSource> of(ClusterConfig c) {
-    return c.tls() == null ? List.of() : List.of(c.tls());
+    if (c.socketMatches().isEmpty()) {
+      return c.tls() == null ? List.of() : List.of(c.tls());
+    }
+    List<TlsContextSource> out = new ArrayList<>();
+    if (c.tls() != null) {
+      out.add(c.tls());
+    }
+    for (var m : c.socketMatches()) {
+      if (m.tls() != null) {
+        out.add(m.tls());
+      }
+    }
+    return out;
   }
 
   /** True when every TLS context is built (its SDS secrets have arrived). */

@@ -36,11 +36,13 @@ public record ClusterConfig(
     @Nullable HealthCheckConfig healthCheck,
     ZoneAware zoneAware,
     com.google.protobuf.ByteString protoBytes,
-    List<io.bowline.core.filter.ConnectionGate> upstreamFilters) {
+    List<io.bowline.core.filter.ConnectionGate> upstreamFilters,
+    List<TransportSocketMatch> socketMatches) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
     upstreamFilters = List.copyOf(upstreamFilters);
+    socketMatches = List.copyOf(socketMatches);
   }
 
   /**
@@ -95,15 +97,31 @@ public record ClusterConfig(
   /** @param locality the endpoint's locality as {@link #localityKey} writes it ("" when it has none) */
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
       int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal,
-      String locality, HealthCheckTarget healthCheck) {
+      String locality, HealthCheckTarget healthCheck, java.util.Map<String, com.google.protobuf.Value> socketMatch) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0, 0, true, 140, null, "", HealthCheckTarget.DEFAULT);
+      this(host, port, weight, hostname, 0, 0, true, 140, null, "", HealthCheckTarget.DEFAULT, java.util.Map.of());
     }
 
     /** The same endpoint with its locality's share of the weight. */
     public EndpointConfig withLocalityShare(double share) {
       return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, overprovisioningFactor,
-          literal, locality, healthCheck);
+          literal, locality, healthCheck, socketMatch);
+    }
+  }
+
+  /**
+   * One of {@code transport_socket_matches}: endpoints whose {@code envoy.transport_socket_match} metadata has every
+   * field of {@code match} use this TLS context (null: plaintext). Istio's auto mTLS: {@code tlsMode: istio}.
+   */
+  public record TransportSocketMatch(String name, java.util.Map<String, com.google.protobuf.Value> match,
+      @Nullable TlsContextSource tls, @Nullable String sni) {
+    public boolean matches(java.util.Map<String, com.google.protobuf.Value> endpoint) {
+      for (var e : match.entrySet()) {
+        if (!e.getValue().equals(endpoint.get(e.getKey()))) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

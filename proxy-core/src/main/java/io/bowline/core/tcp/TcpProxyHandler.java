@@ -93,7 +93,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         .handler(new io.netty.channel.ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            if (cluster.config().tls() != null && !upstreamTls(ch, cluster, host, downstream)) {
+            if (cluster.usesTls(host) && !upstreamTls(ch, cluster, host, downstream)) {
               return;
             }
             ch.pipeline().addLast(relay);

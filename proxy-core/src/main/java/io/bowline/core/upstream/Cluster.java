@@ -1,6 +1,7 @@
 package io.bowline.core.upstream;
 
 import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.config.TlsContextSource;
 import io.bowline.core.transport.Transport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -313,7 +314,8 @@ public final class Cluster {
         int weight = effectiveWeight(ep);
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
-              ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck()));
+              ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck())
+              .socketMatch(ep.socketMatch()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -498,7 +500,7 @@ public final class Cluster {
       throw new IllegalStateException("event loop not owned by this proxy");
     }
     listener.onUpstreamHostSelected(host);
-    List<String> alpn = config.tls() != null ? listener.upstreamAlpn() : null;
+    List<String> alpn = usesTls(host) ? listener.upstreamAlpn() : null;
     if (http2) {
       Map<UpstreamHost, Http2Pool> byHost = alpn == null ? p.h2 : p.alpnH2.computeIfAbsent(alpn, a -> new HashMap<>());
       Http2Pool pool = byHost.get(host);
@@ -537,11 +539,13 @@ public final class Cluster {
 
   /** A TLS handler for a new upstream connection, or null while the cluster's SDS secrets have not arrived. */
   public @Nullable SslHandler newSslHandler(ByteBufAllocator alloc, UpstreamHost host, @Nullable List<String> alpn) {
-    io.netty.handler.ssl.SslContext context = config.tls().current(alpn);
+    ClusterConfig.TransportSocketMatch m = socketMatchFor(host);
+    TlsContextSource tls = m != null ? m.tls() : config.tls();
+    io.netty.handler.ssl.SslContext context = tls == null ? null : tls.current(alpn);
     if (context == null) {
       return null;
     }
-    String sni = config.sni();
+    String sni = m != null ? m.sni() : config.sni();
     SslHandler h = sni != null && !sni.isEmpty()
         ? context.newHandler(alloc, sni, host.address().getPort())
         : context.newHandler(alloc, host.address().getAddress().getHostAddress(), host.address().getPort());
@@ -573,6 +577,28 @@ public final class Cluster {
         after = ch.pipeline().context(h).name();
       }
     }
+  }
+
+  /**
+   * The first of the cluster's transport_socket_matches that fits the host's metadata, or null when the cluster has
+   * none or none fits (then the cluster's own transport socket applies, as in Envoy).
+   */
+  private ClusterConfig.@Nullable TransportSocketMatch socketMatchFor(UpstreamHost host) {
+    for (ClusterConfig.TransportSocketMatch m : config.socketMatches()) {
+      if (m.matches(host.socketMatch())) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /** Whether connections to {@code host} use TLS (the cluster's transport socket, or the host's match). */
+  public boolean usesTls(UpstreamHost host) {
+    if (config.socketMatches().isEmpty()) {
+      return config.tls() != null;
+    }
+    ClusterConfig.TransportSocketMatch m = socketMatchFor(host);
+    return m != null ? m.tls() != null : config.tls() != null;
   }
 
   /** The pools of one event loop; touched only on that loop. */

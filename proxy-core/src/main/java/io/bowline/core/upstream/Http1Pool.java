@@ -145,7 +145,7 @@ final class Http1Pool {
       stats.cxActive.inc();
       stats.cxConnectMs.recordNanos(System.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
-      if (cluster.config().tls() != null) {
+      if (cluster.usesTls(host)) {
         SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, alpn);
         if (ssl == null) {
           listener.onUpstreamFailure(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");

@@ -109,7 +109,7 @@ final class Http2Pool {
       stats.cxActive.inc();
       stats.cxConnectMs.recordNanos(System.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
-      if (cfg.tls() != null) {
+      if (cluster.usesTls(host)) {
         io.netty.handler.ssl.SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, alpn);
         if (ssl == null) {
           conn.failWaiting(UpstreamFailure.TLS_FAILURE, "the cluster's TLS secrets have not arrived");

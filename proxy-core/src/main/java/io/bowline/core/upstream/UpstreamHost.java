@@ -95,6 +95,18 @@ public final class UpstreamHost {
     return healthCheck;
   }
 
+  /** The endpoint's envoy.transport_socket_match metadata, which picks its transport socket. */
+  private java.util.Map<String, com.google.protobuf.Value> socketMatch = java.util.Map.of();
+
+  UpstreamHost socketMatch(java.util.Map<String, com.google.protobuf.Value> metadata) {
+    this.socketMatch = metadata;
+    return this;
+  }
+
+  java.util.Map<String, com.google.protobuf.Value> socketMatch() {
+    return socketMatch;
+  }
+
   UpstreamHost healthCheck(io.bowline.core.config.ClusterConfig.HealthCheckTarget target) {
     this.healthCheck = target;
     return this;

@@ -46,8 +46,6 @@ class IstioResourcesTest {
       // module's registry (TcpMetadataExchangeIT), not in this test's
       "network filter envoy.tcp.metadataexchange.config.MetadataExchange is not supported",
       "upstream network filter envoy.tcp.metadataexchange.config.MetadataExchange is not in this binary's filter",
-      // auto mTLS: a transport socket per endpoint, chosen by the endpoint's tlsMode metadata
-      "Cluster.transport_socket_matches: not supported by bowline yet",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
       "Cannot resolve type: type.googleapis.com/envoy.extensions.filters.network.set_filter_state.v3.Config",
       "network filter io.istio.network.authn.Config is not supported by bowline yet",
