@@ -43,6 +43,8 @@ public final class ListenerCompiler {
     String name = l.getName().isEmpty() ? java.util.UUID.randomUUID().toString() : l.getName();
     boolean tlsInspector = false;
     boolean httpInspector = false;
+    java.util.function.IntPredicate tlsInspectorOff = port -> false;
+    java.util.function.IntPredicate httpInspectorOff = port -> false;
     var listener = ctx.listenerContext(switch (l.getTrafficDirection()) {
       case INBOUND -> io.bowline.core.filter.ListenerContext.Direction.INBOUND;
       case OUTBOUND -> io.bowline.core.filter.ListenerContext.Direction.OUTBOUND;
@@ -51,13 +53,21 @@ public final class ListenerCompiler {
     for (int i = 0; i < l.getListenerFiltersCount(); i++) {
       ListenerFilter f = l.getListenerFilters(i);
       String fp = path + ".listener_filters[" + i + "]";
-      Fields.allow(f, fp, "name", "typed_config");
+      Fields.allow(f, fp, "name", "typed_config", "filter_disabled");
       String type = f.hasTypedConfig() ? Fields.typeName(f.getTypedConfig()) : f.getName();
+      java.util.function.IntPredicate off = f.hasFilterDisabled()
+          ? disabledFor(f.getFilterDisabled(), fp + ".filter_disabled") : port -> false;
       switch (type) {
         case "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", "envoy.filters.listener.tls_inspector"
-            -> tlsInspector = true;
+            -> {
+          tlsInspector = true;
+          tlsInspectorOff = off;
+        }
         case "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector",
-            "envoy.filters.listener.http_inspector" -> httpInspector = true;
+            "envoy.filters.listener.http_inspector" -> {
+          httpInspector = true;
+          httpInspectorOff = off;
+        }
         default -> throw new ConfigException(fp, "listener filter " + type + " is not supported by bowline yet");
       }
     }
@@ -82,9 +92,45 @@ public final class ListenerCompiler {
     return new ListenerConfig(name, address, chains, new FilterChainSelector(chains, dflt), tlsInspector,
         httpInspector, Math.max(limit, 1024),
         l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000,
-        l.getContinueOnListenerFiltersTimeout(),
+        l.getContinueOnListenerFiltersTimeout(), tlsInspectorOff, httpInspectorOff,
         ListenerStats.of(ctx.stats().scope("listener." + statName + ".")),
         AccessLogs.compile(l.getAccessLogList(), path + ".access_log", ctx));
+  }
+
+  /**
+   * A listener filter's {@code filter_disabled}: the destination ports on which it does not run (Istio turns its
+   * inspectors off for ports it knows the protocol of). Only the port and the logical combinators are supported.
+   */
+  static java.util.function.IntPredicate disabledFor(
+      io.envoyproxy.envoy.config.listener.v3.ListenerFilterChainMatchPredicate p, String path) throws ConfigException {
+    switch (p.getRuleCase()) {
+      case ANY_MATCH:
+        return port -> true;
+      case DESTINATION_PORT_RANGE: {
+        int start = (int) p.getDestinationPortRange().getStart();
+        int end = (int) p.getDestinationPortRange().getEnd();
+        return port -> port >= start && port < end;
+      }
+      case NOT_MATCH: {
+        var inner = disabledFor(p.getNotMatch(), path + ".not_match");
+        return inner.negate();
+      }
+      case OR_MATCH:
+      case AND_MATCH: {
+        boolean or = p.getRuleCase() == io.envoyproxy.envoy.config.listener.v3.ListenerFilterChainMatchPredicate
+            .RuleCase.OR_MATCH;
+        var rules = or ? p.getOrMatch().getRulesList() : p.getAndMatch().getRulesList();
+        List<java.util.function.IntPredicate> all = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+          all.add(disabledFor(rules.get(i), path + (or ? ".or_match" : ".and_match") + ".rules[" + i + "]"));
+        }
+        return or ? port -> all.stream().anyMatch(q -> q.test(port))
+            : port -> all.stream().allMatch(q -> q.test(port));
+      }
+      default:
+        throw new ConfigException(path, "only destination_port_range, any_match and or/and/not of them are "
+            + "supported by bowline yet");
+    }
   }
 
   private static FilterChainConfig chain(FilterChain fc, String path, CompileContext ctx,

@@ -18,6 +18,9 @@ public record ListenerConfig(
     int perConnectionBufferLimitBytes,
     long listenerFiltersTimeoutMs,
     boolean continueOnListenerFiltersTimeout,
+    /** The destination ports on which each inspector is off ({@code filter_disabled}). */
+    java.util.function.IntPredicate tlsInspectorOff,
+    java.util.function.IntPredicate httpInspectorOff,
     ListenerStats stats,
     List<io.bowline.core.accesslog.AccessLogger> accessLogs) {
 

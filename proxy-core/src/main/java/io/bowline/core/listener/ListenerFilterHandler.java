@@ -37,6 +37,14 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    int port = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+    if (!(listener.tlsInspector() && !listener.tlsInspectorOff().test(port))
+        && !(listener.httpInspector() && !listener.httpInspectorOff().test(port))) {
+      ctx.fireChannelActive(); // every inspector is off on this port (filter_disabled): nothing to wait for
+      select(ctx, new ConnectionFacts((InetSocketAddress) ctx.channel().localAddress(),
+          (InetSocketAddress) ctx.channel().remoteAddress(), null, "raw_buffer", List.of()));
+      return;
+    }
     long ms = listener.listenerFiltersTimeoutMs();
     if (ms > 0) { // Envoy closes a connection whose listener filters cannot decide within the timeout ...
       timeout = ctx.executor().schedule(() -> {
@@ -65,7 +73,8 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
     String transport = "raw_buffer";
     String sni = null;
     List<String> alpn = List.of();
-    if (listener.tlsInspector()) {
+    int port = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+    if (listener.tlsInspector() && !listener.tlsInspectorOff().test(port)) {
       ClientHello.Result r = ClientHello.parse(buffered);
       if (r.needMore() && buffered.readableBytes() < MAX_PEEK) {
         return;
@@ -76,7 +85,7 @@ final class ListenerFilterHandler extends ChannelInboundHandlerAdapter {
         alpn = r.alpn();
       }
     }
-    if (listener.httpInspector() && transport.equals("raw_buffer")) {
+    if (listener.httpInspector() && transport.equals("raw_buffer") && !listener.httpInspectorOff().test(port)) {
       int n = Math.min(buffered.readableBytes(), H2_PREFACE.length);
       boolean prefix = true;
       for (int i = 0; i < n && prefix; i++) {

@@ -22,6 +22,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakGuard.class)
 class ListenerFiltersTimeoutIT {
   private static String yaml(boolean continueOnTimeout) {
+    return yaml(continueOnTimeout, "");
+  }
+
+  private static String yaml(boolean continueOnTimeout, String disabled) {
     return """
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
@@ -33,6 +37,7 @@ class ListenerFiltersTimeoutIT {
             listener_filters:
             - name: envoy.filters.listener.tls_inspector
               typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector}
+              DISABLED
             filter_chains:
             - filter_chain_match: {transport_protocol: raw_buffer}
               filters:
@@ -45,7 +50,7 @@ class ListenerFiltersTimeoutIT {
           - name: mysql
             type: STATIC
             load_assignment: {cluster_name: mysql, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
-        """.replace("CONTINUE", Boolean.toString(continueOnTimeout));
+        """.replace("CONTINUE", Boolean.toString(continueOnTimeout)).replace("DISABLED", disabled);
   }
 
   @Test
@@ -80,6 +85,35 @@ class ListenerFiltersTimeoutIT {
             assertEquals(-1, n, "closed when the listener filters time out");
           }
         }
+      }
+    }
+  }
+
+  /** filter_disabled (Istio turns inspectors off for ports it knows): nothing waits, the greeting comes at once. */
+  @Test
+  void aDisabledInspectorDoesNotWait() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Thread greeter = new Thread(() -> {
+        try (Socket s = server.accept()) {
+          s.getOutputStream().write("220 greetings\r\n".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          Thread.sleep(200);
+        } catch (Exception e) {
+          // the test ends
+        }
+      });
+      greeter.setDaemon(true);
+      greeter.start();
+      try (ProxyHarness proxy = ProxyHarness.start(yaml(false, "filter_disabled: {or_match: {rules: ["
+          + "{destination_port_range: {start: 1, end: 2}}, {any_match: true}]}}"), Map.of("PORT", server.getLocalPort()));
+          Socket client = new Socket("127.0.0.1", proxy.port("tcp"))) {
+        client.setSoTimeout(5000);
+        long start = System.nanoTime();
+        byte[] buf = new byte[64];
+        int n = client.getInputStream().read(buf);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals("220 greetings\r\n", new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII));
+        assertTrue(ms < 250, "no listener filter to wait for: " + ms + " ms");
       }
     }
   }
