@@ -176,6 +176,22 @@ class SecurityHostileInputsIT {
       assertEquals(-1, get(port, expired, server.cert(), "TLSv1.3"), "TLS-02: expired");
       assertEquals(-1, get(port, otherNs, server.cert(), "TLSv1.3"), "TLS-03: a SPIFFE id the matcher refuses");
       assertEquals(-1, get(port, serverOnly, server.cert(), "TLSv1.3"), "TLS-07: no clientAuth EKU");
+      // TLS-12: a thousand half-open handshakes (a partial ClientHello each) do not keep a good client out
+      java.util.List<Socket> halfOpen = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 1000; i++) {
+          Socket h = new Socket("127.0.0.1", port);
+          h.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}); // a record header, no more
+          halfOpen.add(h);
+        }
+        long t0 = System.nanoTime();
+        assertEquals(200, get(port, good, server.cert(), "TLSv1.3"), "TLS-12: still served");
+        assertTrue((System.nanoTime() - t0) / 1_000_000 < 3000, "TLS-12: promptly");
+      } finally {
+        for (Socket h : halfOpen) {
+          h.close();
+        }
+      }
       try (Socket plain = new Socket("127.0.0.1", port)) {
         plain.setSoTimeout(5000);
         plain.getOutputStream().write("GET /echo/p HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -186,7 +202,7 @@ class SecurityHostileInputsIT {
         // reset: also a refusal
       }
       assertEquals(200, get(port, good, server.cert(), "TLSv1.3"), "the proxy still serves the good client");
-      assertEquals(2, backend.requestsTo("/echo"), "only the good client's requests reached the backend");
+      assertEquals(3, backend.requestsTo("/echo"), "only the good client's requests reached the backend");
     }
   }
 
@@ -299,6 +315,47 @@ class SecurityHostileInputsIT {
           .build(), HttpResponse.BodyHandlers.discarding()).statusCode());
       assertEquals(2, backend.requestsTo("/echo"), "only the good tokens' requests reached the backend");
       assertEquals(0, backend.requestsTo("/remote"));
+    }
+  }
+
+  /**
+   * JWT-15: a JWKS server that takes 10 s. The request waiting for keys is answered within the http_uri timeout (1 s)
+   * with 401, and while it waits the event loop serves other routes at once.
+   */
+  @Test
+  void aSlowJwksCostsOnlyItsTimeout() throws Exception {
+    RSAKey rsa = new RSAKeyGenerator(2048).keyID("rsa").generate();
+    try (ScriptedBackend slow = ScriptedBackend.start(req -> {
+          try {
+            Thread.sleep(10_000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+              Unpooled.copiedBuffer("{\"keys\":[]}", StandardCharsets.UTF_8));
+          r.headers().set("content-length", r.content().readableBytes());
+          return r;
+        });
+        TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), JWT_LISTENER, Map.of("PORT",
+            backend.port(), "JWKS", "\"{\\\"keys\\\":[]}\"", "JWKSPORT", slow.port()), "--concurrency", "1")) {
+      com.nimbusds.jose.JWSObject remote = new com.nimbusds.jose.JWSObject(new JWSHeader.Builder(JWSAlgorithm.RS256)
+          .keyID("rsa").build(), new com.nimbusds.jose.Payload("{\"iss\":\"broken\"}"));
+      remote.sign(new RSASSASigner(rsa));
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      long t0 = System.nanoTime();
+      var waiting = http.sendAsync(HttpRequest.newBuilder(proxy.uri("http", "/remote/x"))
+          .header("Authorization", "Bearer " + remote.serialize()).timeout(Duration.ofSeconds(15)).build(),
+          HttpResponse.BodyHandlers.discarding());
+      Thread.sleep(200); // the fetch is under way
+      long t1 = System.nanoTime();
+      assertEquals(200, http.send(HttpRequest.newBuilder(proxy.uri("http", "/health")).timeout(Duration.ofSeconds(5))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+      long otherMs = (System.nanoTime() - t1) / 1_000_000;
+      assertTrue(otherMs < 500, "the event loop is not blocked: " + otherMs + " ms");
+      assertEquals(401, waiting.get().statusCode());
+      long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(waitedMs < 5_000, "bounded by the 1 s fetch timeout, not the server's 10 s: " + waitedMs + " ms");
     }
   }
 }

@@ -54,6 +54,13 @@ abstract class JwksSource {
     private static final Logger logger = LoggerFactory.getLogger(JwksSource.class);
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5)).build();
+    /** Where fetches start (the request is then asynchronous): one daemon thread for the process. */
+    private static final java.util.concurrent.Executor FETCHES = java.util.concurrent.Executors.newSingleThreadExecutor(
+        r -> {
+          Thread t = new Thread(r, "bowline-jwks-fetch");
+          t.setDaemon(true);
+          return t;
+        });
 
     private final String cluster;
     private final String path;
@@ -93,6 +100,10 @@ abstract class JwksSource {
         }
         fetching = true;
       }
+      FETCHES.execute(this::fetch); // the HTTP client's first use starts threads and loads classes: not on a loop
+    }
+
+    private void fetch() {
       List<InetSocketAddress> hosts = clusters.hosts(cluster);
       if (hosts.isEmpty()) {
         finish(null, "cluster " + cluster + " has no hosts");
