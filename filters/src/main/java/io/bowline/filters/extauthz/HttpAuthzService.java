@@ -29,6 +29,12 @@ import org.jspecify.annotations.Nullable;
  * off the event loop, to a host of the cluster.
  */
 final class HttpAuthzService {
+  private static final java.util.concurrent.Executor SENDS = java.util.concurrent.Executors.newSingleThreadExecutor(
+      r -> {
+        Thread t = new Thread(r, "bowline-ext-authz-http");
+        t.setDaemon(true);
+        return t;
+      });
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   /** Headers the JDK's client sets itself or refuses to send. */
@@ -123,7 +129,10 @@ final class HttpAuthzService {
       }
     });
     headersToAdd.forEach(b::header);
-    HTTP.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).whenComplete((r, err) -> {
+    java.net.http.HttpRequest checkRequest = b.build();
+    // sent from the client's own executor: its first use starts threads and loads classes, not on an event loop
+    java.util.concurrent.CompletableFuture.supplyAsync(() -> HTTP.sendAsync(checkRequest,
+        HttpResponse.BodyHandlers.ofString()), SENDS).thenCompose(f -> f).whenComplete((r, err) -> {
       if (err != null) {
         done.accept(new Answer(0, "", Map.of(), Map.of(), err.toString()));
         return;
