@@ -28,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * envoy.filters.network.ext_authz against a real gRPC authorizer: the connection is held while it is asked (a request
  * written right after the handshake waits, then is served), the authorizer sees both principals and the SNI, a
  * denied connection is closed with nothing sent upstream, and an authorizer that does not answer in time closes it.
+ * (The timeout is 2 s: the first call sets the channel up, which on a loaded 2-core machine can take most of 0.5 s.)
  */
 @ExtendWith(LeakGuard.class)
 class NetworkExtAuthzIT {
@@ -72,7 +73,7 @@ class NetworkExtAuthzIT {
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz
                 stat_prefix: inbound
-                grpc_service: {envoy_grpc: {cluster_name: "outbound|9000||authz.local"}, timeout: 0.5s}
+                grpc_service: {envoy_grpc: {cluster_name: "outbound|9000||authz.local"}, timeout: 2s}
                 include_tls_session: true
                 include_peer_certificate: true
             - name: envoy.filters.network.http_connection_manager
@@ -120,7 +121,7 @@ class NetworkExtAuthzIT {
       assertEquals("", get(port, other, server), "denied: closed");
       long start = System.nanoTime();
       assertEquals("", get(port, silent, server), "no answer within the timeout: closed");
-      assertTrue((System.nanoTime() - start) / 1_000_000 < 4_000, "bounded by the 0.5 s timeout");
+      assertTrue((System.nanoTime() - start) / 1_000_000 < 4_500, "bounded by the 2 s timeout");
       assertEquals(1, backend.requestsTo("/echo"), "only the allowed connection's request went upstream");
       assertEquals(3, proxy.stat("ext_authz.inbound.total"));
       assertEquals(1, proxy.stat("ext_authz.inbound.ok"));
