@@ -17,7 +17,9 @@ record AuthzService(String cluster, String authority, long timeoutMs) {
     if (!clusters.exists(cluster)) {
       throw new ConfigException(path + ".envoy_grpc.cluster_name", "unknown cluster '" + cluster + "'");
     }
-    return new AuthzService(cluster, g.getEnvoyGrpc().getAuthority(), g.hasTimeout()
+    AuthzService s = new AuthzService(cluster, g.getEnvoyGrpc().getAuthority(), g.hasTimeout()
         ? g.getTimeout().getSeconds() * 1000 + g.getTimeout().getNanos() / 1_000_000 : DEFAULT_TIMEOUT_MS);
+    io.bowline.core.filter.ClusterChannels.warm(clusters, cluster, s.authority());
+    return s;
   }
 }

@@ -449,4 +449,59 @@ class ExtAuthzIT {
       server.shutdownNow();
     }
   }
+
+  /**
+   * With Envoy's default 200 ms timeout, the very first check after start is answered by the service, not by
+   * status_on_error: the channel to the authorization cluster is set up while the proxy starts, not on that request.
+   */
+  @Test
+  void theFirstCheckAfterStartIsAnswered() throws Exception {
+    Authorizer authorizer = new Authorizer();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(authorizer)
+        .build().start();
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config: {virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                  http_filters:
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      grpc_service: {envoy_grpc: {cluster_name: "outbound|9191||authz.local"}}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: "outbound|9191||authz.local"
+            type: STATIC
+            typed_extension_protocol_options:
+              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                explicit_http_config: {http2_protocol_options: {}}
+            load_assignment: {cluster_name: authz, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${AUTHZ}}}}}]}]}
+        """;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml,
+            Map.of("PORT", backend.port(), "AUTHZ", server.getPort()))) {
+      Thread.sleep(500); // a proxy that has just started, with nothing sent yet
+      HttpResponse<String> first = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+          HttpRequest.newBuilder(proxy.uri("http", "/echo/first")).header("x-allow", "yes")
+              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, first.statusCode(), first.body());
+      assertEquals(1, authorizer.seen.size());
+    } finally {
+      server.shutdownNow();
+    }
+  }
 }

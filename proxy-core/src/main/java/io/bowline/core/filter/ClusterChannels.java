@@ -22,12 +22,28 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterChannels {
   private ClusterChannels() {}
 
+  /** Where a resolver waiting for its cluster's first hosts looks again. */
+  private static final java.util.concurrent.ScheduledExecutorService RETRY =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bowline-cluster-channels");
+        t.setDaemon(true);
+        return t;
+      });
+
   /** Channels per cluster directory (one per running server) and cluster name. */
   private static final Map<ClusterDirectory, Map<String, ManagedChannel>> CHANNELS = new WeakHashMap<>();
 
   /** The shared channel to {@code cluster}; its callbacks run on gRPC's transport threads. */
   public static ManagedChannel of(ClusterDirectory clusters, String cluster) {
     return of(clusters, cluster, "");
+  }
+
+  /**
+   * Opens the channel now and connects in the background, so a service's first call does not pay for it (ext_authz's
+   * default timeout is 200 ms): for filters, when their config is compiled.
+   */
+  public static void warm(ClusterDirectory clusters, String cluster, String authority) {
+    of(clusters, cluster, authority).getState(true);
   }
 
   /**
@@ -86,8 +102,16 @@ public final class ClusterChannels {
           resolve();
         }
 
+        private final long started = System.nanoTime();
+
         private void resolve() {
           List<InetSocketAddress> hosts = clusters.hosts(cluster);
+          if (hosts.isEmpty() && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(30)) {
+            // a channel opened while its config is compiled: the cluster has no hosts until the cluster manager
+            // takes the config. Calls wait for the first answer, so look again shortly instead of failing them.
+            RETRY.schedule(this::resolve, 50, TimeUnit.MILLISECONDS);
+            return;
+          }
           if (hosts.isEmpty()) {
             listener.onError(Status.UNAVAILABLE.withDescription("cluster " + cluster + " has no hosts"));
             return;
