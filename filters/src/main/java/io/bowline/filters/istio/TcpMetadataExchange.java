@@ -8,7 +8,6 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
 import org.jspecify.annotations.Nullable;
@@ -27,8 +26,6 @@ final class TcpMetadataExchange extends ChannelInboundHandlerAdapter {
   static final int MAX_PREAMBLE = 64 * 1024;
   static final String METADATA = "x-envoy-peer-metadata";
   static final String METADATA_ID = "x-envoy-peer-metadata-id";
-  /** The peer's id and metadata, once read, for the filters that report on the connection. */
-  static final AttributeKey<Struct> PEER = AttributeKey.valueOf("bowline.istio.tcp_peer");
 
   private final byte[] preamble;
   private @Nullable CompositeByteBuf pending;
@@ -87,7 +84,10 @@ final class TcpMetadataExchange extends ChannelInboundHandlerAdapter {
     try {
       Any any = Any.parseFrom(body);
       if (any.is(Struct.class)) {
-        ctx.channel().attr(PEER).set(any.unpack(Struct.class));
+        var metadata = any.unpack(Struct.class).getFieldsMap().get(METADATA);
+        if (metadata != null && metadata.hasStructValue()) {
+          ctx.channel().attr(io.bowline.core.filter.ConnectionInfo.PEER_METADATA).set(metadata.getStructValue());
+        }
       }
     } catch (InvalidProtocolBufferException e) {
       LOG.debug("[{}] an unreadable metadata exchange preamble: {}", ctx.channel().id(), e.getMessage());

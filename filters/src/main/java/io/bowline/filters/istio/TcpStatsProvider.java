@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * {@code istio.stats} as a network filter before tcp_proxy: Istio's TCP metrics
  * ({@code istio_tcp_connections_opened_total}, {@code _closed_total}, {@code istio_tcp_sent_bytes_total},
  * {@code istio_tcp_received_bytes_total}), bytes reported every {@code tcp_reporting_duration} and at the close.
- * A raw TCP peer sends no metadata-exchange headers: the remote workload is known only by its mTLS principal.
+ * A TCP peer is known by Istio's TCP metadata exchange when that ran on the connection (its node metadata), else only
+ * by its mTLS principal. Labels are resolved at the connection's first report, when the exchange has happened.
  */
 final class TcpStatsProvider implements ConnectionObserverProvider {
   private final StatsSettings settings;
@@ -54,12 +55,11 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
       private long reportedReceived;
       private long reportedSent;
 
+      private boolean open;
+
       @Override
       public void opened(AccessLogFacts f) {
-        m = meters(f);
-        if (m.opened != null) {
-          m.opened.increment();
-        }
+        open = true; // counted at the first report, as Istio does: the peer's metadata may still be on its way
       }
 
       @Override
@@ -69,9 +69,6 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
 
       @Override
       public void closed(AccessLogFacts f) {
-        if (m == null) {
-          m = meters(f); // never reached an upstream: it still closed, with its flags
-        }
         report(f);
         if (m.closed != null) {
           m.closed.increment();
@@ -80,7 +77,10 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
 
       private void report(AccessLogFacts f) {
         if (m == null) {
-          return;
+          m = meters(f); // labels resolved once, at the first report (or at the close, if it never reached one)
+          if (open && m.opened != null) {
+            m.opened.increment();
+          }
         }
         if (m.received != null && f.bytesReceived > reportedReceived) {
           m.received.increment(f.bytesReceived - reportedReceived);
@@ -97,8 +97,11 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
   /** The connection's meters; resolved once per connection. */
   private TcpMeters meters(AccessLogFacts f) {
     String[] tls = principals(f.tls);
-    Workload source = role == IstioStatsProvider.Role.SOURCE ? self : Workload.NONE;
-    Workload destination = role == IstioStatsProvider.Role.DESTINATION ? self : Workload.NONE;
+    // the other side is known by Istio's TCP metadata exchange when it ran, else only by its principal
+    Workload source = role == IstioStatsProvider.Role.SOURCE ? self
+        : f.downstreamPeerMetadata != null ? Workload.of(f.downstreamPeerMetadata) : Workload.NONE;
+    Workload destination = role == IstioStatsProvider.Role.DESTINATION ? self
+        : f.upstreamPeerMetadata != null ? Workload.of(f.upstreamPeerMetadata) : Workload.NONE;
     MeshService svc = MeshService.ofCluster(f.upstreamCluster);
     if (svc == null) {
       svc = MeshService.UNKNOWN;

@@ -70,6 +70,8 @@ class TcpMetadataExchangeIT {
                     ns[default]-policy[mysql-clients]-rule[0]:
                       permissions: [{any: true}]
                       principals: [{filter_state: {key: io.istio.peer_principal, string_match: {exact: "spiffe://cluster.local/ns/default/sa/app"}}}]
+            - name: istio.stats
+              typed_config: {"@type": type.googleapis.com/stats.PluginConfig, tcp_reporting_duration: 0.1s}
             - name: envoy.filters.network.tcp_proxy
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
@@ -200,6 +202,8 @@ class TcpMetadataExchangeIT {
           traffic_direction: OUTBOUND
           filter_chains:
           - filters:
+            - name: istio.stats
+              typed_config: {"@type": type.googleapis.com/stats.PluginConfig, tcp_reporting_duration: 0.1s}
             - name: envoy.filters.network.tcp_proxy
               typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: "outbound|3306||mysql", cluster: "outbound|3306||mysql.default.svc.cluster.local"}
         clusters:
@@ -245,6 +249,16 @@ class TcpMetadataExchangeIT {
       client.getOutputStream().write("SELECT 2;".getBytes(StandardCharsets.US_ASCII));
       assertEquals("SELECT 2;", read(client.getInputStream(), 9));
       assertTrue(inbound.stat("tcp.rbac.allowed") >= 1, "the server sidecar saw the client's SPIFFE id");
+      Thread.sleep(400); // a few tcp_reporting_duration periods
+      // each side's Istio TCP metrics name the other workload, learned from its preamble
+      String in = inbound.admin("/stats/prometheus");
+      assertTrue(in.lines().anyMatch(l -> l.startsWith("istio_tcp_connections_opened_total{")
+          && l.contains("reporter=\"destination\"") && l.contains("source_workload=\"app\"")
+          && l.contains("destination_workload=\"mysql\"")), in);
+      String out = outbound.admin("/stats/prometheus");
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("istio_tcp_sent_bytes_total{")
+          && l.contains("reporter=\"source\"") && l.contains("source_workload=\"app\"")
+          && l.contains("destination_workload=\"mysql\"")), out);
     }
   }
 }

@@ -65,6 +65,9 @@ public final class AccessLogFacts implements Cloneable {
   public @Nullable InetSocketAddress downstreamLocal;
   public @Nullable String requestedServerName;
   public @Nullable SSLSession tls;
+  /** A TCP connection's peers' node metadata, as Istio's TCP metadata exchange learned it (null: not known). */
+  public com.google.protobuf.@Nullable Struct downstreamPeerMetadata;
+  public com.google.protobuf.@Nullable Struct upstreamPeerMetadata;
   public @Nullable String routeName;
   public @Nullable String virtualClusterName;
   public long connectionId;

@@ -10,4 +10,11 @@ import org.jspecify.annotations.Nullable;
  * which every HTTP stream of the connection then reads.
  */
 public record ConnectionInfo(InetSocketAddress remote, InetSocketAddress local, @Nullable SSLSession tls,
-    @Nullable String serverName, java.util.Map<String, String> filterState) {}
+    @Nullable String serverName, java.util.Map<String, String> filterState) {
+  /**
+   * The peer proxy's node metadata, on a downstream or upstream channel, once a network filter learned it (Istio's TCP
+   * metadata exchange); reports on the connection read it.
+   */
+  public static final io.netty.util.AttributeKey<com.google.protobuf.Struct> PEER_METADATA =
+      io.netty.util.AttributeKey.valueOf("bowline.peer_metadata");
+}

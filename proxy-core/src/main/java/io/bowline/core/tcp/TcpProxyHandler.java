@@ -277,6 +277,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     f.downstreamLocal = (java.net.InetSocketAddress) downstream.localAddress();
     io.netty.handler.ssl.SslHandler ssl = downstream.pipeline().get(io.netty.handler.ssl.SslHandler.class);
     f.tls = ssl == null ? null : ssl.engine().getSession();
+    f.downstreamPeerMetadata = downstream.attr(io.bowline.core.filter.ConnectionInfo.PEER_METADATA).get();
+    f.upstreamPeerMetadata = upstream == null ? null
+        : upstream.attr(io.bowline.core.filter.ConnectionInfo.PEER_METADATA).get();
     f.connectionId = connectionId;
     return f;
   }
