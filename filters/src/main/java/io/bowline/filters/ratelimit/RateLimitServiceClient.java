@@ -20,7 +20,9 @@ final class RateLimitServiceClient {
     this.stub = RateLimitServiceGrpc.newStub(channel);
   }
 
+  /** The client, its channel connecting from now on (the default timeout, 20 ms, leaves no room for a setup). */
   static RateLimitServiceClient of(ClusterDirectory clusters, String cluster) {
+    ClusterChannels.warm(clusters, cluster, "");
     return new RateLimitServiceClient(ClusterChannels.of(clusters, cluster));
   }
 
