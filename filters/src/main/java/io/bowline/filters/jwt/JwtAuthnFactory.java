@@ -92,9 +92,6 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
   @Override
   public HttpFilterProvider create(JwtAuthentication c, FactoryContext context) throws ConfigException {
     String path = context.fieldPath() + ".typed_config";
-    if (c.getFilterStateRules().getRequiresCount() > 0) {
-      throw new ConfigException(path + ".filter_state_rules", "not supported by bowline yet");
-    }
     Map<String, JwtProvider> providers = new LinkedHashMap<>();
     for (var e : c.getProvidersMap().entrySet()) {
       providers.put(e.getKey(), provider(e.getKey(), e.getValue(), path + ".providers[" + e.getKey() + "]", context));
@@ -121,10 +118,27 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
       }
       rules.add(rule(r.getMatch(), req, rp + ".match"));
     }
+    StateRules stateRules = null;
+    if (c.hasFilterStateRules()) {
+      var f = c.getFilterStateRules();
+      String fp = path + ".filter_state_rules";
+      if (f.getName().isEmpty()) {
+        throw new ConfigException(fp + ".name", "required");
+      }
+      Map<String, Requirement> byValue = new HashMap<>();
+      for (var e : f.getRequiresMap().entrySet()) {
+        byValue.put(e.getKey(), requirement(e.getValue(), providers, fp + ".requires[" + e.getKey() + "]"));
+      }
+      stateRules = new StateRules(f.getName(), Map.copyOf(byValue));
+    }
     String filterName = context.filterName();
     List<JwtProvider> all = List.copyOf(providers.values());
-    return callbacks -> new Filter(callbacks, filterName, rules, named, all, c.getBypassCorsPreflight());
+    StateRules byState = stateRules;
+    return callbacks -> new Filter(callbacks, filterName, rules, byState, named, all, c.getBypassCorsPreflight());
   }
+
+  /** {@code filter_state_rules}: when no rule matched, the requirement named by a filter state value. */
+  private record StateRules(String key, Map<String, Requirement> requires) {}
 
   private static Rule rule(RouteMatch m, @Nullable Requirement req, String path) throws ConfigException {
     List<HeaderMatcher> headers = new ArrayList<>();
@@ -159,6 +173,15 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
               + ".requirements[" + i + "]"));
         }
         yield any ? new Requirement.Any(List.copyOf(out)) : new Requirement.All(List.copyOf(out));
+      }
+      case PROVIDER_AND_AUDIENCES -> {
+        var pa = r.getProviderAndAudiences();
+        JwtProvider p = providers.get(pa.getProviderName());
+        if (p == null) {
+          throw new ConfigException(path + ".provider_and_audiences.provider_name", "no provider '"
+              + pa.getProviderName() + "'");
+        }
+        yield new Requirement.Provider(p.withAudiences(Set.copyOf(pa.getAudiencesList())));
       }
       case ALLOW_MISSING -> new Requirement.AllowMissing();
       case ALLOW_MISSING_OR_FAILED -> new Requirement.AllowMissingOrFailed();
@@ -239,6 +262,7 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
     private final HttpFilterCallbacks callbacks;
     private final String filterName;
     private final List<Rule> rules;
+    private final @Nullable StateRules stateRules;
     private final Map<String, Requirement> named;
     private final List<JwtProvider> all;
     private final boolean bypassCors;
@@ -248,11 +272,12 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
     private @Nullable Requirement requirement;
     private final Map<JwtProvider, JwtProvider.Found> found = new LinkedHashMap<>();
 
-    Filter(HttpFilterCallbacks callbacks, String filterName, List<Rule> rules, Map<String, Requirement> named,
-        List<JwtProvider> all, boolean bypassCors) {
+    Filter(HttpFilterCallbacks callbacks, String filterName, List<Rule> rules, @Nullable StateRules stateRules,
+        Map<String, Requirement> named, List<JwtProvider> all, boolean bypassCors) {
       this.callbacks = callbacks;
       this.filterName = filterName;
       this.rules = rules;
+      this.stateRules = stateRules;
       this.named = named;
       this.all = all;
       this.bypassCors = bypassCors;
@@ -326,6 +351,10 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
         if (rule.matches(p, req.headers())) {
           return rule.requirement();
         }
+      }
+      if (stateRules != null) { // checked when no rule matched, as Envoy does
+        String v = callbacks.filterState(stateRules.key());
+        return v == null ? null : stateRules.requires().get(v);
       }
       return null;
     }

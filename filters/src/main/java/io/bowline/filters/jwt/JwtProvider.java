@@ -33,6 +33,16 @@ record JwtProvider(String name, @Nullable String issuer, Set<String> audiences, 
     @Nullable String forwardPayloadHeader, boolean padPayload, List<ClaimToHeader> claimToHeaders, long clockSkewSeconds,
     @Nullable String payloadInMetadata, Set<String> spaceDelimitedClaims, Verifications verifications) {
 
+  /**
+   * This provider with other audiences ({@code provider_and_audiences}): the same keys and locations, its own memory
+   * of verified tokens (a token remembered under one audience list says nothing about another).
+   */
+  JwtProvider withAudiences(Set<String> other) {
+    return new JwtProvider(name, issuer, other, keys, fromHeaders, fromParams, fromCookies, forward,
+        forwardPayloadHeader, padPayload, claimToHeaders, clockSkewSeconds, payloadInMetadata, spaceDelimitedClaims,
+        verifications.sameSize());
+  }
+
   /** {@code from_headers} entry: the header and the prefix before the token ({@code Bearer }). */
   record FromHeader(String name, String prefix) {}
 

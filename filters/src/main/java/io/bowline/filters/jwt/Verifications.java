@@ -45,6 +45,11 @@ final class Verifications {
     this.maxTokenBytes = maxTokenBytes;
   }
 
+  /** A fresh memory with this one's limits. */
+  Verifications sameSize() {
+    return new Verifications(size, maxTokenBytes);
+  }
+
   static Verifications defaults() {
     return new Verifications(DEFAULT_SIZE, DEFAULT_MAX_TOKEN_BYTES);
   }

@@ -276,4 +276,78 @@ class JwtAuthnIT {
       assertEquals(200, get(proxy, "/echo/r", byOther.serialize()).statusCode(), "the new key verifies");
     }
   }
+
+  /**
+   * provider_and_audiences: a route may ask the same provider for other audiences (a token for one audience passes
+   * there and not elsewhere, and the other way round). filter_state_rules: when no rule matches, a filter state value
+   * (here the downstream peer's exchange header, which istio.metadata_exchange keeps) names the requirement.
+   */
+  @Test
+  void audiencesPerRequirementAndFilterStateRules() throws Exception {
+    String inline = "{inline_string: \"" + jwks().replace("\\", "\\\\").replace("\"", "\\\"")
+        .replace("\n", "\\n") + "\"}";
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config: {virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                  http_filters:
+                  - name: istio.metadata_exchange
+                    typed_config: {"@type": type.googleapis.com/io.istio.http.peer_metadata.Config, downstream_discovery: [{istio_headers: {}}]}
+                  - name: envoy.filters.http.jwt_authn
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                      providers:
+                        istio: {issuer: testing@secure.istio.io, audiences: [orders], local_jwks: @JWKS@}
+                      rules:
+                      - match: {prefix: "/billing"}
+                        requires: {provider_and_audiences: {provider_name: istio, audiences: [billing]}}
+                      - match: {prefix: "/orders"}
+                        requires: {provider_name: istio}
+                      filter_state_rules:
+                        name: downstream_peer
+                        requires: {gateway: {provider_name: istio}}
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """.replace("@JWKS@", inline);
+    RSAKey key = sampleKey();
+    java.util.function.Function<String, String> token = aud -> {
+      try {
+        SignedJWT t = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+            new JWTClaimsSet.Builder().issuer(ISSUER).audience(aud).build());
+        t.sign(new RSASSASigner(key));
+        return t.serialize();
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("PORT", backend.port()))) {
+      assertEquals(200, get(proxy, "/billing/1", token.apply("billing")).statusCode());
+      assertEquals(403, get(proxy, "/orders/1", token.apply("billing")).statusCode(), "not the provider's audience");
+      assertEquals(200, get(proxy, "/orders/1", token.apply("orders")).statusCode());
+      assertEquals(403, get(proxy, "/billing/1", token.apply("orders")).statusCode(), "not this route's audience");
+      // no rule matches /other: without the filter state no JWT is needed, with it the state's requirement applies
+      assertEquals(200, get(proxy, "/other", null).statusCode());
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      assertEquals(401, http.send(HttpRequest.newBuilder(proxy.uri("http", "/other"))
+          .header("x-envoy-peer-metadata", "gateway").timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertEquals(200, http.send(HttpRequest.newBuilder(proxy.uri("http", "/other"))
+          .header("x-envoy-peer-metadata", "gateway").header("Authorization", "Bearer " + token.apply("orders"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
 }
