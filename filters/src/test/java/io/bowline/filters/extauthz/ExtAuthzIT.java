@@ -128,6 +128,19 @@ class ExtAuthzIT {
       assertEquals("127.0.0.1", asked.getSource().getAddress().getSocketAddress().getAddress());
       assertTrue(asked.getRequest().getHttp().getHeadersMap().containsKey("x-request-id"));
 
+      // HOSTILE-INPUTS HDR-10: bytes that are not UTF-8 in a header reach the service as characters, and the call
+      // is an ordinary check (allowed here), not a failure that failure_mode_allow or status_on_error would decide
+      try (java.net.Socket raw = new java.net.Socket("127.0.0.1", proxy.port("http"))) {
+        raw.setSoTimeout(10_000);
+        raw.getOutputStream().write("GET /echo/latin1 HTTP/1.1\r\nHost: x\r\nx-allow: yes\r\nx-name: caf\u00e9 \u00ff\r\nConnection: close\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String r = new String(raw.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(r.startsWith("HTTP/1.1 200"), r);
+      }
+      var latin1 = authorizer.seen.get(1).getAttributes().getRequest().getHttp();
+      assertEquals("caf\u00e9 \u00ff", latin1.getHeadersMap().get("x-name"));
+      authorizer.seen.remove(1);
+
       HttpResponse<String> denied = client.send(HttpRequest.newBuilder(proxy.uri("http", "/echo/b"))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(401, denied.statusCode());
@@ -142,10 +155,10 @@ class ExtAuthzIT {
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, open.statusCode());
       assertEquals(3, authorizer.seen.size(), "the public route was never checked");
-      assertEquals(1, proxy.stat("http.in.ext_authz.ok"));
+      assertEquals(2, proxy.stat("http.in.ext_authz.ok"));
       assertEquals(1, proxy.stat("http.in.ext_authz.denied"));
       assertEquals(1, proxy.stat("http.in.ext_authz.error"));
-      assertEquals(1, backend.requestsTo("/echo"), "only the allowed request reached the backend");
+      assertEquals(2, backend.requestsTo("/echo"), "only the allowed requests reached the backend");
     } finally {
       server.shutdownNow();
     }
