@@ -73,6 +73,8 @@ public final class AccessLogFacts implements Cloneable {
   public long connectionId;
   public boolean healthCheck;
   public @Nullable Map<String, String> filterState;
+  /** The stream's dynamic metadata by namespace (filters' results: jwt_authn's payload, RBAC's shadow outcome). */
+  public @Nullable Map<String, com.google.protobuf.Struct> dynamicMetadata;
   /** The header values the entry's format reads, taken when it was queued (then the maps above are dropped). */
   public String @Nullable [] captured;
 

@@ -220,8 +220,17 @@ final class TracingCompiler {
         case REQUEST_HEADER -> new CustomTag(t.getTag(), CustomTag.Kind.REQUEST_HEADER,
             t.getRequestHeader().getName().toLowerCase(java.util.Locale.ROOT),
             t.getRequestHeader().getDefaultValue());
-        // bowline keeps no dynamic metadata yet, so a metadata tag has no value and, as in Envoy, is left out
-        case METADATA -> new CustomTag(t.getTag(), CustomTag.Kind.METADATA, "", "");
+        case METADATA -> {
+          // the request's dynamic metadata; route, cluster and host metadata are not kept per stream: the default
+          var mk = t.getMetadata().getMetadataKey();
+          java.util.List<String> keys = new java.util.ArrayList<>();
+          for (var seg : mk.getPathList()) {
+            keys.add(seg.getKey());
+          }
+          yield new CustomTag(t.getTag(), CustomTag.Kind.METADATA, t.getMetadata().getKind().hasRequest()
+              || !t.getMetadata().hasKind() ? mk.getKey() : "", t.getMetadata().getDefaultValue(),
+              java.util.List.copyOf(keys));
+        }
         default -> throw new ConfigException(tp, "custom tag kind " + t.getTypeCase() + " is not supported by "
             + "bowline yet (literal, environment, request_header and metadata are)");
       });

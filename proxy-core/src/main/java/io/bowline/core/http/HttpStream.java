@@ -1522,6 +1522,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.virtualClusterName = vcluster == null ? null : vcluster.name();
     f.connectionId = conn.id();
     f.filterState = filterState == null ? null : java.util.Map.copyOf(filterState);
+    f.dynamicMetadata = dynamicMetadata == null ? null : java.util.Map.copyOf(dynamicMetadata);
     f.grpcStatus = grpc ? grpcStatus() : -1;
     if (filters != null && hcm.filtersLog()) {
       for (HttpFilter filter : filters) {

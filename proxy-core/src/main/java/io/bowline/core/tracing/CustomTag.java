@@ -2,19 +2,65 @@ package io.bowline.core.tracing;
 
 import io.netty.handler.codec.http.HttpHeaders;
 
-/** A {@code custom_tags} entry: a literal, an environment variable (read once), a request header, or metadata. */
-public record CustomTag(String tag, Kind kind, String value, String defaultValue) {
-  /** Where the tag's value comes from (METADATA: dynamic metadata, which bowline does not keep yet: no value). */
+/**
+ * A {@code custom_tags} entry: a literal, an environment variable (read once), a request header, or the request's
+ * dynamic metadata ({@code value} the namespace, {@code path} the keys under it; Istio tags its dry-run RBAC results
+ * this way). Metadata of another kind than the request's (route, cluster, host) has no value here: its default.
+ */
+public record CustomTag(String tag, Kind kind, String value, String defaultValue, java.util.List<String> path) {
   public enum Kind { LITERAL, ENVIRONMENT, REQUEST_HEADER, METADATA }
 
-  /** The value, or null when a header is absent and there is no default (the tag is then left out). */
+  public CustomTag(String tag, Kind kind, String value, String defaultValue) {
+    this(tag, kind, value, defaultValue, java.util.List.of());
+  }
+
+  /** The value, or null when it is absent and there is no default (the tag is then left out). */
   public String valueFor(HttpHeaders request) {
+    return valueFor(request, null);
+  }
+
+  /** The same, with the request's dynamic metadata for METADATA tags. */
+  public String valueFor(@org.jspecify.annotations.Nullable HttpHeaders request,
+      java.util.@org.jspecify.annotations.Nullable Map<String, com.google.protobuf.Struct> metadata) {
     return switch (kind) {
       case LITERAL, ENVIRONMENT -> value;
-      case METADATA -> null;
-      case REQUEST_HEADER -> {
-        String v = request.get(value);
-        yield v != null ? v : defaultValue.isEmpty() ? null : defaultValue;
+      case METADATA -> orDefault(metadataValue(metadata));
+      case REQUEST_HEADER -> orDefault(request == null ? null : request.get(value));
+    };
+  }
+
+  private String orDefault(@org.jspecify.annotations.Nullable String v) {
+    return v != null ? v : defaultValue.isEmpty() ? null : defaultValue;
+  }
+
+  private @org.jspecify.annotations.Nullable String metadataValue(
+      java.util.@org.jspecify.annotations.Nullable Map<String, com.google.protobuf.Struct> metadata) {
+    com.google.protobuf.Struct ns = metadata == null || value.isEmpty() ? null : metadata.get(value);
+    if (ns == null) {
+      return null;
+    }
+    com.google.protobuf.Value v = com.google.protobuf.Value.newBuilder().setStructValue(ns).build();
+    for (String key : path) {
+      if (!v.hasStructValue()) {
+        return null;
+      }
+      v = v.getStructValue().getFieldsMap().get(key);
+      if (v == null) {
+        return null;
+      }
+    }
+    return switch (v.getKindCase()) {
+      case STRING_VALUE -> v.getStringValue();
+      case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
+      case NUMBER_VALUE -> v.getNumberValue() == Math.rint(v.getNumberValue()) && Math.abs(v.getNumberValue()) < 1e15
+          ? Long.toString((long) v.getNumberValue()) : Double.toString(v.getNumberValue());
+      case NULL_VALUE, KIND_NOT_SET -> null;
+      default -> {
+        try {
+          yield com.google.protobuf.util.JsonFormat.printer().omittingInsignificantWhitespace().print(v);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          yield null;
+        }
       }
     };
   }

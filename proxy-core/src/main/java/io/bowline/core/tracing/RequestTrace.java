@@ -133,11 +133,11 @@ public final class RequestTrace {
       tags.put("error", "true");
     }
     for (CustomTag t : config.customTags()) {
-      putTag(tags, t, h);
+      putTag(tags, t, h, f.dynamicMetadata);
     }
     if (routeTags != null) {
       for (CustomTag t : routeTags) {
-        putTag(tags, t, h);
+        putTag(tags, t, h, f.dynamicMetadata);
       }
     }
     String name = operation != null && !operation.isEmpty() ? operation
@@ -147,9 +147,9 @@ public final class RequestTrace {
         !config.egress(), startEpochNanos, end, Map.copyOf(tags), error));
   }
 
-  private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h) {
-    String v = h == null ? (t.kind() == CustomTag.Kind.LITERAL || t.kind() == CustomTag.Kind.ENVIRONMENT ? t.value()
-        : null) : t.valueFor(h);
+  private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h,
+      @Nullable Map<String, com.google.protobuf.Struct> metadata) {
+    String v = t.valueFor(h, metadata);
     if (v != null) {
       tags.put(t.tag(), v);
     }
