@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 final class IstioStatsFilter implements HttpFilter {
   static final String PEER_METADATA = "x-envoy-peer-metadata";
   static final String PEER_METADATA_ID = "x-envoy-peer-metadata-id";
+  private static final io.netty.util.AsciiString PEER_METADATA_NAME = io.netty.util.AsciiString.cached(PEER_METADATA);
 
   private final IstioStatsProvider provider;
   private final io.bowline.core.filter.HttpFilterCallbacks callbacks;
@@ -31,7 +32,7 @@ final class IstioStatsFilter implements HttpFilter {
     if (provider.role() != IstioStatsProvider.Role.SOURCE) {
       String md = callbacks.filterState(PeerMetadataFactory.DOWNSTREAM_PEER);
       if (md == null) {
-        md = request.headers().get(PEER_METADATA);
+        md = request.headers().get(PEER_METADATA_NAME);
       }
       if (md != null) {
         downstreamPeer = provider.loop().peer(md);
@@ -44,7 +45,7 @@ final class IstioStatsFilter implements HttpFilter {
   @Override
   public void onResponseHeaders(HttpResponse response) {
     if (provider.role() != IstioStatsProvider.Role.DESTINATION) {
-      String md = response.headers().get(PEER_METADATA);
+      String md = response.headers().get(PEER_METADATA_NAME);
       if (md == null) {
         md = callbacks.filterState(PeerMetadataFactory.UPSTREAM_PEER);
       }

@@ -96,7 +96,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     Workload destination = role == Role.DESTINATION ? self : upstreamPeer != null ? upstreamPeer : Workload.NONE;
     MeshService service = loop.service(f, !settings.disableHostHeaderFallback());
     String[] principals = role == Role.SOURCE ? Loop.NO_TLS_SOURCE : loop.principals(f.tls);
-    Edge edge = loop.edge(new EdgeKey(source, destination, service, principals));
+    Edge edge = loop.edge(source, destination, service, principals);
     edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent, f.requestMessages,
         f.responseMessages);
   }
@@ -178,13 +178,17 @@ final class IstioStatsProvider implements HttpFilterProvider {
     }
   }
 
+  /** What a cluster's config says of its service (null: nothing), and which config that was. */
+  private record ClusterService(@Nullable Object generation, @Nullable MeshService service) {}
+
   /** One event loop's resolved peers, services, TLS identities and label sets; touched only by that loop. */
   final class Loop {
     static final String[] NO_TLS_SOURCE = {Workload.UNKNOWN, Workload.UNKNOWN, Workload.UNKNOWN};
     private static final String[] NO_TLS = {Workload.UNKNOWN, Workload.UNKNOWN, "none"};
 
     private final Map<String, Workload> peers = new HashMap<>();
-    private final Map<String, MeshService> services = new HashMap<>();
+    private final Map<String, MeshService> byHost = new HashMap<>();
+    private final Map<String, ClusterService> byCluster = new HashMap<>();
     private final Map<SSLSession, String[]> identities = new IdentityHashMap<>();
     private final Map<EdgeKey, Edge> edges = new HashMap<>();
 
@@ -203,29 +207,30 @@ final class IstioStatsProvider implements HttpFilterProvider {
     MeshService service(AccessLogFacts f, boolean hostFallback) {
       String cluster = f.upstreamCluster;
       if (cluster != null) {
-        MeshService s = services.get(cluster);
-        if (s == null) {
-          // Istio's cluster metadata names the service; its cluster name does too for outbound clusters
-          s = MeshService.ofIstioMetadata(clusters.metadata(cluster, "istio"));
+        Object generation = clusters.generation(cluster);
+        ClusterService cs = byCluster.get(cluster);
+        if (cs == null || cs.generation() != generation) {
+          // Istio's cluster metadata names the service; its cluster name does too for outbound clusters. Read once
+          // per cluster config: a cluster that names no service (an inbound one) falls back to the host each time.
+          MeshService s = MeshService.ofIstioMetadata(clusters.metadata(cluster, "istio"));
           if (s == null) {
             s = MeshService.ofCluster(cluster);
           }
-          if (s != null) {
-            bound(services).put(cluster, s);
-          }
+          cs = new ClusterService(generation, s);
+          bound(byCluster).put(cluster, cs);
         }
-        if (s != null) {
-          return s;
+        if (cs.service() != null) {
+          return cs.service();
         }
       }
       String host = hostFallback ? f.requestHeader("host") : null;
       if (host == null) {
         return MeshService.UNKNOWN;
       }
-      MeshService s = services.get(host);
+      MeshService s = byHost.get(host);
       if (s == null) {
         s = MeshService.ofHost(host);
-        bound(services).put(host, s);
+        bound(byHost).put(host, s);
       }
       return s;
     }
@@ -247,12 +252,24 @@ final class IstioStatsProvider implements HttpFilterProvider {
       return p;
     }
 
-    Edge edge(EdgeKey key) {
-      Edge e = edges.get(key);
-      if (e == null) {
-        e = new Edge(key);
-        bound(edges).put(key, e);
+    /** The last edge this loop recorded, checked by identity first: a loop's traffic mostly repeats one pair. */
+    private @Nullable Edge last;
+    private @Nullable EdgeKey lastKey;
+
+    Edge edge(Workload source, Workload destination, MeshService service, String[] principals) {
+      EdgeKey k = lastKey;
+      if (k != null && k.source() == source && k.destination() == destination && k.service() == service
+          && k.principals() == principals) {
+        return last;
       }
+      k = new EdgeKey(source, destination, service, principals);
+      Edge e = edges.get(k);
+      if (e == null) {
+        e = new Edge(k);
+        bound(edges).put(k, e);
+      }
+      last = e;
+      lastKey = k;
       return e;
     }
 

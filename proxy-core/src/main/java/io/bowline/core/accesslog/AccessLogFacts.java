@@ -8,11 +8,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What one finished HTTP stream or TCP connection was, as the access log, the reporting filters and the tracer see
- * it. Filled on its event loop when it ends; filters and tracers read it there. An entry queued for an access log
- * carries only the header values its format reads ({@link #captured}), not the header maps, and is not changed after:
- * the writer thread formats it after taking it from the queue, which orders the writes before the reads.
+ * it. Filled on its event loop when it ends; filters, tracers and access-log formats read it there, and nothing keeps
+ * it after: an access log queues the formatted line's bytes, never the facts.
  */
-public final class AccessLogFacts implements Cloneable {
+public final class AccessLogFacts {
   /** Which kind of access log entry this is (Envoy's {@code %ACCESS_LOG_TYPE%}). */
   public enum Type {
     HCM_DOWNSTREAM_END("DownstreamEnd"), TCP_CONNECTION_END("TcpConnectionEnd"), LISTENER_CONNECTION("NotSet");
@@ -75,18 +74,6 @@ public final class AccessLogFacts implements Cloneable {
   public @Nullable Map<String, String> filterState;
   /** The stream's dynamic metadata by namespace (filters' results: jwt_authn's payload, RBAC's shadow outcome). */
   public @Nullable Map<String, com.google.protobuf.Struct> dynamicMetadata;
-  /** The header values the entry's format reads, taken when it was queued (then the maps above are dropped). */
-  public String @Nullable [] captured;
-
-  /** A copy for another access log (each has its own captured values). */
-  public AccessLogFacts copy() {
-    try {
-      return (AccessLogFacts) super.clone();
-    } catch (CloneNotSupportedException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** The request header's value (values of a repeated header joined with ','), or null. */
   public @Nullable String requestHeader(CharSequence name) {
     return header(requestHeaders, name);
@@ -100,9 +87,9 @@ public final class AccessLogFacts implements Cloneable {
     if (!values.hasNext()) {
       return null;
     }
-    values.next();
+    String first = values.next();
     if (!values.hasNext()) {
-      return h.get(name); // the common case: one value, no list
+      return first; // the common case: one value, one walk of the bucket
     }
     return String.join(",", h.getAll(name)); // in insertion order, which the iterator does not keep
   }

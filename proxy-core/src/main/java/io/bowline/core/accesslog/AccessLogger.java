@@ -13,8 +13,8 @@ public record AccessLogger(@Nullable LogFilter filter, LogFormat format, AccessL
   }
 
   /**
-   * Offers a finished stream or connection to each log (on its event loop): filters see the whole facts; each
-   * entry queued carries only the header values its format reads, never the header maps.
+   * Offers a finished stream or connection to each log, on its event loop: filters see the whole facts, and each
+   * line is formatted there too, so only its bytes cross to the writer thread.
    */
   public static void logAll(java.util.List<AccessLogger> logs, AccessLogFacts facts) {
     for (int i = 0; i < logs.size(); i++) {
@@ -22,12 +22,7 @@ public record AccessLogger(@Nullable LogFilter filter, LogFormat format, AccessL
       if (l.filter() != null && !l.filter().test(facts)) {
         continue;
       }
-      AccessLogFacts entry = logs.size() == 1 ? facts : facts.copy();
-      entry.captured = l.format().capture(facts);
-      entry.requestHeaders = null;
-      entry.responseHeaders = null;
-      entry.responseTrailers = null;
-      l.destination().writer().offer(l.destination(), l.format(), entry);
+      l.destination().writer().offer(l.destination(), l.format(), facts);
     }
   }
 }

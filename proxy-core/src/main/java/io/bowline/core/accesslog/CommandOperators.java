@@ -6,7 +6,6 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.function.Function;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
@@ -27,9 +26,9 @@ final class CommandOperators {
    * The operator {@code name} with its parenthesised argument ({@code null} when absent) and its {@code :Z} length
    * limit ({@code -1} when absent).
    */
-  static Operator of(String name, @Nullable String arg, int maxLength, HeaderCapture capture)
+  static Operator of(String name, @Nullable String arg, int maxLength)
       throws IllegalArgumentException {
-    Operator op = resolve(name, arg, capture);
+    Operator op = resolve(name, arg);
     if (maxLength < 0) {
       return op;
     }
@@ -39,13 +38,13 @@ final class CommandOperators {
     };
   }
 
-  private static Operator resolve(String name, @Nullable String arg, HeaderCapture capture) {
+  private static Operator resolve(String name, @Nullable String arg) {
     switch (name) {
       case "REQ", "RESP", "TRAILER", "REQ_WITHOUT_QUERY" -> {
-        return captured(headerOperator(name, required(name, arg)), capture);
+        return headerOperator(name, required(name, arg));
       }
       case "STREAM_ID" -> {
-        return captured(f -> f.requestHeader("x-request-id"), capture);
+        return f -> f.requestHeader(REQUEST_ID);
       }
       case "START_TIME" -> {
         StartTimeFormat fmt = StartTimeFormat.of(arg);
@@ -157,13 +156,7 @@ final class CommandOperators {
     };
   }
 
-  /** A header lookup read from the entry's captured values (or, for an entry not captured, from its maps). */
-  private static Operator captured(Function<AccessLogFacts, @Nullable String> lookup, HeaderCapture capture) {
-    int i = capture.add(lookup);
-    return f -> f.captured != null ? f.captured[i] : lookup.apply(f);
-  }
-
-  private static Function<AccessLogFacts, @Nullable String> headerOperator(String name, String arg) {
+  private static Operator headerOperator(String name, String arg) {
     int q = arg.indexOf('?');
     String mainName = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
     String altName = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);
@@ -193,6 +186,7 @@ final class CommandOperators {
 
   /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
   private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
+  private static final io.netty.util.AsciiString REQUEST_ID = io.netty.util.AsciiString.cached("x-request-id");
 
   private static @Nullable String request(AccessLogFacts f, io.netty.util.AsciiString name) {
     if (name.charAt(0) == ':') {
@@ -219,16 +213,17 @@ final class CommandOperators {
   }
 
   /**
-   * Formatted addresses of the writer thread, by identity: a connection's addresses are the same objects for all its
-   * requests, so keep-alive traffic formats each once.
+   * Formatted addresses of each event loop, by identity: a connection's addresses are the same objects for all its
+   * requests, so keep-alive traffic formats each once. Emptied when full rather than kept in LRU order (no relinking
+   * per read).
    */
-  private static final ThreadLocal<java.util.Map<InetSocketAddress, String>> ADDRESSES =
-      ThreadLocal.withInitial(() -> new java.util.LinkedHashMap<>(256, 0.75f, true) {
+  private static final io.netty.util.concurrent.FastThreadLocal<java.util.IdentityHashMap<InetSocketAddress, String>>
+      ADDRESSES = new io.netty.util.concurrent.FastThreadLocal<>() {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<InetSocketAddress, String> eldest) {
-          return size() > 4096;
+        protected java.util.IdentityHashMap<InetSocketAddress, String> initialValue() {
+          return new java.util.IdentityHashMap<>(512);
         }
-      });
+      };
 
   private static @Nullable String address(@Nullable InetSocketAddress a) {
     if (a == null) {
@@ -239,6 +234,9 @@ final class CommandOperators {
     if (s == null) {
       String ip = ip(a);
       s = ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
+      if (cache.size() >= 4096) {
+        cache.clear();
+      }
       cache.put(a, s);
     }
     return s;

@@ -17,7 +17,7 @@ final class FormatTemplate {
   }
 
   /** Compiles {@code format}; the message of the exception says what was wrong, in Envoy's words where it has some. */
-  static FormatTemplate parse(String format, HeaderCapture capture) {
+  static FormatTemplate parse(String format) {
     List<Object> parts = new ArrayList<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
@@ -46,7 +46,7 @@ final class FormatTemplate {
           throw new IllegalArgumentException("length limit " + m.group(3) + " is too large");
         }
       }
-      parts.add(CommandOperators.of(m.group(1), m.group(2), max, capture));
+      parts.add(CommandOperators.of(m.group(1), m.group(2), max));
       i = m.end();
     }
     if (lit.length() > 0) {
@@ -72,8 +72,14 @@ final class FormatTemplate {
         Object v = ((Operator) p).value(f);
         if (v == null) {
           sb.append(empty);
-        } else if (v instanceof String s && escape) {
-          appendEscaped(sb, s);
+        } else if (v instanceof String s) {
+          if (escape) {
+            appendEscaped(sb, s);
+          } else {
+            sb.append(s);
+          }
+        } else if (v instanceof Long n) {
+          sb.append(n.longValue()); // digits straight into the line: no String per number
         } else {
           sb.append(v);
         }
@@ -95,7 +101,11 @@ final class FormatTemplate {
       }
       clean++;
     }
-    sb.append(s, 0, clean); // the common case: one bulk copy
+    if (clean == n) {
+      sb.append(s); // the common case: one bulk copy (append(s, 0, n) would copy char by char)
+      return;
+    }
+    sb.append(s, 0, clean);
     for (int i = clean; i < n; i++) {
       char c = s.charAt(i);
       if (c < 0x20 || c == 0x7f) {

@@ -11,7 +11,7 @@ import java.util.TreeMap;
 /**
  * A compiled access-log format: Envoy's text format string, or its JSON dictionary ({@code json_format}, whose
  * single-operator values keep their type — numbers stay numbers — and {@code typed_json_format}; the deprecated
- * {@code FileAccessLog.json_format} renders every value as a string). Formatting runs on the writer thread.
+ * {@code FileAccessLog.json_format} renders every value as a string). Formatting runs on the entry's event loop.
  */
 public abstract class LogFormat {
   /** Envoy's default format, used when an access log names none. */
@@ -20,15 +20,8 @@ public abstract class LogFormat {
       + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
       + "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
 
-  /** Appends the entry to {@code out} (the writer thread reuses one builder). */
+  /** Appends the entry to {@code out} (each event loop reuses one builder). */
   public abstract void format(AccessLogFacts f, StringBuilder out);
-
-  private final HeaderCapture capture = new HeaderCapture();
-
-  /** The header values this format reads, taken from {@code f}'s maps (on the event loop). */
-  String[] capture(AccessLogFacts f) {
-    return capture.capture(f);
-  }
 
   /** The entry as a string. */
   public String format(AccessLogFacts f) {
@@ -41,7 +34,7 @@ public abstract class LogFormat {
   public static LogFormat text(String format, boolean omitEmptyValues) {
     String empty = omitEmptyValues ? "" : "-";
     return new LogFormat() {
-      private final FormatTemplate t = FormatTemplate.parse(format, super.capture);
+      private final FormatTemplate t = FormatTemplate.parse(format);
 
       @Override
       public void format(AccessLogFacts f, StringBuilder out) {
@@ -53,7 +46,7 @@ public abstract class LogFormat {
   /** A JSON dictionary, written as one line. */
   public static LogFormat json(Struct format, boolean typed, boolean omitEmptyValues, boolean sortProperties) {
     return new LogFormat() {
-      private final Map<String, Object> tree = compile(format, typed, sortProperties, "", super.capture);
+      private final Map<String, Object> tree = compile(format, typed, sortProperties, "");
 
       @Override
       public void format(AccessLogFacts f, StringBuilder out) {
@@ -63,26 +56,25 @@ public abstract class LogFormat {
     };
   }
 
-  private static Map<String, Object> compile(Struct s, boolean typed, boolean sort, String path,
-      HeaderCapture capture) {
+  private static Map<String, Object> compile(Struct s, boolean typed, boolean sort, String path) {
     Map<String, Object> out = sort ? new TreeMap<>() : new LinkedHashMap<>();
     for (Map.Entry<String, Value> e : s.getFieldsMap().entrySet()) {
-      out.put(e.getKey(), compile(e.getValue(), typed, sort, path + "." + e.getKey(), capture));
+      out.put(e.getKey(), compile(e.getValue(), typed, sort, path + "." + e.getKey()));
     }
     return out;
   }
 
-  private static Object compile(Value v, boolean typed, boolean sort, String path, HeaderCapture capture) {
+  private static Object compile(Value v, boolean typed, boolean sort, String path) {
     switch (v.getKindCase()) {
       case STRING_VALUE -> {
         try {
-          return FormatTemplate.parse(v.getStringValue(), capture);
+          return FormatTemplate.parse(v.getStringValue());
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(path.substring(1) + ": " + e.getMessage(), e);
         }
       }
       case STRUCT_VALUE -> {
-        return compile(v.getStructValue(), typed, sort, path, capture);
+        return compile(v.getStructValue(), typed, sort, path);
       }
       case NUMBER_VALUE -> {
         double d = v.getNumberValue();
@@ -94,7 +86,7 @@ public abstract class LogFormat {
       case LIST_VALUE -> {
         List<Object> items = new ArrayList<>();
         for (int i = 0; i < v.getListValue().getValuesCount(); i++) {
-          items.add(compile(v.getListValue().getValues(i), typed, sort, path + "[" + i + "]", capture));
+          items.add(compile(v.getListValue().getValues(i), typed, sort, path + "[" + i + "]"));
         }
         return List.copyOf(items);
       }

@@ -96,6 +96,13 @@ public final class CompileContext {
         return null;
       }
     }
+
+    @Override
+    public @org.jspecify.annotations.Nullable Object generation(String cluster) {
+      var m = clusterManager;
+      var c = m == null ? null : m.get(cluster);
+      return c == null ? null : c.config();
+    }
   };
 
   private boolean allowUnsupportedStaticFields;

@@ -22,4 +22,13 @@ public interface ClusterDirectory {
   default com.google.protobuf.@org.jspecify.annotations.Nullable Struct metadata(String cluster, String filter) {
     return null;
   }
+
+  /**
+   * A token whose identity changes whenever the cluster of that name is configured anew (or appears or goes), so a
+   * caller can keep what it read from {@link #metadata} per cluster and notice a CDS update with one comparison;
+   * null when no such cluster exists.
+   */
+  default @org.jspecify.annotations.Nullable Object generation(String cluster) {
+    return null;
+  }
 }

@@ -1533,7 +1533,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       trace.finish(f, route == null ? null : route.decoratorOperation());
     }
     if (!hcm.accessLogs().isEmpty()) {
-      io.bowline.core.accesslog.AccessLogger.logAll(hcm.accessLogs(), f); // last: it drops the header maps
+      io.bowline.core.accesslog.AccessLogger.logAll(hcm.accessLogs(), f);
     }
   }
 

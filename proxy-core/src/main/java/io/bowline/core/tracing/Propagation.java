@@ -3,12 +3,9 @@ package io.bowline.core.tracing;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
-import io.opentelemetry.api.trace.TraceFlags;
-import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.opentelemetry.context.propagation.TextMapSetter;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.extension.trace.propagation.B3Propagator;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * How trace context travels in headers: W3C {@code traceparent}/{@code tracestate} (Envoy's OpenTelemetry tracer)
  * or B3 (Envoy's Zipkin tracer: read from the multi-header form or the single {@code b3} header, written as
- * multi-headers), both through OpenTelemetry's own propagators.
+ * multi-headers). A caller's context is read through OpenTelemetry's own propagators; this proxy's is written by
+ * hand, as the same headers those propagators write.
  */
 public enum Propagation {
   W3C(W3CTraceContextPropagator.getInstance()),
@@ -40,15 +38,14 @@ public enum Propagation {
     }
   };
 
-  private static final TextMapSetter<HttpHeaders> SETTER = (carrier, key, value) -> {
-    if (carrier != null) {
-      carrier.set(key, value);
-    }
-  };
-
   private static final io.netty.util.AsciiString TRACEPARENT = io.netty.util.AsciiString.cached("traceparent");
   private static final io.netty.util.AsciiString B3_SINGLE = io.netty.util.AsciiString.cached("b3");
   private static final io.netty.util.AsciiString B3_TRACE_ID = io.netty.util.AsciiString.cached("x-b3-traceid");
+  private static final io.netty.util.AsciiString B3_SPAN_ID = io.netty.util.AsciiString.cached("x-b3-spanid");
+  private static final io.netty.util.AsciiString B3_SAMPLED = io.netty.util.AsciiString.cached("x-b3-sampled");
+  private static final io.netty.util.AsciiString TRACESTATE = io.netty.util.AsciiString.cached("tracestate");
+  private static final io.netty.util.AsciiString ONE = io.netty.util.AsciiString.cached("1");
+  private static final io.netty.util.AsciiString ZERO = io.netty.util.AsciiString.cached("0");
 
   /** The caller's span context, or null when the request carries none (or an invalid one). */
   public @Nullable SpanContext extract(HttpHeaders headers) {
@@ -61,13 +58,48 @@ public enum Propagation {
     return c.isValid() ? c : null;
   }
 
-  /** Writes {@code span} as the parent of the upstream request (replacing what the client sent). */
-  public void inject(String traceId, String spanId, boolean sampled, TraceState state, HttpHeaders headers) {
-    if (this == B3) {
-      headers.remove("b3"); // one form only: the multi-headers written below
+  /**
+   * Writes this proxy's span as the parent of the upstream request (replacing what the client sent), formatted by
+   * hand: it is the one piece of tracing every request pays for, sampled or not.
+   */
+  public void inject(long traceIdHigh, long traceIdLow, long spanId, boolean sampled, String traceState,
+      HttpHeaders headers) {
+    if (this == W3C) {
+      byte[] b = new byte[55]; // version-traceid-parentid-flags
+      b[0] = '0';
+      b[1] = '0';
+      b[2] = '-';
+      hex(traceIdHigh, b, 3);
+      hex(traceIdLow, b, 19);
+      b[35] = '-';
+      hex(spanId, b, 36);
+      b[52] = '-';
+      b[53] = '0';
+      b[54] = sampled ? (byte) '1' : (byte) '0';
+      headers.set(TRACEPARENT, new io.netty.util.AsciiString(b, false));
+      if (!traceState.isEmpty()) {
+        headers.set(TRACESTATE, traceState);
+      }
+    } else {
+      headers.remove(B3_SINGLE); // one form only: the multi-headers
+      byte[] t = new byte[32];
+      hex(traceIdHigh, t, 0);
+      hex(traceIdLow, t, 16);
+      byte[] s = new byte[16];
+      hex(spanId, s, 0);
+      headers.set(B3_TRACE_ID, new io.netty.util.AsciiString(t, false));
+      headers.set(B3_SPAN_ID, new io.netty.util.AsciiString(s, false));
+      headers.set(B3_SAMPLED, sampled ? ONE : ZERO);
     }
-    SpanContext c = SpanContext.create(traceId, spanId, sampled ? TraceFlags.getSampled() : TraceFlags.getDefault(),
-        state);
-    propagator.inject(Context.root().with(Span.wrap(c)), headers, SETTER);
+  }
+
+  private static final byte[] DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** Sixteen lower-case hex digits of {@code v} at {@code at}. */
+  private static void hex(long v, byte[] into, int at) {
+    for (int i = at + 15; i >= at; i--) {
+      into[i] = DIGITS[(int) (v & 0xf)];
+      v >>>= 4;
+    }
   }
 }

@@ -16,27 +16,32 @@ import org.jspecify.annotations.Nullable;
  * the upstream as the parent of what comes next — and, when the stream ends, its span (when sampled).
  */
 public final class RequestTrace {
+  private static final HexFormat HEX = HexFormat.of();
+  private static final io.netty.util.AsciiString REQUEST_ID = io.netty.util.AsciiString.cached("x-request-id");
+  private static final io.netty.util.AsciiString CLIENT_TRACE_ID =
+      io.netty.util.AsciiString.cached("x-client-trace-id");
+  private static final io.netty.util.AsciiString FORCE_TRACE = io.netty.util.AsciiString.cached("x-envoy-force-trace");
   private final TracingConfig config;
   private final @Nullable List<CustomTag> routeTags;
-  private final String traceId;
-  private final String spanId;
+  private final long traceIdHigh;
+  private final long traceIdLow;
+  private final long spanId;
   private final String parentSpanId;
   private final String traceState;
   private final boolean sampled;
-  private final long startEpochNanos;
   private final long startNanos;
 
-  private RequestTrace(TracingConfig config, @Nullable List<CustomTag> routeTags, String traceId, String spanId,
-      String parentSpanId, String traceState, boolean sampled) {
+  private RequestTrace(TracingConfig config, @Nullable List<CustomTag> routeTags, long traceIdHigh, long traceIdLow,
+      long spanId, String parentSpanId, String traceState, boolean sampled) {
     this.config = config;
     this.routeTags = routeTags;
-    this.traceId = traceId;
+    this.traceIdHigh = traceIdHigh;
+    this.traceIdLow = traceIdLow;
     this.spanId = spanId;
     this.parentSpanId = parentSpanId;
     this.traceState = traceState;
     this.sampled = sampled;
-    this.startNanos = System.nanoTime();
-    this.startEpochNanos = System.currentTimeMillis() * 1_000_000L;
+    this.startNanos = System.nanoTime(); // the wall-clock start is worked out when a sampled span ends
   }
 
   /**
@@ -52,7 +57,7 @@ public final class RequestTrace {
     if (parent != null) {
       sampled = parent.isSampled();
     } else {
-      String rid = request.get("x-request-id");
+      String rid = request.get(REQUEST_ID);
       int draw = rid != null && config.samplingByRequestId() ? Math.floorMod(rid.hashCode(), 1_000_000)
           : ThreadLocalRandom.current().nextInt(1_000_000);
       int client = route != null && route.clientPerMillion() != null ? route.clientPerMillion()
@@ -61,23 +66,37 @@ public final class RequestTrace {
           : config.randomPerMillion();
       int overall = route != null && route.overallPerMillion() != null ? route.overallPerMillion()
           : config.overallPerMillion();
-      if (request.contains("x-client-trace-id")) {
+      if (request.contains(CLIENT_TRACE_ID)) {
         sampled = draw < client;
-      } else if (request.contains("x-envoy-force-trace")) { // external requests lost it with the x-envoy-* controls
+      } else if (request.contains(FORCE_TRACE)) { // external requests lost it with the x-envoy-* controls
         sampled = true;
       } else {
         sampled = draw < random;
       }
       sampled &= draw < overall;
     }
-    String traceId = parent != null ? parent.getTraceId() : newTraceId(config.tracer().traceId128());
-    String spanId = HexFormat.of().formatHex(nonZero());
-    TraceState state = parent != null ? parent.getTraceState() : TraceState.getDefault();
-    p.inject(traceId, spanId, sampled, state, request);
-    StringBuilder ts = new StringBuilder();
-    state.forEach((k, v) -> ts.append(ts.length() == 0 ? "" : ",").append(k).append('=').append(v));
+    // ids stay numbers: most requests are not sampled, and their only text is the header written for the upstream
+    long high;
+    long low;
+    String traceState = "";
+    if (parent != null) {
+      String id = parent.getTraceId();
+      high = Long.parseUnsignedLong(id, 0, 16, 16);
+      low = Long.parseUnsignedLong(id, 16, 32, 16);
+      TraceState state = parent.getTraceState();
+      if (!state.isEmpty()) {
+        StringBuilder ts = new StringBuilder();
+        state.forEach((k, v) -> ts.append(ts.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        traceState = ts.toString();
+      }
+    } else {
+      high = config.tracer().traceId128() ? nonZero() : 0;
+      low = nonZero();
+    }
+    long spanId = nonZero();
+    p.inject(high, low, spanId, sampled, traceState, request);
     return new RequestTrace(config, route == null || route.customTags().isEmpty() ? null : route.customTags(),
-        traceId, spanId, parent != null ? parent.getSpanId() : "", ts.toString(), sampled);
+        high, low, spanId, parent != null ? parent.getSpanId() : "", traceState, sampled);
   }
 
   public boolean sampled() {
@@ -85,7 +104,7 @@ public final class RequestTrace {
   }
 
   public String traceId() {
-    return traceId;
+    return HEX.toHexDigits(traceIdHigh) + HEX.toHexDigits(traceIdLow);
   }
 
   /** The stream ended: its span goes to the exporter when sampled. {@code operation} is the route's decorator. */
@@ -142,9 +161,10 @@ public final class RequestTrace {
     }
     String name = operation != null && !operation.isEmpty() ? operation
         : config.egress() ? "egress " + (host == null ? "" : host) : "ingress";
-    long end = startEpochNanos + (System.nanoTime() - startNanos);
-    config.tracer().exporter().export(new SpanRecord(traceId, spanId, parentSpanId, traceState, name,
-        !config.egress(), startEpochNanos, end, Map.copyOf(tags), error));
+    long end = System.currentTimeMillis() * 1_000_000L;
+    long startEpochNanos = end - (System.nanoTime() - startNanos);
+    config.tracer().exporter().export(new SpanRecord(traceId(), HEX.toHexDigits(spanId), parentSpanId, traceState,
+        name, !config.egress(), startEpochNanos, end, Map.copyOf(tags), error));
   }
 
   private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h,
@@ -155,22 +175,12 @@ public final class RequestTrace {
     }
   }
 
-  private static String newTraceId(boolean bits128) {
-    byte[] high = bits128 ? nonZero() : new byte[8];
-    return HexFormat.of().formatHex(high) + HexFormat.of().formatHex(nonZero());
-  }
-
-  /** Eight random bytes, never all zero (an invalid id). */
-  private static byte[] nonZero() {
+  /** A random id, never zero (an invalid one). */
+  private static long nonZero() {
     long v;
     do {
       v = ThreadLocalRandom.current().nextLong();
     } while (v == 0);
-    byte[] b = new byte[8];
-    for (int i = 7; i >= 0; i--) {
-      b[i] = (byte) v;
-      v >>>= 8;
-    }
-    return b;
+    return v;
   }
 }
