@@ -18,17 +18,21 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Istio's dry-run AuthorizationPolicy as it shows in traces: the RBAC filter's shadow result is dynamic metadata, and
  * the connection manager's metadata custom tags (`istio.authorization.dry_run.allow_policy.name` / `.result`, as
- * istiod writes them) put it on the request's span.
+ * istiod writes them) put it on the request's span; access logs read it too ({@code %DYNAMIC_METADATA%}), with the
+ * span's {@code %TRACE_ID%} and Envoy's {@code traceable_filter}.
  */
 @ExtendWith(LeakGuard.class)
 class DryRunTracingIT {
@@ -45,6 +49,18 @@ class DryRunTracingIT {
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: in
+                access_log:
+                - name: envoy.access_loggers.file
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                    path: ${ALL}
+                    log_format: {text_format_source: {inline_string: "%REQ(:PATH)% %TRACE_ID% %DYNAMIC_METADATA(envoy.filters.http.rbac:istio_dry_run_allow_shadow_engine_result)% %DYNAMIC_METADATA(envoy.filters.http.rbac:nothing)%\\n"}}
+                - name: envoy.access_loggers.file
+                  filter: {traceable_filter: {}}
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                    path: ${TRACED}
+                    log_format: {text_format_source: {inline_string: "%REQ(:PATH)%\\n"}}
                 tracing:
                   random_sampling: {value: 100}
                   custom_tags:
@@ -76,8 +92,29 @@ class DryRunTracingIT {
           load_assignment: {cluster_name: zipkin, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${ZIPKIN}}}}}]}]}
       """;
 
+  private static final String CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  @TempDir
+  Path dir;
+
+  /** The log's lines once it has {@code n} of them (the writer flushes every 50 ms here). */
+  private static List<String> awaitLines(Path file, int n) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    List<String> lines = List.of();
+    while (System.nanoTime() < deadline) {
+      lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
+      if (lines.size() >= n) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    return lines;
+  }
+
   @Test
-  void theShadowResultIsOnTheSpan() throws Exception {
+  void theShadowResultIsOnTheSpanAndInTheAccessLog() throws Exception {
+    Path all = dir.resolve("all.log");
+    Path traced = dir.resolve("traced.log");
     List<JsonObject> spans = new CopyOnWriteArrayList<>();
     try (ScriptedBackend zipkin = ScriptedBackend.start(req -> {
           JsonArray a = JsonParser.parseString(req.content().toString(StandardCharsets.UTF_8)).getAsJsonArray();
@@ -88,12 +125,16 @@ class DryRunTracingIT {
         });
         TestBackend backend = TestBackend.start();
         ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), YAML, Map.of("PORT", backend.port(),
-            "ZIPKIN", zipkin.port()))) {
+            "ZIPKIN", zipkin.port(), "ALL", all, "TRACED", traced), "--file-flush-interval-msec", "50")) {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       for (String path : new String[] {"/read/1", "/write/1"}) {
         assertEquals(200, http.send(HttpRequest.newBuilder(proxy.uri("http", path)).timeout(Duration.ofSeconds(10))
             .build(), HttpResponse.BodyHandlers.discarding()).statusCode(), "a dry run never denies");
       }
+      // a caller that decided not to sample: traced (its trace id is kept) but not traceable, and no span
+      assertEquals(200, http.send(HttpRequest.newBuilder(proxy.uri("http", "/read/unsampled"))
+          .header("b3", CALLER_TRACE + "-00f067aa0ba902b7-0").timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode());
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (spans.size() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(50);
@@ -108,6 +149,14 @@ class DryRunTracingIT {
           .endsWith("/write/1")).findFirst().orElseThrow().getAsJsonObject("tags");
       assertEquals("denied", write.get("istio.authorization.dry_run.allow_policy.result").getAsString());
       assertFalse(write.has("istio.authorization.dry_run.allow_policy.name"), "no policy matched: no name");
+
+      List<String> lines = awaitLines(all, 3);
+      String readTrace = spans.stream().filter(sp -> sp.getAsJsonObject("tags").get("http.url").getAsString()
+          .endsWith("/read/1")).findFirst().orElseThrow().get("traceId").getAsString();
+      assertEquals("/read/1 " + readTrace + " allowed -", lines.get(0), "TRACE_ID is the span's; a missing key is -");
+      assertEquals("denied", lines.get(1).split(" ")[2]);
+      assertEquals("/read/unsampled " + CALLER_TRACE + " allowed -", lines.get(2));
+      assertEquals(List.of("/read/1", "/write/1"), awaitLines(traced, 2), "traceable_filter: sampled requests only");
     }
   }
 }

@@ -72,6 +72,8 @@ public final class AccessLogFacts {
   public long connectionId;
   public boolean healthCheck;
   public @Nullable Map<String, String> filterState;
+  /** The request's trace, when the connection manager traces ({@code %TRACE_ID%}, {@code traceable_filter}). */
+  public io.bowline.core.tracing.@Nullable RequestTrace trace;
   /** The stream's dynamic metadata by namespace (filters' results: jwt_authn's payload, RBAC's shadow outcome). */
   public @Nullable Map<String, com.google.protobuf.Struct> dynamicMetadata;
   /** The request header's value (values of a repeated header joined with ','), or null. */

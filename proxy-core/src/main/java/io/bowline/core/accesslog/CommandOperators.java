@@ -60,9 +60,15 @@ final class CommandOperators {
         String k = colon < 0 ? key : key.substring(0, colon);
         return f -> f.filterState == null ? null : f.filterState.get(k);
       }
-      case "DYNAMIC_METADATA", "CLUSTER_METADATA", "UPSTREAM_METADATA", "METADATA", "UPSTREAM_FILTER_STATE" -> {
+      case "DYNAMIC_METADATA" -> {
+        String[] keys = required(name, arg).split(":", -1);
+        io.bowline.core.filter.MetadataPath at = new io.bowline.core.filter.MetadataPath(keys[0],
+            List.of(keys).subList(1, keys.length));
+        return f -> at.render(f.dynamicMetadata);
+      }
+      case "CLUSTER_METADATA", "UPSTREAM_METADATA", "METADATA", "UPSTREAM_FILTER_STATE" -> {
         required(name, arg);
-        return f -> null; // bowline keeps no dynamic metadata yet: Envoy prints "-" for absent metadata too
+        return f -> null; // cluster and host metadata are not kept per stream: Envoy prints "-" when absent too
       }
       case "GRPC_STATUS" -> {
         String form = arg == null ? "CAMEL_STRING" : arg;
@@ -135,7 +141,7 @@ final class CommandOperators {
       case "UNIQUE_ID" -> f -> java.util.UUID.randomUUID().toString();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
-      case "TRACE_ID" -> f -> null; // no tracer has made a span for it
+      case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();
       case "DOWNSTREAM_PEER_URI_SAN" -> f -> peerSans(f.tls, 6);
       case "DOWNSTREAM_PEER_DNS_SAN" -> f -> peerSans(f.tls, 2);
       case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> localSans(f.tls, 6);

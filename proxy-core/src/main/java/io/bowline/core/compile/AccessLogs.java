@@ -157,7 +157,7 @@ public final class AccessLogs {
         return x -> !x.healthCheck;
       }
       case TRACEABLE_FILTER -> {
-        return x -> false; // bowline has no tracer yet, so no request is traced
+        return x -> x.trace != null && x.trace.sampled(); // Envoy's "traceable": this request's span is sampled
       }
       case RUNTIME_FILTER -> {
         var r = f.getRuntimeFilter();

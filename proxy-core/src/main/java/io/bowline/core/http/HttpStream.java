@@ -1524,6 +1524,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.filterState = filterState == null ? null : java.util.Map.copyOf(filterState);
     f.dynamicMetadata = dynamicMetadata == null ? null : java.util.Map.copyOf(dynamicMetadata);
     f.grpcStatus = grpc ? grpcStatus() : -1;
+    f.trace = trace;
     if (filters != null && hcm.filtersLog()) {
       for (HttpFilter filter : filters) {
         filter.onLog(f);

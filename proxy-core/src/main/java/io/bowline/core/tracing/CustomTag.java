@@ -35,33 +35,6 @@ public record CustomTag(String tag, Kind kind, String value, String defaultValue
 
   private @org.jspecify.annotations.Nullable String metadataValue(
       java.util.@org.jspecify.annotations.Nullable Map<String, com.google.protobuf.Struct> metadata) {
-    com.google.protobuf.Struct ns = metadata == null || value.isEmpty() ? null : metadata.get(value);
-    if (ns == null) {
-      return null;
-    }
-    com.google.protobuf.Value v = com.google.protobuf.Value.newBuilder().setStructValue(ns).build();
-    for (String key : path) {
-      if (!v.hasStructValue()) {
-        return null;
-      }
-      v = v.getStructValue().getFieldsMap().get(key);
-      if (v == null) {
-        return null;
-      }
-    }
-    return switch (v.getKindCase()) {
-      case STRING_VALUE -> v.getStringValue();
-      case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
-      case NUMBER_VALUE -> v.getNumberValue() == Math.rint(v.getNumberValue()) && Math.abs(v.getNumberValue()) < 1e15
-          ? Long.toString((long) v.getNumberValue()) : Double.toString(v.getNumberValue());
-      case NULL_VALUE, KIND_NOT_SET -> null;
-      default -> {
-        try {
-          yield com.google.protobuf.util.JsonFormat.printer().omittingInsignificantWhitespace().print(v);
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          yield null;
-        }
-      }
-    };
+    return new io.bowline.core.filter.MetadataPath(value, path).render(metadata);
   }
 }
