@@ -10,15 +10,33 @@ import org.jspecify.annotations.Nullable;
 final class FormatTemplate {
   private static final Pattern COMMAND = Pattern.compile("%([A-Z0-9_]+)(?:\\(([^)]*)\\))?(?::([0-9]+))?%");
 
-  private final Object[] parts; // String or Operator
+  /**
+   * Operators whose values bowline makes itself from numbers, addresses and config, never from a client's bytes: no
+   * control character can be in them, so text lines copy them without scanning.
+   */
+  private static final java.util.Set<String> OWN_VALUES = java.util.Set.of("START_TIME", "PROTOCOL",
+      "UPSTREAM_PROTOCOL", "RESPONSE_CODE", "RESPONSE_FLAGS", "RESPONSE_FLAGS_LONG", "BYTES_RECEIVED", "BYTES_SENT",
+      "DURATION", "REQUEST_DURATION", "RESPONSE_DURATION", "RESPONSE_TX_DURATION", "UPSTREAM_HOST",
+      "UPSTREAM_REMOTE_ADDRESS", "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", "UPSTREAM_REMOTE_PORT", "UPSTREAM_CLUSTER",
+      "UPSTREAM_LOCAL_ADDRESS", "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "UPSTREAM_LOCAL_PORT",
+      "UPSTREAM_REQUEST_ATTEMPT_COUNT", "DOWNSTREAM_REMOTE_ADDRESS", "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
+      "DOWNSTREAM_REMOTE_PORT", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT",
+      "DOWNSTREAM_DIRECT_REMOTE_PORT", "DOWNSTREAM_LOCAL_ADDRESS", "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
+      "DOWNSTREAM_LOCAL_PORT", "ROUTE_NAME", "VIRTUAL_CLUSTER_NAME", "CONNECTION_ID", "UNIQUE_ID", "ACCESS_LOG_TYPE",
+      "GRPC_STATUS", "GRPC_STATUS_NUMBER", "TRACE_ID");
 
-  private FormatTemplate(Object[] parts) {
+  private final Object[] parts; // String or Operator
+  private final boolean[] clientBytes; // per part: an operator whose value may carry a client's bytes
+
+  private FormatTemplate(Object[] parts, boolean[] clientBytes) {
     this.parts = parts;
+    this.clientBytes = clientBytes;
   }
 
   /** Compiles {@code format}; the message of the exception says what was wrong, in Envoy's words where it has some. */
   static FormatTemplate parse(String format) {
     List<Object> parts = new ArrayList<>();
+    List<Boolean> clientBytes = new ArrayList<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
     int i = 0;
@@ -36,6 +54,7 @@ final class FormatTemplate {
       }
       if (lit.length() > 0) {
         parts.add(lit.toString());
+        clientBytes.add(false);
         lit.setLength(0);
       }
       int max = -1;
@@ -47,12 +66,18 @@ final class FormatTemplate {
         }
       }
       parts.add(CommandOperators.of(m.group(1), m.group(2), max));
+      clientBytes.add(!OWN_VALUES.contains(m.group(1)));
       i = m.end();
     }
     if (lit.length() > 0) {
       parts.add(lit.toString());
+      clientBytes.add(false);
     }
-    return new FormatTemplate(parts.toArray());
+    boolean[] escape = new boolean[clientBytes.size()];
+    for (int k = 0; k < escape.length; k++) {
+      escape[k] = clientBytes.get(k);
+    }
+    return new FormatTemplate(parts.toArray(), escape);
   }
 
   /** The operator when the whole template is exactly one command (its value keeps its type in typed JSON). */
@@ -62,10 +87,11 @@ final class FormatTemplate {
 
   /**
    * Appends the text; an operator without a value appends {@code empty} ("-", or "" with omit_empty_values).
-   * {@code escape} escapes control characters in values (JSON escapes them itself).
+   * {@code escape} escapes control characters in values that may carry a client's bytes (JSON escapes them itself).
    */
   void render(StringBuilder sb, AccessLogFacts f, String empty, boolean escape) {
-    for (Object p : parts) {
+    for (int i = 0; i < parts.length; i++) {
+      Object p = parts[i];
       if (p instanceof String s) {
         sb.append(s);
       } else {
@@ -73,7 +99,7 @@ final class FormatTemplate {
         if (v == null) {
           sb.append(empty);
         } else if (v instanceof String s) {
-          if (escape) {
+          if (escape && clientBytes[i]) {
             appendEscaped(sb, s);
           } else {
             sb.append(s);
