@@ -177,12 +177,28 @@ final class CommandOperators {
           alt == null ? null : AccessLogFacts.header(f.responseHeaders, alt));
       case "TRAILER" -> f -> first(AccessLogFacts.header(f.responseTrailers, main),
           alt == null ? null : AccessLogFacts.header(f.responseTrailers, alt));
-      case "REQ_WITHOUT_QUERY" -> f -> {
-        String v = first(request(f, main), alt == null ? null : request(f, alt));
-        int qs = v == null ? -1 : v.indexOf('?');
-        return qs < 0 ? v : v.substring(0, qs);
-      };
-      default -> f -> first(request(f, main), alt == null ? null : request(f, alt));
+      case "REQ_WITHOUT_QUERY" -> {
+        Operator req = requestOperator(main, alt);
+        yield f -> {
+          String v = (String) req.value(f);
+          int qs = v == null ? -1 : v.indexOf('?');
+          return qs < 0 ? v : v.substring(0, qs);
+        };
+      }
+      default -> requestOperator(main, alt);
+    };
+  }
+
+  /** {@code %REQ(main?alt)%}: the first request header present, each lookup chosen once here. */
+  private static Operator requestOperator(io.netty.util.AsciiString main, io.netty.util.@Nullable AsciiString alt) {
+    Operator m = request(main);
+    if (alt == null) {
+      return m;
+    }
+    Operator a = request(alt);
+    return f -> {
+      Object v = m.value(f);
+      return v != null ? v : a.value(f);
     };
   }
 
@@ -190,32 +206,21 @@ final class CommandOperators {
     return a != null ? a : b;
   }
 
-  /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
   private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
   private static final io.netty.util.AsciiString REQUEST_ID = io.netty.util.AsciiString.cached("x-request-id");
 
-  private static @Nullable String request(AccessLogFacts f, io.netty.util.AsciiString name) {
-    if (name.charAt(0) == ':') {
-      switch (name.toString()) {
-        case ":method" -> {
-          return f.method;
-        }
-        case ":path" -> {
-          return f.path;
-        }
-        case ":scheme" -> {
-          return f.scheme;
-        }
-        case ":authority" -> {
-          String v = f.requestHeader(name);
-          return v != null ? v : f.requestHeader(HOST);
-        }
-        default -> {
-          return f.requestHeader(name);
-        }
-      }
-    }
-    return f.requestHeader(name);
+  /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
+  private static Operator request(io.netty.util.AsciiString name) {
+    return switch (name.toString()) {
+      case ":method" -> f -> f.method;
+      case ":path" -> f -> f.path;
+      case ":scheme" -> f -> f.scheme;
+      case ":authority" -> f -> {
+        String v = f.requestHeader(name);
+        return v != null ? v : f.requestHeader(HOST);
+      };
+      default -> f -> f.requestHeader(name);
+    };
   }
 
   /**

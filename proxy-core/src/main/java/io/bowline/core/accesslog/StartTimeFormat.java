@@ -138,26 +138,45 @@ final class StartTimeFormat {
     return sb.toString();
   }
 
-  /** The formatted second of the last ISO time, so most entries cost only their milliseconds (one writer thread). */
-  private static final ThreadLocal<long[]> CACHED_SECOND = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE});
-  private static final ThreadLocal<String[]> CACHED_PREFIX = ThreadLocal.withInitial(() -> new String[1]);
+  /** Each formatting thread's last ISO time: its second's prefix, and the whole text of its last millisecond. */
+  private static final class LastIso {
+    long second = Long.MIN_VALUE;
+    String prefix = "";
+    long millis = Long.MIN_VALUE;
+    String text = "";
+  }
 
-  /** ISO 8601 with exactly three fraction digits, as Envoy prints it even on a whole second. */
+  private static final io.netty.util.concurrent.FastThreadLocal<LastIso> LAST_ISO =
+      new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected LastIso initialValue() {
+          return new LastIso();
+        }
+      };
+
+  /**
+   * ISO 8601 with exactly three fraction digits, as Envoy prints it even on a whole second. A busy event loop ends
+   * dozens of requests in the same millisecond: they share one string.
+   */
   private static String isoMillis(long epochMillis) {
+    LastIso last = LAST_ISO.get();
+    if (last.millis == epochMillis) {
+      return last.text;
+    }
     long second = Math.floorDiv(epochMillis, 1000);
-    long[] cached = CACHED_SECOND.get();
-    String[] prefix = CACHED_PREFIX.get();
-    if (cached[0] != second) {
+    if (last.second != second) {
       String full = isoMillisUncached(second * 1000);
-      prefix[0] = full.substring(0, full.length() - 4); // "2024-05-01T12:00:00." without "000Z"
-      cached[0] = second;
+      last.prefix = full.substring(0, full.length() - 4); // "2024-05-01T12:00:00." without "000Z"
+      last.second = second;
     }
     int ms = (int) Math.floorMod(epochMillis, 1000L);
-    StringBuilder sb = new StringBuilder(24).append(prefix[0]);
+    StringBuilder sb = new StringBuilder(24).append(last.prefix);
     if (ms < 100) {
       sb.append(ms < 10 ? "00" : "0");
     }
-    return sb.append(ms).append('Z').toString();
+    last.millis = epochMillis;
+    last.text = sb.append(ms).append('Z').toString();
+    return last.text;
   }
 
   private static String isoMillisUncached(long epochMillis) {
