@@ -17,7 +17,10 @@ import org.jspecify.annotations.Nullable;
 final class CommandOperators {
   private CommandOperators() {}
 
-  /** Resolved on first use: looking up the host name can be slow, and most formats never ask for it. */
+  /**
+   * Resolved when the first format that names it compiles (off the event loops, which format lines): looking up the
+   * host name can block, and most formats never ask for it.
+   */
   private static final class Host {
     static final String NAME = hostname();
   }
@@ -136,7 +139,10 @@ final class CommandOperators {
       case "REQUESTED_SERVER_NAME" -> f -> f.requestedServerName;
       case "ROUTE_NAME" -> f -> f.routeName == null || f.routeName.isEmpty() ? null : f.routeName;
       case "VIRTUAL_CLUSTER_NAME" -> f -> f.virtualClusterName;
-      case "HOSTNAME" -> f -> Host.NAME;
+      case "HOSTNAME" -> {
+        String host = Host.NAME;
+        yield f -> host;
+      }
       case "CONNECTION_ID" -> f -> f.connectionId;
       case "UNIQUE_ID" -> f -> java.util.UUID.randomUUID().toString();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
