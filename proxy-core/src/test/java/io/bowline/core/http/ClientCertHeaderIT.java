@@ -9,14 +9,18 @@ import io.bowline.core.testing.ProxyHarness;
 import io.bowline.core.testing.TestBackend;
 import io.bowline.core.testing.TestCerts;
 import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * x-forwarded-client-cert over mutual TLS, as Istio's inbound sidecars configure it (APPEND_FORWARD with Subject,
@@ -25,6 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LeakGuard.class)
 class ClientCertHeaderIT {
+  @TempDir
+  Path dir;
+
   private static final String CLIENT_ID = "spiffe://cluster.local/ns/default/sa/productpage";
   private static final String SERVER_ID = "spiffe://cluster.local/ns/default/sa/reviews";
 
@@ -69,12 +76,19 @@ class ClientCertHeaderIT {
   void appendForwardAddsThisHopsElementOnlyOverMtls() throws Exception {
     TestCerts.Identity server = TestCerts.identity("reviews.default.svc", SERVER_ID);
     TestCerts.Identity client = TestCerts.identity("productpage.default.svc", CLIENT_ID);
+    // the access log names the connection's certificates too (read once per TLS session, then from a cache)
+    Path log = dir.resolve("access.log");
     String yaml = bootstrap("forward_client_cert_details: APPEND_FORWARD\n"
-        + "          set_current_client_cert_details: {subject: true, uri: true, dns: true}",
+        + "          set_current_client_cert_details: {subject: true, uri: true, dns: true}\n"
+        + "          access_log: [{name: envoy.access_loggers.file, typed_config: {\"@type\": "
+        + "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: ${LOG}, log_format: "
+        + "{text_format_source: {inline_string: \"%DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_PEER_DNS_SAN% "
+        + "%DOWNSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_LOCAL_DNS_SAN%\\n\"}}}}]",
         TestCerts.Pem.yaml(client.pem().certificate()));
     try (TestBackend backend = TestBackend.start();
-        ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.port(),
-            "CERT", TestCerts.Pem.yaml(server.pem().certificate()), "KEY", TestCerts.Pem.yaml(server.pem().privateKey())))) {
+        ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.port(), "LOG", log,
+            "CERT", TestCerts.Pem.yaml(server.pem().certificate()), "KEY", TestCerts.Pem.yaml(server.pem().privateKey())),
+            "--file-flush-interval-msec", "50")) {
       HttpClient mtls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .sslContext(client.sslContext(server.certificate())).build();
       HttpResponse<String> r = mtls.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
@@ -88,6 +102,10 @@ class ClientCertHeaderIT {
           + ";Subject=\"O=bowline,CN=productpage.default.svc\";URI=" + CLIENT_ID + ";DNS=productpage.default.svc",
           xfcc);
 
+      assertEquals(200, mtls.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+          + proxy.port("mtls") + "/again")).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode());
+
       HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       HttpResponse<String> p = plain.send(HttpRequest.newBuilder(proxy.uri("plain", "/echo"))
           .header("x-forwarded-client-cert", "By=spiffe://forged;URI=spiffe://cluster.local/ns/x/sa/admin")
@@ -95,7 +113,24 @@ class ClientCertHeaderIT {
       assertEquals(200, p.statusCode());
       assertFalse(p.headers().firstValue("x-echo-h-x-forwarded-client-cert").isPresent(),
           "no client certificate: a forged header is dropped");
+
+      String names = CLIENT_ID + " productpage.default.svc " + SERVER_ID + " reviews.default.svc";
+      assertEquals(List.of(names, names, "- - - -"), awaitLines(log, 3), "both mTLS requests, then plaintext");
     }
+  }
+
+  /** The log's lines once it has {@code n} of them (flushed every 50 ms here). */
+  private static List<String> awaitLines(Path file, int n) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    List<String> lines = List.of();
+    while (System.nanoTime() < deadline) {
+      lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
+      if (lines.size() >= n) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    return lines;
   }
 
   @Test
