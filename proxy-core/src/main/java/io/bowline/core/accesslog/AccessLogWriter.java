@@ -86,11 +86,12 @@ public final class AccessLogWriter implements AutoCloseable {
       warnFormatFailure(to, ex);
       return;
     }
-    if (line.length() > 16 * 1024) {
-      line.trimToSize(); // one huge line (a client's long header) must not pin its size in every loop's builder
+    String text = line.toString();
+    if (line.capacity() > 16 * 1024) {
+      LINE.set(new StringBuilder(1024)); // one huge line (a client's long header) must not pin its size in a loop
     }
     // a Latin-1 string encodes to UTF-8 with two vectorised copies, far faster than char by char
-    if (!queue.offer(new Entry(to, line.toString().getBytes(StandardCharsets.UTF_8)))) {
+    if (!queue.offer(new Entry(to, text.getBytes(StandardCharsets.UTF_8)))) {
       dropped.inc();
     }
   }
