@@ -148,18 +148,19 @@ final class CommandOperators {
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
       case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();
-      case "DOWNSTREAM_PEER_URI_SAN" -> f -> peerSans(f.tls, 6);
-      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> peerSans(f.tls, 2);
-      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> localSans(f.tls, 6);
-      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> localSans(f.tls, 2);
-      case "DOWNSTREAM_PEER_SUBJECT" -> f -> peer(f.tls) == null ? null : peer(f.tls).getSubjectX500Principal()
-          .getName();
-      case "DOWNSTREAM_PEER_ISSUER" -> f -> peer(f.tls) == null ? null : peer(f.tls).getIssuerX500Principal()
-          .getName();
-      case "DOWNSTREAM_LOCAL_SUBJECT" -> f -> local(f.tls) == null ? null : local(f.tls).getSubjectX500Principal()
-          .getName();
-      case "DOWNSTREAM_PEER_SERIAL" -> f -> peer(f.tls) == null ? null : peer(f.tls).getSerialNumber().toString(16);
-      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> fingerprint(peer(f.tls));
+      case "DOWNSTREAM_PEER_URI_SAN" -> f -> ofSession(f.tls, 0, s -> sans(peer(s), 6));
+      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.tls, 1, s -> sans(peer(s), 2));
+      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.tls, 2, s -> sans(local(s), 6));
+      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.tls, 3, s -> sans(local(s), 2));
+      case "DOWNSTREAM_PEER_SUBJECT" -> f -> ofSession(f.tls, 4, s -> peer(s) == null ? null
+          : peer(s).getSubjectX500Principal().getName());
+      case "DOWNSTREAM_PEER_ISSUER" -> f -> ofSession(f.tls, 5, s -> peer(s) == null ? null
+          : peer(s).getIssuerX500Principal().getName());
+      case "DOWNSTREAM_LOCAL_SUBJECT" -> f -> ofSession(f.tls, 6, s -> local(s) == null ? null
+          : local(s).getSubjectX500Principal().getName());
+      case "DOWNSTREAM_PEER_SERIAL" -> f -> ofSession(f.tls, 7, s -> peer(s) == null ? null
+          : peer(s).getSerialNumber().toString(16));
+      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> ofSession(f.tls, 8, s -> fingerprint(peer(s)));
       case "DOWNSTREAM_TLS_VERSION" -> f -> f.tls == null ? null : f.tls.getProtocol();
       case "DOWNSTREAM_TLS_CIPHER" -> f -> f.tls == null ? null : f.tls.getCipherSuite();
       case "DOWNSTREAM_TLS_SESSION_ID" -> f -> f.tls == null || f.tls.getId().length == 0 ? null
@@ -286,45 +287,42 @@ final class CommandOperators {
     return chain != null && chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
   }
 
-  private static @Nullable String peerSans(@Nullable SSLSession s, int type) {
-    return cachedSans(s, type == 6 ? 0 : 1, type, true);
-  }
-
-  private static @Nullable String localSans(@Nullable SSLSession s, int type) {
-    return cachedSans(s, type == 6 ? 2 : 3, type, false);
-  }
-
-  /** Not yet worked out, in {@link #SANS}' slots (null is an answer: the certificate has no such name). */
+  /** Not yet worked out, in {@link #BY_SESSION}'s slots (null is an answer: the certificate has no such name). */
   private static final String UNREAD = new String("unread");
+  private static final int SESSION_SLOTS = 9;
 
   /**
-   * Each formatting thread's SAN lists by TLS session (slots: peer URI, peer DNS, local URI, local DNS): parsing a
-   * certificate's names costs microseconds, and a connection's requests all ask the same session.
+   * Each formatting thread's certificate-derived values by TLS session (slots: peer URI and DNS SANs, local URI and
+   * DNS SANs, peer subject, issuer, local subject, peer serial, peer SHA-256): parsing a certificate costs
+   * microseconds, and a connection's requests all ask the same session. Weakly held: a closed connection's session
+   * is not kept for its names.
    */
   private static final io.netty.util.concurrent.FastThreadLocal<java.util.WeakHashMap<SSLSession, String[]>>
-      SANS = new io.netty.util.concurrent.FastThreadLocal<>() {
+      BY_SESSION = new io.netty.util.concurrent.FastThreadLocal<>() {
         @Override
         protected java.util.WeakHashMap<SSLSession, String[]> initialValue() {
-          return new java.util.WeakHashMap<>(); // a closed connection's session is not kept for its names
+          return new java.util.WeakHashMap<>();
         }
       };
 
-  private static @Nullable String cachedSans(@Nullable SSLSession s, int slot, int type, boolean peerSide) {
+  private static @Nullable String ofSession(@Nullable SSLSession s, int slot,
+      java.util.function.Function<SSLSession, @Nullable String> read) {
     if (s == null) {
       return null;
     }
-    var cache = SANS.get();
+    var cache = BY_SESSION.get();
     String[] slots = cache.get(s);
     if (slots == null) {
       if (cache.size() >= 4096) {
-        cache.clear(); // sessions come and go; the cache must not hold them all
+        cache.clear();
       }
-      slots = new String[] {UNREAD, UNREAD, UNREAD, UNREAD};
+      slots = new String[SESSION_SLOTS];
+      java.util.Arrays.fill(slots, UNREAD);
       cache.put(s, slots);
     }
     String v = slots[slot];
     if (v == UNREAD) {
-      v = sans(peerSide ? peer(s) : local(s), type);
+      v = read.apply(s);
       slots[slot] = v;
     }
     return v;

@@ -83,7 +83,8 @@ class ClientCertHeaderIT {
         + "          access_log: [{name: envoy.access_loggers.file, typed_config: {\"@type\": "
         + "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: ${LOG}, log_format: "
         + "{text_format_source: {inline_string: \"%DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_PEER_DNS_SAN% "
-        + "%DOWNSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_LOCAL_DNS_SAN%\\n\"}}}}]",
+        + "%DOWNSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_LOCAL_DNS_SAN% %DOWNSTREAM_PEER_FINGERPRINT_256% "
+        + "[%DOWNSTREAM_PEER_SUBJECT%]\\n\"}}}}]",
         TestCerts.Pem.yaml(client.pem().certificate()));
     try (TestBackend backend = TestBackend.start();
         ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.port(), "LOG", log,
@@ -114,8 +115,9 @@ class ClientCertHeaderIT {
       assertFalse(p.headers().firstValue("x-echo-h-x-forwarded-client-cert").isPresent(),
           "no client certificate: a forged header is dropped");
 
-      String names = CLIENT_ID + " productpage.default.svc " + SERVER_ID + " reviews.default.svc";
-      assertEquals(List.of(names, names, "- - - -"), awaitLines(log, 3), "both mTLS requests, then plaintext");
+      String names = CLIENT_ID + " productpage.default.svc " + SERVER_ID + " reviews.default.svc " + hash
+          + " [O=bowline,CN=productpage.default.svc]";
+      assertEquals(List.of(names, names, "- - - - - [-]"), awaitLines(log, 3), "both mTLS requests, then plaintext");
     }
   }
 
