@@ -144,7 +144,7 @@ final class CommandOperators {
         yield f -> host;
       }
       case "CONNECTION_ID" -> f -> f.connectionId;
-      case "UNIQUE_ID" -> f -> java.util.UUID.randomUUID().toString();
+      case "UNIQUE_ID" -> f -> io.bowline.core.filter.RequestIds.uuid();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
       case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();

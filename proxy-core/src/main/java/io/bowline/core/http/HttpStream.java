@@ -227,7 +227,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     internal = RouteRequest.forwardedHeaders(h, conn);
     ClientCertHeader.apply(hcm.clientCert(), h, conn.tlsSession());
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
-      h.set(ProxyHeaders.X_REQUEST_ID, ProxyHeaders.uuid());
+      h.set(ProxyHeaders.X_REQUEST_ID, io.bowline.core.filter.RequestIds.uuid());
     }
     selectRoute();
     if (hcm.tracing() != null) {

@@ -3,7 +3,6 @@ package io.bowline.core.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.concurrent.ThreadLocalRandom;
 
 /** Header edits every proxied request and response gets, as Envoy's connection manager and router make them. */
 public final class ProxyHeaders {
@@ -16,7 +15,6 @@ public final class ProxyHeaders {
   static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
   static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
   private static final String[] SMALL_NUMBERS = new String[1000];
 
   static {
@@ -168,32 +166,5 @@ public final class ProxyHeaders {
       }
     }
     return false;
-  }
-
-  /** A random version-4 UUID, as Envoy generates x-request-id. */
-  public static String uuid() {
-    ThreadLocalRandom r = ThreadLocalRandom.current();
-    long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
-    long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    char[] out = new char[36];
-    int p = 0;
-    p = hex(out, p, hi >>> 32, 8);
-    out[p++] = '-';
-    p = hex(out, p, hi >>> 16, 4);
-    out[p++] = '-';
-    p = hex(out, p, hi, 4);
-    out[p++] = '-';
-    p = hex(out, p, lo >>> 48, 4);
-    out[p++] = '-';
-    hex(out, p, lo, 12);
-    return new String(out);
-  }
-
-  private static int hex(char[] out, int p, long v, int digits) {
-    for (int i = digits - 1; i >= 0; i--) {
-      out[p + i] = HEX[(int) (v & 15)];
-      v >>>= 4;
-    }
-    return p + digits;
   }
 }

@@ -73,6 +73,14 @@ class LogFormatTest {
   }
 
   @Test
+  void uniqueIdIsAFreshVersion4UuidEachTime() {
+    String[] ids = LogFormat.text("%UNIQUE_ID% %UNIQUE_ID%", false).format(facts()).split(" ");
+    String v4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+    assertTrue(ids[0].matches(v4) && ids[1].matches(v4), String.join(" ", ids));
+    assertTrue(!ids[0].equals(ids[1]), "two operators, two ids");
+  }
+
+  @Test
   void startTimeFormats() {
     AccessLogFacts f = facts();
     assertEquals("2024/05/01T12:00:00+0000 1714564800 123 12:00:00.123456 100%",
