@@ -1,10 +1,10 @@
 package io.bowline.filters.extauthz;
 
+import io.bowline.core.tls.Certificates;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLSession;
@@ -28,46 +28,20 @@ final class Peers {
    * subject; empty without TLS or a (verified) certificate.
    */
   static String principal(@Nullable SSLSession tls, boolean peer) {
-    if (tls == null) {
-      return "";
-    }
-    try {
-      Certificate[] chain = peer ? tls.getPeerCertificates() : tls.getLocalCertificates();
-      if (chain == null || chain.length == 0 || !(chain[0] instanceof X509Certificate x)) {
-        return "";
-      }
-      String dns = null;
-      if (x.getSubjectAlternativeNames() != null) {
-        for (List<?> san : x.getSubjectAlternativeNames()) {
-          if (Integer.valueOf(6).equals(san.get(0))) {
-            return String.valueOf(san.get(1));
-          }
-          if (dns == null && Integer.valueOf(2).equals(san.get(0))) {
-            dns = String.valueOf(san.get(1));
-          }
-        }
-      }
-      return dns != null ? dns : x.getSubjectX500Principal().getName();
-    } catch (Exception e) {
+    X509Certificate x = peer ? Certificates.peer(tls) : Certificates.local(tls);
+    if (x == null) {
       return ""; // no verified peer certificate
     }
+    String id = Certificates.firstSan(x, Certificates.URI);
+    if (id == null) {
+      id = Certificates.firstSan(x, Certificates.DNS);
+    }
+    return id != null ? id : x.getSubjectX500Principal().getName();
   }
 
   /** The peer's certificate, URL-encoded PEM (include_peer_certificate), or empty. */
   static String certificate(@Nullable SSLSession tls) {
-    if (tls == null) {
-      return "";
-    }
-    try {
-      Certificate[] chain = tls.getPeerCertificates();
-      if (chain.length == 0) {
-        return "";
-      }
-      String pem = "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
-          .encodeToString(chain[0].getEncoded()) + "\n-----END CERTIFICATE-----\n";
-      return java.net.URLEncoder.encode(pem, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
-    } catch (Exception e) {
-      return "";
-    }
+    X509Certificate x = Certificates.peer(tls);
+    return x == null ? "" : Certificates.urlEncodedPem(List.of(x));
   }
 }

@@ -5,15 +5,13 @@ import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.filter.ListenerContext;
+import io.bowline.core.tls.Certificates;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
@@ -242,11 +240,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
       }
       String[] p = identities.get(tls);
       if (p == null) {
-        String peer = IstioStatsProvider.uriSan(peerCertificate(tls));
-        Certificate[] local = tls.getLocalCertificates();
-        String own = IstioStatsProvider.uriSan(local != null && local.length > 0 && local[0] instanceof X509Certificate x ? x : null);
-        p = new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
-            peer == null ? "none" : "mutual_tls"};
+        p = principalsOf(tls);
         bound(identities).put(tls, p);
       }
       return p;
@@ -280,34 +274,18 @@ final class IstioStatsProvider implements HttpFilterProvider {
       return m;
     }
 
-    private static @Nullable X509Certificate peerCertificate(SSLSession s) {
-      try {
-        Certificate[] chain = s.getPeerCertificates();
-        return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-      } catch (SSLPeerUnverifiedException e) {
-        return null;
-      }
-    }
   }
 
   /** The certificate's first URI SAN: its SPIFFE id, as Istio labels principals. */
   static @Nullable String uriSan(@Nullable X509Certificate c) {
-    if (c == null) {
-      return null;
-    }
-    try {
-      var sans = c.getSubjectAlternativeNames();
-      if (sans == null) {
-        return null;
-      }
-      for (List<?> san : sans) {
-        if (san.size() >= 2 && Integer.valueOf(6).equals(san.get(0))) {
-          return String.valueOf(san.get(1));
-        }
-      }
-      return null;
-    } catch (java.security.cert.CertificateParsingException e) {
-      return null;
-    }
+    return Certificates.firstSan(c, Certificates.URI);
+  }
+
+  /** {source_principal, destination_principal, connection_security_policy} of a TLS session, as Istio labels them. */
+  static String[] principalsOf(SSLSession tls) {
+    String peer = uriSan(Certificates.peer(tls));
+    String own = uriSan(Certificates.local(tls));
+    return new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
+        peer == null ? "none" : "mutual_tls"};
   }
 }

@@ -6,11 +6,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.bowline.core.filter.ConnectionGate;
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
+import io.bowline.core.tls.Certificates;
 import io.bowline.xds.ConfigException;
 import io.bowline.xds.bootstrap.IstioTypes;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -54,19 +52,11 @@ public final class NetworkAuthnFactory implements HttpFilterFactory<DynamicMessa
     return connection -> {
       SSLSession tls = connection.tls();
       if (tls != null) {
-        String peer = null;
-        try {
-          Certificate[] chain = tls.getPeerCertificates();
-          peer = chain.length > 0 && chain[0] instanceof X509Certificate x ? IstioStatsProvider.uriSan(x) : null;
-        } catch (SSLPeerUnverifiedException e) {
-          // no client certificate: no peer principal
-        }
+        String peer = IstioStatsProvider.uriSan(Certificates.peer(tls)); // none without a client certificate
         if (peer != null) {
           connection.filterState().put(PEER_PRINCIPAL, peer);
         }
-        Certificate[] local = tls.getLocalCertificates();
-        String own = local != null && local.length > 0 && local[0] instanceof X509Certificate x
-            ? IstioStatsProvider.uriSan(x) : null;
+        String own = IstioStatsProvider.uriSan(Certificates.local(tls));
         if (own != null) {
           connection.filterState().put(LOCAL_PRINCIPAL, own);
         }

@@ -8,13 +8,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
@@ -118,21 +115,7 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
   }
 
   private static String[] principals(@Nullable SSLSession s) {
-    if (s == null) {
-      return new String[] {Workload.UNKNOWN, Workload.UNKNOWN, "none"};
-    }
-    String peer = null;
-    try {
-      Certificate[] chain = s.getPeerCertificates();
-      peer = chain.length > 0 && chain[0] instanceof X509Certificate x ? IstioStatsProvider.uriSan(x) : null;
-    } catch (SSLPeerUnverifiedException e) {
-      // no client certificate
-    }
-    Certificate[] local = s.getLocalCertificates();
-    String own = local != null && local.length > 0 && local[0] instanceof X509Certificate x
-        ? IstioStatsProvider.uriSan(x) : null;
-    return new String[] {peer == null ? Workload.UNKNOWN : peer, own == null ? Workload.UNKNOWN : own,
-        peer == null ? "none" : "mutual_tls"};
+    return s == null ? new String[] {Workload.UNKNOWN, Workload.UNKNOWN, "none"} : IstioStatsProvider.principalsOf(s);
   }
 
   private final class TcpMeters {

@@ -3,17 +3,15 @@ package io.bowline.filters.rbac;
 import io.bowline.core.compile.HeaderMatchers;
 import io.bowline.core.listener.CidrRange;
 import io.bowline.core.router.HeaderMatcher;
+import io.bowline.core.tls.Certificates;
 import io.bowline.xds.ConfigException;
 import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 
 /**
  * {@code config.rbac.v3} permissions and principals compiled into {@link RbacMatcher}s, with Envoy's meanings: a
@@ -168,18 +166,18 @@ final class RbacMatchers {
   private static RbacMatcher authenticated(Principal.Authenticated a, String path) throws ConfigException {
     HeaderMatcher m = a.hasPrincipalName() ? string(a.getPrincipalName(), path + ".principal_name") : null;
     return r -> {
-      X509Certificate peer = peer(r.tls());
+      X509Certificate peer = Certificates.peer(r.tls());
       if (peer == null) {
         return false;
       }
       if (m == null) {
         return true;
       }
-      List<String> uris = sans(peer, 6);
+      List<String> uris = Certificates.sans(peer, Certificates.URI);
       if (!uris.isEmpty()) {
         return uris.stream().anyMatch(m::matchesValue);
       }
-      List<String> dns = sans(peer, 2);
+      List<String> dns = Certificates.sans(peer, Certificates.DNS);
       if (!dns.isEmpty()) {
         return dns.stream().anyMatch(m::matchesValue);
       }
@@ -187,32 +185,4 @@ final class RbacMatchers {
     };
   }
 
-  private static X509Certificate peer(SSLSession s) {
-    if (s == null) {
-      return null;
-    }
-    try {
-      Certificate[] chain = s.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
-  }
-
-  private static List<String> sans(X509Certificate c, int type) {
-    List<String> out = new ArrayList<>();
-    try {
-      var all = c.getSubjectAlternativeNames();
-      if (all != null) {
-        for (List<?> san : all) {
-          if (san.size() >= 2 && Integer.valueOf(type).equals(san.get(0))) {
-            out.add(String.valueOf(san.get(1)));
-          }
-        }
-      }
-    } catch (java.security.cert.CertificateParsingException e) {
-      // unreadable SANs match nothing
-    }
-    return out;
-  }
 }

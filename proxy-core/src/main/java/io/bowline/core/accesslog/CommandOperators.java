@@ -1,12 +1,13 @@
 package io.bowline.core.accesslog;
 
+import static io.bowline.core.tls.Certificates.local;
+import static io.bowline.core.tls.Certificates.peer;
+
+import io.bowline.core.tls.Certificates;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
 import java.util.List;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
@@ -148,10 +149,10 @@ final class CommandOperators {
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
       case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();
-      case "DOWNSTREAM_PEER_URI_SAN" -> f -> ofSession(f.tls, 0, s -> sans(peer(s), 6));
-      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.tls, 1, s -> sans(peer(s), 2));
-      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.tls, 2, s -> sans(local(s), 6));
-      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.tls, 3, s -> sans(local(s), 2));
+      case "DOWNSTREAM_PEER_URI_SAN" -> f -> ofSession(f.tls, 0, s -> sans(peer(s), Certificates.URI));
+      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.tls, 1, s -> sans(peer(s), Certificates.DNS));
+      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.tls, 2, s -> sans(local(s), Certificates.URI));
+      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.tls, 3, s -> sans(local(s), Certificates.DNS));
       case "DOWNSTREAM_PEER_SUBJECT" -> f -> ofSession(f.tls, 4, s -> peer(s) == null ? null
           : peer(s).getSubjectX500Principal().getName());
       case "DOWNSTREAM_PEER_ISSUER" -> f -> ofSession(f.tls, 5, s -> peer(s) == null ? null
@@ -160,7 +161,7 @@ final class CommandOperators {
           : local(s).getSubjectX500Principal().getName());
       case "DOWNSTREAM_PEER_SERIAL" -> f -> ofSession(f.tls, 7, s -> peer(s) == null ? null
           : peer(s).getSerialNumber().toString(16));
-      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> ofSession(f.tls, 8, s -> fingerprint(peer(s)));
+      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> ofSession(f.tls, 8, s -> Certificates.sha256Hex(peer(s)));
       case "DOWNSTREAM_TLS_VERSION" -> f -> f.tls == null ? null : f.tls.getProtocol();
       case "DOWNSTREAM_TLS_CIPHER" -> f -> f.tls == null ? null : f.tls.getCipherSuite();
       case "DOWNSTREAM_TLS_SESSION_ID" -> f -> f.tls == null || f.tls.getId().length == 0 ? null
@@ -270,23 +271,6 @@ final class CommandOperators {
     return a == null ? null : (Object) (long) a.getPort();
   }
 
-  private static @Nullable X509Certificate peer(@Nullable SSLSession s) {
-    if (s == null) {
-      return null;
-    }
-    try {
-      Certificate[] chain = s.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
-  }
-
-  private static @Nullable X509Certificate local(@Nullable SSLSession s) {
-    Certificate[] chain = s == null ? null : s.getLocalCertificates();
-    return chain != null && chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-  }
-
   /** Not yet worked out, in {@link #BY_SESSION}'s slots (null is an answer: the certificate has no such name). */
   private static final String UNREAD = new String("unread");
   private static final int SESSION_SLOTS = 9;
@@ -328,37 +312,10 @@ final class CommandOperators {
     return v;
   }
 
-  /** The certificate's subject alternative names of one type (2 DNS, 6 URI), joined with ','. */
+  /** The certificate's subject alternative names of one type, joined with ',' as Envoy prints them. */
   private static @Nullable String sans(@Nullable X509Certificate c, int type) {
-    if (c == null) {
-      return null;
-    }
-    try {
-      var all = c.getSubjectAlternativeNames();
-      if (all == null) {
-        return null;
-      }
-      StringBuilder sb = new StringBuilder();
-      for (List<?> san : all) {
-        if (san.size() >= 2 && san.get(0) instanceof Integer t && t == type) {
-          sb.append(sb.length() == 0 ? "" : ",").append(san.get(1));
-        }
-      }
-      return sb.length() == 0 ? null : sb.toString();
-    } catch (java.security.cert.CertificateParsingException e) {
-      return null;
-    }
-  }
-
-  private static @Nullable String fingerprint(@Nullable X509Certificate c) {
-    if (c == null) {
-      return null;
-    }
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
-    } catch (Exception e) {
-      return null;
-    }
+    List<String> all = Certificates.sans(c, type);
+    return all.isEmpty() ? null : String.join(",", all);
   }
 
   private static String hostname() {

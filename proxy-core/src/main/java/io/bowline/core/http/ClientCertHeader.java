@@ -1,14 +1,10 @@
 package io.bowline.core.http;
 
+import io.bowline.core.tls.Certificates;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -39,7 +35,7 @@ public final class ClientCertHeader {
     if (config.mode() == Mode.ALWAYS_FORWARD_ONLY) {
       return;
     }
-    X509Certificate peer = peer(tls);
+    X509Certificate peer = Certificates.peer(tls);
     if (peer == null || config.mode() == Mode.SANITIZE) {
       h.remove(XFCC); // no client certificate: nothing in the header can be vouched for
       return;
@@ -59,28 +55,28 @@ public final class ClientCertHeader {
   /** This hop's element, in Envoy's order. */
   static String element(Config config, SSLSession tls, X509Certificate peer) {
     StringBuilder sb = new StringBuilder(128);
-    Certificate[] local = tls.getLocalCertificates();
-    String by = local != null && local.length > 0 && local[0] instanceof X509Certificate x ? first(sans(x, 6)) : null;
+    String by = Certificates.firstSan(Certificates.local(tls), Certificates.URI);
     if (by != null) {
       sb.append("By=").append(value(by)).append(';');
     }
-    sb.append("Hash=").append(hash(peer));
+    String hash = Certificates.sha256Hex(peer);
+    sb.append("Hash=").append(hash == null ? "" : hash);
     if (config.cert()) {
-      sb.append(";Cert=\"").append(urlEncodedPem(List.of(peer))).append('"');
+      sb.append(";Cert=\"").append(Certificates.urlEncodedPem(List.of(peer))).append('"');
     }
     if (config.chain()) {
-      sb.append(";Chain=\"").append(urlEncodedPem(chain(tls))).append('"');
+      sb.append(";Chain=\"").append(Certificates.urlEncodedPem(chain(tls))).append('"');
     }
     if (config.subject()) {
       sb.append(";Subject=\"").append(peer.getSubjectX500Principal().getName().replace("\"", "\\\"")).append('"');
     }
     if (config.uri()) {
-      for (String u : sans(peer, 6)) {
+      for (String u : Certificates.sans(peer, Certificates.URI)) {
         sb.append(";URI=").append(value(u));
       }
     }
     if (config.dns()) {
-      for (String d : sans(peer, 2)) {
+      for (String d : Certificates.sans(peer, Certificates.DNS)) {
         sb.append(";DNS=").append(value(d));
       }
     }
@@ -95,18 +91,6 @@ public final class ClientCertHeader {
     return "\"" + v.replace("\"", "\\\"") + "\"";
   }
 
-  private static @Nullable X509Certificate peer(@Nullable SSLSession s) {
-    if (s == null) {
-      return null;
-    }
-    try {
-      Certificate[] chain = s.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
-  }
-
   private static List<X509Certificate> chain(SSLSession s) {
     try {
       return java.util.Arrays.stream(s.getPeerCertificates()).filter(c -> c instanceof X509Certificate)
@@ -114,44 +98,5 @@ public final class ClientCertHeader {
     } catch (SSLPeerUnverifiedException e) {
       return List.of();
     }
-  }
-
-  private static String hash(X509Certificate c) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
-    } catch (Exception e) {
-      return "";
-    }
-  }
-
-  private static String urlEncodedPem(List<X509Certificate> certs) {
-    StringBuilder pem = new StringBuilder();
-    for (X509Certificate c : certs) {
-      try {
-        pem.append("-----BEGIN CERTIFICATE-----\n")
-            .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(c.getEncoded()))
-            .append("\n-----END CERTIFICATE-----\n");
-      } catch (java.security.cert.CertificateEncodingException e) {
-        // an unencodable certificate is left out
-      }
-    }
-    return URLEncoder.encode(pem.toString(), StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  private static List<String> sans(X509Certificate c, int type) {
-    try {
-      var all = c.getSubjectAlternativeNames();
-      if (all == null) {
-        return List.of();
-      }
-      return all.stream().filter(s -> s.size() >= 2 && Integer.valueOf(type).equals(s.get(0)))
-          .map(s -> String.valueOf(s.get(1))).toList();
-    } catch (java.security.cert.CertificateParsingException e) {
-      return List.of();
-    }
-  }
-
-  private static @Nullable String first(List<String> l) {
-    return l.isEmpty() ? null : l.get(0);
   }
 }
