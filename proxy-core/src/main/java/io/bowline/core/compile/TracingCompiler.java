@@ -227,9 +227,9 @@ final class TracingCompiler {
           for (var seg : mk.getPathList()) {
             keys.add(seg.getKey());
           }
-          yield new CustomTag(t.getTag(), CustomTag.Kind.METADATA, t.getMetadata().getKind().hasRequest()
-              || !t.getMetadata().hasKind() ? mk.getKey() : "", t.getMetadata().getDefaultValue(),
-              java.util.List.copyOf(keys));
+          boolean request = t.getMetadata().getKind().hasRequest() || !t.getMetadata().hasKind();
+          yield new CustomTag(t.getTag(), CustomTag.Kind.METADATA, "", t.getMetadata().getDefaultValue(),
+              request ? new io.bowline.core.filter.MetadataPath(mk.getKey(), keys) : null);
         }
         default -> throw new ConfigException(tp, "custom tag kind " + t.getTypeCase() + " is not supported by "
             + "bowline yet (literal, environment, request_header and metadata are)");

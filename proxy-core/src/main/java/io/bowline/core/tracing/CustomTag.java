@@ -3,15 +3,16 @@ package io.bowline.core.tracing;
 import io.netty.handler.codec.http.HttpHeaders;
 
 /**
- * A {@code custom_tags} entry: a literal, an environment variable (read once), a request header, or the request's
- * dynamic metadata ({@code value} the namespace, {@code path} the keys under it; Istio tags its dry-run RBAC results
- * this way). Metadata of another kind than the request's (route, cluster, host) has no value here: its default.
+ * A {@code custom_tags} entry: a literal, an environment variable (read once), a request header, or a value in the
+ * request's dynamic metadata ({@code metadata}; Istio tags its dry-run RBAC results this way). Metadata of another
+ * kind than the request's (route, cluster, host) has no value here ({@code metadata} null): its default.
  */
-public record CustomTag(String tag, Kind kind, String value, String defaultValue, java.util.List<String> path) {
+public record CustomTag(String tag, Kind kind, String value, String defaultValue,
+    io.bowline.core.filter.@org.jspecify.annotations.Nullable MetadataPath metadata) {
   public enum Kind { LITERAL, ENVIRONMENT, REQUEST_HEADER, METADATA }
 
   public CustomTag(String tag, Kind kind, String value, String defaultValue) {
-    this(tag, kind, value, defaultValue, java.util.List.of());
+    this(tag, kind, value, defaultValue, null);
   }
 
   /** The value, or null when it is absent and there is no default (the tag is then left out). */
@@ -24,17 +25,12 @@ public record CustomTag(String tag, Kind kind, String value, String defaultValue
       java.util.@org.jspecify.annotations.Nullable Map<String, com.google.protobuf.Struct> metadata) {
     return switch (kind) {
       case LITERAL, ENVIRONMENT -> value;
-      case METADATA -> orDefault(metadataValue(metadata));
+      case METADATA -> orDefault(this.metadata == null ? null : this.metadata.render(metadata));
       case REQUEST_HEADER -> orDefault(request == null ? null : request.get(value));
     };
   }
 
   private String orDefault(@org.jspecify.annotations.Nullable String v) {
     return v != null ? v : defaultValue.isEmpty() ? null : defaultValue;
-  }
-
-  private @org.jspecify.annotations.Nullable String metadataValue(
-      java.util.@org.jspecify.annotations.Nullable Map<String, com.google.protobuf.Struct> metadata) {
-    return new io.bowline.core.filter.MetadataPath(value, path).render(metadata);
   }
 }
