@@ -1521,8 +1521,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.routeName = route == null ? null : route.name();
     f.virtualClusterName = vcluster == null ? null : vcluster.name();
     f.connectionId = conn.id();
-    f.filterState = filterState == null ? null : java.util.Map.copyOf(filterState);
-    f.dynamicMetadata = dynamicMetadata == null ? null : java.util.Map.copyOf(dynamicMetadata);
+    // the facts are read only here, on this loop, before the stream is gone: its own maps, not copies
+    f.filterState = filterState;
+    f.dynamicMetadata = dynamicMetadata;
     f.grpcStatus = grpc ? grpcStatus() : -1;
     f.trace = trace;
     if (filters != null && hcm.filtersLog()) {
