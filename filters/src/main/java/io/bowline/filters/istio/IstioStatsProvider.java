@@ -119,6 +119,8 @@ final class IstioStatsProvider implements HttpFilterProvider {
     private final String[] base;
     private final Map<Long, HttpMeters> byOutcome = new HashMap<>();
     private final Map<String, HttpMeters> byRareOutcome = new HashMap<>();
+    private long lastOutcome = -1;
+    private @Nullable HttpMeters lastMeters;
 
     Edge(EdgeKey k) {
       Workload s = k.source();
@@ -135,11 +137,16 @@ final class IstioStatsProvider implements HttpFilterProvider {
       boolean grpc = f.grpcStatus >= 0;
       if (f.responseFlags.equals("-") && !addsDimensions) {
         long key = (long) f.responseCode << 20 | (long) (f.grpcStatus + 1) << 1 | (grpc ? 1 : 0);
+        if (key == lastOutcome && lastMeters != null) {
+          return lastMeters; // an edge's outcomes mostly repeat: no boxed key, no hash lookup
+        }
         HttpMeters m = byOutcome.get(key);
         if (m == null) {
           m = create(f, Map.of());
           byOutcome.put(key, m);
         }
+        lastOutcome = key;
+        lastMeters = m;
         return m;
       }
       Map<String, String> added = addedValues(f);

@@ -114,6 +114,28 @@ public final class XdsTestServer implements AutoCloseable {
     cache.setSnapshot("all", snapshot);
   }
 
+  /** Serves YAML resources plus clusters built by the caller (ones YAML cannot express, such as undecodable ones). */
+  public void setWithBuiltClusters(String version, List<String> clusters, List<Cluster> builtClusters,
+      List<String> endpoints, List<String> listeners, List<String> routes) {
+    Snapshot parsed = snapshot(version, clusters, endpoints, listeners, routes, List.of());
+    List<Cluster> all = new java.util.ArrayList<>(builtClusters);
+    all.addAll(parsed.clusters().resources().values());
+    serve(Snapshot.create(all, parsed.endpoints().resources().values(), parsed.listeners().resources().values(),
+        parsed.routes().resources().values(), List.of(), version));
+  }
+
+  /**
+   * A cluster named {@code name} whose bytes do not decode: its eds_cluster_config (field 3, carried as an unknown
+   * field so the builder lets it through) holds a service_name that is not UTF-8.
+   */
+  public static Cluster undecodableCluster(String name) {
+    byte[] badEdsConfig = {0x12, 0x02, (byte) 0xc3, 0x28};
+    return Cluster.newBuilder().setName(name).setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+        .addField(3, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+            .addLengthDelimited(com.google.protobuf.ByteString.copyFrom(badEdsConfig)).build())
+        .build()).build();
+  }
+
   /** Parses the resources (YAML) into a snapshot without serving it. */
   public static Snapshot snapshot(String version, List<String> clusters, List<String> endpoints,
       List<String> listeners, List<String> routes, List<String> secrets) {

@@ -147,6 +147,15 @@ class XdsIT {
       assertEquals(1, two.requestsTo("/two/after-nack"));
       assertTrue(Long.parseLong(stat(proxy, "cluster_manager.cds.update_rejected")) >= 1);
 
+      // a resource whose bytes do not decode (the name does): NACKed naming it, nothing else changes
+      xds.setWithBuiltClusters("3b", List.of(edsCluster("svc"), edsCluster("svc2")), List.of(XdsTestServer.undecodableCluster("svc4")),
+          List.of(endpoints("svc", one.port()), endpoints("svc2", two.port())), List.of(listener("ingress")),
+          List.of(routes("/two", "svc2", "/", "svc")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> xds.nacks.stream().anyMatch(
+          n -> n.contains("Cluster[svc4]") && n.contains("cannot decode")));
+      assertEquals(200, get(proxy, "/two/after-undecodable"));
+      assertEquals(1, two.requestsTo("/two/after-undecodable"));
+
       // endpoint churn and a removed cluster: svc now lives on the second backend, svc2 is gone
       xds.set("4", List.of(edsCluster("svc")), List.of(endpoints("svc", two.port())), List.of(listener("ingress")),
           List.of(routes("/", "svc")));
