@@ -125,6 +125,12 @@ class XdsScaleBench {
             System.out.println(line); // how long each type took to compile and apply inside bowline
           }
         }
+        for (XdsTestServer.Event e : xds.events) {
+          if (e.nanos() >= pushed) { // where the time went: the server's answers and bowline's ACKs, from the push
+            System.out.printf("  +%5d ms %-8s %-22s version %s, %d resources%n", (e.nanos() - pushed) / 1_000_000,
+                e.what(), e.type(), e.version(), e.resources());
+          }
+        }
         System.out.printf("xDS scale: %d clusters + %d endpoint sets + %d virtual hosts: snapshot built in %d ms, "
             + "live %d ms after the push (bowline used %d ms of CPU, JIT and GC included); request to the last new host: %d; during the push %d requests on the "
             + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",

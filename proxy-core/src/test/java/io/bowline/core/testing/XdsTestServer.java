@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -30,6 +31,15 @@ import org.jspecify.annotations.Nullable;
 public final class XdsTestServer implements AutoCloseable {
   public final SimpleCache<String> cache = new SimpleCache<>(node -> "all");
   public final List<String> nacks = new CopyOnWriteArrayList<>();
+  /** State-of-the-world requests and responses as they pass, with System.nanoTime (a benchmark's timeline). */
+  public final List<Event> events = new CopyOnWriteArrayList<>();
+
+  /** One request (an ACK, a NACK or a subscription) or response, of {@code type} (cds, eds, ...). */
+  public record Event(long nanos, String what, String type, String version, int resources) {}
+
+  private static String shortType(String typeUrl) {
+    return typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
+  }
   private final Server server;
   private final @Nullable EpollEventLoopGroup group;
   private final @Nullable String udsPath;
@@ -43,9 +53,17 @@ public final class XdsTestServer implements AutoCloseable {
     DiscoveryServerCallbacks callbacks = new DiscoveryServerCallbacks() {
       @Override
       public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        events.add(new Event(System.nanoTime(), "request", shortType(request.getTypeUrl()), request.getVersionInfo(),
+            request.getResourceNamesCount()));
         if (request.hasErrorDetail()) {
           nacks.add(request.getErrorDetail().getMessage());
         }
+      }
+
+      @Override
+      public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+        events.add(new Event(System.nanoTime(), "response", shortType(response.getTypeUrl()),
+            response.getVersionInfo(), response.getResourcesCount()));
       }
 
       @Override
