@@ -4,12 +4,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** An Envoy gauge: a value that goes up and down (active connections, requests in flight). */
 public final class Gauge {
-  private final String name;
+  private final String prefix; // shared by the scope's stats
+  private final String suffix;
   private final AtomicLong value = new AtomicLong();
   private volatile boolean used;
 
-  Gauge(String name) {
-    this.name = name;
+  Gauge(String prefix, String suffix) {
+    this.prefix = prefix;
+    this.suffix = suffix;
   }
 
   public void inc() {
@@ -31,7 +33,7 @@ public final class Gauge {
   }
 
   public String name() {
-    return name;
+    return prefix + suffix;
   }
 
   public boolean used() {

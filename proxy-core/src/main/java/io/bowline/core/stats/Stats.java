@@ -13,11 +13,12 @@ import org.jspecify.annotations.Nullable;
  * for the same names, so counters survive config updates as Envoy's do.
  */
 public final class Stats {
-  /** Counters by scope prefix (ending with '.') and last name segment; prefixes and segments are shared strings. */
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> counters = new ConcurrentHashMap<>();
+  /** Counters, gauges and computed gauges by scope prefix (empty or ending with '.'), then by their last segment. */
+  private final ConcurrentHashMap<String, ScopeTable> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ScopeTable> gauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ScopeTable> computedGauges = new ConcurrentHashMap<>();
+  /** Prefixes and last segments, shared by every stat that has them. */
   private final ConcurrentHashMap<String, String> segments = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Gauge> gauges = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, LongSupplier> computedGauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
   private volatile StatsConfig config = StatsConfig.DEFAULT;
 
@@ -37,26 +38,41 @@ public final class Stats {
 
   /** {@code prefix} is empty or ends with '.', {@code segment} has no '.'. */
   Counter counter(String prefix, String segment) {
-    ConcurrentHashMap<String, Counter> scope = counters.get(prefix);
-    if (scope == null) {
-      scope = counters.computeIfAbsent(prefix, k -> new ConcurrentHashMap<>(32));
+    return counter(table(counters, prefix), segment);
+  }
+
+  private Counter counter(ScopeTable t, String segment) {
+    Object c = t.get(segment);
+    return c != null ? (Counter) c : (Counter) t.getOrAdd(segment, s -> new Counter(t.prefix(), shared(s)));
+  }
+
+  private ScopeTable table(ConcurrentHashMap<String, ScopeTable> kind, String prefix) {
+    ScopeTable t = kind.get(prefix);
+    if (t == null) {
+      t = kind.computeIfAbsent(prefix, k -> new ScopeTable(shared(k)));
     }
-    Counter c = scope.get(segment);
-    if (c != null) {
-      return c;
-    }
-    String sharedPrefix = segments.computeIfAbsent(prefix, k -> k);
-    String sharedSegment = segments.computeIfAbsent(segment, k -> k);
-    return scope.computeIfAbsent(segment, k -> new Counter(sharedPrefix, sharedSegment));
+    return t;
+  }
+
+  private String shared(String s) {
+    return segments.computeIfAbsent(s, x -> x);
   }
 
   public Gauge gauge(String name) {
-    return gauges.computeIfAbsent(name, Gauge::new);
+    int dot = name.lastIndexOf('.');
+    return gauge(name.substring(0, dot + 1), name.substring(dot + 1));
   }
 
-  /** A gauge whose value is read when stats are rendered (server.uptime, server.live). */
+  Gauge gauge(String prefix, String segment) {
+    ScopeTable t = table(gauges, prefix);
+    Object g = t.get(segment);
+    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(segment, s -> new Gauge(t.prefix(), shared(s)));
+  }
+
+  /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
   public void computedGauge(String name, LongSupplier value) {
-    computedGauges.put(name, value);
+    int dot = name.lastIndexOf('.');
+    table(computedGauges, name.substring(0, dot + 1)).put(shared(name.substring(dot + 1)), value);
   }
 
   public Histogram histogram(String name) {
@@ -72,16 +88,18 @@ public final class Stats {
 
   public List<Value> counters() {
     List<Value> out = new ArrayList<>();
-    counters.values().forEach(scope -> scope.values().forEach(c -> out.add(new Value(c.name(), c.value(),
-        c.used()))));
+    counters.values().forEach(t -> t.forEach((n, c) -> out.add(new Value(((Counter) c).name(),
+        ((Counter) c).value(), ((Counter) c).used()))));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }
 
   public List<Value> gauges() {
     List<Value> out = new ArrayList<>();
-    gauges.values().forEach(g -> out.add(new Value(g.name(), g.value(), g.used())));
-    computedGauges.forEach((n, s) -> out.add(new Value(n, s.getAsLong(), true)));
+    gauges.values().forEach(t -> t.forEach((n, g) -> out.add(new Value(((Gauge) g).name(), ((Gauge) g).value(),
+        ((Gauge) g).used()))));
+    computedGauges.values().forEach(t -> t.forEach((n, s) -> out.add(new Value(t.prefix() + n,
+        ((LongSupplier) s).getAsLong(), true))));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }
@@ -99,10 +117,8 @@ public final class Stats {
   public static final class Scope {
     private final Stats stats;
     private final String prefix;
-    /** Resolved on first use; final fields, so an event loop that reads it racily still sees it whole. */
-    private @Nullable Table table;
-
-    private record Table(ConcurrentHashMap<String, Counter> counters, String sharedPrefix) {}
+    /** Resolved on first use (config compiles, or an event loop meets a new response code). */
+    private volatile @Nullable ScopeTable table;
 
     Scope(Stats stats, String prefix) {
       this.stats = stats;
@@ -117,26 +133,25 @@ public final class Stats {
       return prefix;
     }
 
+    /** A name the scope's own table holds: one segment, under a prefix that ends a segment. */
+    private boolean plain(String name) {
+      return name.indexOf('.') < 0 && (prefix.isEmpty() || prefix.endsWith("."));
+    }
+
     public Counter counter(String name) {
-      if (name.indexOf('.') >= 0 || !(prefix.isEmpty() || prefix.endsWith("."))) {
+      if (!plain(name)) {
         return stats.counter(prefix + name);
       }
-      Table t = table;
+      ScopeTable t = table;
       if (t == null) {
-        t = new Table(stats.counters.computeIfAbsent(prefix, k -> new ConcurrentHashMap<>(32)),
-            stats.segments.computeIfAbsent(prefix, k -> k));
+        t = stats.table(stats.counters, prefix);
         table = t;
       }
-      Counter c = t.counters().get(name);
-      if (c != null) {
-        return c;
-      }
-      String p = t.sharedPrefix();
-      return t.counters().computeIfAbsent(name, k -> new Counter(p, stats.segments.computeIfAbsent(k, x -> x)));
+      return stats.counter(t, name);
     }
 
     public Gauge gauge(String name) {
-      return stats.gauge(prefix + name);
+      return plain(name) ? stats.gauge(prefix, name) : stats.gauge(prefix + name);
     }
 
     public Histogram histogram(String name) {

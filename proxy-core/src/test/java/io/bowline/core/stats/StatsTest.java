@@ -1,0 +1,86 @@
+package io.bowline.core.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class StatsTest {
+  @Test
+  void oneCounterPerNameHoweverItIsAskedFor() {
+    Stats stats = new Stats();
+    Stats.Scope cluster = stats.scope("cluster.outbound|80||reviews.default.svc.cluster.local.");
+    Counter viaScope = cluster.counter("upstream_rq_total");
+    assertSame(viaScope, cluster.counter("upstream_rq_total"));
+    assertSame(viaScope, stats.scope("cluster.outbound|80||reviews.default.svc.cluster.local.")
+        .counter("upstream_rq_total"));
+    assertSame(viaScope, stats.counter("cluster.outbound|80||reviews.default.svc.cluster.local.upstream_rq_total"));
+    assertSame(stats.counter("cluster.a.b.upstream_rq_total"), stats.scope("cluster.a.").counter("b.upstream_rq_total"));
+    viaScope.inc();
+    viaScope.inc();
+    cluster.counter("upstream_cx_total");
+    List<Stats.Value> all = stats.counters();
+    assertEquals(List.of(
+        new Stats.Value("cluster.a.b.upstream_rq_total", 0, false),
+        new Stats.Value("cluster.outbound|80||reviews.default.svc.cluster.local.upstream_cx_total", 0, false),
+        new Stats.Value("cluster.outbound|80||reviews.default.svc.cluster.local.upstream_rq_total", 2, true)), all);
+  }
+
+  @Test
+  void gaugesAndComputedGaugesByScopeWithTheirWholeNames() {
+    Stats stats = new Stats();
+    Gauge active = stats.scope("cluster.svc.").gauge("upstream_cx_active");
+    assertSame(active, stats.gauge("cluster.svc.upstream_cx_active"));
+    active.set(3);
+    stats.gauge("uptime_like").set(1); // a name without a dot has the empty prefix
+    stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 0);
+    stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 1); // a rebuilt breaker replaces it
+    assertEquals(List.of(
+        new Stats.Value("cluster.svc.circuit_breakers.default.rq_open", 1, true),
+        new Stats.Value("cluster.svc.upstream_cx_active", 3, true),
+        new Stats.Value("uptime_like", 1, true)), stats.gauges());
+  }
+
+  @Test
+  void threadsAskingForTheSameNewNamesAllGetTheSameCounters() throws Exception {
+    Stats stats = new Stats();
+    int threads = 4;
+    int names = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Counter[]>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        results.add(pool.submit(() -> {
+          go.await();
+          Stats.Scope scope = stats.scope("http.ingress.");
+          Counter[] got = new Counter[names];
+          for (int i = 0; i < names; i++) {
+            got[i] = scope.counter("downstream_rq_" + i);
+            got[i].inc();
+          }
+          return got;
+        }));
+      }
+      go.countDown();
+      Counter[] first = results.get(0).get(10, TimeUnit.SECONDS);
+      for (Future<Counter[]> f : results) {
+        Counter[] got = f.get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < names; i++) {
+          assertSame(first[i], got[i], "downstream_rq_" + i);
+        }
+      }
+      List<Stats.Value> all = stats.counters();
+      assertEquals(names, all.size());
+      all.forEach(v -> assertEquals(threads, v.value(), v.name()));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
