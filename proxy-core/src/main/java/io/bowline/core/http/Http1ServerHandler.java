@@ -2,6 +2,7 @@ package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.listener.ConnectionTracker;
+import io.bowline.core.transport.LoopClock;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -56,10 +57,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private boolean headOrNoBody;
   private boolean requestInProgress;
   private @Nullable ScheduledFuture<?> timer;
-  private long lastActivityNanos = System.nanoTime();
-  private long headersStartNanos = System.nanoTime();
+  private long lastActivityNanos = LoopClock.nanoTime();
+  private long headersStartNanos = LoopClock.nanoTime();
   private boolean headerBytesPending;
-  private final long createdNanos = System.nanoTime();
+  private final long createdNanos = LoopClock.nanoTime();
   private boolean upgradeChecked;
   /** The connection left this handler alive: to HTTP/2 (h2c Upgrade) or to a tunnel (websocket). */
   private boolean handedOver;
@@ -159,7 +160,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   /** Called by {@link ReadActivity} for every read: the start of a request's bytes starts its header timer. */
   boolean bytesArrived() {
-    long now = System.nanoTime();
+    long now = LoopClock.nanoTime();
     lastActivityNanos = now;
     if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && queued.isEmpty()) {
       headerBytesPending = true;
@@ -296,7 +297,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         hcm.stats().cxSslActive.dec();
       }
     } else {
-      hcm.stats().connectionClosed(false, conn.tls(), System.nanoTime() - createdNanos,
+      hcm.stats().connectionClosed(false, conn.tls(), LoopClock.nanoTime() - createdNanos,
           stream != null && !stream.isDone());
     }
     if (timer != null) {
@@ -322,7 +323,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void write(HttpObject msg) {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = LoopClock.nanoTime();
     if (msg instanceof HttpResponse resp) {
       resp.setProtocolVersion(requestVersion);
       HttpHeaders h = resp.headers();
@@ -359,7 +360,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void streamComplete(boolean requestComplete) {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = LoopClock.nanoTime();
     headersStartNanos = lastActivityNanos;
     if (!requestComplete || closing || !keepAlive || draining) {
       rejected = true;
@@ -406,7 +407,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     ctx.channel().closeFuture().addListener(f -> {
       hcm.stats().cxUpgradesActive.dec();
       hcm.stats().cxDestroy.inc();
-      hcm.stats().cxLengthMs.recordNanos(System.nanoTime() - opened);
+      hcm.stats().cxLengthMs.recordNanos(LoopClock.nanoTime() - opened);
     });
     TunnelHandlers.join(ctx, upstream, List.of(ReadActivity.class,
         io.netty.handler.codec.http.HttpServerCodec.class, Http1ServerHandler.class));
@@ -451,7 +452,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
    * stream_idle_timeout are checked against activity timestamps once a second.
    */
   private void checkTimeouts() {
-    long now = System.nanoTime();
+    long now = LoopClock.nanoTime();
     if (hcm.maxConnectionDurationMs() > 0 && !draining
         && (now - createdNanos) / 1_000_000 >= hcm.maxConnectionDurationMs()) {
       hcm.stats().cxMaxDurationReached.inc();

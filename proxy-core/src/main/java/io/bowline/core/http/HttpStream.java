@@ -14,6 +14,7 @@ import io.bowline.core.router.StreamDurations;
 import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
+import io.bowline.core.transport.LoopClock;
 import io.bowline.core.upstream.Cluster;
 import io.bowline.core.upstream.UpstreamFailure;
 import io.bowline.core.upstream.UpstreamListener;
@@ -70,7 +71,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private final HttpConnectionContext conn;
   private final DownstreamSink sink;
   private final HcmConfig hcm;
-  private final long startNanos = System.nanoTime();
+  private final long startNanos = LoopClock.nanoTime();
   private HttpRequest request;
   private RouteRequest.@Nullable Target target;
   private @Nullable Route route;
@@ -266,7 +267,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (requestMessages != null) {
       requestMessages.accept(content.content());
     }
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = LoopClock.nanoTime();
     if (content instanceof LastHttpContent last) {
       requestEnded = true;
       requestDoneNanos = lastActivityNanos - startNanos;
@@ -404,7 +405,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (limit < 0) {
       return;
     }
-    long left = Math.max(0, limit - (System.nanoTime() - startNanos) / 1_000_000);
+    long left = Math.max(0, limit - (LoopClock.nanoTime() - startNanos) / 1_000_000);
     durationTimer = sink.eventLoop().schedule(this::onMaxDuration, left, TimeUnit.MILLISECONDS);
   }
 
@@ -564,7 +565,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         HttpUtil.setTransferEncodingChunked(request, true);
       }
     }
-    upstreamStartNanos = System.nanoTime();
+    upstreamStartNanos = LoopClock.nanoTime();
     if (requestEnded) {
       startTimeout();
     }
@@ -740,7 +741,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         if (p.includeAttemptCount()) {
           request.headers().set(X_ENVOY_ATTEMPT_COUNT, Integer.toString(retriesDone + 1));
         }
-        upstreamStartNanos = System.nanoTime();
+        upstreamStartNanos = LoopClock.nanoTime();
         cluster.newStream(sink.eventLoop(), upstreamHttp2, this, triedHosts, p.hostSelectionMaxAttempts(),
             requestHash, originalDst, excludedPriorities(p));
       }
@@ -786,7 +787,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (done || p == null) {
       return;
     }
-    long idleMs = (System.nanoTime() - attemptActivityNanos) / 1_000_000;
+    long idleMs = (LoopClock.nanoTime() - attemptActivityNanos) / 1_000_000;
     if (idleMs < p.perTryIdleTimeoutMs()) {
       perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, p.perTryIdleTimeoutMs() - idleMs,
           TimeUnit.MILLISECONDS);
@@ -906,7 +907,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       perTryTimer = sink.eventLoop().schedule(this::onPerTryTimeout, retry.perTryTimeoutMs(), TimeUnit.MILLISECONDS);
     }
     if (retry != null && retry.perTryIdleTimeoutMs() > 0) {
-      attemptActivityNanos = System.nanoTime();
+      attemptActivityNanos = LoopClock.nanoTime();
       perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, retry.perTryIdleTimeoutMs(),
           TimeUnit.MILLISECONDS);
     }
@@ -989,7 +990,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     if (perTryIdleTimer != null) {
-      attemptActivityNanos = System.nanoTime();
+      attemptActivityNanos = LoopClock.nanoTime();
     }
     int code = response.status().code();
     if (code < 200) {
@@ -1026,9 +1027,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     HttpHeaders h = response.headers();
     responseHeaders = h;
     responseCodeDetails = "via_upstream";
-    firstResponseNanos = System.nanoTime() - startNanos;
+    firstResponseNanos = LoopClock.nanoTime() - startNanos;
     ProxyHeaders.stripHopByHop(h, false);
-    upstreamServiceMs = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    upstreamServiceMs = (LoopClock.nanoTime() - upstreamStartNanos) / 1_000_000;
     h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
     if (setCookies != null) {
@@ -1058,14 +1059,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (responseMessages != null) {
       responseMessages.accept(content.content());
     }
-    lastActivityNanos = attemptActivityNanos = System.nanoTime();
+    lastActivityNanos = attemptActivityNanos = LoopClock.nanoTime();
     if (throttleBytesPerSecond > 0) {
       if (throttle == null) {
         throttle = new ResponseThrottle(sink, throttleBytesPerSecond, readable -> {
           if (upstream != null) {
             upstream.setReadable(readable && sink.isWritable());
           }
-        }, () -> finish(true), () -> lastActivityNanos = System.nanoTime());
+        }, () -> finish(true), () -> lastActivityNanos = LoopClock.nanoTime());
       }
       if (content instanceof LastHttpContent) {
         upstreamResponseEnded(); // the upstream is done: its timers stop while the body trickles out
@@ -1086,7 +1087,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   /** The upstream sent the whole response: its stats, and the timers that only guard the upstream, end here. */
   private void upstreamResponseEnded() {
     cluster.stats().rqCompleted.inc();
-    long upstreamNanos = System.nanoTime() - upstreamStartNanos;
+    long upstreamNanos = LoopClock.nanoTime() - upstreamStartNanos;
     cluster.stats().rqTime.recordNanos(upstreamNanos);
     if (vcluster != null && vcluster.stats() != null) {
       vcluster.stats().rqTime().recordNanos(upstreamNanos);
@@ -1386,7 +1387,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     responseStatus = r.status().code();
     responseStarted = true;
     responseHeaders = r.headers();
-    firstResponseNanos = System.nanoTime() - startNanos;
+    firstResponseNanos = LoopClock.nanoTime() - startNanos;
     if (responseCodeDetails == null) {
       responseCodeDetails = "direct_response";
     }
@@ -1470,7 +1471,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       hcm.stats().responseCode(responseStatus);
       hcm.stats().rqCompleted.inc();
     }
-    long elapsed = System.nanoTime() - startNanos;
+    long elapsed = LoopClock.nanoTime() - startNanos;
     hcm.stats().rqTime().recordNanos(elapsed);
     if ((!hcm.accessLogs().isEmpty() || hcm.filtersLog() || trace != null && trace.sampled()) && request != null) {
       accessLog(elapsed);

@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import io.bowline.core.transport.LoopClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,13 +20,18 @@ final class ReadActivity extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    boolean headStart = handler.bytesArrived();
-    if (headStart && msg instanceof ByteBuf buf && !headIsWellFormed(buf)) {
-      buf.release();
-      handler.malformedHead();
-      return;
+    long outer = LoopClock.enter(); // one clock read for everything these bytes lead to
+    try {
+      boolean headStart = handler.bytesArrived();
+      if (headStart && msg instanceof ByteBuf buf && !headIsWellFormed(buf)) {
+        buf.release();
+        handler.malformedHead();
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    } finally {
+      LoopClock.exit(outer);
     }
-    ctx.fireChannelRead(msg);
   }
 
   /** Scans from the start of a request head to its blank line (or the end of what has arrived). */

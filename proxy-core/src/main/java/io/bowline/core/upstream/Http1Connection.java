@@ -130,6 +130,15 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    long outer = io.bowline.core.transport.LoopClock.enter(); // the response's timestamps share one clock read
+    try {
+      read(ctx, msg);
+    } finally {
+      io.bowline.core.transport.LoopClock.exit(outer);
+    }
+  }
+
+  private void read(ChannelHandlerContext ctx, Object msg) {
     UpstreamListener l = listener;
     if (l == null) {
       // bytes on an idle pooled connection are a protocol violation: never hand them to the next request

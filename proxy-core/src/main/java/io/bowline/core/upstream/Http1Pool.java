@@ -1,6 +1,7 @@
 package io.bowline.core.upstream;
 
 import io.bowline.core.config.ClusterConfig;
+import io.bowline.core.transport.LoopClock;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -62,7 +63,7 @@ final class Http1Pool {
     Http1Connection c;
     long idleLimit = cluster.config().poolIdleTimeoutMs() * 1_000_000L;
     while ((c = idle.pollFirst()) != null) {
-      if (c.isUsable() && (idleLimit <= 0 || System.nanoTime() - c.idleSinceNanos < idleLimit)) {
+      if (c.isUsable() && (idleLimit <= 0 || LoopClock.nanoTime() - c.idleSinceNanos < idleLimit)) {
         c.attach(listener);
         listener.onUpstreamReady(c);
         return;
@@ -82,7 +83,7 @@ final class Http1Pool {
       c.channel().close();
       return;
     }
-    c.idleSinceNanos = System.nanoTime();
+    c.idleSinceNanos = LoopClock.nanoTime();
     idle.addFirst(c);
   }
 
@@ -103,7 +104,7 @@ final class Http1Pool {
   }
 
   void closeIdleOlderThan(long nanos) {
-    long now = System.nanoTime();
+    long now = LoopClock.nanoTime();
     idle.removeIf(c -> {
       if (now - c.idleSinceNanos > nanos) {
         c.channel().close();
@@ -128,7 +129,7 @@ final class Http1Pool {
     stats.cxTotal.inc();
     stats.cxHttp1Total.inc();
     stats.rqPendingTotal.inc();
-    long start = System.nanoTime();
+    long start = LoopClock.nanoTime();
     ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
     Http1Connection conn = new Http1Connection(this, ch);
@@ -143,7 +144,7 @@ final class Http1Pool {
         return;
       }
       stats.cxActive.inc();
-      stats.cxConnectMs.recordNanos(System.nanoTime() - start);
+      stats.cxConnectMs.recordNanos(LoopClock.nanoTime() - start);
       ChannelPipeline p = ch.pipeline();
       if (cluster.usesTls(host)) {
         SslHandler ssl = cluster.newSslHandler(ch.alloc(), host, alpn);
