@@ -219,6 +219,16 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   }
 
   @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    long outer = io.bowline.core.transport.LoopClock.enter(); // the frames of one read share one clock reading
+    try {
+      super.channelRead(ctx, msg);
+    } finally {
+      io.bowline.core.transport.LoopClock.exit(outer);
+    }
+  }
+
+  @Override
   public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
     for (int i = 0; i < touched.size(); i++) {
       Stream s = touched.get(i);

@@ -41,7 +41,7 @@ public final class RequestTrace {
     this.parentSpanId = parentSpanId;
     this.traceState = traceState;
     this.sampled = sampled;
-    this.startNanos = System.nanoTime(); // the wall-clock start is worked out when a sampled span ends
+    this.startNanos = io.bowline.core.transport.LoopClock.nanoTime(); // wall-clock start: worked out if sampled
   }
 
   /**
