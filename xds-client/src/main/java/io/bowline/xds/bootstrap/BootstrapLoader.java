@@ -63,13 +63,17 @@ public final class BootstrapLoader {
     }
     ProtoJsonChecker checker = new ProtoJsonChecker(EnvoyTypes.registry(), allowUnknownFields);
     checker.check(json, Bootstrap.getDescriptor(), "");
-    Bootstrap.Builder builder = Bootstrap.newBuilder();
+    // parsed by descriptors into a DynamicMessage, then decoded into Envoy's generated classes: JSON parsing through
+    // the generated builders initialises reflection tables that load every field type of every message touched
+    // (~1,000 classes for a small bootstrap), where decoding the binary form loads only the types that are present
+    com.google.protobuf.DynamicMessage.Builder dynamic =
+        com.google.protobuf.DynamicMessage.newBuilder(Bootstrap.getDescriptor());
     try {
-      JsonFormat.parser().usingTypeRegistry(EnvoyTypes.registry()).merge(new Gson().toJson(json), builder);
+      JsonFormat.parser().usingTypeRegistry(EnvoyTypes.registry()).merge(new Gson().toJson(json), dynamic);
+      return new Loaded(Bootstrap.parseFrom(dynamic.build().toByteString()), List.copyOf(checker.warnings()));
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException("", "invalid bootstrap: " + e.getMessage(), e);
     }
-    return new Loaded(builder.build(), List.copyOf(checker.warnings()));
   }
 
   /**
