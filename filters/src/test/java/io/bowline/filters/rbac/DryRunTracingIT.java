@@ -1,5 +1,6 @@
 package io.bowline.filters.rbac;
 
+import static io.bowline.core.testing.LogFiles.awaitLines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -18,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -96,20 +96,6 @@ class DryRunTracingIT {
 
   @TempDir
   Path dir;
-
-  /** The log's lines once it has {@code n} of them (the writer flushes every 50 ms here). */
-  private static List<String> awaitLines(Path file, int n) throws Exception {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    List<String> lines = List.of();
-    while (System.nanoTime() < deadline) {
-      lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
-      if (lines.size() >= n) {
-        break;
-      }
-      Thread.sleep(50);
-    }
-    return lines;
-  }
 
   @Test
   void theShadowResultIsOnTheSpanAndInTheAccessLog() throws Exception {

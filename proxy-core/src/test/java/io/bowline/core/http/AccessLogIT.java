@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import static io.bowline.core.testing.LogFiles.awaitLines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -238,18 +239,4 @@ class AccessLogIT {
     throw new AssertionError("no ConfigException in " + t, t);
   }
 
-  private static List<String> awaitLines(Path file, int n) throws Exception {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    List<String> lines = List.of();
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(file)) {
-        lines = Files.readAllLines(file);
-        if (lines.size() >= n) {
-          return lines;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError(file + ": expected " + n + " lines, have " + lines);
-  }
 }

@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import static io.bowline.core.testing.LogFiles.awaitLines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,6 @@ import io.bowline.core.testing.ProxyHarness;
 import io.bowline.core.testing.TestBackend;
 import io.bowline.core.testing.TestCerts;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -119,20 +119,6 @@ class ClientCertHeaderIT {
           + " [O=bowline,CN=productpage.default.svc]";
       assertEquals(List.of(names, names, "- - - - - [-]"), awaitLines(log, 3), "both mTLS requests, then plaintext");
     }
-  }
-
-  /** The log's lines once it has {@code n} of them (flushed every 50 ms here). */
-  private static List<String> awaitLines(Path file, int n) throws Exception {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    List<String> lines = List.of();
-    while (System.nanoTime() < deadline) {
-      lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
-      if (lines.size() >= n) {
-        break;
-      }
-      Thread.sleep(50);
-    }
-    return lines;
   }
 
   @Test
