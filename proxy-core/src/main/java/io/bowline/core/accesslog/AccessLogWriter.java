@@ -6,7 +6,6 @@ import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -27,12 +26,12 @@ public final class AccessLogWriter implements AutoCloseable {
 
   private record Entry(Destination to, byte[] line) {}
 
-  /** Each formatting thread's line builder, reused for every entry it formats. */
-  private static final io.netty.util.concurrent.FastThreadLocal<StringBuilder> LINE =
+  /** Each formatting thread's line, reused for every entry it formats. */
+  private static final io.netty.util.concurrent.FastThreadLocal<LineBuilder> LINE =
       new io.netty.util.concurrent.FastThreadLocal<>() {
         @Override
-        protected StringBuilder initialValue() {
-          return new StringBuilder(1024);
+        protected LineBuilder initialValue() {
+          return new LineBuilder();
         }
       };
 
@@ -77,8 +76,8 @@ public final class AccessLogWriter implements AutoCloseable {
 
   /** Formats one entry on the calling thread and queues its bytes; never blocks. */
   void offer(Destination to, LogFormat format, AccessLogFacts facts) {
-    StringBuilder line = LINE.get();
-    line.setLength(0);
+    LineBuilder line = LINE.get();
+    line.reset();
     try {
       format.format(facts, line);
     } catch (RuntimeException ex) {
@@ -86,12 +85,7 @@ public final class AccessLogWriter implements AutoCloseable {
       warnFormatFailure(to, ex);
       return;
     }
-    String text = line.toString();
-    if (line.capacity() > 16 * 1024) {
-      LINE.set(new StringBuilder(1024)); // one huge line (a client's long header) must not pin its size in a loop
-    }
-    // a Latin-1 string encodes to UTF-8 with two vectorised copies, far faster than char by char
-    if (!queue.offer(new Entry(to, text.getBytes(StandardCharsets.UTF_8)))) {
+    if (!queue.offer(new Entry(to, line.toByteArray()))) {
       dropped.inc();
     }
   }

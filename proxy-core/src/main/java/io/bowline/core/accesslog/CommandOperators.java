@@ -107,36 +107,38 @@ final class CommandOperators {
     return switch (name) {
       case "PROTOCOL" -> f -> f.protocol;
       case "UPSTREAM_PROTOCOL" -> f -> f.upstreamProtocol;
-      case "RESPONSE_CODE" -> f -> (long) f.responseCode;
+      case "RESPONSE_CODE" -> (NumberOperator) f -> f.responseCode;
       case "RESPONSE_FLAGS" -> f -> f.responseFlags;
       case "RESPONSE_FLAGS_LONG" -> f -> ResponseFlagNames.longForm(f.responseFlags);
       case "RESPONSE_CODE_DETAILS" -> f -> f.responseCodeDetails;
       case "CONNECTION_TERMINATION_DETAILS" -> f -> f.connectionTerminationDetails;
-      case "BYTES_RECEIVED" -> f -> f.bytesReceived;
-      case "BYTES_SENT" -> f -> f.bytesSent;
-      case "DURATION" -> f -> f.durationNanos / 1_000_000;
-      case "REQUEST_DURATION" -> f -> f.requestDoneNanos < 0 ? null : (Object) (f.requestDoneNanos / 1_000_000);
-      case "RESPONSE_DURATION" -> f -> f.firstResponseNanos < 0 ? null : (Object) (f.firstResponseNanos / 1_000_000);
-      case "RESPONSE_TX_DURATION" -> f -> f.firstResponseNanos < 0 ? null
-          : (Object) ((f.durationNanos - f.firstResponseNanos) / 1_000_000);
+      case "BYTES_RECEIVED" -> (NumberOperator) f -> f.bytesReceived;
+      case "BYTES_SENT" -> (NumberOperator) f -> f.bytesSent;
+      case "DURATION" -> (NumberOperator) f -> f.durationNanos / 1_000_000;
+      case "REQUEST_DURATION" -> (NumberOperator) f -> f.requestDoneNanos < 0 ? NumberOperator.NONE
+          : f.requestDoneNanos / 1_000_000;
+      case "RESPONSE_DURATION" -> (NumberOperator) f -> f.firstResponseNanos < 0 ? NumberOperator.NONE
+          : f.firstResponseNanos / 1_000_000;
+      case "RESPONSE_TX_DURATION" -> (NumberOperator) f -> f.firstResponseNanos < 0 ? NumberOperator.NONE
+          : (f.durationNanos - f.firstResponseNanos) / 1_000_000;
       case "UPSTREAM_HOST", "UPSTREAM_REMOTE_ADDRESS" -> f -> address(f.upstreamHost);
       case "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamHost);
-      case "UPSTREAM_REMOTE_PORT" -> f -> port(f.upstreamHost);
+      case "UPSTREAM_REMOTE_PORT" -> (NumberOperator) f -> port(f.upstreamHost);
       case "UPSTREAM_CLUSTER" -> f -> f.upstreamCluster;
       case "UPSTREAM_LOCAL_ADDRESS" -> f -> address(f.upstreamLocal);
       case "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamLocal);
-      case "UPSTREAM_LOCAL_PORT" -> f -> port(f.upstreamLocal);
+      case "UPSTREAM_LOCAL_PORT" -> (NumberOperator) f -> port(f.upstreamLocal);
       case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> f -> f.upstreamTransportFailureReason;
-      case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> f -> (long) f.attemptCount;
+      case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> (NumberOperator) f -> f.attemptCount;
       case "DOWNSTREAM_REMOTE_ADDRESS" -> f -> address(f.downstreamRemote);
       case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamRemote);
-      case "DOWNSTREAM_REMOTE_PORT" -> f -> port(f.downstreamRemote);
+      case "DOWNSTREAM_REMOTE_PORT" -> (NumberOperator) f -> port(f.downstreamRemote);
       case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS" -> f -> address(f.downstreamDirectRemote);
       case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamDirectRemote);
-      case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> f -> port(f.downstreamDirectRemote);
+      case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> (NumberOperator) f -> port(f.downstreamDirectRemote);
       case "DOWNSTREAM_LOCAL_ADDRESS" -> f -> address(f.downstreamLocal);
       case "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamLocal);
-      case "DOWNSTREAM_LOCAL_PORT" -> f -> port(f.downstreamLocal);
+      case "DOWNSTREAM_LOCAL_PORT" -> (NumberOperator) f -> port(f.downstreamLocal);
       case "REQUESTED_SERVER_NAME" -> f -> f.requestedServerName;
       case "ROUTE_NAME" -> f -> f.routeName == null || f.routeName.isEmpty() ? null : f.routeName;
       case "VIRTUAL_CLUSTER_NAME" -> f -> f.virtualClusterName;
@@ -144,10 +146,10 @@ final class CommandOperators {
         String host = Host.NAME;
         yield f -> host;
       }
-      case "CONNECTION_ID" -> f -> f.connectionId;
+      case "CONNECTION_ID" -> (NumberOperator) f -> f.connectionId;
       case "UNIQUE_ID" -> f -> io.bowline.core.filter.RequestIds.uuid();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
-      case "GRPC_STATUS_NUMBER" -> f -> f.grpcStatus < 0 ? null : (Object) (long) f.grpcStatus;
+      case "GRPC_STATUS_NUMBER" -> (NumberOperator) f -> f.grpcStatus < 0 ? NumberOperator.NONE : f.grpcStatus;
       case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();
       case "DOWNSTREAM_PEER_URI_SAN" -> f -> ofSession(f.tls, 0, s -> sans(peer(s), Certificates.URI));
       case "DOWNSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.tls, 1, s -> sans(peer(s), Certificates.DNS));
@@ -267,8 +269,8 @@ final class CommandOperators {
         : a.getHostString();
   }
 
-  private static @Nullable Object port(@Nullable InetSocketAddress a) {
-    return a == null ? null : (Object) (long) a.getPort();
+  private static long port(@Nullable InetSocketAddress a) {
+    return a == null ? NumberOperator.NONE : a.getPort();
   }
 
   /** Not yet worked out, in {@link #BY_SESSION}'s slots (null is an answer: the certificate has no such name). */

@@ -25,18 +25,54 @@ final class FormatTemplate {
       "DOWNSTREAM_LOCAL_PORT", "ROUTE_NAME", "VIRTUAL_CLUSTER_NAME", "CONNECTION_ID", "UNIQUE_ID", "ACCESS_LOG_TYPE",
       "GRPC_STATUS", "GRPC_STATUS_NUMBER", "TRACE_ID");
 
-  private final Object[] parts; // String or Operator
-  private final boolean[] clientBytes; // per part: an operator whose value may carry a client's bytes
+  /**
+   * Operators whose values are a client's bytes as a codec decoded them, one byte per character: text lines write
+   * those bytes back unchanged ({@link LineBuilder#wire}).
+   */
+  private static final java.util.Set<String> WIRE_VALUES = java.util.Set.of("REQ", "RESP", "TRAILER",
+      "REQ_WITHOUT_QUERY", "STREAM_ID");
 
-  private FormatTemplate(Object[] parts, boolean[] clientBytes) {
+  /** How a text line writes a part's string value. */
+  private static final byte OWN = 0; // bowline's own text: UTF-8, nothing to escape
+  private static final byte TEXT = 1; // text that may hold what a client chose: UTF-8, control characters escaped
+  private static final byte WIRE = 2; // a client's bytes: written back as they came, control characters escaped
+
+  /** What a text line does with a part: copy a literal, write a number, or write a value in one of the modes. */
+  private static final byte LITERAL = 3;
+  private static final byte NUMBER = 4;
+
+  private final Object[] parts; // String or Operator
+  /** The same parts sorted by what a text line does with them, so writing one needs no type test. */
+  private final byte[] kinds; // LITERAL, NUMBER, or the mode of a value: OWN, TEXT or WIRE
+  private final byte[][] literals;
+  private final NumberOperator[] numbers;
+  private final Operator[] values;
+
+  private FormatTemplate(Object[] parts, byte[] modes) {
     this.parts = parts;
-    this.clientBytes = clientBytes;
+    int n = parts.length;
+    this.kinds = new byte[n];
+    this.literals = new byte[n][];
+    this.numbers = new NumberOperator[n];
+    this.values = new Operator[n];
+    for (int i = 0; i < n; i++) {
+      if (parts[i] instanceof String s) {
+        kinds[i] = LITERAL;
+        literals[i] = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      } else if (parts[i] instanceof NumberOperator op) {
+        kinds[i] = NUMBER;
+        numbers[i] = op;
+      } else {
+        kinds[i] = modes[i];
+        values[i] = (Operator) parts[i];
+      }
+    }
   }
 
   /** Compiles {@code format}; the message of the exception says what was wrong, in Envoy's words where it has some. */
   static FormatTemplate parse(String format) {
     List<Object> parts = new ArrayList<>();
-    List<Boolean> clientBytes = new ArrayList<>();
+    List<Byte> modes = new ArrayList<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
     int i = 0;
@@ -54,7 +90,7 @@ final class FormatTemplate {
       }
       if (lit.length() > 0) {
         parts.add(lit.toString());
-        clientBytes.add(false);
+        modes.add(OWN);
         lit.setLength(0);
       }
       int max = -1;
@@ -66,18 +102,19 @@ final class FormatTemplate {
         }
       }
       parts.add(CommandOperators.of(m.group(1), m.group(2), max));
-      clientBytes.add(!OWN_VALUES.contains(m.group(1)));
+      String name = m.group(1);
+      modes.add(WIRE_VALUES.contains(name) ? WIRE : OWN_VALUES.contains(name) ? OWN : TEXT);
       i = m.end();
     }
     if (lit.length() > 0) {
       parts.add(lit.toString());
-      clientBytes.add(false);
+      modes.add(OWN);
     }
-    boolean[] escape = new boolean[clientBytes.size()];
-    for (int k = 0; k < escape.length; k++) {
-      escape[k] = clientBytes.get(k);
+    byte[] modeArray = new byte[modes.size()];
+    for (int k = 0; k < modeArray.length; k++) {
+      modeArray[k] = modes.get(k);
     }
-    return new FormatTemplate(parts.toArray(), escape);
+    return new FormatTemplate(parts.toArray(), modeArray);
   }
 
   /** The operator when the whole template is exactly one command (its value keeps its type in typed JSON). */
@@ -86,58 +123,49 @@ final class FormatTemplate {
   }
 
   /**
-   * Appends the text; an operator without a value appends {@code empty} ("-", or "" with omit_empty_values).
-   * {@code escape} escapes control characters in values that may carry a client's bytes (JSON escapes them itself).
+   * Writes a text line's part: an operator without a value writes {@code empty} ("-", or nothing with
+   * omit_empty_values); values that may carry a client's bytes have their control characters escaped.
    */
-  void render(StringBuilder sb, AccessLogFacts f, String empty, boolean escape) {
-    for (int i = 0; i < parts.length; i++) {
-      Object p = parts[i];
-      if (p instanceof String s) {
-        sb.append(s);
+  void render(LineBuilder out, AccessLogFacts f, byte[] empty) {
+    byte[] kinds = this.kinds;
+    for (int i = 0; i < kinds.length; i++) {
+      byte kind = kinds[i];
+      if (kind == LITERAL) {
+        out.bytes(literals[i]);
+      } else if (kind == NUMBER) {
+        long v = numbers[i].number(f);
+        if (v == NumberOperator.NONE) {
+          out.bytes(empty);
+        } else {
+          out.number(v);
+        }
       } else {
-        Object v = ((Operator) p).value(f);
+        Object v = values[i].value(f);
         if (v == null) {
-          sb.append(empty);
+          out.bytes(empty);
         } else if (v instanceof String s) {
-          if (escape && clientBytes[i]) {
-            appendEscaped(sb, s);
+          if (kind == WIRE) {
+            out.wire(s, true);
           } else {
-            sb.append(s);
+            out.utf8(s, kind == TEXT);
           }
         } else if (v instanceof Long n) {
-          sb.append(n.longValue()); // digits straight into the line: no String per number
+          out.number(n);
         } else {
-          sb.append(v);
+          out.utf8(v.toString(), kind != OWN);
         }
       }
     }
   }
 
-  /**
-   * Control bytes in values (request headers are the client's) are written as {@code \xNN}, so one entry is always
-   * one line and nobody can forge another (HOSTILE-INPUTS HDR-08).
-   */
-  static void appendEscaped(StringBuilder sb, String s) {
-    int clean = 0;
-    int n = s.length();
-    while (clean < n) {
-      char c = s.charAt(clean);
-      if (c < 0x20 || c == 0x7f) {
-        break;
-      }
-      clean++;
-    }
-    if (clean == n) {
-      sb.append(s); // the common case: one bulk copy (append(s, 0, n) would copy char by char)
-      return;
-    }
-    sb.append(s, 0, clean);
-    for (int i = clean; i < n; i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+  /** A JSON value's text (its string escaping is JSON's); an operator without a value appends {@code empty}. */
+  void render(StringBuilder sb, AccessLogFacts f, String empty) {
+    for (Object p : parts) {
+      if (p instanceof String s) {
+        sb.append(s);
       } else {
-        sb.append(c);
+        Object v = ((Operator) p).value(f);
+        sb.append(v == null ? empty : v);
       }
     }
   }

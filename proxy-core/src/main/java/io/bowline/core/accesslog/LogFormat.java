@@ -20,38 +20,51 @@ public abstract class LogFormat {
       + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
       + "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
 
-  /** Appends the entry to {@code out} (each event loop reuses one builder). */
-  public abstract void format(AccessLogFacts f, StringBuilder out);
+  /** Writes the entry into {@code out} (each formatting thread reuses one). */
+  abstract void format(AccessLogFacts f, LineBuilder out);
 
-  /** The entry as a string. */
+  /** The entry as text. */
   public String format(AccessLogFacts f) {
-    StringBuilder sb = new StringBuilder(256);
-    format(f, sb);
-    return sb.toString();
+    LineBuilder out = new LineBuilder();
+    format(f, out);
+    return out.toString();
   }
 
   /** A text format; the text is written as it is, so a line ends only where the format has {@code \n}. */
   public static LogFormat text(String format, boolean omitEmptyValues) {
-    String empty = omitEmptyValues ? "" : "-";
+    byte[] empty = omitEmptyValues ? new byte[0] : new byte[] {'-'};
+    FormatTemplate t = FormatTemplate.parse(format);
     return new LogFormat() {
-      private final FormatTemplate t = FormatTemplate.parse(format);
-
       @Override
-      public void format(AccessLogFacts f, StringBuilder out) {
-        t.render(out, f, empty, true);
+      void format(AccessLogFacts f, LineBuilder out) {
+        t.render(out, f, empty);
       }
     };
   }
 
+  /** Each formatting thread's JSON text, reused for every entry (JSON escaping works on characters). */
+  private static final io.netty.util.concurrent.FastThreadLocal<StringBuilder> JSON =
+      new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected StringBuilder initialValue() {
+          return new StringBuilder(512);
+        }
+      };
+
   /** A JSON dictionary, written as one line. */
   public static LogFormat json(Struct format, boolean typed, boolean omitEmptyValues, boolean sortProperties) {
+    Map<String, Object> tree = compile(format, typed, sortProperties, "");
     return new LogFormat() {
-      private final Map<String, Object> tree = compile(format, typed, sortProperties, "");
-
       @Override
-      public void format(AccessLogFacts f, StringBuilder out) {
-        writeObject(out, tree, f, typed, omitEmptyValues);
-        out.append('\n');
+      void format(AccessLogFacts f, LineBuilder out) {
+        StringBuilder sb = JSON.get();
+        sb.setLength(0);
+        writeObject(sb, tree, f, typed, omitEmptyValues);
+        sb.append('\n');
+        out.utf8(sb, false);
+        if (sb.capacity() > 16 * 1024) {
+          JSON.set(new StringBuilder(512)); // one huge entry must not pin its size in a thread
+        }
       }
     };
   }
@@ -141,7 +154,7 @@ public abstract class LogFormat {
         return true;
       }
       StringBuilder text = new StringBuilder(64);
-      t.render(text, f, omitEmpty ? "" : "-", false);
+      t.render(text, f, omitEmpty ? "" : "-");
       writeString(sb, text.toString());
       return true;
     }

@@ -9,6 +9,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Envoy's format language: text and JSON, operators, lengths, missing values, and the errors for bad formats. */
@@ -98,6 +99,18 @@ class LogFormatTest {
     assertEquals("evil\\x0d\\x0a[2024-01-01] \"GET /forged\"\\x1b[31m\n", text);
     String json = LogFormat.json(struct("{\"ua\": \"%REQ(USER-AGENT)%\"}"), true, false, false).format(f);
     assertEquals("{\"ua\":\"evil\\r\\n[2024-01-01] \\\"GET /forged\\\"\\u001b[31m\"}\n", json);
+  }
+
+  @Test
+  void aTextLineCarriesAClientsHeaderBytesUnchanged() {
+    AccessLogFacts f = facts();
+    String sent = "caf\u00e9 \u00fc"; // what the client meant; it sends UTF-8, the codec keeps one byte per char
+    f.requestHeaders.set("user-agent",
+        new String(sent.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1));
+    LineBuilder line = new LineBuilder();
+    LogFormat.text("%REQ(USER-AGENT)% %UPSTREAM_CLUSTER% %RESPONSE_CODE%\n", false).format(f, line);
+    assertEquals(sent + " outbound|80||shop.default.svc.cluster.local 200\n",
+        new String(line.toByteArray(), StandardCharsets.UTF_8));
   }
 
   @Test
