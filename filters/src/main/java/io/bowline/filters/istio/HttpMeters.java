@@ -1,7 +1,6 @@
 package io.bowline.filters.istio;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
@@ -11,8 +10,9 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The four standard HTTP metrics of one label set. Resolved once per label set and event loop (registration is the
- * only registry lookup); recording a request is then four increments.
+ * The standard HTTP metrics of one label set, as one event loop records them. Resolved once per label set and event
+ * loop (registration is the only registry lookup); recording a request is then a counter increment and three
+ * histogram cells of this loop's own ({@link LoopHistograms}).
  */
 final class HttpMeters {
   /** Istio's buckets for istio_request_duration_milliseconds. */
@@ -36,9 +36,9 @@ final class HttpMeters {
       "tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric)");
 
   private final @Nullable Counter requests;
-  private final @Nullable DistributionSummary duration;
-  private final @Nullable DistributionSummary requestBytes;
-  private final @Nullable DistributionSummary responseBytes;
+  private final LoopHistograms.@Nullable Cells duration;
+  private final LoopHistograms.@Nullable Cells requestBytes;
+  private final LoopHistograms.@Nullable Cells responseBytes;
   private final @Nullable Counter requestMessages;
   private final @Nullable Counter responseMessages;
 
@@ -46,12 +46,13 @@ final class HttpMeters {
    * @param values the standard labels' values, in {@link StatsSettings#HTTP_LABELS} order
    * @param added the added dimensions' values by label name
    */
-  HttpMeters(MeterRegistry registry, StatsSettings settings, String[] values, Map<String, String> added) {
+  HttpMeters(MeterRegistry registry, LoopHistograms histograms, StatsSettings settings, String[] values,
+      Map<String, String> added) {
     requests = counter(registry, settings.families().get("requests_total"), values, added);
-    duration = summary(registry, settings.families().get("request_duration_milliseconds"), values, added,
+    duration = histogram(histograms, settings.families().get("request_duration_milliseconds"), values, added,
         DURATION_BUCKETS);
-    requestBytes = summary(registry, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
-    responseBytes = summary(registry, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
+    requestBytes = histogram(histograms, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
+    responseBytes = histogram(histograms, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
     boolean grpc = "grpc".equals(values[20]); // gRPC message counts exist for gRPC requests only, as in Istio
     requestMessages = grpc ? counter(registry, settings.families().get("request_messages_total"), values, added)
         : null;
@@ -89,16 +90,21 @@ final class HttpMeters {
         .register(r);
   }
 
-  private static @Nullable DistributionSummary summary(MeterRegistry r, StatsSettings.Family f, String[] values,
-      Map<String, String> added, double[] buckets) {
+  /** This thread's cells of the label set's histogram. */
+  private static LoopHistograms.@Nullable Cells histogram(LoopHistograms histograms, StatsSettings.Family f,
+      String[] values, Map<String, String> added, double[] buckets) {
     if (f.dropped()) {
       return null;
     }
-    return DistributionSummary.builder("istio_" + f.name()).description(HELP.get(f.name()))
-        .tags(tags(f, values, added))
-        .serviceLevelObjectives(buckets)
-        .distributionStatisticBufferLength(1) // cumulative buckets only: one ring slot, not three, per record
-        .register(r);
+    Tags tags = tags(f, values, added);
+    List<String> names = new ArrayList<>();
+    List<String> labelValues = new ArrayList<>();
+    for (Tag t : tags) {
+      names.add(t.getKey());
+      labelValues.add(t.getValue());
+    }
+    return histograms.series("istio_" + f.name(), HELP.get(f.name()), buckets,
+        io.prometheus.metrics.model.snapshots.Labels.of(names, labelValues)).cellsOfThisThread();
   }
 
   private static Tags tags(StatsSettings.Family f, String[] values, Map<String, String> added) {

@@ -28,6 +28,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
 
   private final StatsSettings settings;
   private final MeterRegistry registry;
+  private final LoopHistograms histograms;
   private final Role role;
   private final String reporter;
   private final Workload self;
@@ -46,6 +47,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     this.clusters = clusters;
     this.settings = settings;
     this.registry = listener.meters();
+    this.histograms = LoopHistograms.of(listener.meters());
     this.role = roleOf(settings, listener);
     this.reporter = reporterName(role);
     this.self = Workload.of(listener.nodeMetadata());
@@ -169,7 +171,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
       values[21] = Integer.toString(f.responseCode);
       values[22] = grpc ? Integer.toString(f.grpcStatus) : "";
       values[23] = f.responseFlags;
-      return new HttpMeters(registry, settings, values, added);
+      return new HttpMeters(registry, histograms, settings, values, added);
     }
 
     private Map<String, String> addedValues(AccessLogFacts f) {

@@ -55,12 +55,17 @@ final class LineBuilder {
     buf[len++] = (byte) c;
   }
 
-  void number(long n) {
-    if (n >= 0 && n < 10) {
-      ensure(1);
-      buf[len++] = (byte) ('0' + n);
-      return;
+  /** "00" to "99": two digits per step. */
+  private static final byte[] PAIRS = new byte[200];
+
+  static {
+    for (int i = 0; i < 100; i++) {
+      PAIRS[2 * i] = (byte) ('0' + i / 10);
+      PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
     }
+  }
+
+  void number(long n) {
     ensure(20);
     if (n < 0) {
       if (n == Long.MIN_VALUE) {
@@ -70,12 +75,21 @@ final class LineBuilder {
       buf[len++] = '-';
       n = -n;
     }
-    int digits = digits(n);
-    for (int i = len + digits - 1; i >= len; i--) {
-      buf[i] = (byte) ('0' + n % 10);
-      n /= 10;
+    int end = len + digits(n);
+    int at = end;
+    while (n >= 100) {
+      int pair = (int) (n % 100) * 2;
+      n /= 100;
+      buf[--at] = PAIRS[pair + 1];
+      buf[--at] = PAIRS[pair];
     }
-    len += digits;
+    if (n >= 10) {
+      buf[--at] = PAIRS[(int) n * 2 + 1];
+      buf[--at] = PAIRS[(int) n * 2];
+    } else {
+      buf[--at] = (byte) ('0' + n);
+    }
+    len = end;
   }
 
   private static int digits(long n) {
@@ -109,24 +123,10 @@ final class LineBuilder {
     }
   }
 
-  private void encode(CharSequence s, boolean escape, boolean lowBytes) {
-    int n = s.length();
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        asciiOrEscaped(c, escape);
-      } else if (lowBytes && c < 0x100) {
-        ensure(1);
-        buf[len++] = (byte) c;
-      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-        codePoint(Character.toCodePoint(c, s.charAt(++i)));
-      } else {
-        codePoint(Character.isSurrogate(c) ? '?' : c); // a lone surrogate has no UTF-8 form
-      }
-    }
-  }
-
-  /** True when every character is below {@code limit} and, if escaping, none is a control character. */
+  /**
+   * True when every character is below {@code limit} and, if escaping, none is a control character. A scan and
+   * then an array copy: measured faster than copying a character at a time, even for short values.
+   */
   private static boolean plain(String s, int n, int limit, boolean escape) {
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
@@ -143,6 +143,23 @@ final class LineBuilder {
     ensure(n);
     s.getBytes(0, n, buf, len);
     len += n;
+  }
+
+  private void encode(CharSequence s, boolean escape, boolean lowBytes) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        asciiOrEscaped(c, escape);
+      } else if (lowBytes && c < 0x100) {
+        ensure(1);
+        buf[len++] = (byte) c;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        codePoint(Character.toCodePoint(c, s.charAt(++i)));
+      } else {
+        codePoint(Character.isSurrogate(c) ? '?' : c); // a lone surrogate has no UTF-8 form
+      }
+    }
   }
 
   private void asciiOrEscaped(char c, boolean escape) {
