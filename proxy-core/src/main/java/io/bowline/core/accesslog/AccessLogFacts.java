@@ -81,6 +81,14 @@ public final class AccessLogFacts {
     return header(requestHeaders, name);
   }
 
+  /**
+   * The header's first value, or null: what Envoy's {@code %REQ%}, {@code %RESP%} and {@code %TRAILER%} print of a
+   * repeated header (envoyproxy/envoy#13454 leaves logging them all for later).
+   */
+  static @Nullable String firstValue(@Nullable HttpHeaders h, CharSequence name) {
+    return h == null ? null : h.get(name); // Netty's get answers the first value added
+  }
+
   static @Nullable String header(@Nullable HttpHeaders h, CharSequence name) {
     if (h == null) {
       return null;

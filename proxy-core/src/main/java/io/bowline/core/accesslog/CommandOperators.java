@@ -48,7 +48,7 @@ final class CommandOperators {
         return headerOperator(name, required(name, arg));
       }
       case "STREAM_ID" -> {
-        return f -> f.requestHeader(REQUEST_ID);
+        return f -> AccessLogFacts.firstValue(f.requestHeaders, REQUEST_ID);
       }
       case "START_TIME" -> {
         StartTimeFormat fmt = StartTimeFormat.of(arg);
@@ -183,10 +183,10 @@ final class CommandOperators {
     io.netty.util.AsciiString main = io.netty.util.AsciiString.cached(mainName);
     io.netty.util.AsciiString alt = altName == null ? null : io.netty.util.AsciiString.cached(altName);
     return switch (name) {
-      case "RESP" -> f -> first(AccessLogFacts.header(f.responseHeaders, main),
-          alt == null ? null : AccessLogFacts.header(f.responseHeaders, alt));
-      case "TRAILER" -> f -> first(AccessLogFacts.header(f.responseTrailers, main),
-          alt == null ? null : AccessLogFacts.header(f.responseTrailers, alt));
+      case "RESP" -> f -> first(AccessLogFacts.firstValue(f.responseHeaders, main),
+          alt == null ? null : AccessLogFacts.firstValue(f.responseHeaders, alt));
+      case "TRAILER" -> f -> first(AccessLogFacts.firstValue(f.responseTrailers, main),
+          alt == null ? null : AccessLogFacts.firstValue(f.responseTrailers, alt));
       case "REQ_WITHOUT_QUERY" -> {
         Operator req = requestOperator(main, alt);
         yield f -> {
@@ -226,10 +226,10 @@ final class CommandOperators {
       case ":path" -> f -> f.path;
       case ":scheme" -> f -> f.scheme;
       case ":authority" -> f -> {
-        String v = f.requestHeader(name);
-        return v != null ? v : f.requestHeader(HOST);
+        String v = AccessLogFacts.firstValue(f.requestHeaders, name);
+        return v != null ? v : AccessLogFacts.firstValue(f.requestHeaders, HOST);
       };
-      default -> f -> f.requestHeader(name);
+      default -> f -> AccessLogFacts.firstValue(f.requestHeaders, name);
     };
   }
 
