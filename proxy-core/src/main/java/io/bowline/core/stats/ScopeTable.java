@@ -1,7 +1,9 @@
 package io.bowline.core.stats;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,12 +12,18 @@ import org.jspecify.annotations.Nullable;
  * clusters of a few dozen stats each; a hash map per scope spent a 32-byte node and a whole-name string per stat,
  * where this spends two array slots and shares the prefix and the names. Found by a scan over the scope's names: as
  * fast as hashing for a few dozen, and done only when config compiles (or a response code is first seen).
+ *
+ * <p>The array has room to spare and doubles when full, so a scope's few dozen appends copy it a handful of times
+ * (a copy per append made each cluster of a 10 000-cluster push throw away ~10 KB). Readers see the pairs below
+ * {@code size}: the count is published after the pair is written, and values are read with acquire semantics, so a
+ * value replaced in place is seen whole.
  */
 final class ScopeTable {
-  private static final Object[] EMPTY = {};
+  private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
 
   private final String prefix;
-  private volatile Object[] entries = EMPTY; // name, value, name, value, ...
+  private volatile Object[] entries = new Object[4]; // name, value, name, value, ...; grows by doubling
+  private volatile int size; // pairs in use
 
   ScopeTable(String prefix) {
     this.prefix = prefix;
@@ -26,45 +34,45 @@ final class ScopeTable {
   }
 
   @Nullable Object get(String segment) {
+    int n = size; // read before the array: an array read after holds at least n pairs
     Object[] e = entries;
-    int i = indexOf(e, segment);
-    return i < 0 ? null : e[i + 1];
+    int i = indexOf(e, n, segment);
+    return i < 0 ? null : SLOTS.getAcquire(e, i + 1);
   }
 
-  /** The value named {@code segment}, made from the name when there is none yet. */
-  synchronized Object getOrAdd(String segment, Function<String, Object> make) {
-    Object[] now = entries;
-    int i = indexOf(now, segment);
+  /** The value named {@code segment}, made from this table's prefix and the name when there is none yet. */
+  synchronized Object getOrAdd(String segment, BiFunction<String, String, Object> make) {
+    Object[] e = entries;
+    int i = indexOf(e, size, segment);
     if (i >= 0) {
-      return now[i + 1];
+      return e[i + 1];
     }
-    Object v = make.apply(segment);
-    entries = append(now, segment, v);
+    Object v = make.apply(prefix, segment);
+    append(segment, v);
     return v;
   }
 
   /** Sets the value named {@code segment}, replacing the one there. */
   synchronized void put(String segment, Object value) {
-    Object[] now = entries;
-    int i = indexOf(now, segment);
+    Object[] e = entries;
+    int i = indexOf(e, size, segment);
     if (i < 0) {
-      entries = append(now, segment, value);
+      append(segment, value);
     } else {
-      Object[] copy = now.clone(); // readers keep the array they hold
-      copy[i + 1] = value;
-      entries = copy;
+      SLOTS.setRelease(e, i + 1, value); // readers holding this array see the old value or the whole new one
     }
   }
 
   void forEach(BiConsumer<String, Object> each) {
+    int n = size;
     Object[] e = entries;
-    for (int i = 0; i < e.length; i += 2) {
-      each.accept((String) e[i], e[i + 1]);
+    for (int i = 0; i < 2 * n; i += 2) {
+      each.accept((String) e[i], SLOTS.getAcquire(e, i + 1));
     }
   }
 
-  private static int indexOf(Object[] e, String segment) {
-    for (int i = 0; i < e.length; i += 2) {
+  private static int indexOf(Object[] e, int pairs, String segment) {
+    for (int i = 0; i < 2 * pairs; i += 2) {
       if (segment.equals(e[i])) {
         return i;
       }
@@ -72,10 +80,16 @@ final class ScopeTable {
     return -1;
   }
 
-  private static Object[] append(Object[] now, String segment, Object value) {
-    Object[] grown = java.util.Arrays.copyOf(now, now.length + 2);
-    grown[now.length] = segment;
-    grown[now.length + 1] = value;
-    return grown;
+  /** Under the lock: writes the pair, then publishes it by the count. */
+  private void append(String segment, Object value) {
+    int n = size;
+    Object[] e = entries;
+    if (2 * n + 2 > e.length) {
+      e = java.util.Arrays.copyOf(e, e.length * 2);
+      entries = e;
+    }
+    e[2 * n] = segment;
+    e[2 * n + 1] = value;
+    size = n + 1;
   }
 }

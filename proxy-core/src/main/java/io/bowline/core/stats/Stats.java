@@ -43,7 +43,7 @@ public final class Stats {
 
   private Counter counter(ScopeTable t, String segment) {
     Object c = t.get(segment);
-    return c != null ? (Counter) c : (Counter) t.getOrAdd(segment, s -> new Counter(t.prefix(), shared(s)));
+    return c != null ? (Counter) c : (Counter) t.getOrAdd(shared(segment), Counter::new);
   }
 
   private ScopeTable table(ConcurrentHashMap<String, ScopeTable> kind, String prefix) {
@@ -66,7 +66,7 @@ public final class Stats {
   Gauge gauge(String prefix, String segment) {
     ScopeTable t = table(gauges, prefix);
     Object g = t.get(segment);
-    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(segment, s -> new Gauge(t.prefix(), shared(s)));
+    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(shared(segment), Gauge::new);
   }
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
