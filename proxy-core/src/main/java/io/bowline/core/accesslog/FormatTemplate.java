@@ -42,7 +42,7 @@ final class FormatTemplate {
   private static final byte NUMBER = 4;
 
   private final Object[] parts; // String or Operator
-  /** The same parts sorted by what a text line does with them, so writing one needs no type test. */
+  /** The same parts by what a text line does with each, in typed arrays: writing one needs no type test. */
   private final byte[] kinds; // LITERAL, NUMBER, or the mode of a value: OWN, TEXT or WIRE
   private final byte[][] literals;
   private final NumberOperator[] numbers;
