@@ -25,6 +25,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
   enum Role { SOURCE, DESTINATION, WAYPOINT }
 
   private static final int CACHE_LIMIT = 4096;
+  private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
 
   private final StatsSettings settings;
   private final MeterRegistry registry;
@@ -211,11 +212,18 @@ final class IstioStatsProvider implements HttpFilterProvider {
       return w;
     }
 
+    /** The cluster config this loop's last request went to, and what it says: a loop's traffic mostly repeats one. */
+    private @Nullable Object lastGeneration;
+    private @Nullable ClusterService lastClusterService;
+
     MeshService service(AccessLogFacts f, boolean hostFallback) {
       String cluster = f.upstreamCluster;
       if (cluster != null) {
-        Object generation = clusters.generation(cluster);
-        ClusterService cs = byCluster.get(cluster);
+        // the stream knows its cluster's config: no lookup by name unless the facts came from elsewhere
+        Object generation = f.upstreamClusterGeneration != null ? f.upstreamClusterGeneration
+            : clusters.generation(cluster);
+        ClusterService cs = generation != null && generation == lastGeneration ? lastClusterService
+            : byCluster.get(cluster);
         if (cs == null || cs.generation() != generation) {
           // Istio's cluster metadata names the service; its cluster name does too for outbound clusters. Read once
           // per cluster config: a cluster that names no service (an inbound one) falls back to the host each time.
@@ -226,11 +234,13 @@ final class IstioStatsProvider implements HttpFilterProvider {
           cs = new ClusterService(generation, s);
           bound(byCluster).put(cluster, cs);
         }
+        lastGeneration = generation;
+        lastClusterService = cs;
         if (cs.service() != null) {
           return cs.service();
         }
       }
-      String host = hostFallback ? f.requestHeader("host") : null;
+      String host = hostFallback ? f.firstRequestHeader(HOST) : null;
       if (host == null) {
         return MeshService.UNKNOWN;
       }

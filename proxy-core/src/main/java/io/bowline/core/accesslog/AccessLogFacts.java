@@ -52,6 +52,11 @@ public final class AccessLogFacts {
   public long requestMessages;
   public long responseMessages;
   public @Nullable String upstreamCluster;
+  /**
+   * The upstream cluster's config as the stream used it: its identity changes when CDS updates the cluster, so
+   * reporting filters keep what they read of a cluster without looking it up by name (null: not known).
+   */
+  public @Nullable Object upstreamClusterGeneration;
   public @Nullable InetSocketAddress upstreamHost;
   public @Nullable InetSocketAddress upstreamLocal;
   public @Nullable String upstreamTransportFailureReason;
@@ -79,6 +84,11 @@ public final class AccessLogFacts {
   /** The request header's value (values of a repeated header joined with ','), or null. */
   public @Nullable String requestHeader(CharSequence name) {
     return header(requestHeaders, name);
+  }
+
+  /** The request header's first value, or null: for headers a request carries once (Host). */
+  public @Nullable String firstRequestHeader(CharSequence name) {
+    return firstValue(requestHeaders, name);
   }
 
   /**

@@ -1510,6 +1510,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       f.responseMessages = responseMessages.messages();
     }
     f.upstreamCluster = cluster == null ? null : cluster.config().name();
+    f.upstreamClusterGeneration = cluster == null ? null : cluster.config();
     f.upstreamHost = upstreamHost == null ? null : upstreamHost.address();
     f.upstreamLocal = upstreamLocal;
     f.upstreamProtocol = upstreamHost == null ? null : upstreamHttp2 ? "HTTP/2" : "HTTP/1.1";
