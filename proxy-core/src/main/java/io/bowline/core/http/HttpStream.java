@@ -111,6 +111,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long requestDoneNanos = -1;
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
+  /** The trusted client address, worked out once per request (see {@link #trustedClient()}). */
+  private java.net.@Nullable InetSocketAddress trustedClient;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;
   private java.util.@Nullable Map<String, String> replyHeaders;
   private java.util.@Nullable Map<String, com.google.protobuf.Struct> dynamicMetadata;
@@ -226,6 +228,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
     }
     internal = RouteRequest.forwardedHeaders(h, conn);
+    if (!hcm.accessLogs().isEmpty() || hcm.filtersLog()) {
+      // as Envoy, the client is who X-Forwarded-For says when the request arrives; read now, while the headers are
+      // in the cache, rather than when the stream is logged
+      trustedClient();
+    }
     ClientCertHeader.apply(hcm.clientCert(), h, conn.tlsSession());
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
       h.set(ProxyHeaders.X_REQUEST_ID, io.bowline.core.filter.RequestIds.uuid());
@@ -1280,13 +1287,19 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   @Override
   public java.net.InetSocketAddress trustedClient() {
+    java.net.InetSocketAddress known = trustedClient;
+    if (known != null) {
+      return known;
+    }
     int hops = hcm.xffNumTrustedHops();
     if (hcm.useRemoteAddress() && hops == 0) {
       return conn.remote();
     }
     // the connection manager already appended the peer when use_remote_address is set, so it counts as a hop
     java.net.InetAddress a = RouteRequest.fromRightOfXff(request.headers().get(ProxyHeaders.X_FORWARDED_FOR), hops);
-    return a == null ? conn.remote() : new java.net.InetSocketAddress(a, 0);
+    known = a == null ? conn.remote() : new java.net.InetSocketAddress(a, 0);
+    trustedClient = known;
+    return known;
   }
 
   @Override
