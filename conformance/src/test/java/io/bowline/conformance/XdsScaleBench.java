@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 3's scale benchmark (not part of CI: its name matches neither *Test nor *IT). One push of N clusters, N
  * endpoint sets and a route configuration of N virtual hosts to {@code bin/bowline}, under a light load on an
- * existing route: how long until it is live, the heap after a full GC, and the slowest request while it applied.
+ * existing route: how long until it is live, the heap after a full GC, and the slowest request while it applied;
+ * then the same size again on the now warm JVM (clusters re-sent, every route and load assignment changed), as a
+ * control plane's later pushes are.
  *
  * <p>Run: {@code mvn -B -pl conformance test -Dtest=XdsScaleBench -Dscale.n=10000} (after {@code mvn install}).
  * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual.
@@ -35,6 +37,7 @@ class XdsScaleBench {
     int n = Integer.getInteger("scale.n", 10_000);
     TestBackend backend = TestBackend.start();
     TestBackend fresh = TestBackend.start(); // every new cluster's endpoint: a request reaching it proves the push live
+    TestBackend second = TestBackend.start(); // where the second push moves them
     try (XdsTestServer xds = XdsTestServer.tcp()) {
       xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", backend.port())), List.of(listener("ingress")),
           List.of(routes("/", "svc")));
@@ -113,6 +116,29 @@ class XdsScaleBench {
         }
         HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
+        long slowestFirst = maxNanos.getAndSet(0);
+        long requestsFirst = requests.get();
+        long failedFirst = failed.get();
+
+        // the same size again on a warm JVM, as a control plane re-sends its state of the world: the clusters
+        // unchanged under a new version, every route changed (a timeout), every load assignment moved elsewhere
+        List<String> moved = new ArrayList<>(List.of(endpoints("svc", backend.port())));
+        for (int i = 0; i < n; i++) {
+          moved.add(endpoints("svc-" + i, second.port()));
+        }
+        var snapshot2 = XdsTestServer.snapshot("2", clusters, moved, List.of(listener("ingress")),
+            List.of(rc.toString().replace("route: {cluster: svc-", "route: {timeout: 20s, cluster: svc-")), List.of());
+        long cpuBefore2 = cpuMillis(bowline.pid());
+        long pushed2 = System.nanoTime();
+        xds.serve(snapshot2);
+        while (!reachesNewHost(client, port, lastHost, second)) {
+          if (System.nanoTime() > pushed2 + 120_000_000_000L) {
+            throw new AssertionError("second push not live after 120 s");
+          }
+          Thread.sleep(20);
+        }
+        long live2 = System.nanoTime();
+        long cpu2 = cpuMillis(bowline.pid()) - cpuBefore2;
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -134,12 +160,17 @@ class XdsScaleBench {
         System.out.printf("xDS scale: %d clusters + %d endpoint sets + %d virtual hosts: snapshot built in %d ms, "
             + "live %d ms after the push (bowline used %d ms of CPU, JIT and GC included); request to the last new host: %d; during the push %d requests on the "
             + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",
-            n, n, n, (pushed - t0) / 1_000_000, (live - pushed) / 1_000_000, cpu, last.statusCode(), requests.get(),
-            failed.get(), maxNanos.get() / 1e6, before, after);
+            n, n, n, (pushed - t0) / 1_000_000, (live - pushed) / 1_000_000, cpu, last.statusCode(), requestsFirst,
+            failedFirst, slowestFirst / 1e6, before, after);
+        System.out.printf("xDS scale, second push (warm JVM; clusters re-sent, every route and load assignment changed): "
+            + "live %d ms after the push (bowline used %d ms of CPU); during it %d requests on the existing route, "
+            + "%d failed, slowest %.1f ms%n", (live2 - pushed2) / 1_000_000, cpu2, requests.get() - requestsFirst,
+            failed.get() - failedFirst, maxNanos.get() / 1e6);
       }
     } finally {
       backend.close();
       fresh.close();
+      second.close();
     }
   }
 
