@@ -18,7 +18,7 @@ import java.util.Arrays;
 final class LineBuilder {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   /** A line longer than this (a client's huge header) is not allowed to pin its buffer in a thread. */
-  private static final int KEEP_AT_MOST = 16 * 1024;
+  static final int KEEP_AT_MOST = 16 * 1024;
 
   private byte[] buf = new byte[1024];
   private int len;
@@ -48,11 +48,6 @@ final class LineBuilder {
     ensure(b.length);
     System.arraycopy(b, 0, buf, len, b.length);
     len += b.length;
-  }
-
-  void ascii(char c) {
-    ensure(1);
-    buf[len++] = (byte) c;
   }
 
   /** "00" to "99": two digits per step. */

@@ -62,7 +62,7 @@ public abstract class LogFormat {
         writeObject(sb, tree, f, typed, omitEmptyValues);
         sb.append('\n');
         out.utf8(sb, false);
-        if (sb.capacity() > 16 * 1024) {
+        if (sb.capacity() > LineBuilder.KEEP_AT_MOST) {
           JSON.set(new StringBuilder(512)); // one huge entry must not pin its size in a thread
         }
       }
