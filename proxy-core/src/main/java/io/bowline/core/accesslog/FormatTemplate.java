@@ -37,36 +37,49 @@ final class FormatTemplate {
   private static final byte TEXT = 1; // text that may hold what a client chose: UTF-8, control characters escaped
   private static final byte WIRE = 2; // a client's bytes: written back as they came, control characters escaped
 
-  /** What a text line does with a part: copy a literal, write a number, or write a value in one of the modes. */
-  private static final byte LITERAL = 3;
+  /** What a text line does with an operator: write its number, or its value in one of the modes. */
   private static final byte NUMBER = 4;
 
   private final Object[] parts; // String or Operator
-  /** The same parts by what a text line does with each, in typed arrays: writing one needs no type test. */
-  private final byte[] kinds; // LITERAL, NUMBER, or the mode of a value: OWN, TEXT or WIRE
-  private final byte[][] literals;
+  /**
+   * The text line's form: each operator with the literal text before it (encoded once, here) and how its value is
+   * written, then the literal after the last one — one step per operator, and no type test on the way.
+   */
+  private final byte[][] prefixes;
+  private final byte[] kinds; // NUMBER, or the mode of a value: OWN, TEXT or WIRE
   private final NumberOperator[] numbers;
   private final Operator[] values;
+  private final byte[] suffix;
 
   private FormatTemplate(Object[] parts, byte[] modes) {
     this.parts = parts;
-    int n = parts.length;
-    this.kinds = new byte[n];
-    this.literals = new byte[n][];
-    this.numbers = new NumberOperator[n];
-    this.values = new Operator[n];
-    for (int i = 0; i < n; i++) {
-      if (parts[i] instanceof String s) {
-        kinds[i] = LITERAL;
-        literals[i] = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      } else if (parts[i] instanceof NumberOperator op) {
-        kinds[i] = NUMBER;
-        numbers[i] = op;
-      } else {
-        kinds[i] = modes[i];
-        values[i] = (Operator) parts[i];
-      }
+    int ops = 0;
+    for (Object p : parts) {
+      ops += p instanceof Operator ? 1 : 0;
     }
+    this.prefixes = new byte[ops][];
+    this.kinds = new byte[ops];
+    this.numbers = new NumberOperator[ops];
+    this.values = new Operator[ops];
+    byte[] pending = new byte[0];
+    int op = 0;
+    for (int i = 0; i < parts.length; i++) {
+      if (parts[i] instanceof String s) {
+        pending = s.getBytes(java.nio.charset.StandardCharsets.UTF_8); // parse never puts two literals in a row
+        continue;
+      }
+      prefixes[op] = pending;
+      pending = new byte[0];
+      if (parts[i] instanceof NumberOperator n) {
+        kinds[op] = NUMBER;
+        numbers[op] = n;
+      } else {
+        kinds[op] = modes[i];
+        values[op] = (Operator) parts[i];
+      }
+      op++;
+    }
+    this.suffix = pending;
   }
 
   /** Compiles {@code format}; the message of the exception says what was wrong, in Envoy's words where it has some. */
@@ -129,33 +142,33 @@ final class FormatTemplate {
   void render(LineBuilder out, AccessLogFacts f, byte[] empty) {
     byte[] kinds = this.kinds;
     for (int i = 0; i < kinds.length; i++) {
+      out.bytes(prefixes[i]);
       byte kind = kinds[i];
-      if (kind == LITERAL) {
-        out.bytes(literals[i]);
-      } else if (kind == NUMBER) {
+      if (kind == NUMBER) {
         long v = numbers[i].number(f);
         if (v == NumberOperator.NONE) {
           out.bytes(empty);
         } else {
           out.number(v);
         }
-      } else {
-        Object v = values[i].value(f);
-        if (v == null) {
-          out.bytes(empty);
-        } else if (v instanceof String s) {
-          if (kind == WIRE) {
-            out.wire(s, true);
-          } else {
-            out.utf8(s, kind == TEXT);
-          }
-        } else if (v instanceof Long n) {
-          out.number(n);
+        continue;
+      }
+      Object v = values[i].value(f);
+      if (v == null) {
+        out.bytes(empty);
+      } else if (v instanceof String s) {
+        if (kind == WIRE) {
+          out.wire(s, true);
         } else {
-          out.utf8(v.toString(), kind != OWN);
+          out.utf8(s, kind == TEXT);
         }
+      } else if (v instanceof Long n) {
+        out.number(n);
+      } else {
+        out.utf8(v.toString(), kind != OWN);
       }
     }
+    out.bytes(suffix);
   }
 
   /** A JSON value's text (its string escaping is JSON's); an operator without a value appends {@code empty}. */
