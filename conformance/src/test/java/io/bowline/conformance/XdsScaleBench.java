@@ -90,10 +90,11 @@ class XdsScaleBench {
         long t0 = System.nanoTime();
         var snapshot = XdsTestServer.snapshot("1", clusters, eps, List.of(listener("ingress")),
             List.of(rc.toString()), List.of());
-        String profiler = System.getProperty("scale.profiler"); // async-profiler's agent: profiles the push alone
-        if (profiler != null) {
-          run("jcmd", String.valueOf(bowline.pid()), "JVMTI.agent_load", profiler,
-              "\"start,event=" + System.getProperty("scale.event", "cpu") + ",interval=1ms,threads\"");
+        // async-profiler's agent profiles one push alone: the first (cold JVM) or, with -Dscale.profilePush=2, the second
+        String profiler = System.getProperty("scale.profiler");
+        boolean profileSecond = "2".equals(System.getProperty("scale.profilePush"));
+        if (profiler != null && !profileSecond) {
+          startProfiler(bowline.pid(), profiler);
         }
         long cpuBefore = cpuMillis(bowline.pid());
         long pushed = System.nanoTime(); // from here the server answers bowline's open watches
@@ -110,9 +111,8 @@ class XdsScaleBench {
         }
         long live = System.nanoTime();
         long cpu = cpuMillis(bowline.pid()) - cpuBefore;
-        if (profiler != null) {
-          run("jcmd", String.valueOf(bowline.pid()), "JVMTI.agent_load", profiler,
-              "\"stop,collapsed,file=" + System.getProperty("scale.profile", "push.collapsed") + "\"");
+        if (profiler != null && !profileSecond) {
+          stopProfiler(bowline.pid(), profiler);
         }
         HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
@@ -128,6 +128,9 @@ class XdsScaleBench {
         }
         var snapshot2 = XdsTestServer.snapshot("2", clusters, moved, List.of(listener("ingress")),
             List.of(rc.toString().replace("route: {cluster: svc-", "route: {timeout: 20s, cluster: svc-")), List.of());
+        if (profiler != null && profileSecond) {
+          startProfiler(bowline.pid(), profiler);
+        }
         long cpuBefore2 = cpuMillis(bowline.pid());
         long pushed2 = System.nanoTime();
         xds.serve(snapshot2);
@@ -139,6 +142,9 @@ class XdsScaleBench {
         }
         long live2 = System.nanoTime();
         long cpu2 = cpuMillis(bowline.pid()) - cpuBefore2;
+        if (profiler != null && profileSecond) {
+          stopProfiler(bowline.pid(), profiler);
+        }
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -204,6 +210,16 @@ class XdsScaleBench {
       }
     }
     return used.toString();
+  }
+
+  private static void startProfiler(long pid, String agent) throws Exception {
+    run("jcmd", String.valueOf(pid), "JVMTI.agent_load", agent,
+        "\"start,event=" + System.getProperty("scale.event", "cpu") + ",interval=1ms,threads\"");
+  }
+
+  private static void stopProfiler(long pid, String agent) throws Exception {
+    run("jcmd", String.valueOf(pid), "JVMTI.agent_load", agent,
+        "\"stop,collapsed,file=" + System.getProperty("scale.profile", "push.collapsed") + "\"");
   }
 
   static String run(String... cmd) throws Exception {

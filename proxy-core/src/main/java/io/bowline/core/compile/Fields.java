@@ -159,7 +159,7 @@ final class Fields {
   static <T extends Message> T unpack(com.google.protobuf.Any any, Class<T> type, String path)
       throws ConfigException {
     try {
-      return any.unpack(type);
+      return Anys.unpack(any, type);
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       throw new ConfigException(path, "expected " + type.getSimpleName() + ": " + e.getMessage(), e);
     }

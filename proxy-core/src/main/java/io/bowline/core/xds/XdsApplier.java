@@ -587,7 +587,7 @@ public final class XdsApplier implements ResourceHandler {
   private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type, String path)
       throws ConfigException {
     try {
-      return any.unpack(type);
+      return io.bowline.core.compile.Anys.unpack(any, type);
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException(path, "cannot decode: " + e.getMessage());
     }
