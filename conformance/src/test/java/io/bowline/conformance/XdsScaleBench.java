@@ -29,17 +29,23 @@ import org.junit.jupiter.api.io.TempDir;
  * control plane's later pushes are.
  *
  * <p>Run: {@code mvn -B -pl conformance test -Dtest=XdsScaleBench -Dscale.n=10000} (after {@code mvn install}).
- * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual.
+ * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual. The load on the existing route runs in this JVM, which
+ * also builds and serves the snapshot, so its slowest request counts this JVM's own pauses too; with
+ * {@code -Dscale.fixedrate=<../shared/bench's fixedrate>} a separate process also times requests on that route from
+ * their scheduled slots (no coordinated omission) through each push, and {@code -Dscale.backendPort=18080} sends the
+ * route to the shared bench's nginx backend instead of one in this JVM.
  */
 class XdsScaleBench {
   @Test
   void oneLargePush(@TempDir Path dir) throws Exception {
     int n = Integer.getInteger("scale.n", 10_000);
+    String fixedrate = System.getProperty("scale.fixedrate");
     TestBackend backend = TestBackend.start();
+    int existing = Integer.getInteger("scale.backendPort", backend.port());
     TestBackend fresh = TestBackend.start(); // every new cluster's endpoint: a request reaching it proves the push live
     TestBackend second = TestBackend.start(); // where the second push moves them
     try (XdsTestServer xds = XdsTestServer.tcp()) {
-      xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", backend.port())), List.of(listener("ingress")),
+      xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", existing)), List.of(listener("ingress")),
           List.of(routes("/", "svc")));
       Path config = dir.resolve("bootstrap.yaml");
       Files.writeString(config, xds.bootstrap("GRPC"));
@@ -77,7 +83,7 @@ class XdsScaleBench {
         maxNanos.set(0);
 
         List<String> clusters = new ArrayList<>(List.of(edsCluster("svc")));
-        List<String> eps = new ArrayList<>(List.of(endpoints("svc", backend.port())));
+        List<String> eps = new ArrayList<>(List.of(endpoints("svc", existing)));
         StringBuilder rc = new StringBuilder("name: local\nvirtual_hosts:\n");
         for (int i = 0; i < n; i++) {
           clusters.add(edsCluster("svc-" + i));
@@ -96,6 +102,7 @@ class XdsScaleBench {
         if (profiler != null && !profileSecond) {
           startProfiler(bowline.pid(), profiler);
         }
+        Process probe = fixedrate == null ? null : startFixedrate(fixedrate, port, 10);
         long cpuBefore = cpuMillis(bowline.pid());
         long pushed = System.nanoTime(); // from here the server answers bowline's open watches
         xds.serve(snapshot);
@@ -116,13 +123,14 @@ class XdsScaleBench {
         }
         HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
+        String probeFirst = fixedrateResult(probe);
         long slowestFirst = maxNanos.getAndSet(0);
         long requestsFirst = requests.get();
         long failedFirst = failed.get();
 
         // the same size again on a warm JVM, as a control plane re-sends its state of the world: the clusters
         // unchanged under a new version, every route changed (a timeout), every load assignment moved elsewhere
-        List<String> moved = new ArrayList<>(List.of(endpoints("svc", backend.port())));
+        List<String> moved = new ArrayList<>(List.of(endpoints("svc", existing)));
         for (int i = 0; i < n; i++) {
           moved.add(endpoints("svc-" + i, second.port()));
         }
@@ -131,6 +139,7 @@ class XdsScaleBench {
         if (profiler != null && profileSecond) {
           startProfiler(bowline.pid(), profiler);
         }
+        Process probe2 = fixedrate == null ? null : startFixedrate(fixedrate, port, 4);
         long cpuBefore2 = cpuMillis(bowline.pid());
         long pushed2 = System.nanoTime();
         xds.serve(snapshot2);
@@ -145,6 +154,7 @@ class XdsScaleBench {
         if (profiler != null && profileSecond) {
           stopProfiler(bowline.pid(), profiler);
         }
+        String probeSecond = fixedrateResult(probe2);
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -172,6 +182,10 @@ class XdsScaleBench {
             + "live %d ms after the push (bowline used %d ms of CPU); during it %d requests on the existing route, "
             + "%d failed, slowest %.1f ms%n", (live2 - pushed2) / 1_000_000, cpu2, requests.get() - requestsFirst,
             failed.get() - failedFirst, maxNanos.get() / 1e6);
+        if (fixedrate != null) {
+          System.out.println("fixedrate on the existing route from the first push: " + probeFirst);
+          System.out.println("fixedrate on the existing route from the second push: " + probeSecond);
+        }
       }
     } finally {
       backend.close();
@@ -210,6 +224,27 @@ class XdsScaleBench {
       }
     }
     return used.toString();
+  }
+
+  /** A separate process timing 200 requests a second on the existing route for {@code seconds}, from now. */
+  private static Process startFixedrate(String fixedrate, int port, int seconds) throws java.io.IOException {
+    return new ProcessBuilder(fixedrate, "-p", String.valueOf(port), "-u", "/existing", "-r", "200", "-c", "4", "-d",
+        String.valueOf(seconds), "-w", "0").redirectErrorStream(true).start();
+  }
+
+  /** Its RESULT line's counts and latencies, once it has finished. */
+  private static String fixedrateResult(Process p) throws Exception {
+    if (p == null) {
+      return "";
+    }
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    for (String line : out.split("\n")) {
+      if (line.startsWith("RESULT")) {
+        return line.replaceAll(" (rate|svc_p50_us|svc_p99_us|svc_max_us|p90_us)=[0-9.]+", "");
+      }
+    }
+    return "no result: " + out;
   }
 
   private static void startProfiler(long pid, String agent) throws Exception {
