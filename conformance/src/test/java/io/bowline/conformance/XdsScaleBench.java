@@ -48,7 +48,8 @@ class XdsScaleBench {
       xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", existing)), List.of(listener("ingress")),
           List.of(routes("/", "svc")));
       Path config = dir.resolve("bootstrap.yaml");
-      Files.writeString(config, xds.bootstrap("GRPC"));
+      Files.writeString(config, xds.bootstrap("GRPC")
+          + (Boolean.getBoolean("scale.istioStats") ? ISTIO_STATS_MATCHER : ""));
       try (BowlineProcess bowline = BowlineProcess.startWithJvmOpts(dir, "", "-c", config.toString()).awaitReady()) {
         int port = bowline.listenerPort("http");
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -193,6 +194,31 @@ class XdsScaleBench {
       second.close();
     }
   }
+
+  /**
+   * Istio's default {@code stats_matcher} (its rendered bootstrap, ../shared/fixtures/istio/bootstrap/default_golden.json):
+   * with {@code -Dscale.istioStats=true} the push is measured as a sidecar of Istio's has it, where all but a few of
+   * each cluster's stats are rejected.
+   */
+  private static final String ISTIO_STATS_MATCHER = """
+      stats_config:
+        stats_matcher:
+          inclusion_list:
+            patterns:
+            - prefix: "reporter="
+            - prefix: cluster_manager
+            - prefix: listener_manager
+            - prefix: server
+            - prefix: cluster.xds-grpc
+            - prefix: wasm
+            - suffix: rbac.allowed
+            - suffix: rbac.denied
+            - suffix: shadow_allowed
+            - suffix: shadow_denied
+            - safe_regex: {regex: 'vhost\\..*\\.route\\..*'}
+            - prefix: component
+            - prefix: istio
+      """;
 
   /** One request to the last new virtual host: true once it reached the new clusters' backend. */
   static boolean reachesNewHost(HttpClient client, int port, String host, TestBackend fresh) {

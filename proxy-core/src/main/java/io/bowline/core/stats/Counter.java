@@ -8,12 +8,31 @@ import java.util.concurrent.atomic.LongAdder;
  * would cost ~80 bytes each), and it is its own adder (one object per counter, not two).
  */
 public final class Counter extends LongAdder {
+  /**
+   * What every stat {@code stats_matcher} rejects is, as in Envoy: it counts nothing, reads 0 and is shown nowhere,
+   * and costs no memory of its own. Istio's bootstrap rejects all but a few of each cluster's stats.
+   */
+  static final Counter NULL = new Counter("", "", false);
+
   private final String prefix;
   private final String suffix;
+  private final boolean kept;
 
   Counter(String prefix, String suffix) {
+    this(prefix, suffix, true);
+  }
+
+  private Counter(String prefix, String suffix, boolean kept) {
     this.prefix = prefix;
     this.suffix = suffix;
+    this.kept = kept;
+  }
+
+  @Override
+  public void add(long x) { // increment() adds through here too
+    if (kept) {
+      super.add(x);
+    }
   }
 
   public void inc() {

@@ -19,6 +19,9 @@ public final class Histogram {
     }
   }
 
+  /** Every histogram {@code stats_matcher} rejects: records nothing, shown nowhere (see {@link Counter#NULL}). */
+  static final Histogram NULL = new Histogram("");
+
   private final String name;
   private final AtomicLongArray buckets = new AtomicLongArray(BOUNDS.length + 1);
   private final LongAdder count = new LongAdder();
@@ -29,6 +32,9 @@ public final class Histogram {
   }
 
   public void recordNanos(long nanos) {
+    if (this == NULL) {
+      return;
+    }
     int lo = 0; // most proxied requests land in the first buckets: a forward scan beats a binary search
     while (lo < BOUNDS_NANOS.length && nanos > BOUNDS_NANOS[lo]) {
       lo++;

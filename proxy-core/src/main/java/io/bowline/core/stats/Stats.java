@@ -43,7 +43,20 @@ public final class Stats {
 
   private Counter counter(ScopeTable t, String segment) {
     Object c = t.get(segment);
-    return c != null ? (Counter) c : (Counter) t.getOrAdd(shared(segment), Counter::new);
+    return c != null ? (Counter) c : (Counter) t.getOrAdd(shared(segment), this::newCounter);
+  }
+
+  /**
+   * A stat {@code stats_matcher} rejects is its kind's null stat, as in Envoy: the table keeps only its name, so it
+   * is matched once, and nothing is counted or shown for it. Stats made before the bootstrap's config is known are
+   * kept, and left out when shown.
+   */
+  private Counter newCounter(String prefix, String segment) {
+    return config.included(prefix + segment) ? new Counter(prefix, segment) : Counter.NULL;
+  }
+
+  private Gauge newGauge(String prefix, String segment) {
+    return config.included(prefix + segment) ? new Gauge(prefix, segment) : Gauge.NULL;
   }
 
   private ScopeTable table(ConcurrentHashMap<String, ScopeTable> kind, String prefix) {
@@ -66,17 +79,22 @@ public final class Stats {
   Gauge gauge(String prefix, String segment) {
     ScopeTable t = table(gauges, prefix);
     Object g = t.get(segment);
-    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(shared(segment), Gauge::new);
+    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(shared(segment), this::newGauge);
   }
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
   public void computedGauge(String name, LongSupplier value) {
+    if (!config.included(name)) {
+      return;
+    }
     int dot = name.lastIndexOf('.');
     table(computedGauges, name.substring(0, dot + 1)).put(shared(name.substring(dot + 1)), value);
   }
 
   public Histogram histogram(String name) {
-    return histograms.computeIfAbsent(name, Histogram::new);
+    Histogram h = histograms.get(name);
+    return h != null ? h
+        : histograms.computeIfAbsent(name, n -> config.included(n) ? new Histogram(n) : Histogram.NULL);
   }
 
   /** A scope: every name it hands out starts with {@code prefix}. */
@@ -88,16 +106,22 @@ public final class Stats {
 
   public List<Value> counters() {
     List<Value> out = new ArrayList<>();
-    counters.values().forEach(t -> t.forEach((n, c) -> out.add(new Value(((Counter) c).name(),
-        ((Counter) c).value(), ((Counter) c).used()))));
+    counters.values().forEach(t -> t.forEach((n, c) -> {
+      if (c != Counter.NULL) {
+        out.add(new Value(((Counter) c).name(), ((Counter) c).value(), ((Counter) c).used()));
+      }
+    }));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }
 
   public List<Value> gauges() {
     List<Value> out = new ArrayList<>();
-    gauges.values().forEach(t -> t.forEach((n, g) -> out.add(new Value(((Gauge) g).name(), ((Gauge) g).value(),
-        ((Gauge) g).used()))));
+    gauges.values().forEach(t -> t.forEach((n, g) -> {
+      if (g != Gauge.NULL) {
+        out.add(new Value(((Gauge) g).name(), ((Gauge) g).value(), ((Gauge) g).used()));
+      }
+    }));
     computedGauges.values().forEach(t -> t.forEach((n, s) -> out.add(new Value(t.prefix() + n,
         ((LongSupplier) s).getAsLong(), true))));
     out.sort(Comparator.comparing(Value::name));
@@ -106,6 +130,7 @@ public final class Stats {
 
   public List<Histogram> histograms() {
     List<Histogram> out = new ArrayList<>(histograms.values());
+    out.removeIf(h -> h == Histogram.NULL);
     out.sort(Comparator.comparing(Histogram::name));
     return out;
   }

@@ -33,6 +33,42 @@ class StatsTest {
   }
 
   @Test
+  void statsTheMatcherRejectsAreNullStatsAsInEnvoy() {
+    Stats stats = new Stats();
+    // Istio's bootstrap keeps a few prefixes: every other cluster stat is rejected
+    stats.configure(new StatsConfig(List.of(), true,
+        name -> name.startsWith("cluster.xds-grpc.") || name.startsWith("server.")));
+    Stats.Scope svc = stats.scope("cluster.outbound|80||reviews.default.svc.cluster.local.");
+    Counter rejected = svc.counter("upstream_rq_total");
+    assertSame(Counter.NULL, rejected);
+    assertSame(rejected, svc.counter("upstream_rq_total"));
+    rejected.inc();
+    rejected.add(5);
+    assertEquals(0, rejected.value());
+    Gauge active = svc.gauge("upstream_rq_active");
+    assertSame(Gauge.NULL, active);
+    active.inc();
+    active.set(4);
+    assertEquals(0, active.value());
+    Histogram time = svc.histogram("upstream_rq_time");
+    assertSame(Histogram.NULL, time);
+    time.recordNanos(2_000_000);
+    assertEquals(0, time.count());
+    stats.computedGauge("cluster.outbound|80||reviews.default.svc.cluster.local.circuit_breakers.default.rq_open",
+        () -> 1);
+
+    Counter kept = stats.scope("cluster.xds-grpc.").counter("upstream_rq_total");
+    kept.inc();
+    stats.scope("cluster.xds-grpc.").histogram("upstream_rq_time").recordNanos(2_000_000);
+    stats.gauge("server.live").set(1);
+    assertEquals(List.of(new Stats.Value("cluster.xds-grpc.upstream_rq_total", 1, true)), stats.counters());
+    assertEquals(List.of(new Stats.Value("server.live", 1, true)), stats.gauges());
+    assertEquals(List.of("cluster.xds-grpc.upstream_rq_time"),
+        stats.histograms().stream().map(Histogram::name).toList());
+    assertEquals(1, stats.histograms().get(0).count());
+  }
+
+  @Test
   void gaugesAndComputedGaugesByScopeWithTheirWholeNames() {
     Stats stats = new Stats();
     Gauge active = stats.scope("cluster.svc.").gauge("upstream_cx_active");
