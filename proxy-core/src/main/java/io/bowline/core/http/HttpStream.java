@@ -1499,7 +1499,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
   }
 
-  /** The finished stream's facts for its access logs; taken on the event loop, formatted on the writer thread. */
+  /** The finished stream's facts for its reporting filters, tracer and access logs, all read on this event loop. */
   private void accessLog(long elapsedNanos) {
     AccessLogFacts f = new AccessLogFacts();
     f.startEpochMillis = System.currentTimeMillis() - elapsedNanos / 1_000_000;
