@@ -32,6 +32,7 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -216,6 +217,21 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
     conn.hcm().stats().cxProtocolError.inc();
     logger.debug("[{}] HTTP/2 connection error: {}", ctx.channel().id(), cause.toString());
     super.onConnectionError(ctx, outbound, cause, http2Ex);
+  }
+
+  /**
+   * A write the client is no longer there for (broken pipe, reset, a channel closed under the streams still
+   * answering) fails into here: the connection is done, as for HTTP/1, and there is nobody to tell. HTTP/2 errors
+   * keep Netty's handling (GOAWAY, RST_STREAM).
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+    if (cause instanceof java.io.IOException && Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+      logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
+      ctx.close();
+      return;
+    }
+    super.exceptionCaught(ctx, cause);
   }
 
   @Override

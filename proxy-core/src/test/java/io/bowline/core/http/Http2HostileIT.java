@@ -614,6 +614,44 @@ class Http2HostileIT {
   }
 
   @Test
+  void aClientThatVanishesMidResponseIsLetGoQuietly() throws Exception {
+    // writes to a connection the client reset fail (broken pipe, then a closed channel): the connection is closed,
+    // and no failure is left to reach the end of the pipeline as a warning with a stack trace
+    java.util.logging.Logger pipeline = java.util.logging.Logger.getLogger("io.netty.channel.DefaultChannelPipeline");
+    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        if (Thread.currentThread().getName().startsWith("bowline-")) { // the proxy's loops, not the test backend's
+          warnings.add(r.getMessage() + " " + r.getThrown());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    pipeline.addHandler(capture);
+    try {
+      for (int i = 0; i < 10; i++) {
+        Frames f = new Frames(proxy.port("http"));
+        for (int stream = 1; stream <= 19; stream += 2) {
+          f.frame(HEADERS, END_HEADERS | END_STREAM, stream, f.headerBlock(Frames.get("/size/300000")));
+        }
+        assertNotNull(f.await(fr -> fr.type == DATA, 3000), "the responses have started");
+        f.socket.setSoLinger(true, 0); // a reset, not a FIN: the proxy's next writes fail
+        f.close();
+      }
+      Thread.sleep(500);
+      assertEquals(List.of(), warnings);
+    } finally {
+      pipeline.removeHandler(capture);
+    }
+  }
+
+  @Test
   void validStreamWorksOnRawFrames() throws Exception {
     try (Frames f = new Frames(proxy.port("http"))) {
       f.frame(HEADERS, END_HEADERS | END_STREAM, 1, f.headerBlock(Frames.get("/echo/raw")));
