@@ -214,6 +214,12 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   @Override
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
       Http2Exception http2Ex) {
+    if (http2Ex == null && cause instanceof java.io.IOException) {
+      // a frame could not be written because the client is gone: not a protocol error, and no GOAWAY to send
+      logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
+      ctx.close();
+      return;
+    }
     conn.hcm().stats().cxProtocolError.inc();
     logger.debug("[{}] HTTP/2 connection error: {}", ctx.channel().id(), cause.toString());
     super.onConnectionError(ctx, outbound, cause, http2Ex);

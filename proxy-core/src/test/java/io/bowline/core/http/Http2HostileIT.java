@@ -634,6 +634,7 @@ class Http2HostileIT {
       public void close() {}
     };
     pipeline.addHandler(capture);
+    long protocolErrors = proxy.stat("http.ingress.downstream_cx_protocol_error");
     try {
       for (int i = 0; i < 10; i++) {
         Frames f = new Frames(proxy.port("http"));
@@ -646,6 +647,8 @@ class Http2HostileIT {
       }
       Thread.sleep(500);
       assertEquals(List.of(), warnings);
+      assertEquals(protocolErrors, proxy.stat("http.ingress.downstream_cx_protocol_error"),
+          "a client that went away made no protocol error");
     } finally {
       pipeline.removeHandler(capture);
     }
