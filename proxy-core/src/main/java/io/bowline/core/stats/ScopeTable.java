@@ -11,7 +11,9 @@ import org.jspecify.annotations.Nullable;
  * appended under the table's lock when config compiles, read without one. A mesh-sized config has ten thousand
  * clusters of a few dozen stats each; a hash map per scope spent a 32-byte node and a whole-name string per stat,
  * where this spends two array slots and shares the prefix and the names. Found by a scan over the scope's names: as
- * fast as hashing for a few dozen, and done only when config compiles (or a response code is first seen).
+ * fast as hashing for a few dozen, and done only when config compiles (or a response code is first seen). Every name
+ * in a table is the store's shared instance of it ({@code Stats.shared}), so a caller holding that instance finds it
+ * by identity ({@link #getShared}, {@link #getOrAdd}, {@link #put}): a few dozen pointer compares, not string compares.
  *
  * <p>The array has room to spare and doubles when full, so a scope's few dozen appends copy it a handful of times
  * (a copy per append made each cluster of a 10 000-cluster push throw away ~10 KB). Readers see the pairs below
@@ -33,14 +35,18 @@ final class ScopeTable {
     return prefix;
   }
 
-  @Nullable Object get(String segment) {
+  /** The value named {@code shared} (the store's shared instance of the name), or null. */
+  @Nullable Object getShared(String shared) {
     int n = size; // read before the array: an array read after holds at least n pairs
     Object[] e = entries;
-    int i = indexOf(e, n, segment);
+    int i = indexOf(e, n, shared);
     return i < 0 ? null : SLOTS.getAcquire(e, i + 1);
   }
 
-  /** The value named {@code segment}, made from this table's prefix and the name when there is none yet. */
+  /**
+   * The value named {@code segment} (the store's shared instance), made from this table's prefix and the name when
+   * there is none yet.
+   */
   synchronized Object getOrAdd(String segment, BiFunction<String, String, Object> make) {
     Object[] e = entries;
     int i = indexOf(e, size, segment);
@@ -52,7 +58,7 @@ final class ScopeTable {
     return v;
   }
 
-  /** Sets the value named {@code segment}, replacing the one there. */
+  /** Sets the value named {@code segment} (the store's shared instance), replacing the one there. */
   synchronized void put(String segment, Object value) {
     Object[] e = entries;
     int i = indexOf(e, size, segment);
@@ -71,9 +77,9 @@ final class ScopeTable {
     }
   }
 
-  private static int indexOf(Object[] e, int pairs, String segment) {
+  private static int indexOf(Object[] e, int pairs, String shared) {
     for (int i = 0; i < 2 * pairs; i += 2) {
-      if (segment.equals(e[i])) {
+      if (e[i] == shared) {
         return i;
       }
     }

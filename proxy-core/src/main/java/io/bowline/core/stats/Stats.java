@@ -42,8 +42,9 @@ public final class Stats {
   }
 
   private Counter counter(ScopeTable t, String segment) {
-    Object c = t.get(segment);
-    return c != null ? (Counter) c : (Counter) t.getOrAdd(shared(segment), this::newCounter);
+    String name = shared(segment);
+    Object c = t.getShared(name);
+    return c != null ? (Counter) c : (Counter) t.getOrAdd(name, this::newCounter);
   }
 
   /**
@@ -78,8 +79,9 @@ public final class Stats {
 
   Gauge gauge(String prefix, String segment) {
     ScopeTable t = table(gauges, prefix);
-    Object g = t.get(segment);
-    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(shared(segment), this::newGauge);
+    String name = shared(segment);
+    Object g = t.getShared(name);
+    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(name, this::newGauge);
   }
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
