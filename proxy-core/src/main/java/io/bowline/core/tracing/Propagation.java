@@ -47,23 +47,27 @@ public enum Propagation {
   private static final io.netty.util.AsciiString ONE = io.netty.util.AsciiString.cached("1");
   private static final io.netty.util.AsciiString ZERO = io.netty.util.AsciiString.cached("0");
 
-  /** The caller's span context, or null when the request carries none (or an invalid one). */
-  public @Nullable SpanContext extract(HttpHeaders headers) {
-    boolean present = this == W3C ? headers.contains(TRACEPARENT)
+  /** Whether the request carries trace context headers of this propagation (valid or not). */
+  public boolean carried(HttpHeaders headers) {
+    return this == W3C ? headers.contains(TRACEPARENT)
         : headers.contains(B3_SINGLE) || headers.contains(B3_TRACE_ID);
-    if (!present) {
-      return null; // most requests start a trace here: no propagator work for them
-    }
+  }
+
+  /**
+   * The caller's span context, or null when the request carries an invalid one; call it only when
+   * {@link #carried} (most requests start a trace here: no propagator work for them).
+   */
+  public @Nullable SpanContext extract(HttpHeaders headers) {
     SpanContext c = Span.fromContext(propagator.extract(Context.root(), headers, GETTER)).getSpanContext();
     return c.isValid() ? c : null;
   }
 
   /**
-   * Writes this proxy's span as the parent of the upstream request (replacing what the client sent), formatted by
-   * hand: it is the one piece of tracing every request pays for, sampled or not.
+   * Writes this proxy's span as the parent of the upstream request (replacing what the client sent, when it
+   * {@link #carried} some), formatted by hand: it is the one piece of tracing every request pays for, sampled or not.
    */
   public void inject(long traceIdHigh, long traceIdLow, long spanId, boolean sampled, String traceState,
-      HttpHeaders headers) {
+      HttpHeaders headers, boolean carried) {
     if (this == W3C) {
       byte[] b = new byte[55]; // version-traceid-parentid-flags
       b[0] = '0';
@@ -76,7 +80,12 @@ public enum Propagation {
       b[52] = '-';
       b[53] = '0';
       b[54] = sampled ? (byte) '1' : (byte) '0';
-      headers.set(TRACEPARENT, new io.netty.util.AsciiString(b, false));
+      io.netty.util.AsciiString traceparent = new io.netty.util.AsciiString(b, false);
+      if (carried) {
+        headers.set(TRACEPARENT, traceparent);
+      } else {
+        headers.add(TRACEPARENT, traceparent); // nothing to replace: no removal pass over the headers
+      }
       if (!traceState.isEmpty()) {
         headers.set(TRACESTATE, traceState);
       }
@@ -93,13 +102,24 @@ public enum Propagation {
     }
   }
 
-  private static final byte[] DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  /** Each byte's two lower-case hex digits. */
+  private static final byte[] PAIRS = new byte[512];
 
-  /** Sixteen lower-case hex digits of {@code v} at {@code at}. */
+  static {
+    byte[] digits = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    for (int i = 0; i < 256; i++) {
+      PAIRS[2 * i] = digits[i >>> 4];
+      PAIRS[2 * i + 1] = digits[i & 0xf];
+    }
+  }
+
+  /** Sixteen lower-case hex digits of {@code v} at {@code at}, a byte (two digits) per step. */
   private static void hex(long v, byte[] into, int at) {
-    for (int i = at + 15; i >= at; i--) {
-      into[i] = DIGITS[(int) (v & 0xf)];
-      v >>>= 4;
+    for (int i = at + 14; i >= at; i -= 2) {
+      int b = (int) (v & 0xff) << 1;
+      into[i] = PAIRS[b];
+      into[i + 1] = PAIRS[b + 1];
+      v >>>= 8;
     }
   }
 }

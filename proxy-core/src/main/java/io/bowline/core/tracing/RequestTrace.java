@@ -52,7 +52,8 @@ public final class RequestTrace {
   public static RequestTrace start(TracingConfig config, TracingConfig.@Nullable RouteTracing route,
       HttpHeaders request) {
     Propagation p = config.tracer().propagation();
-    SpanContext parent = p.extract(request);
+    boolean carried = p.carried(request);
+    SpanContext parent = carried ? p.extract(request) : null;
     boolean sampled;
     if (parent != null) {
       sampled = parent.isSampled();
@@ -94,7 +95,7 @@ public final class RequestTrace {
       low = nonZero();
     }
     long spanId = nonZero();
-    p.inject(high, low, spanId, sampled, traceState, request);
+    p.inject(high, low, spanId, sampled, traceState, request, carried);
     return new RequestTrace(config, route == null || route.customTags().isEmpty() ? null : route.customTags(),
         high, low, spanId, parent != null ? parent.getSpanId() : "", traceState, sampled);
   }
