@@ -70,11 +70,8 @@ class PrometheusScrapeIT {
         int sent = 0;
         int ok = 0;
         while (System.nanoTime() < end) {
-          String path = sent % 10 == 9 ? "/status/503" : "/delay/5";
-          HttpResponse<Void> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .header("x-envoy-peer-metadata", caller).timeout(Duration.ofSeconds(10)).build(),
-              HttpResponse.BodyHandlers.discarding());
-          assertEquals(path.startsWith("/status") ? 503 : 200, r.statusCode());
+          HttpResponse<Void> r = request(port, caller, sent);
+          assertEquals(sent % 10 == 9 ? 503 : 200, r.statusCode());
           ok += r.statusCode() == 200 ? 1 : 0;
           sent++;
         }
@@ -86,9 +83,7 @@ class PrometheusScrapeIT {
         Thread traffic = new Thread(() -> {
           for (int i = 0; more.get(); i++) {
             try {
-              CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                  + (i % 10 == 9 ? "/status/503" : "/delay/5"))).header("x-envoy-peer-metadata", caller)
-                  .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
+              request(port, caller, i);
             } catch (Exception e) {
               return;
             }
@@ -141,6 +136,14 @@ class PrometheusScrapeIT {
         }
       }
     }
+  }
+
+  /** The {@code n}th request of the test's traffic: every tenth answered 503 by the backend, the others 200. */
+  private static HttpResponse<Void> request(int port, String caller, int n) throws Exception {
+    String path = n % 10 == 9 ? "/status/503" : "/delay/5";
+    return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("x-envoy-peer-metadata", caller).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.discarding());
   }
 
   private Path bootstrap(int backendPort) throws IOException {

@@ -38,7 +38,7 @@ final class FormatTemplate {
   private static final byte WIRE = 2; // a client's bytes: written back as they came, control characters escaped
 
   /** What a text line does with an operator: write its number, or its value in one of the modes. */
-  private static final byte NUMBER = 4;
+  private static final byte NUMBER = 3;
 
   private final Object[] parts; // String or Operator
   /**
@@ -103,7 +103,7 @@ final class FormatTemplate {
       }
       if (lit.length() > 0) {
         parts.add(lit.toString());
-        modes.add(OWN);
+        modes.add(OWN); // a literal's mode is never read: it keeps the list beside parts
         lit.setLength(0);
       }
       int max = -1;
