@@ -15,6 +15,7 @@ import io.bowline.core.router.RetryPolicy;
 import io.bowline.core.router.RouteTable;
 import io.bowline.core.router.VirtualHost;
 import io.bowline.core.transport.LoopClock;
+import io.bowline.core.transport.LoopTimers;
 import io.bowline.core.upstream.Cluster;
 import io.bowline.core.upstream.UpstreamFailure;
 import io.bowline.core.upstream.UpstreamListener;
@@ -101,8 +102,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private boolean upstreamCounted;
   private io.bowline.core.upstream.@Nullable UpstreamHost upstreamHost;
   private int responseStatus;
-  private @Nullable ScheduledFuture<?> timeout;
-  private @Nullable ScheduledFuture<?> requestTimer;
+  /** The route's timeout (and request_timeout, per_try_timeout below): loop timers, re-armed per attempt. */
+  private final LoopTimers.Timer timeout = new LoopTimers.Timer() {
+    @Override
+    protected void expire() {
+      onTimeout();
+    }
+  };
+  private LoopTimers.@Nullable Timer requestTimer;
   private long lastActivityNanos = startNanos;
   private String responseFlags = "-";
   private @Nullable String responseCodeDetails;
@@ -142,7 +149,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long throttleBytesPerSecond;
   /** The priority of each attempt's host, kept only for a retry policy with previous_priorities. */
   private java.util.@Nullable List<Integer> attemptPriorities;
-  private @Nullable ScheduledFuture<?> perTryTimer;
+  private LoopTimers.@Nullable Timer perTryTimer;
   private @Nullable ScheduledFuture<?> perTryIdleTimer;
   /** When this attempt's upstream last sent something (or the attempt began): per_try_idle_timeout's clock. */
   private long attemptActivityNanos;
@@ -185,7 +192,13 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     hcm.stats().rqTotal.inc();
     hcm.stats().rqActive.inc();
     if (hcm.requestTimeoutMs() > 0 && !endStream) {
-      requestTimer = sink.eventLoop().schedule(this::onRequestTimeout, hcm.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+      requestTimer = new LoopTimers.Timer() {
+        @Override
+        protected void expire() {
+          onRequestTimeout();
+        }
+      };
+      requestTimer.arm(sink.eventLoop(), hcm.requestTimeoutMs());
     }
     (sink.isHttp2() ? hcm.stats().rqHttp2Total : hcm.stats().rqHttp1Total).inc();
     HttpHeaders h = req.headers();
@@ -280,8 +293,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       requestDoneNanos = lastActivityNanos - startNanos;
       requestTrailers = !last.trailingHeaders().isEmpty();
       if (requestTimer != null) {
-        requestTimer.cancel(false);
-        requestTimer = null;
+        requestTimer.cancel();
       }
       startTimeout();
     }
@@ -765,8 +777,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   private void abandonAttempt() {
     if (perTryTimer != null) {
-      perTryTimer.cancel(false);
-      perTryTimer = null;
+      perTryTimer.cancel();
     }
     cancelPerTryIdle();
     if (upstream != null) {
@@ -813,7 +824,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   /** per_try_timeout: this attempt took too long; another may be tried (a timeout counts as no response). */
   private void onPerTryTimeout() {
-    perTryTimer = null;
     if (done || responseStarted) {
       return;
     }
@@ -829,17 +839,16 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   }
 
   private void startTimeout() {
-    if (timeout != null || done || route == null || !(route.action() instanceof RouteAction.Forward f)) {
+    if (timeout.armed() || done || route == null || !(route.action() instanceof RouteAction.Forward f)) {
       return;
     }
     if (routeTimeoutMs > 0 && !upgrade) {
-      timeout = sink.eventLoop().schedule(this::onTimeout, routeTimeoutMs, TimeUnit.MILLISECONDS);
+      timeout.arm(sink.eventLoop(), routeTimeoutMs);
     }
   }
 
   /** request_timeout: the whole request did not arrive in time; 408 as Envoy answers it. */
   private void onRequestTimeout() {
-    requestTimer = null;
     if (!done && !requestEnded) {
       hcm.stats().rqTimeout.inc();
       localReply(408, "request timeout", "-", "request_overall_timeout");
@@ -871,7 +880,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   }
 
   private void onTimeout() {
-    timeout = null;
     if (done) {
       return;
     }
@@ -911,7 +919,15 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     requestSent = true;
     if (retry != null && retry.perTryTimeoutMs() > 0) {
-      perTryTimer = sink.eventLoop().schedule(this::onPerTryTimeout, retry.perTryTimeoutMs(), TimeUnit.MILLISECONDS);
+      if (perTryTimer == null) {
+        perTryTimer = new LoopTimers.Timer() {
+          @Override
+          protected void expire() {
+            onPerTryTimeout();
+          }
+        };
+      }
+      perTryTimer.arm(sink.eventLoop(), retry.perTryTimeoutMs());
     }
     if (retry != null && retry.perTryIdleTimeoutMs() > 0) {
       attemptActivityNanos = LoopClock.nanoTime();
@@ -1026,8 +1042,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       }
     }
     if (perTryTimer != null) {
-      perTryTimer.cancel(false);
-      perTryTimer = null;
+      perTryTimer.cancel();
     }
     responseStatus = code;
     responseStarted = true;
@@ -1100,13 +1115,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       vcluster.stats().rqTime().recordNanos(upstreamNanos);
     }
     if (throttle != null) {
-      if (timeout != null) {
-        timeout.cancel(false);
-        timeout = null;
-      }
+      timeout.cancel();
       if (perTryTimer != null) {
-        perTryTimer.cancel(false);
-        perTryTimer = null;
+        perTryTimer.cancel();
       }
       cancelPerTryIdle();
     }
@@ -1427,17 +1438,12 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     done = true;
-    if (timeout != null) {
-      timeout.cancel(false);
-      timeout = null;
-    }
+    timeout.cancel();
     if (requestTimer != null) {
-      requestTimer.cancel(false);
-      requestTimer = null;
+      requestTimer.cancel();
     }
     if (perTryTimer != null) {
-      perTryTimer.cancel(false);
-      perTryTimer = null;
+      perTryTimer.cancel();
     }
     cancelPerTryIdle();
     if (retryTimer != null) {
