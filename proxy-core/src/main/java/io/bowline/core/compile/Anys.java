@@ -21,6 +21,7 @@ public final class Anys {
         Message m = (Message) type.getMethod("getDefaultInstance").invoke(null);
         // the static descriptor: getDescriptorForType() would build the message's reflection tables
         var d = (com.google.protobuf.Descriptors.Descriptor) type.getMethod("getDescriptor").invoke(null);
+        FieldPresence.register(d);
         return new Type(m, d.getFullName());
       } catch (ReflectiveOperationException e) {
         throw new IllegalArgumentException(type + " is not a generated message class", e);

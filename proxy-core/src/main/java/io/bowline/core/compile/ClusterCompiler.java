@@ -182,6 +182,16 @@ public final class ClusterCompiler {
 
   /** The same; {@code ctx} (the filter registry and this node) compiles the cluster's upstream {@code filters}. */
   public static ClusterConfig compile(Cluster c, String path, @Nullable CompileContext ctx) throws ConfigException {
+    return compile(c, null, path, ctx);
+  }
+
+  /**
+   * The same for a cluster that arrived as {@code wire} (an xDS resource's bytes): kept as the cluster's definition,
+   * where one from a file is serialized here — on a cold JVM serializing ten thousand clusters costs more than
+   * compiling them.
+   */
+  public static ClusterConfig compile(Cluster c, com.google.protobuf.@Nullable ByteString wire, String path,
+      @Nullable CompileContext ctx) throws ConfigException {
     Fields.allow(c, path, "filters", "transport_socket_matches", "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
         "dns_refresh_rate", "transport_socket", "typed_extension_protocol_options", "http2_protocol_options",
         "per_connection_buffer_limit_bytes", "least_request_lb_config", "round_robin_lb_config",
@@ -339,7 +349,7 @@ public final class ClusterCompiler {
           default -> ClusterConfig.DnsFamily.AUTO;
         }, edsServiceName, thresholds(c, path), outlier(c, path), panic, ringMin, Math.min(ringMax, 8 * 1024 * 1024), (int) table, lbCommon.hasLocalityWeightedLbConfig(),
         socket(c, path), activeRequestBias(c, path), slowStart(c, path), originalDst,
-        HealthChecks.compile(c, path), zoneAware, c.toByteString(), // what an update compares: unchanged bytes keep the cluster
+        HealthChecks.compile(c, path), zoneAware, wire != null ? wire : c.toByteString(), // an update compares them
         upstreamFilters(c, path, ctx), socketMatches(c, path, protocol));
   }
 

@@ -9,6 +9,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.WireFormat;
 import java.util.BitSet;
+import org.jspecify.annotations.Nullable;
 
 /** Helpers shared by the compilers: the "field not supported" check and unit conversions. */
 final class Fields {
@@ -19,6 +20,12 @@ final class Fields {
    * bowline keeps its promise never to ignore a field silently.
    */
   static void allow(Message m, String path, String... supported) throws ConfigException {
+    AllowLists lists = ALLOWED.get(m.getClass());
+    BitSet ok = lists.allowed(supported);
+    FieldPresence resource = FieldPresence.current();
+    if (resource != null && within(resource.seen(lists.typeId), ok)) {
+      return; // no message of this type in the resource being compiled sets anything else
+    }
     // the set fields are read off the wire form: the generated serializer is fast where getAllFields() reflects
     // over every field (and initialises each type's reflection tables), which dominated compiling a CDS update of
     // 10 000 clusters
@@ -26,7 +33,6 @@ final class Fields {
     if (size == 0) {
       return; // an absent or empty message sets nothing (most checks are on sub-messages a resource leaves out)
     }
-    BitSet ok = allowed(m.getClass(), supported);
     byte[] wire = size <= SCRATCH_MAX ? SCRATCH.get() : new byte[size];
     if (wire.length < size) {
       wire = new byte[Math.max(size, Math.min(SCRATCH_MAX, wire.length * 2))];
@@ -98,24 +104,39 @@ final class Fields {
     }
   };
 
-  private static BitSet allowed(Class<?> type, String[] supported) {
-    AllowLists lists = ALLOWED.get(type);
-    for (AllowList l : lists.known) { // a call site's names are literals: Arrays.equals matches on identity
-      if (java.util.Arrays.equals(l.names, supported)) {
-        return l.numbers;
+  /** Whether every field number in {@code seen} (null: the type was not met) is in {@code ok}. */
+  private static boolean within(@Nullable BitSet seen, BitSet ok) {
+    if (seen == null) {
+      return false; // not from the resource's bytes (or an empty default): the message itself is checked
+    }
+    for (int i = seen.nextSetBit(0); i >= 0; i = seen.nextSetBit(i + 1)) {
+      if (!ok.get(i)) {
+        return false;
       }
     }
-    return lists.add(supported);
+    return true;
   }
 
   private record AllowList(String[] names, BitSet numbers) {}
 
   private static final class AllowLists {
     final Descriptor type;
+    final int typeId;
     volatile AllowList[] known = new AllowList[0];
 
     AllowLists(Descriptor type) {
       this.type = type;
+      this.typeId = FieldPresence.idOf(type);
+      FieldPresence.register(type);
+    }
+
+    BitSet allowed(String[] supported) {
+      for (AllowList l : known) { // a call site's names are literals: Arrays.equals matches on identity
+        if (java.util.Arrays.equals(l.names, supported)) {
+          return l.numbers;
+        }
+      }
+      return add(supported);
     }
 
     synchronized BitSet add(String[] names) {

@@ -3,6 +3,7 @@ package io.bowline.core.xds;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.bowline.core.compile.ClusterCompiler;
+import io.bowline.core.compile.FieldPresence;
 import io.bowline.core.compile.CompileContext;
 import io.bowline.core.compile.EndpointCompiler;
 import io.bowline.core.compile.ListenerCompiler;
@@ -227,7 +228,9 @@ public final class XdsApplier implements ResourceHandler {
         compiled.put(name, previous); // unchanged: not compiled again
         continue;
       }
-      ClusterConfig c = ClusterCompiler.compile(unpack(e.getValue(), Cluster.class, path), path, ctx);
+      Cluster proto = unpack(e.getValue(), Cluster.class, path);
+      ClusterConfig c = FieldPresence.walking(e.getValue().getValue(), Cluster.getDescriptor(),
+          () -> ClusterCompiler.compile(proto, e.getValue().getValue(), path, ctx));
       TlsSources.register(TlsSources.of(c), path + ".transport_socket", ctx, staticSecretNames());
       compiled.put(name, c);
     }
@@ -260,8 +263,9 @@ public final class XdsApplier implements ResourceHandler {
         continue;
       }
       try {
-        compiled.put(e.getKey(), EndpointCompiler.compile(unpack(e.getValue(), ClusterLoadAssignment.class, path),
-            path, true));
+        ClusterLoadAssignment proto = unpack(e.getValue(), ClusterLoadAssignment.class, path);
+        compiled.put(e.getKey(), FieldPresence.walking(e.getValue().getValue(), ClusterLoadAssignment.getDescriptor(),
+            () -> EndpointCompiler.compile(proto, path, true)));
       } catch (ConfigException ex) {
         clusterManager.endpointsRejected(e.getKey());
         throw ex;
@@ -338,7 +342,8 @@ public final class XdsApplier implements ResourceHandler {
         continue;
       }
       ctx.takeRdsUsed();
-      ListenerConfig l = ListenerCompiler.compile(proto, path, ctx);
+      ListenerConfig l = FieldPresence.walking(e.getValue().getValue(), Listener.getDescriptor(),
+          () -> ListenerCompiler.compile(proto, path, ctx));
       TlsSources.register(TlsSources.of(l), path + ".filter_chains", ctx, staticSecretNames());
       if (!l.name().equals(name)) {
         throw new ConfigException(path + ".name", "required");
@@ -407,7 +412,8 @@ public final class XdsApplier implements ResourceHandler {
       }
       try {
         RouteConfiguration rc = unpack(e.getValue(), RouteConfiguration.class, path);
-        RouteTable table = RouteCompiler.compile(rc, path, ctx.filters(), ctx.stats());
+        RouteTable table = FieldPresence.walking(e.getValue().getValue(), RouteConfiguration.getDescriptor(),
+            () -> RouteCompiler.compile(rc, path, ctx.filters(), ctx.stats()));
         // Envoy validates the clusters of an RDS route table only when validate_clusters is set to true
         if (rc.hasValidateClusters() && rc.getValidateClusters().getValue()) {
           ctx.validateClusters(table, path);
