@@ -1,12 +1,10 @@
 package io.bowline.core.compile;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.WireFormat;
 import io.bowline.xds.ConfigException;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,12 +66,10 @@ public final class FieldPresence {
   public static <T> T walking(ByteString bytes, Descriptor type, Body<T> body) throws ConfigException {
     FieldPresence p = WALKERS.get();
     p.reset();
-    p.complete = true;
-    try {
-      p.walk(bytes.newCodedInput(), type, 0);
-    } catch (IOException e) {
-      p.complete = false; // the exact check decides, and says what is wrong
-    }
+    p.buf = bytes.asReadOnlyByteBuffer(); // the bytes themselves for the usual flat string, no copy
+    p.pos = p.buf.position();
+    p.complete = p.walk(type, p.buf.limit(), 0); // if not, the exact check decides (and says what is wrong)
+    p.buf = EMPTY;
     FieldPresence outer = CURRENT.get();
     CURRENT.set(p.complete ? p : null);
     try {
@@ -122,73 +118,141 @@ public final class FieldPresence {
     return b;
   }
 
-  /** Records the fields of one message of {@code type} read from {@code in} up to its current limit. */
-  private void walk(CodedInputStream in, Descriptor type, int depth) throws IOException {
+  /** The bytes being walked, and where the walk is: a small reader of its own, cheap to run and to compile cold. */
+  private static final java.nio.ByteBuffer EMPTY = java.nio.ByteBuffer.allocate(0);
+  private java.nio.ByteBuffer buf = EMPTY;
+  private int pos;
+
+  /**
+   * Records the fields of one message of {@code type} in {@code [pos, end)}; false when the bytes are not what
+   * the walk can follow (the resource parsed, so only groups or an absurd nesting get here).
+   */
+  private boolean walk(Descriptor type, int end, int depth) {
     if (depth > MAX_DEPTH) {
-      complete = false;
-      return;
+      return false;
     }
     if (type == ANY) {
-      walkAny(in, depth);
-      return;
+      return walkAny(end, depth);
     }
     BitSet set = mark(type);
-    int tag;
-    while ((tag = in.readTag()) != 0) {
-      int number = WireFormat.getTagFieldNumber(tag);
+    while (pos < end) {
+      long tag = varint(end);
+      int number = (int) (tag >>> 3);
+      int wireType = (int) tag & 7;
       FieldDescriptor f = type.findFieldByNumber(number);
-      if (f == null) { // unknown to this API version: ignored, as the exact check does
-        in.skipField(tag);
-        continue;
+      if (f != null) { // a number this API version does not know is ignored, as the exact check does
+        set.set(number);
+        if (wireType == WireFormat.WIRETYPE_LENGTH_DELIMITED
+            && f.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+          int len = length(end);
+          if (len < 0 || !walk(f.getMessageType(), pos + len, depth + 1)) {
+            return false;
+          }
+          continue;
+        }
       }
-      set.set(number);
-      int wireType = WireFormat.getTagWireType(tag);
-      if (wireType == WireFormat.WIRETYPE_START_GROUP) {
-        complete = false;
-        in.skipField(tag);
-      } else if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE
-          && wireType == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-        int limit = in.pushLimit(in.readRawVarint32());
-        walk(in, f.getMessageType(), depth + 1);
-        in.popLimit(limit);
-      } else {
-        in.skipField(tag);
+      if (!skip(wireType, end)) {
+        return false;
       }
     }
+    return pos == end;
   }
 
   /** An {@code Any}: its value is walked as the type its URL names, when bowline knows that type. */
-  private void walkAny(CodedInputStream in, int depth) throws IOException {
+  private boolean walkAny(int end, int depth) {
     BitSet set = mark(ANY);
-    String url = null;
-    ByteString value = ByteString.EMPTY;
-    int tag;
-    while ((tag = in.readTag()) != 0) {
-      switch (tag) {
-        case (1 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          url = in.readStringRequireUtf8();
-          set.set(1);
+    Descriptor type = null;
+    boolean named = false;
+    int valueAt = -1;
+    int valueLength = 0;
+    while (pos < end) {
+      long tag = varint(end);
+      int number = (int) (tag >>> 3);
+      int wireType = (int) tag & 7;
+      if (wireType == WireFormat.WIRETYPE_LENGTH_DELIMITED && (number == 1 || number == 2)) {
+        int len = length(end);
+        if (len < 0) {
+          return false;
         }
-        case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          value = in.readBytes();
-          set.set(2);
+        set.set(number);
+        if (number == 1) {
+          named = true;
+          type = KNOWN.get(typeName(pos, len));
+        } else {
+          valueAt = pos;
+          valueLength = len;
         }
-        default -> {
-          if (ANY.findFieldByNumber(WireFormat.getTagFieldNumber(tag)) != null) {
-            set.set(WireFormat.getTagFieldNumber(tag));
-          }
-          in.skipField(tag);
-        }
+        pos += len;
+        continue;
+      }
+      if (ANY.findFieldByNumber(number) != null) {
+        set.set(number);
+      }
+      if (!skip(wireType, end)) {
+        return false;
       }
     }
-    if (url == null) {
-      return; // an empty Any: nothing inside
+    if (!named) {
+      return pos == end; // no type: nothing inside to check
     }
-    Descriptor type = KNOWN.get(url.substring(url.lastIndexOf('/') + 1));
     if (type == null) {
-      complete = false;
-      return;
+      return false; // a type not seen yet: the walk cannot vouch for what is inside
     }
-    walk(value.newCodedInput(), type, depth + 1);
+    int after = pos;
+    pos = valueAt < 0 ? after : valueAt;
+    boolean ok = walk(type, pos + (valueAt < 0 ? 0 : valueLength), depth + 1);
+    pos = after;
+    return ok;
+  }
+
+  /** The full type name in a type URL's bytes: what follows the last '/'. */
+  private String typeName(int at, int len) {
+    int from = at;
+    for (int i = at; i < at + len; i++) {
+      if (buf.get(i) == '/') {
+        from = i + 1;
+      }
+    }
+    byte[] name = new byte[at + len - from];
+    buf.get(from, name);
+    return new String(name, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private long varint(int end) {
+    long v = 0;
+    for (int shift = 0; shift < 64 && pos < end; shift += 7) {
+      byte b = buf.get(pos++);
+      v |= (long) (b & 0x7f) << shift;
+      if (b >= 0) {
+        return v;
+      }
+    }
+    pos = end + 1; // truncated: leaves the walk past its end, which fails it
+    return 0;
+  }
+
+  /** A length prefix that fits in what is left, else -1. */
+  private int length(int end) {
+    long len = varint(end);
+    return pos <= end && len >= 0 && len <= end - pos ? (int) len : -1;
+  }
+
+  private boolean skip(int wireType, int end) {
+    switch (wireType) {
+      case WireFormat.WIRETYPE_VARINT -> varint(end);
+      case WireFormat.WIRETYPE_FIXED64 -> pos += 8;
+      case WireFormat.WIRETYPE_FIXED32 -> pos += 4;
+      case WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+        int len = length(end);
+        if (len < 0) {
+          return false;
+        }
+        pos += len;
+      }
+      default -> {
+        return false; // groups (no Envoy message has one) and invalid wire types
+      }
+    }
+    return pos <= end;
   }
 }
