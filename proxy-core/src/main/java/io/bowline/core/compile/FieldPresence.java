@@ -42,10 +42,10 @@ public final class FieldPresence {
   private static final ThreadLocal<FieldPresence> CURRENT = new ThreadLocal<>();
   private static final Descriptor ANY = com.google.protobuf.Any.getDescriptor();
 
-  private BitSet[] seen = new BitSet[64]; // by type id: the field numbers set; null where the type was not met
+  private BitSet[] sets = new BitSet[64]; // by type id: the field numbers set, kept from walk to walk
+  private boolean[] met = new boolean[64]; // by type id: whether this walk met the type
   private int[] touched = new int[16];
   private int touchedCount;
-  private boolean complete;
 
   private FieldPresence() {}
 
@@ -64,14 +64,14 @@ public final class FieldPresence {
    * resource's field presence known to {@link Fields#allow} on this thread.
    */
   public static <T> T walking(ByteString bytes, Descriptor type, Body<T> body) throws ConfigException {
-    FieldPresence p = WALKERS.get();
+    FieldPresence outer = CURRENT.get();
+    FieldPresence p = outer == null ? WALKERS.get() : new FieldPresence(); // a compile within a compile: its own
     p.reset();
     p.buf = bytes.asReadOnlyByteBuffer(); // the bytes themselves for the usual flat string, no copy
     p.pos = p.buf.position();
-    p.complete = p.walk(type, p.buf.limit(), 0); // if not, the exact check decides (and says what is wrong)
+    boolean complete = p.walk(type, p.buf.limit(), 0); // if not, the exact check decides (and says what is wrong)
     p.buf = EMPTY;
-    FieldPresence outer = CURRENT.get();
-    CURRENT.set(p.complete ? p : null);
+    CURRENT.set(complete ? p : null);
     try {
       return body.run();
     } finally {
@@ -90,26 +90,31 @@ public final class FieldPresence {
 
   /** The field numbers set in the resource's messages of the type with this id; null when none was met. */
   @Nullable BitSet seen(int typeId) {
-    return typeId < seen.length ? seen[typeId] : null;
+    return typeId < met.length && met[typeId] ? sets[typeId] : null;
   }
 
   private void reset() {
     for (int i = 0; i < touchedCount; i++) {
-      seen[touched[i]].clear();
-      seen[touched[i]] = null;
+      met[touched[i]] = false;
+      sets[touched[i]].clear();
     }
     touchedCount = 0;
   }
 
   private BitSet mark(Descriptor type) {
     int id = idOf(type);
-    if (id >= seen.length) {
-      seen = Arrays.copyOf(seen, Math.max(id + 1, seen.length * 2));
+    if (id >= sets.length) {
+      int n = Math.max(id + 1, sets.length * 2);
+      sets = Arrays.copyOf(sets, n);
+      met = Arrays.copyOf(met, n);
     }
-    BitSet b = seen[id];
+    BitSet b = sets[id];
     if (b == null) {
       b = new BitSet();
-      seen[id] = b;
+      sets[id] = b;
+    }
+    if (!met[id]) {
+      met[id] = true;
       if (touchedCount == touched.length) {
         touched = Arrays.copyOf(touched, touchedCount * 2);
       }

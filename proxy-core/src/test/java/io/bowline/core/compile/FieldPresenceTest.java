@@ -92,6 +92,18 @@ class FieldPresenceTest {
   }
 
   @Test
+  void aCompileWithinACompileKeepsTheOuterResourcesAnswers() throws Exception {
+    Cluster clean = cluster("f");
+    Cluster object = clean.toBuilder().setAltStatName("x").build(); // only the outer bytes' answer lets it through
+    ClusterLoadAssignment inner = assignment("g", List.of(endpoint(8080)));
+    assertEquals("ok", outcome(() -> FieldPresence.walking(clean.toByteString(), Cluster.getDescriptor(), () -> {
+      FieldPresence.walking(inner.toByteString(), ClusterLoadAssignment.getDescriptor(),
+          () -> EndpointCompiler.compile(inner, "ClusterLoadAssignment[g]", true));
+      return ClusterCompiler.compile(object, "Cluster[f]");
+    })));
+  }
+
+  @Test
   void anAnyOfATypeNotSeenYetLeavesEveryCheckExact() {
     // the bytes hold an Any of a type bowline never unpacked: the walk cannot see inside, so it is not used, and
     // the message's own unsupported field is found
