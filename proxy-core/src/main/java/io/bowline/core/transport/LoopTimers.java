@@ -40,12 +40,15 @@ public final class LoopTimers {
       return queue != null || fallback != null;
     }
 
-    /** Arms this timer for {@code delayMs} from now on {@code loop}'s thread (which must be the caller's). */
+    /**
+     * Arms this timer for {@code delayMs} from now, to expire on {@code loop}. Called off that loop's thread (which a
+     * stream never does) it falls back to a Netty task, which is safe from anywhere.
+     */
     public final void arm(EventLoop loop, long delayMs) {
       cancel();
       LoopTimers timers = of(loop);
       long delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMs);
-      Queue q = timers.queueFor(delayNanos);
+      Queue q = timers == null ? null : timers.queueFor(delayNanos);
       if (q == null) {
         fallback = loop.schedule(this, delayMs, TimeUnit.MILLISECONDS);
         return;
@@ -53,7 +56,7 @@ public final class LoopTimers {
       q.append(this, LoopClock.nanoTime() + delayNanos);
     }
 
-    /** Disarms this timer; a no-op when it is not armed. */
+    /** Disarms this timer; a no-op when it is not armed. On the loop it was armed on. */
     public final void cancel() {
       Queue q = queue;
       if (q != null) {
@@ -83,16 +86,17 @@ public final class LoopTimers {
     this.loop = loop;
   }
 
-  /** The calling loop thread's timers. */
-  static LoopTimers of(EventLoop loop) {
+  /** {@code loop}'s timers when called on its thread, else null. */
+  static @Nullable LoopTimers of(EventLoop loop) {
     LoopTimers t = CURRENT.get();
-    if (t == null) {
-      if (!loop.inEventLoop()) {
-        throw new IllegalStateException("loop timers are armed on their loop's thread");
-      }
-      t = new LoopTimers(loop);
-      CURRENT.set(t);
+    if (t != null) {
+      return t.loop == loop ? t : null;
     }
+    if (!loop.inEventLoop()) {
+      return null;
+    }
+    t = new LoopTimers(loop);
+    CURRENT.set(t);
     return t;
   }
 
@@ -131,6 +135,8 @@ public final class LoopTimers {
     @Nullable Timer tail;
     /** Pending while the list is not empty (and perhaps a while after): due no later than the head. */
     @Nullable ScheduledFuture<?> task;
+    /** Expiring: a timer armed from an expiry waits for the task this run schedules for the head. */
+    private boolean running;
 
     Queue(LoopTimers owner, long delayNanos) {
       this.owner = owner;
@@ -148,7 +154,7 @@ public final class LoopTimers {
         tail.next = t;
       }
       tail = t;
-      if (task == null) {
+      if (task == null && !running) {
         schedule(deadline);
       }
     }
@@ -179,13 +185,18 @@ public final class LoopTimers {
     @Override
     public void run() {
       task = null;
-      long now = System.nanoTime();
-      Timer t;
-      while ((t = head) != null && t.deadline - now <= 0) {
-        unlink(t);
-        t.expire(); // may arm or cancel timers, of this list too
+      running = true;
+      try {
+        long now = System.nanoTime();
+        Timer t;
+        while ((t = head) != null && t.deadline - now <= 0) {
+          unlink(t);
+          t.expire(); // may arm or cancel timers, of this list too
+        }
+      } finally {
+        running = false;
       }
-      if (head != null && task == null) {
+      if (head != null) {
         schedule(head.deadline);
       }
     }

@@ -2,7 +2,6 @@ package io.bowline.core.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
@@ -113,6 +112,34 @@ class LoopTimersTest {
   }
 
   @Test
+  void aTimerReArmedFromItsExpiryDoesNotDelayTheOnesBehindIt() throws Exception {
+    Named behind = new Named("behind");
+    LoopTimers.Timer again = new LoopTimers.Timer() {
+      private boolean first = true;
+
+      @Override
+      protected void expire() {
+        fired.add("again");
+        if (first) {
+          first = false;
+          arm(loop, 60); // to the tail of the list it is expiring from, behind "behind"
+        }
+      }
+    };
+    long behindArmed = onLoop(() -> {
+      again.arm(loop, 60);
+      Thread.sleep(20);
+      long t = System.nanoTime();
+      behind.arm(loop, 60);
+      return t;
+    });
+    awaitFired(3);
+    assertEquals(List.of("again", "behind", "again"), fired);
+    long late = behind.expiredAt - behindArmed - TimeUnit.MILLISECONDS.toNanos(60);
+    assertTrue(late >= 0 && late < TimeUnit.MILLISECONDS.toNanos(30), "expired " + late / 1000 + " us after its deadline");
+  }
+
+  @Test
   void moreDurationsThanTheLoopKeepsListsForFallBackToTheirOwnTasks() throws Exception {
     int n = LoopTimers.MAX_QUEUES + 4;
     Named[] timers = new Named[n];
@@ -144,8 +171,21 @@ class LoopTimersTest {
   }
 
   @Test
-  void armingOffTheLoopIsRefused() {
-    Named t = new Named("t");
-    assertThrows(IllegalStateException.class, () -> t.arm(loop, 10));
+  void armedOffItsLoopATimerStillExpiresOnTheLoop() throws Exception {
+    Thread[] on = new Thread[1];
+    LoopTimers.Timer t = new LoopTimers.Timer() {
+      @Override
+      protected void expire() {
+        on[0] = Thread.currentThread();
+        fired.add("t");
+      }
+    };
+    t.arm(loop, 10); // from the test's thread: a Netty task of its own
+    assertTrue(t.armed());
+    awaitFired(1);
+    assertEquals(List.of("t"), fired);
+    assertTrue(loop.submit(() -> Thread.currentThread() == on[0]).get(5, TimeUnit.SECONDS));
+    assertFalse(t.armed());
+    assertEquals(null, LoopTimers.of(loop), "no lists for a thread that is not the loop's");
   }
 }
