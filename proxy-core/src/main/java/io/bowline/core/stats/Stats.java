@@ -21,6 +21,9 @@ public final class Stats {
   private final ConcurrentHashMap<String, String> segments = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
   private volatile StatsConfig config = StatsConfig.DEFAULT;
+  /** Made once: a method reference bound to this store would be a new object for every stat made. */
+  private final java.util.function.BiFunction<String, String, Object> counterMaker = this::newCounter;
+  private final java.util.function.BiFunction<String, String, Object> gaugeMaker = this::newGauge;
 
   /** The bootstrap's stats_config: which stats are shown and how they are tagged. */
   public void configure(StatsConfig config) {
@@ -44,7 +47,7 @@ public final class Stats {
   private Counter counter(ScopeTable t, String segment) {
     String name = shared(segment);
     Object c = t.getShared(name);
-    return c != null ? (Counter) c : (Counter) t.getOrAdd(name, this::newCounter);
+    return c != null ? (Counter) c : (Counter) t.getOrAdd(name, counterMaker);
   }
 
   /**
@@ -81,7 +84,7 @@ public final class Stats {
     ScopeTable t = table(gauges, prefix);
     String name = shared(segment);
     Object g = t.getShared(name);
-    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(name, this::newGauge);
+    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(name, gaugeMaker);
   }
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
