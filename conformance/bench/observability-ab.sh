@@ -4,7 +4,7 @@
 # :18202, measured in turn over 5 rounds: wrk throughput (-c64, 6 s) and bowline's CPU per request at a fixed
 # 5000 rps (fixedrate, 16 connections, 1 KiB POST, from /proc). Needs the shared backend on 18080
 # (bash ../shared/bench/servers.sh start backend). FIXEDRATE points at fixedrate; JOPTS adds JVM flags; ROUNDS (5)
-# sets the rounds. Ends with the per-round observed/plain ratios' median and range.
+# sets the rounds; WARM (10) the warm-up seconds per route. Ends with the per-round observed/plain ratios' median and range.
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
@@ -16,7 +16,8 @@ BOWLINE_JVM_OPTS="${JOPTS:-}" bin/bowline -c conformance/bench/bowline-observabi
 sleep 5
 P=$(pgrep -f "bowline.jar -c conformance/bench/bowline-observability.yaml" | head -1)
 cpu() { awk '{print $14+$15}' /proc/$P/stat; }
-for port in 18200 18202; do wrk -t1 -c64 -d10s http://127.0.0.1:$port/w >/dev/null; done # warm both
+# warm both, WARM seconds each (10): the observed route's code is still being deoptimized and recompiled for ~40 s
+for port in 18200 18202; do wrk -t1 -c64 -d"${WARM:-10}"s http://127.0.0.1:$port/w >/dev/null; done
 rounds="${TMPDIR:-/tmp}/bowline-observability-rounds.txt"
 : > "$rounds"
 for round in $(seq "${ROUNDS:-5}"); do
