@@ -42,6 +42,10 @@ public final class FieldPresence {
   private static final ThreadLocal<FieldPresence> CURRENT = new ThreadLocal<>();
   private static final Descriptor ANY = com.google.protobuf.Any.getDescriptor();
 
+  /** The bytes being walked, and where the walk is: a small reader of its own, cheap to run and to compile cold. */
+  private static final java.nio.ByteBuffer EMPTY = java.nio.ByteBuffer.allocate(0);
+  private java.nio.ByteBuffer buf = EMPTY;
+  private int pos;
   private BitSet[] sets = new BitSet[64]; // by type id: the field numbers set, kept from walk to walk
   private boolean[] met = new boolean[64]; // by type id: whether this walk met the type
   private int[] touched = new int[16];
@@ -123,11 +127,6 @@ public final class FieldPresence {
     return b;
   }
 
-  /** The bytes being walked, and where the walk is: a small reader of its own, cheap to run and to compile cold. */
-  private static final java.nio.ByteBuffer EMPTY = java.nio.ByteBuffer.allocate(0);
-  private java.nio.ByteBuffer buf = EMPTY;
-  private int pos;
-
   /**
    * Records the fields of one message of {@code type} in {@code [pos, end)}; false when the bytes are not what
    * the walk can follow (the resource parsed, so only groups or an absurd nesting get here).
@@ -203,9 +202,13 @@ public final class FieldPresence {
     if (type == null) {
       return false; // a type not seen yet: the walk cannot vouch for what is inside
     }
+    if (valueAt < 0) {
+      mark(type); // no value: a message of that type that sets nothing
+      return true;
+    }
     int after = pos;
-    pos = valueAt < 0 ? after : valueAt;
-    boolean ok = walk(type, pos + (valueAt < 0 ? 0 : valueLength), depth + 1);
+    pos = valueAt;
+    boolean ok = walk(type, valueAt + valueLength, depth + 1);
     pos = after;
     return ok;
   }

@@ -215,9 +215,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
       Http2Exception http2Ex) {
     if (http2Ex == null && cause instanceof java.io.IOException) {
-      // a frame could not be written because the client is gone: not a protocol error, and no GOAWAY to send
-      logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
-      ctx.close();
+      clientGone(ctx, cause); // a frame could not be written: not a protocol error, and no GOAWAY to send
       return;
     }
     conn.hcm().stats().cxProtocolError.inc();
@@ -233,11 +231,15 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
     if (cause instanceof java.io.IOException && Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
-      logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
-      ctx.close();
+      clientGone(ctx, cause);
       return;
     }
     super.exceptionCaught(ctx, cause);
+  }
+
+  private static void clientGone(ChannelHandlerContext ctx, Throwable cause) {
+    logger.debug("[{}] downstream error: {}", ctx.channel().id(), cause.toString());
+    ctx.close();
   }
 
   @Override

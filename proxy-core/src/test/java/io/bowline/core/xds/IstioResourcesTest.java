@@ -93,8 +93,8 @@ class IstioResourcesTest {
     List<String> walked = new ArrayList<>();
     WALK[0] = true;
     try {
-      compileAll(new ArrayList<>(), walked);
-      compileAll(new ArrayList<>(), walked = new ArrayList<>()); // again, with every Any type met by now known
+      compileAll(new ArrayList<>(), new ArrayList<>()); // once to meet every Any type the dumps hold
+      compileAll(new ArrayList<>(), walked); // then with all of them known to the walk
     } finally {
       WALK[0] = false;
     }
