@@ -46,8 +46,8 @@ interface Dimension {
       case "response.code" -> f -> Integer.toString(f.responseCode);
       case "xds.cluster_name" -> f -> orUnknown(f.upstreamCluster);
       case "xds.route_name" -> f -> orUnknown(f.routeName);
-      case "upstream.address" -> f -> f.upstreamHost == null ? Workload.UNKNOWN
-          : f.upstreamHost.getAddress().getHostAddress() + ":" + f.upstreamHost.getPort();
+      case "upstream.address" -> f -> f.upstreamHostText != null ? f.upstreamHostText
+          : f.upstreamHost == null ? Workload.UNKNOWN : io.bowline.core.transport.AddressText.of(f.upstreamHost);
       default -> throw new ConfigException(path, "expression '" + expr + "' is not supported by bowline yet");
     };
   }

@@ -25,7 +25,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
   enum Role { SOURCE, DESTINATION, WAYPOINT }
 
   private static final int CACHE_LIMIT = 4096;
-  private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
+  private static final io.netty.util.AsciiString HOST = io.netty.handler.codec.http.HttpHeaderNames.HOST;
 
   private final StatsSettings settings;
   private final MeterRegistry registry;
@@ -244,13 +244,21 @@ final class IstioStatsProvider implements HttpFilterProvider {
       if (host == null) {
         return MeshService.UNKNOWN;
       }
+      if (host.equals(lastHost)) {
+        return lastHostService; // a loop's traffic mostly repeats one host: no hash of a new string per request
+      }
       MeshService s = byHost.get(host);
       if (s == null) {
         s = MeshService.ofHost(host);
         bound(byHost).put(host, s);
       }
+      lastHost = host;
+      lastHostService = s;
       return s;
     }
+
+    private @Nullable String lastHost;
+    private MeshService lastHostService = MeshService.UNKNOWN;
 
     /** {source_principal, destination_principal, connection_security_policy} of a downstream connection. */
     String[] principals(@Nullable SSLSession tls) {

@@ -35,6 +35,12 @@ public final class AccessLogFacts {
   public long requestDoneNanos = -1;
   public long firstResponseNanos = -1;
   public @Nullable HttpHeaders requestHeaders;
+  /**
+   * The request headers the connection manager's logs read, as they were when the request was last forwarded
+   * (null: never forwarded, so they are looked up in {@link #requestHeaders}).
+   */
+  public @Nullable LoggedRequestHeaders loggedRequestHeaders;
+  public @Nullable String @Nullable [] loggedRequestValues;
   public @Nullable HttpHeaders responseHeaders;
   public @Nullable HttpHeaders responseTrailers;
   /** Pseudo-header values of the request (HTTP/1 has them on the request line, HTTP/2 as headers). */
@@ -62,6 +68,16 @@ public final class AccessLogFacts {
   public @Nullable String upstreamTransportFailureReason;
   public @Nullable String upstreamProtocol;
   public int attemptCount;
+  /**
+   * The addresses above as Envoy prints them, where their owners (the host, the upstream and downstream
+   * connections) keep them formatted: a keep-alive connection's requests then format nothing, and the line does not
+   * chase each address object. Null: formatted from the address when a log asks.
+   */
+  public @Nullable String upstreamHostText;
+  public @Nullable String upstreamLocalText;
+  public @Nullable String downstreamRemoteText;
+  public @Nullable String downstreamDirectRemoteText;
+  public @Nullable String downstreamLocalText;
   /** The gRPC status of a gRPC request (from trailers, headers, or mapped from the HTTP status); -1 otherwise. */
   public int grpcStatus = -1;
   public @Nullable InetSocketAddress downstreamRemote;
@@ -86,8 +102,18 @@ public final class AccessLogFacts {
     return header(requestHeaders, name);
   }
 
-  /** The request header's first value, or null: for headers a request carries once (Host). */
+  /**
+   * The request header's first value, or null: for headers a request carries once (Host), and what
+   * {@code %REQ(...)%} prints. Taken from the capture made when the request was forwarded where it has the name.
+   */
   public @Nullable String firstRequestHeader(CharSequence name) {
+    @Nullable String[] logged = loggedRequestValues;
+    if (logged != null && loggedRequestHeaders != null) {
+      int i = loggedRequestHeaders.indexOf(name);
+      if (i >= 0) {
+        return logged[i];
+      }
+    }
     return firstValue(requestHeaders, name);
   }
 

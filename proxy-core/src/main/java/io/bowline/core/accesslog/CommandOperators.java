@@ -3,11 +3,16 @@ package io.bowline.core.accesslog;
 import static io.bowline.core.tls.Certificates.local;
 import static io.bowline.core.tls.Certificates.peer;
 
+import io.bowline.core.accesslog.FieldOperators.NumberField;
+import io.bowline.core.accesslog.FieldOperators.TextField;
 import io.bowline.core.tls.Certificates;
+import io.bowline.core.transport.AddressText;
+import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
@@ -30,9 +35,9 @@ final class CommandOperators {
    * The operator {@code name} with its parenthesised argument ({@code null} when absent) and its {@code :Z} length
    * limit ({@code -1} when absent).
    */
-  static Operator of(String name, @Nullable String arg, int maxLength)
+  static Operator of(String name, @Nullable String arg, int maxLength, Set<AsciiString> requestHeaders)
       throws IllegalArgumentException {
-    Operator op = resolve(name, arg);
+    Operator op = resolve(name, arg, requestHeaders);
     if (maxLength < 0) {
       return op;
     }
@@ -42,13 +47,14 @@ final class CommandOperators {
     };
   }
 
-  private static Operator resolve(String name, @Nullable String arg) {
+  private static Operator resolve(String name, @Nullable String arg, Set<AsciiString> requestHeaders) {
     switch (name) {
       case "REQ", "RESP", "TRAILER", "REQ_WITHOUT_QUERY" -> {
-        return headerOperator(name, required(name, arg));
+        return headerOperator(name, required(name, arg), requestHeaders);
       }
       case "STREAM_ID" -> {
-        return f -> AccessLogFacts.firstValue(f.requestHeaders, REQUEST_ID);
+        requestHeaders.add(REQUEST_ID);
+        return f -> f.firstRequestHeader(REQUEST_ID);
       }
       case "START_TIME" -> {
         StartTimeFormat fmt = StartTimeFormat.of(arg);
@@ -105,48 +111,45 @@ final class CommandOperators {
 
   private static @Nullable Operator simple(String name) {
     return switch (name) {
-      case "PROTOCOL" -> f -> f.protocol;
-      case "UPSTREAM_PROTOCOL" -> f -> f.upstreamProtocol;
-      case "RESPONSE_CODE" -> (NumberOperator) f -> f.responseCode;
-      case "RESPONSE_FLAGS" -> f -> f.responseFlags;
+      case "PROTOCOL" -> TextField.PROTOCOL;
+      case "UPSTREAM_PROTOCOL" -> TextField.UPSTREAM_PROTOCOL;
+      case "RESPONSE_CODE" -> NumberField.RESPONSE_CODE;
+      case "RESPONSE_FLAGS" -> TextField.RESPONSE_FLAGS;
       case "RESPONSE_FLAGS_LONG" -> f -> ResponseFlagNames.longForm(f.responseFlags);
-      case "RESPONSE_CODE_DETAILS" -> f -> f.responseCodeDetails;
-      case "CONNECTION_TERMINATION_DETAILS" -> f -> f.connectionTerminationDetails;
-      case "BYTES_RECEIVED" -> (NumberOperator) f -> f.bytesReceived;
-      case "BYTES_SENT" -> (NumberOperator) f -> f.bytesSent;
-      case "DURATION" -> (NumberOperator) f -> f.durationNanos / 1_000_000;
-      case "REQUEST_DURATION" -> (NumberOperator) f -> f.requestDoneNanos < 0 ? NumberOperator.NONE
-          : f.requestDoneNanos / 1_000_000;
-      case "RESPONSE_DURATION" -> (NumberOperator) f -> f.firstResponseNanos < 0 ? NumberOperator.NONE
-          : f.firstResponseNanos / 1_000_000;
-      case "RESPONSE_TX_DURATION" -> (NumberOperator) f -> f.firstResponseNanos < 0 ? NumberOperator.NONE
-          : (f.durationNanos - f.firstResponseNanos) / 1_000_000;
-      case "UPSTREAM_HOST", "UPSTREAM_REMOTE_ADDRESS" -> f -> address(f.upstreamHost);
+      case "RESPONSE_CODE_DETAILS" -> TextField.RESPONSE_CODE_DETAILS;
+      case "CONNECTION_TERMINATION_DETAILS" -> TextField.CONNECTION_TERMINATION_DETAILS;
+      case "BYTES_RECEIVED" -> NumberField.BYTES_RECEIVED;
+      case "BYTES_SENT" -> NumberField.BYTES_SENT;
+      case "DURATION" -> NumberField.DURATION;
+      case "REQUEST_DURATION" -> NumberField.REQUEST_DURATION;
+      case "RESPONSE_DURATION" -> NumberField.RESPONSE_DURATION;
+      case "RESPONSE_TX_DURATION" -> NumberField.RESPONSE_TX_DURATION;
+      case "UPSTREAM_HOST", "UPSTREAM_REMOTE_ADDRESS" -> TextField.UPSTREAM_HOST;
       case "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamHost);
       case "UPSTREAM_REMOTE_PORT" -> (NumberOperator) f -> port(f.upstreamHost);
-      case "UPSTREAM_CLUSTER" -> f -> f.upstreamCluster;
-      case "UPSTREAM_LOCAL_ADDRESS" -> f -> address(f.upstreamLocal);
+      case "UPSTREAM_CLUSTER" -> TextField.UPSTREAM_CLUSTER;
+      case "UPSTREAM_LOCAL_ADDRESS" -> TextField.UPSTREAM_LOCAL_ADDRESS;
       case "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.upstreamLocal);
       case "UPSTREAM_LOCAL_PORT" -> (NumberOperator) f -> port(f.upstreamLocal);
-      case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> f -> f.upstreamTransportFailureReason;
-      case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> (NumberOperator) f -> f.attemptCount;
-      case "DOWNSTREAM_REMOTE_ADDRESS" -> f -> address(f.downstreamRemote);
+      case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> TextField.UPSTREAM_TRANSPORT_FAILURE_REASON;
+      case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> NumberField.UPSTREAM_REQUEST_ATTEMPT_COUNT;
+      case "DOWNSTREAM_REMOTE_ADDRESS" -> TextField.DOWNSTREAM_REMOTE_ADDRESS;
       case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamRemote);
       case "DOWNSTREAM_REMOTE_PORT" -> (NumberOperator) f -> port(f.downstreamRemote);
-      case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS" -> f -> address(f.downstreamDirectRemote);
+      case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS" -> TextField.DOWNSTREAM_DIRECT_REMOTE_ADDRESS;
       case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamDirectRemote);
       case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> (NumberOperator) f -> port(f.downstreamDirectRemote);
-      case "DOWNSTREAM_LOCAL_ADDRESS" -> f -> address(f.downstreamLocal);
+      case "DOWNSTREAM_LOCAL_ADDRESS" -> TextField.DOWNSTREAM_LOCAL_ADDRESS;
       case "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> f -> ip(f.downstreamLocal);
       case "DOWNSTREAM_LOCAL_PORT" -> (NumberOperator) f -> port(f.downstreamLocal);
-      case "REQUESTED_SERVER_NAME" -> f -> f.requestedServerName;
-      case "ROUTE_NAME" -> f -> f.routeName == null || f.routeName.isEmpty() ? null : f.routeName;
-      case "VIRTUAL_CLUSTER_NAME" -> f -> f.virtualClusterName;
+      case "REQUESTED_SERVER_NAME" -> TextField.REQUESTED_SERVER_NAME;
+      case "ROUTE_NAME" -> TextField.ROUTE_NAME;
+      case "VIRTUAL_CLUSTER_NAME" -> TextField.VIRTUAL_CLUSTER_NAME;
       case "HOSTNAME" -> {
         String host = Host.NAME;
         yield f -> host;
       }
-      case "CONNECTION_ID" -> (NumberOperator) f -> f.connectionId;
+      case "CONNECTION_ID" -> NumberField.CONNECTION_ID;
       case "UNIQUE_ID" -> f -> io.bowline.core.filter.RequestIds.uuid();
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> (NumberOperator) f -> f.grpcStatus < 0 ? NumberOperator.NONE : f.grpcStatus;
@@ -172,7 +175,8 @@ final class CommandOperators {
     };
   }
 
-  private static Operator headerOperator(String name, String arg) {
+  /** A header operator; the request headers it reads are added to {@code requestHeaders}. */
+  private static Operator headerOperator(String name, String arg, Set<AsciiString> requestHeaders) {
     int q = arg.indexOf('?');
     String mainName = (q < 0 ? arg : arg.substring(0, q)).toLowerCase(java.util.Locale.ROOT);
     String altName = q < 0 ? null : arg.substring(q + 1).toLowerCase(java.util.Locale.ROOT);
@@ -180,32 +184,33 @@ final class CommandOperators {
       throw new IllegalArgumentException(name + "(" + arg + "): empty header name");
     }
     // AsciiString keeps its (case-insensitive) hash: a header lookup then hashes nothing
-    io.netty.util.AsciiString main = io.netty.util.AsciiString.cached(mainName);
-    io.netty.util.AsciiString alt = altName == null ? null : io.netty.util.AsciiString.cached(altName);
+    AsciiString main = AsciiString.cached(mainName);
+    AsciiString alt = altName == null ? null : AsciiString.cached(altName);
     return switch (name) {
       case "RESP" -> f -> first(AccessLogFacts.firstValue(f.responseHeaders, main),
           alt == null ? null : AccessLogFacts.firstValue(f.responseHeaders, alt));
       case "TRAILER" -> f -> first(AccessLogFacts.firstValue(f.responseTrailers, main),
           alt == null ? null : AccessLogFacts.firstValue(f.responseTrailers, alt));
       case "REQ_WITHOUT_QUERY" -> {
-        Operator req = requestOperator(main, alt);
+        Operator req = requestOperator(main, alt, requestHeaders);
         yield f -> {
           String v = (String) req.value(f);
           int qs = v == null ? -1 : v.indexOf('?');
           return qs < 0 ? v : v.substring(0, qs);
         };
       }
-      default -> requestOperator(main, alt);
+      default -> requestOperator(main, alt, requestHeaders);
     };
   }
 
   /** {@code %REQ(main?alt)%}: the first request header present, each lookup chosen once here. */
-  private static Operator requestOperator(io.netty.util.AsciiString main, io.netty.util.@Nullable AsciiString alt) {
-    Operator m = request(main);
+  private static Operator requestOperator(AsciiString main, @Nullable AsciiString alt,
+      Set<AsciiString> requestHeaders) {
+    Operator m = request(main, requestHeaders);
     if (alt == null) {
       return m;
     }
-    Operator a = request(alt);
+    Operator a = request(alt, requestHeaders);
     return f -> {
       Object v = m.value(f);
       return v != null ? v : a.value(f);
@@ -216,57 +221,35 @@ final class CommandOperators {
     return a != null ? a : b;
   }
 
-  private static final io.netty.util.AsciiString HOST = io.netty.util.AsciiString.cached("host");
-  private static final io.netty.util.AsciiString REQUEST_ID = io.netty.util.AsciiString.cached("x-request-id");
+  private static final AsciiString HOST = io.netty.handler.codec.http.HttpHeaderNames.HOST;
+  private static final AsciiString REQUEST_ID = AsciiString.cached("x-request-id");
 
-  /** A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. */
-  private static Operator request(io.netty.util.AsciiString name) {
+  /**
+   * A request header; HTTP/1 requests carry the pseudo-headers on the request line and in Host. The headers read
+   * are added to {@code requestHeaders}.
+   */
+  private static Operator request(AsciiString name, Set<AsciiString> requestHeaders) {
     return switch (name.toString()) {
-      case ":method" -> f -> f.method;
-      case ":path" -> f -> f.path;
-      case ":scheme" -> f -> f.scheme;
-      case ":authority" -> f -> {
-        String v = AccessLogFacts.firstValue(f.requestHeaders, name);
-        return v != null ? v : AccessLogFacts.firstValue(f.requestHeaders, HOST);
-      };
-      default -> f -> AccessLogFacts.firstValue(f.requestHeaders, name);
+      case ":method" -> TextField.METHOD;
+      case ":path" -> TextField.PATH;
+      case ":scheme" -> TextField.SCHEME;
+      case ":authority" -> {
+        requestHeaders.add(name);
+        requestHeaders.add(HOST);
+        yield f -> {
+          String v = f.firstRequestHeader(name);
+          return v != null ? v : f.firstRequestHeader(HOST);
+        };
+      }
+      default -> {
+        requestHeaders.add(name);
+        yield f -> f.firstRequestHeader(name);
+      }
     };
   }
 
-  /**
-   * Formatted addresses of each event loop, by identity: a connection's addresses are the same objects for all its
-   * requests, so keep-alive traffic formats each once. Emptied when full rather than kept in LRU order (no relinking
-   * per read).
-   */
-  private static final io.netty.util.concurrent.FastThreadLocal<java.util.IdentityHashMap<InetSocketAddress, String>>
-      ADDRESSES = new io.netty.util.concurrent.FastThreadLocal<>() {
-        @Override
-        protected java.util.IdentityHashMap<InetSocketAddress, String> initialValue() {
-          return new java.util.IdentityHashMap<>(512);
-        }
-      };
-
-  private static @Nullable String address(@Nullable InetSocketAddress a) {
-    if (a == null) {
-      return null;
-    }
-    var cache = ADDRESSES.get();
-    String s = cache.get(a);
-    if (s == null) {
-      String ip = ip(a);
-      s = ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
-      if (cache.size() >= 4096) {
-        cache.clear();
-      }
-      cache.put(a, s);
-    }
-    return s;
-  }
-
   private static @Nullable String ip(@Nullable InetSocketAddress a) {
-    // Envoy prints IPv6 compressed ("::1"), as Netty's NetUtil does
-    return a == null ? null : a.getAddress() != null ? io.netty.util.NetUtil.toAddressString(a.getAddress())
-        : a.getHostString();
+    return a == null ? null : AddressText.ip(a);
   }
 
   private static long port(@Nullable InetSocketAddress a) {

@@ -41,6 +41,8 @@ final class FormatTemplate {
   private static final byte NUMBER = 3;
 
   private final Object[] parts; // String or Operator
+  /** The request headers its operators read (what a connection manager captures when it forwards a request). */
+  private final java.util.Set<io.netty.util.AsciiString> requestHeaderNames;
   /**
    * The text line's form: each operator with the literal text before it (encoded once, here) and how its value is
    * written, then the literal after the last one — one step per operator, and no type test on the way.
@@ -51,8 +53,9 @@ final class FormatTemplate {
   private final Operator[] values;
   private final byte[] suffix;
 
-  private FormatTemplate(Object[] parts, byte[] modes) {
+  private FormatTemplate(Object[] parts, byte[] modes, java.util.Set<io.netty.util.AsciiString> requestHeaderNames) {
     this.parts = parts;
+    this.requestHeaderNames = java.util.Set.copyOf(requestHeaderNames);
     int ops = 0;
     for (Object p : parts) {
       ops += p instanceof Operator ? 1 : 0;
@@ -86,6 +89,7 @@ final class FormatTemplate {
   static FormatTemplate parse(String format) {
     List<Object> parts = new ArrayList<>();
     List<Byte> modes = new ArrayList<>();
+    java.util.Set<io.netty.util.AsciiString> requestHeaders = new java.util.LinkedHashSet<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
     int i = 0;
@@ -114,7 +118,7 @@ final class FormatTemplate {
           throw new IllegalArgumentException("length limit " + m.group(3) + " is too large");
         }
       }
-      parts.add(CommandOperators.of(m.group(1), m.group(2), max));
+      parts.add(CommandOperators.of(m.group(1), m.group(2), max, requestHeaders));
       String name = m.group(1);
       modes.add(WIRE_VALUES.contains(name) ? WIRE : OWN_VALUES.contains(name) ? OWN : TEXT);
       i = m.end();
@@ -127,7 +131,11 @@ final class FormatTemplate {
     for (int k = 0; k < modeArray.length; k++) {
       modeArray[k] = modes.get(k);
     }
-    return new FormatTemplate(parts.toArray(), modeArray);
+    return new FormatTemplate(parts.toArray(), modeArray, requestHeaders);
+  }
+
+  java.util.Set<io.netty.util.AsciiString> requestHeaderNames() {
+    return requestHeaderNames;
   }
 
   /** The operator when the whole template is exactly one command (its value keeps its type in typed JSON). */
@@ -145,7 +153,9 @@ final class FormatTemplate {
       out.bytes(prefixes[i]);
       byte kind = kinds[i];
       if (kind == NUMBER) {
-        long v = numbers[i].number(f);
+        NumberOperator n = numbers[i];
+        // the facts' own fields are called directly, the rest through the interface (FieldOperators)
+        long v = n instanceof FieldOperators.NumberField field ? field.number(f) : n.number(f);
         if (v == NumberOperator.NONE) {
           out.bytes(empty);
         } else {
@@ -153,7 +163,8 @@ final class FormatTemplate {
         }
         continue;
       }
-      Object v = values[i].value(f);
+      Operator op = values[i];
+      Object v = op instanceof FieldOperators.TextField field ? field.value(f) : op.value(f);
       if (v == null) {
         out.bytes(empty);
       } else if (v instanceof String s) {

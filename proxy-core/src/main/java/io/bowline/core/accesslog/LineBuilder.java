@@ -45,9 +45,19 @@ final class LineBuilder {
   }
 
   void bytes(byte[] b) {
-    ensure(b.length);
-    System.arraycopy(b, 0, buf, len, b.length);
-    len += b.length;
+    int n = b.length;
+    ensure(n);
+    if (n <= 8) {
+      // a format's literals between operators are a byte or three: a loop, not a call to the array-copy stub
+      byte[] to = buf;
+      int at = len;
+      for (int i = 0; i < n; i++) {
+        to[at + i] = b[i];
+      }
+    } else {
+      System.arraycopy(b, 0, buf, len, n);
+    }
+    len += n;
   }
 
   /** "00" to "99": two digits per step. */

@@ -2,10 +2,12 @@ package io.bowline.core.accesslog;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -14,6 +16,17 @@ import java.util.TreeMap;
  * {@code FileAccessLog.json_format} renders every value as a string). Formatting runs on the entry's event loop.
  */
 public abstract class LogFormat {
+  private final Set<AsciiString> requestHeaderNames;
+
+  private LogFormat(Set<AsciiString> requestHeaderNames) {
+    this.requestHeaderNames = Set.copyOf(requestHeaderNames);
+  }
+
+  /** The request headers its operators read ({@link LoggedRequestHeaders}). */
+  Set<AsciiString> requestHeaderNames() {
+    return requestHeaderNames;
+  }
+
   /** Envoy's default format, used when an access log names none. */
   public static final String ENVOY_DEFAULT = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% "
       + "%PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
@@ -34,7 +47,7 @@ public abstract class LogFormat {
   public static LogFormat text(String format, boolean omitEmptyValues) {
     byte[] empty = omitEmptyValues ? new byte[0] : new byte[] {'-'};
     FormatTemplate t = FormatTemplate.parse(format);
-    return new LogFormat() {
+    return new LogFormat(t.requestHeaderNames()) {
       @Override
       void format(AccessLogFacts f, LineBuilder out) {
         t.render(out, f, empty);
@@ -54,7 +67,9 @@ public abstract class LogFormat {
   /** A JSON dictionary, written as one line. */
   public static LogFormat json(Struct format, boolean typed, boolean omitEmptyValues, boolean sortProperties) {
     Map<String, Object> tree = compile(format, typed, sortProperties, "");
-    return new LogFormat() {
+    Set<AsciiString> requestHeaders = new java.util.HashSet<>();
+    collectRequestHeaders(tree.values(), requestHeaders);
+    return new LogFormat(requestHeaders) {
       @Override
       void format(AccessLogFacts f, LineBuilder out) {
         StringBuilder sb = JSON.get();
@@ -67,6 +82,19 @@ public abstract class LogFormat {
         }
       }
     };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void collectRequestHeaders(java.util.Collection<Object> nodes, Set<AsciiString> into) {
+    for (Object node : nodes) {
+      if (node instanceof FormatTemplate t) {
+        into.addAll(t.requestHeaderNames());
+      } else if (node instanceof Map<?, ?> m) {
+        collectRequestHeaders((java.util.Collection<Object>) m.values(), into);
+      } else if (node instanceof List<?> l) {
+        collectRequestHeaders((java.util.Collection<Object>) l, into);
+      }
+    }
   }
 
   private static Map<String, Object> compile(Struct s, boolean typed, boolean sort, String path) {

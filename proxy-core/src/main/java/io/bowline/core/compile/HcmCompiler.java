@@ -153,6 +153,7 @@ final class HcmCompiler {
         escaped);
     List<io.bowline.core.accesslog.AccessLogger> logs = AccessLogs.compile(h.getAccessLogList(),
         path + ".access_log", ctx);
+    boolean filtersLog = filters.stream().anyMatch(HttpFilterProvider::logs);
     return new HcmConfig(h.getStatPrefix(), codec, routes, filters, h.getUseRemoteAddress().getValue(),
         h.getXffNumTrustedHops(), !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getServerName().isEmpty() ? "envoy" : h.getServerName(), websocket, idle, maxHeaders, headersKb * 1024,
@@ -162,7 +163,7 @@ final class HcmCompiler {
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
         common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
         h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
-        filters.stream().anyMatch(HttpFilterProvider::logs),
+        filtersLog, io.bowline.core.accesslog.LoggedRequestHeaders.of(logs, filtersLog),
         TracingCompiler.compile(h, path + ".tracing", ctx,
             listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND),
         clientCert(h, path));

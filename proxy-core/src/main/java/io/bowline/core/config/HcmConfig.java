@@ -33,6 +33,7 @@ public record HcmConfig(
     List<io.bowline.core.accesslog.AccessLogger> accessLogs,
     HcmStats stats,
     boolean filtersLog,
+    io.bowline.core.accesslog.LoggedRequestHeaders loggedRequestHeaders,
     io.bowline.core.tracing.@org.jspecify.annotations.Nullable TracingConfig tracing,
     io.bowline.core.http.ClientCertHeader.Config clientCert) implements NetworkFilter {
 

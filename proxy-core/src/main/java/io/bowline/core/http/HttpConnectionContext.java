@@ -1,6 +1,7 @@
 package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
+import io.bowline.core.transport.AddressText;
 import io.bowline.core.upstream.ClusterManager;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What every stream of one downstream connection shares: its HCM config, its peers, the cluster manager, its TLS
- * session and SNI when it has them, and its connection id (Envoy's %CONNECTION_ID%).
+ * session and SNI when it has them, and its connection id (Envoy's %CONNECTION_ID%). Its addresses are kept as
+ * access logs print them too ({@code remoteText}, {@code localText}): formatted once for all its requests.
  */
 public record HttpConnectionContext(
     HcmConfig hcm,
@@ -18,6 +20,8 @@ public record HttpConnectionContext(
     InetSocketAddress local,
     boolean tls,
     String remoteIp,
+    String remoteText,
+    String localText,
     @Nullable SSLSession tlsSession,
     @Nullable String serverName,
     long id,
@@ -29,7 +33,8 @@ public record HttpConnectionContext(
       InetSocketAddress local, @Nullable SSLSession tlsSession, java.util.Map<String, String> filterState) {
     String sni = serverNameOf(tlsSession);
     return new HttpConnectionContext(hcm, clusters, remote, local, tlsSession != null,
-        remote.getAddress().getHostAddress(), tlsSession, sni, nextConnectionId(), filterState);
+        AddressText.ip(remote), AddressText.of(remote), AddressText.of(local), tlsSession, sni,
+        nextConnectionId(), filterState);
   }
 
   /** The SNI the client sent in its ClientHello, from the TLS session; null without one. */

@@ -118,6 +118,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long requestDoneNanos = -1;
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
+  private @Nullable String upstreamLocalText;
+  /** The request headers the logs read, as last forwarded ({@link io.bowline.core.accesslog.LoggedRequestHeaders}). */
+  private @Nullable String @Nullable [] loggedRequestValues;
   /** The trusted client address, worked out once per request (see {@link #trustedClient()}). */
   private java.net.@Nullable InetSocketAddress trustedClient;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;
@@ -903,7 +906,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return;
     }
     upstream = req;
-    upstreamLocal = hcm.accessLogs().isEmpty() && !hcm.filtersLog() && trace == null ? null : req.localAddress();
+    if (!hcm.accessLogs().isEmpty() || hcm.filtersLog() || trace != null) {
+      upstreamLocal = req.localAddress();
+      upstreamLocalText = req.localAddressText();
+    }
     upstreamCounted = true;
     upstreamHost = req.host();
     upstreamHost.requestStarted();
@@ -933,6 +939,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       attemptActivityNanos = LoopClock.nanoTime();
       perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, retry.perTryIdleTimeoutMs(),
           TimeUnit.MILLISECONDS);
+    }
+    if (!hcm.loggedRequestHeaders().isEmpty()) {
+      loggedRequestValues = hcm.loggedRequestHeaders().capture(request.headers());
     }
     LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
@@ -1513,6 +1522,10 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.requestDoneNanos = requestDoneNanos;
     f.firstResponseNanos = firstResponseNanos;
     f.requestHeaders = request.headers();
+    if (loggedRequestValues != null) {
+      f.loggedRequestHeaders = hcm.loggedRequestHeaders();
+      f.loggedRequestValues = loggedRequestValues;
+    }
     f.responseHeaders = responseHeaders;
     f.responseTrailers = responseTrailers;
     f.method = request.method().name();
@@ -1531,12 +1544,17 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.upstreamCluster = cluster == null ? null : cluster.config().name();
     f.upstreamClusterGeneration = cluster == null ? null : cluster.config();
     f.upstreamHost = upstreamHost == null ? null : upstreamHost.address();
+    f.upstreamHostText = upstreamHost == null ? null : upstreamHost.addressString();
     f.upstreamLocal = upstreamLocal;
+    f.upstreamLocalText = upstreamLocalText;
     f.upstreamProtocol = upstreamHost == null ? null : upstreamHttp2 ? "HTTP/2" : "HTTP/1.1";
     f.attemptCount = upstreamHost == null && retriesDone == 0 ? 0 : retriesDone + 1;
     f.downstreamRemote = trustedClient();
     f.downstreamDirectRemote = conn.remote();
     f.downstreamLocal = conn.local();
+    f.downstreamRemoteText = f.downstreamRemote == conn.remote() ? conn.remoteText() : null;
+    f.downstreamDirectRemoteText = conn.remoteText();
+    f.downstreamLocalText = conn.localText();
     f.requestedServerName = conn.serverName();
     f.tls = conn.tlsSession();
     f.routeName = route == null ? null : route.name();

@@ -136,16 +136,7 @@ public final class HeaderValueFormat {
 
   /** Envoy prints "ip:port", IPv6 as "[ip]:port", and the bare address without the port. */
   private static void address(StringBuilder sb, InetSocketAddress a, boolean withPort) {
-    String ip = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-    boolean v6 = ip.indexOf(':') >= 0;
-    if (withPort && v6) {
-      sb.append('[').append(ip).append("]:").append(a.getPort());
-    } else {
-      sb.append(ip);
-      if (withPort) {
-        sb.append(':').append(a.getPort());
-      }
-    }
+    sb.append(withPort ? io.bowline.core.transport.AddressText.of(a) : io.bowline.core.transport.AddressText.ip(a));
   }
 
   private static String hostname() {

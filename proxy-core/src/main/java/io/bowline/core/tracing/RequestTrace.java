@@ -21,6 +21,8 @@ public final class RequestTrace {
   private static final io.netty.util.AsciiString CLIENT_TRACE_ID =
       io.netty.util.AsciiString.cached("x-client-trace-id");
   private static final io.netty.util.AsciiString FORCE_TRACE = io.netty.util.AsciiString.cached("x-envoy-force-trace");
+  private static final io.netty.util.AsciiString DOWNSTREAM_CLUSTER =
+      io.netty.util.AsciiString.cached("x-envoy-downstream-service-cluster");
   private final TracingConfig config;
   private final @Nullable List<CustomTag> routeTags;
   private final long traceIdHigh;
@@ -120,18 +122,18 @@ public final class RequestTrace {
       tags.put("zone", config.zone());
     }
     HttpHeaders h = f.requestHeaders;
-    String rid = h == null ? null : h.get("x-request-id");
+    String rid = f.firstRequestHeader(REQUEST_ID); // as forwarded, from the log's capture where it has them
     if (rid != null) {
       tags.put("guid:x-request-id", rid);
     }
-    String host = h == null ? null : h.get("host");
+    String host = f.firstRequestHeader(io.netty.handler.codec.http.HttpHeaderNames.HOST);
     String url = (f.scheme == null ? "http" : f.scheme) + "://" + (host == null ? "" : host)
         + (f.path == null ? "" : f.path);
     tags.put("http.url", url.length() > config.maxPathTagLength() ? url.substring(0, config.maxPathTagLength()) : url);
     tags.put("http.method", f.method == null ? "-" : f.method);
-    String downstreamCluster = h == null ? null : h.get("x-envoy-downstream-service-cluster");
+    String downstreamCluster = f.firstRequestHeader(DOWNSTREAM_CLUSTER);
     tags.put("downstream_cluster", downstreamCluster == null ? "-" : downstreamCluster);
-    String ua = h == null ? null : h.get("user-agent");
+    String ua = f.firstRequestHeader(io.netty.handler.codec.http.HttpHeaderNames.USER_AGENT);
     tags.put("user_agent", ua == null ? "-" : ua);
     tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
     if (f.downstreamDirectRemote != null) {
@@ -144,7 +146,8 @@ public final class RequestTrace {
       tags.put("upstream_cluster.name", f.upstreamCluster);
     }
     if (f.upstreamHost != null) {
-      tags.put("upstream_address", f.upstreamHost.getAddress().getHostAddress() + ":" + f.upstreamHost.getPort());
+      tags.put("upstream_address", f.upstreamHostText != null ? f.upstreamHostText
+          : io.bowline.core.transport.AddressText.of(f.upstreamHost));
     }
     tags.put("http.status_code", Integer.toString(f.responseCode));
     tags.put("response_flags", f.responseFlags);

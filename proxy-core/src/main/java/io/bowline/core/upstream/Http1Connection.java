@@ -118,6 +118,19 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
     return (java.net.InetSocketAddress) channel.localAddress();
   }
 
+  /** Formatted once: every request on this keep-alive connection logs the same local address. */
+  private @Nullable String localAddressText;
+
+  @Override
+  public @Nullable String localAddressText() {
+    String t = localAddressText;
+    if (t == null) {
+      t = io.bowline.core.transport.AddressText.of(localAddress());
+      localAddressText = t;
+    }
+    return t;
+  }
+
   @Override
   public UpstreamHost host() {
     return pool.host();

@@ -6,6 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** One endpoint of a cluster, shared by every event loop; {@link #activeRequests} feeds LEAST_REQUEST. */
 public final class UpstreamHost {
   private final InetSocketAddress address;
+  /** {@link #addressString()}, formatted when first asked (a large EDS push formats none). */
+  private @org.jspecify.annotations.Nullable String addressText;
   private final String hostname;
   private final int weight;
   private final int priority;
@@ -137,6 +139,19 @@ public final class UpstreamHost {
     return address;
   }
 
+  /**
+   * "ip:port" ("[ip]:port" for IPv6), as Envoy prints upstream hosts and keys its hash rings. Event loops may race
+   * to fill it; each writes the same immutable string.
+   */
+  public String addressString() {
+    String t = addressText;
+    if (t == null) {
+      t = io.bowline.core.transport.AddressText.of(address);
+      addressText = t;
+    }
+    return t;
+  }
+
   /** The name the endpoint was configured with (an IP literal, or the DNS name it was resolved from). */
   public String hostname() {
     return hostname;
@@ -156,11 +171,6 @@ public final class UpstreamHost {
 
   public int activeRequests() {
     return activeRequests.get();
-  }
-
-  /** "ip:port", as Envoy prints upstream hosts. */
-  public String addressString() {
-    return address.getAddress().getHostAddress() + ":" + address.getPort();
   }
 
   @Override

@@ -159,4 +159,40 @@ class LogFormatTest {
       throw new IllegalStateException(e);
     }
   }
+
+  @Test
+  void requestHeadersComeFromTheCaptureTakenWhenTheRequestWasForwarded() {
+    String format = "%REQ(USER-AGENT)% %REQ(:AUTHORITY)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %STREAM_ID% "
+        + "%REQ(X-MISSING)% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%";
+    LogFormat log = LogFormat.text(format, false);
+    LoggedRequestHeaders capture = LoggedRequestHeaders.ofFormats(java.util.List.of(log), false);
+    AccessLogFacts f = facts();
+    f.loggedRequestHeaders = capture;
+    f.loggedRequestValues = capture.capture(f.requestHeaders);
+    // what changes after the request went upstream is not what was forwarded; the capture is what the log prints
+    f.requestHeaders.set("user-agent", "changed-after");
+    f.requestHeaders.set("x-missing", "added-after");
+    assertEquals("curl/8.0 shop.example /items/1?q=2 abc-123 - 7", log.format(f));
+    // never forwarded (a local reply): the headers as they are
+    f.loggedRequestValues = null;
+    assertEquals("changed-after shop.example /items/1?q=2 abc-123 added-after 7", log.format(f));
+  }
+
+  @Test
+  void aConnectionManagerCapturesTheHeadersItsLogsRead() {
+    LogFormat istio = LogFormat.text(LogFormat.ENVOY_DEFAULT, false);
+    LogFormat json = LogFormat.json(struct("{\"a\": {\"b\": [\"%REQ(X-B3-TRACEID)%\"]}, \"id\": \"%STREAM_ID%\"}"),
+        true, false, false);
+    LoggedRequestHeaders capture = LoggedRequestHeaders.ofFormats(java.util.List.of(istio, json), true);
+    HttpHeaders h = new DefaultHttpHeaders(false); // HTTP/2 requests can carry :authority
+    for (String n : new String[] {"x-envoy-original-path", "x-forwarded-for", "user-agent", "x-request-id",
+        ":authority", "host", "x-b3-traceid"}) {
+      h.set(n, "v-" + n);
+    }
+    java.util.Set<String> captured = new java.util.HashSet<>(java.util.Arrays.asList(capture.capture(h)));
+    assertEquals(java.util.Set.of("v-x-envoy-original-path", "v-x-forwarded-for", "v-user-agent", "v-x-request-id",
+        "v-:authority", "v-host", "v-x-b3-traceid"), captured, "pseudo-headers read from the request line are not");
+    assertTrue(LoggedRequestHeaders.ofFormats(java.util.List.of(LogFormat.text("%RESPONSE_CODE% %REQ(:PATH)%",
+        false)), false).isEmpty());
+  }
 }

@@ -174,6 +174,60 @@ class AccessLogIT {
     }
   }
 
+  /**
+   * %REQ(...)% prints the request as it was forwarded (the headers are captured then): a header the route adds and
+   * the authority it rewrites; a request answered locally is logged from its headers as they are.
+   */
+  @Test
+  void requestHeadersAreLoggedAsForwarded(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("req.log");
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: http
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  access_log: [LOG]
+                  route_config:
+                    virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: "/local"}
+                        direct_response: {status: 204}
+                      - match: {prefix: "/"}
+                        route: {cluster: backend, host_rewrite_literal: rewritten.example}
+                        request_headers_to_add: [{header: {key: x-added, value: by-route}}]
+                  http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """.replace("LOG", file(log, ", log_format: {text_format_source: {inline_string: \"%REQ(:PATH)% "
+        + "%REQ(X-ADDED)% %REQ(:AUTHORITY)% %REQ(USER-AGENT)% %STREAM_ID%\\n\"}}"));
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.port()),
+            "--file-flush-interval-msec", "20")) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (String path : List.of("/up", "/local")) {
+        client.send(HttpRequest.newBuilder(proxy.uri("http", path)).header("User-Agent", "it/2")
+            .header("x-request-id", "rid" + path).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      List<String> lines = awaitLines(log, 2);
+      assertEquals("/up by-route rewritten.example it/2 rid/up", lines.get(0));
+      assertTrue(lines.get(1).matches("/local - 127\\.0\\.0\\.1:\\d+ it/2 rid/local"), lines.get(1));
+    }
+  }
+
   @Test
   void reopenLogsFollowsRotation(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("access.log");
