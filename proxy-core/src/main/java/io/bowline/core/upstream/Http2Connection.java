@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 
 /** One multiplexed HTTP/2 upstream connection; streams are opened on it until it is full or going away. */
 final class Http2Connection extends ChannelInboundHandlerAdapter {
@@ -30,6 +31,18 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
   Channel channel() {
     return channel;
+  }
+
+  /** Formatted once: every stream on this connection logs the same local address. */
+  private @Nullable String localAddressText;
+
+  @Nullable String localAddressText() {
+    String t = localAddressText;
+    if (t == null) {
+      t = io.bowline.core.transport.AddressText.of((java.net.InetSocketAddress) channel.localAddress());
+      localAddressText = t;
+    }
+    return t;
   }
 
   boolean canTakeStream() {
@@ -78,7 +91,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
   }
 
   private void openStream(UpstreamListener listener) {
-    Http2StreamUpstream stream = new Http2StreamUpstream(pool, listener);
+    Http2StreamUpstream stream = new Http2StreamUpstream(pool, this, listener);
     opening++;
     new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<Http2StreamChannel>() {
       @Override

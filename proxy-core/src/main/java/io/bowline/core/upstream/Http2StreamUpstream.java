@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 /** One HTTP/2 stream to an upstream, seen as HTTP objects through Netty's stream-frame codec. */
 final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements UpstreamRequest {
   private final Http2Pool pool;
+  private final Http2Connection connection;
   private @Nullable UpstreamListener listener;
   private @Nullable Http2StreamChannel channel;
   private boolean responseEnded;
@@ -23,8 +24,9 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   private boolean refused;
   private boolean headersWritten;
 
-  Http2StreamUpstream(Http2Pool pool, UpstreamListener listener) {
+  Http2StreamUpstream(Http2Pool pool, Http2Connection connection, UpstreamListener listener) {
     this.pool = pool;
+    this.connection = connection;
     this.listener = listener;
   }
 
@@ -84,6 +86,11 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   public java.net.@Nullable InetSocketAddress localAddress() {
     return channel == null || channel.parent() == null ? null
         : (java.net.InetSocketAddress) channel.parent().localAddress();
+  }
+
+  @Override
+  public @Nullable String localAddressText() {
+    return channel == null ? null : connection.localAddressText();
   }
 
   @Override

@@ -176,7 +176,8 @@ class AccessLogIT {
 
   /**
    * %REQ(...)% prints the request as it was forwarded (the headers are captured then): a header the route adds and
-   * the authority it rewrites; a request answered locally is logged from its headers as they are.
+   * the authority it rewrites; a request answered locally is logged from its headers as they are. The upstream
+   * connection's local address, over HTTP/1.1 and HTTP/2.
    */
   @Test
   void requestHeadersAreLoggedAsForwarded(@TempDir Path dir) throws Exception {
@@ -201,6 +202,8 @@ class AccessLogIT {
                       routes:
                       - match: {prefix: "/local"}
                         direct_response: {status: 204}
+                      - match: {prefix: "/h2"}
+                        route: {cluster: backend_h2}
                       - match: {prefix: "/"}
                         route: {cluster: backend, host_rewrite_literal: rewritten.example}
                         request_headers_to_add: [{header: {key: x-added, value: by-route}}]
@@ -211,20 +214,35 @@ class AccessLogIT {
           - name: backend
             type: STATIC
             load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+          - name: backend_h2
+            type: STATIC
+            typed_extension_protocol_options:
+              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                explicit_http_config: {http2_protocol_options: {}}
+            load_assignment: {cluster_name: backend_h2, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
         """.replace("LOG", file(log, ", log_format: {text_format_source: {inline_string: \"%REQ(:PATH)% "
-        + "%REQ(X-ADDED)% %REQ(:AUTHORITY)% %REQ(USER-AGENT)% %STREAM_ID%\\n\"}}"));
+        + "%REQ(X-ADDED)% %REQ(:AUTHORITY)% %REQ(USER-AGENT)% %STREAM_ID% %UPSTREAM_PROTOCOL% "
+        + "%UPSTREAM_LOCAL_ADDRESS%\\n\"}}"));
     try (TestBackend backend = TestBackend.start();
         ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("PORT", backend.port()),
             "--file-flush-interval-msec", "20")) {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      for (String path : List.of("/up", "/local")) {
+      for (String path : List.of("/up", "/local", "/h2/a", "/h2/b")) {
         client.send(HttpRequest.newBuilder(proxy.uri("http", path)).header("User-Agent", "it/2")
             .header("x-request-id", "rid" + path).timeout(Duration.ofSeconds(10)).build(),
             HttpResponse.BodyHandlers.discarding());
       }
-      List<String> lines = awaitLines(log, 2);
-      assertEquals("/up by-route rewritten.example it/2 rid/up", lines.get(0));
-      assertTrue(lines.get(1).matches("/local - 127\\.0\\.0\\.1:\\d+ it/2 rid/local"), lines.get(1));
+      List<String> lines = awaitLines(log, 4);
+      assertTrue(lines.get(0).matches("/up by-route rewritten\\.example it/2 rid/up HTTP/1\\.1 127\\.0\\.0\\.1:\\d+"),
+          lines.get(0));
+      assertTrue(lines.get(1).matches("/local - 127\\.0\\.0\\.1:\\d+ it/2 rid/local - -"), lines.get(1));
+      // both streams on the one HTTP/2 connection: the same local address, kept by the connection
+      String[] a = lines.get(2).split(" ");
+      String[] b = lines.get(3).split(" ");
+      assertEquals(List.of("/h2/a", "HTTP/2"), List.of(a[0], a[5]), lines.get(2));
+      assertEquals(List.of("/h2/b", "HTTP/2", a[6]), List.of(b[0], b[5], b[6]), lines.get(3));
+      assertTrue(a[6].matches("127\\.0\\.0\\.1:\\d+"), a[6]);
     }
   }
 
