@@ -1,7 +1,10 @@
 package io.bowline.core.accesslog;
 
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -14,7 +17,7 @@ final class FormatTemplate {
    * Operators whose values bowline makes itself from numbers, addresses and config, never from a client's bytes: no
    * control character can be in them, so text lines copy them without scanning.
    */
-  private static final java.util.Set<String> OWN_VALUES = java.util.Set.of("START_TIME", "PROTOCOL",
+  private static final Set<String> OWN_VALUES = Set.of("START_TIME", "PROTOCOL",
       "UPSTREAM_PROTOCOL", "RESPONSE_CODE", "RESPONSE_FLAGS", "RESPONSE_FLAGS_LONG", "BYTES_RECEIVED", "BYTES_SENT",
       "DURATION", "REQUEST_DURATION", "RESPONSE_DURATION", "RESPONSE_TX_DURATION", "UPSTREAM_HOST",
       "UPSTREAM_REMOTE_ADDRESS", "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", "UPSTREAM_REMOTE_PORT", "UPSTREAM_CLUSTER",
@@ -29,7 +32,7 @@ final class FormatTemplate {
    * Operators whose values are a client's bytes as a codec decoded them, one byte per character: text lines write
    * those bytes back unchanged ({@link LineBuilder#wire}).
    */
-  private static final java.util.Set<String> WIRE_VALUES = java.util.Set.of("REQ", "RESP", "TRAILER",
+  private static final Set<String> WIRE_VALUES = Set.of("REQ", "RESP", "TRAILER",
       "REQ_WITHOUT_QUERY", "STREAM_ID");
 
   /** How a text line writes a part's string value. */
@@ -42,7 +45,7 @@ final class FormatTemplate {
 
   private final Object[] parts; // String or Operator
   /** The request headers its operators read (what a connection manager captures when it forwards a request). */
-  private final java.util.Set<io.netty.util.AsciiString> requestHeaderNames;
+  private final Set<AsciiString> requestHeaderNames;
   /**
    * The text line's form: each operator with the literal text before it (encoded once, here) and how its value is
    * written, then the literal after the last one — one step per operator, and no type test on the way.
@@ -53,9 +56,9 @@ final class FormatTemplate {
   private final Operator[] values;
   private final byte[] suffix;
 
-  private FormatTemplate(Object[] parts, byte[] modes, java.util.Set<io.netty.util.AsciiString> requestHeaderNames) {
+  private FormatTemplate(Object[] parts, byte[] modes, Set<AsciiString> requestHeaderNames) {
     this.parts = parts;
-    this.requestHeaderNames = java.util.Set.copyOf(requestHeaderNames);
+    this.requestHeaderNames = Set.copyOf(requestHeaderNames);
     int ops = 0;
     for (Object p : parts) {
       ops += p instanceof Operator ? 1 : 0;
@@ -89,7 +92,7 @@ final class FormatTemplate {
   static FormatTemplate parse(String format) {
     List<Object> parts = new ArrayList<>();
     List<Byte> modes = new ArrayList<>();
-    java.util.Set<io.netty.util.AsciiString> requestHeaders = new java.util.LinkedHashSet<>();
+    Set<AsciiString> requestHeaders = new LinkedHashSet<>();
     StringBuilder lit = new StringBuilder();
     Matcher m = COMMAND.matcher(format);
     int i = 0;
@@ -134,7 +137,7 @@ final class FormatTemplate {
     return new FormatTemplate(parts.toArray(), modeArray, requestHeaders);
   }
 
-  java.util.Set<io.netty.util.AsciiString> requestHeaderNames() {
+  Set<AsciiString> requestHeaderNames() {
     return requestHeaderNames;
   }
 

@@ -16,6 +16,12 @@ import java.util.TreeMap;
  * {@code FileAccessLog.json_format} renders every value as a string). Formatting runs on the entry's event loop.
  */
 public abstract class LogFormat {
+  /** Envoy's default format, used when an access log names none. */
+  public static final String ENVOY_DEFAULT = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% "
+      + "%PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
+      + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
+      + "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
+
   private final Set<AsciiString> requestHeaderNames;
 
   private LogFormat(Set<AsciiString> requestHeaderNames) {
@@ -26,12 +32,6 @@ public abstract class LogFormat {
   Set<AsciiString> requestHeaderNames() {
     return requestHeaderNames;
   }
-
-  /** Envoy's default format, used when an access log names none. */
-  public static final String ENVOY_DEFAULT = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% "
-      + "%PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
-      + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
-      + "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
 
   /** Writes the entry into {@code out} (each formatting thread reuses one). */
   abstract void format(AccessLogFacts f, LineBuilder out);
@@ -67,7 +67,7 @@ public abstract class LogFormat {
   /** A JSON dictionary, written as one line. */
   public static LogFormat json(Struct format, boolean typed, boolean omitEmptyValues, boolean sortProperties) {
     Map<String, Object> tree = compile(format, typed, sortProperties, "");
-    Set<AsciiString> requestHeaders = new java.util.HashSet<>();
+    Set<AsciiString> requestHeaders = new java.util.LinkedHashSet<>();
     collectRequestHeaders(tree.values(), requestHeaders);
     return new LogFormat(requestHeaders) {
       @Override
