@@ -29,6 +29,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   private final Http1Pool pool;
   private final Channel channel;
   private @Nullable UpstreamListener listener;
+  /** Formatted once: every request on this keep-alive connection logs the same local address. */
+  private @Nullable String localAddressText;
   private boolean requestEnded;
   private boolean responseEnded;
   private boolean keepAlive = true;
@@ -117,9 +119,6 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   public java.net.InetSocketAddress localAddress() {
     return (java.net.InetSocketAddress) channel.localAddress();
   }
-
-  /** Formatted once: every request on this keep-alive connection logs the same local address. */
-  private @Nullable String localAddressText;
 
   @Override
   public @Nullable String localAddressText() {

@@ -22,6 +22,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
   private boolean ready;
   private boolean goingAway;
   private int opening;
+  /** Formatted once: every stream on this connection logs the same local address. */
+  private @Nullable String localAddressText;
 
   Http2Connection(Http2Pool pool, Channel channel, Http2FrameCodec codec) {
     this.pool = pool;
@@ -32,9 +34,6 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
   Channel channel() {
     return channel;
   }
-
-  /** Formatted once: every stream on this connection logs the same local address. */
-  private @Nullable String localAddressText;
 
   @Nullable String localAddressText() {
     String t = localAddressText;

@@ -27,8 +27,6 @@ public interface UpstreamRequest {
   /** The local address of the upstream connection (for %UPSTREAM_LOCAL_ADDRESS%), or null before it connected. */
   java.net.@org.jspecify.annotations.Nullable InetSocketAddress localAddress();
 
-  /** {@link #localAddress()} as Envoy prints it, or null; connections that serve many requests keep it. */
-  default @org.jspecify.annotations.Nullable String localAddressText() {
-    return io.bowline.core.transport.AddressText.of(localAddress());
-  }
+  /** {@link #localAddress()} as Envoy prints it, or null; kept by the connection for all its requests. */
+  @org.jspecify.annotations.Nullable String localAddressText();
 }
