@@ -94,8 +94,11 @@ class PrometheusScrapeIT {
         double errors;
         double p50;
         try {
-          rate = awaitPositive(api, "sum(rate(istio_requests_total{response_code=\"200\"}[1m]))");
-          errors = awaitPositive(api, "sum(rate(istio_requests_total{response_code=\"503\"}[1m]))");
+          // both rates from one query, so both are worked out from the same scrapes at the same instant: read one
+          // after the other, each extrapolates over a different pair of scrapes and they need not keep the mix
+          double[] byCode = awaitRates(api);
+          rate = byCode[0];
+          errors = byCode[1];
           p50 = awaitPositive(api, "histogram_quantile(0.5, sum(rate("
               + "istio_request_duration_milliseconds_bucket{reporter=\"destination\",response_code=\"200\"}[1m])) by (le))");
         } finally {
@@ -231,6 +234,33 @@ class PrometheusScrapeIT {
       Thread.sleep(500);
     }
     throw new AssertionError(promql + " never reached " + expected + "; last result " + last);
+  }
+
+  /** Polls until the 200s' and the 503s' request rates are both positive and finite, from one instant query. */
+  private static double[] awaitRates(String api) throws Exception {
+    String promql = "sum by (response_code) (rate(istio_requests_total{response_code=~\"200|503\"}[1m]))";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      JsonArray result = query(api, promql);
+      last = result.toString();
+      double ok = 0;
+      double failed = 0;
+      for (int i = 0; i < result.size(); i++) {
+        JsonObject series = result.get(i).getAsJsonObject();
+        double v = Double.parseDouble(series.getAsJsonArray("value").get(1).getAsString());
+        if ("200".equals(series.getAsJsonObject("metric").get("response_code").getAsString())) {
+          ok = v;
+        } else {
+          failed = v;
+        }
+      }
+      if (ok > 0 && failed > 0 && Double.isFinite(ok) && Double.isFinite(failed)) {
+        return new double[] {ok, failed};
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError(promql + " never gave both rates; last result " + last);
   }
 
   /** Polls until the instant query has a positive, finite value (scrapes arrive every second). */
