@@ -1,9 +1,6 @@
 package io.bowline.filters.istio;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.Tags;
+import io.prometheus.metrics.model.snapshots.Labels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The standard HTTP metrics of one label set, as one event loop records them. Resolved once per label set and event
- * loop (registration is the only registry lookup); recording a request is then a counter increment and three
- * histogram cells of this loop's own ({@link LoopHistograms}).
+ * loop (registration is the only registry lookup); recording a request is then a count and three histogram values
+ * in cells of this loop's own ({@link LoopMeters}).
  */
 final class HttpMeters {
   /** Istio's buckets for istio_request_duration_milliseconds. */
@@ -35,28 +32,27 @@ final class HttpMeters {
       "tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric)",
       "tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric)");
 
-  private final @Nullable Counter requests;
-  private final LoopHistograms.@Nullable Cells duration;
-  private final LoopHistograms.@Nullable Cells requestBytes;
-  private final LoopHistograms.@Nullable Cells responseBytes;
-  private final @Nullable Counter requestMessages;
-  private final @Nullable Counter responseMessages;
+  private final LoopMeters.@Nullable CounterCells requests;
+  private final LoopMeters.@Nullable HistogramCells duration;
+  private final LoopMeters.@Nullable HistogramCells requestBytes;
+  private final LoopMeters.@Nullable HistogramCells responseBytes;
+  private final LoopMeters.@Nullable CounterCells requestMessages;
+  private final LoopMeters.@Nullable CounterCells responseMessages;
 
   /**
    * @param values the standard labels' values, in {@link StatsSettings#HTTP_LABELS} order
    * @param added the added dimensions' values by label name
    */
-  HttpMeters(MeterRegistry registry, LoopHistograms histograms, StatsSettings settings, String[] values,
-      Map<String, String> added) {
-    requests = counter(registry, settings.families().get("requests_total"), values, added);
-    duration = histogram(histograms, settings.families().get("request_duration_milliseconds"), values, added,
+  HttpMeters(LoopMeters meters, StatsSettings settings, String[] values, Map<String, String> added) {
+    requests = counter(meters, settings.families().get("requests_total"), values, added);
+    duration = histogram(meters, settings.families().get("request_duration_milliseconds"), values, added,
         DURATION_BUCKETS);
-    requestBytes = histogram(histograms, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
-    responseBytes = histogram(histograms, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
+    requestBytes = histogram(meters, settings.families().get("request_bytes"), values, added, BYTES_BUCKETS);
+    responseBytes = histogram(meters, settings.families().get("response_bytes"), values, added, BYTES_BUCKETS);
     boolean grpc = "grpc".equals(values[20]); // gRPC message counts exist for gRPC requests only, as in Istio
-    requestMessages = grpc ? counter(registry, settings.families().get("request_messages_total"), values, added)
+    requestMessages = grpc ? counter(meters, settings.families().get("request_messages_total"), values, added)
         : null;
-    responseMessages = grpc ? counter(registry, settings.families().get("response_messages_total"), values, added)
+    responseMessages = grpc ? counter(meters, settings.families().get("response_messages_total"), values, added)
         : null;
   }
 
@@ -81,40 +77,35 @@ final class HttpMeters {
     }
   }
 
-  private static @Nullable Counter counter(MeterRegistry r, StatsSettings.Family f, String[] values,
-      Map<String, String> added) {
+  /** This thread's cells of the label set's counter. */
+  private static LoopMeters.@Nullable CounterCells counter(LoopMeters meters, StatsSettings.Family f,
+      String[] values, Map<String, String> added) {
     if (f.dropped()) {
       return null;
     }
-    return Counter.builder("istio_" + f.name()).description(HELP.get(f.name())).tags(tags(f, values, added))
-        .register(r);
+    return meters.counter("istio_" + f.name(), HELP.get(f.name()), labels(f, values, added));
   }
 
   /** This thread's cells of the label set's histogram. */
-  private static LoopHistograms.@Nullable Cells histogram(LoopHistograms histograms, StatsSettings.Family f,
+  private static LoopMeters.@Nullable HistogramCells histogram(LoopMeters meters, StatsSettings.Family f,
       String[] values, Map<String, String> added, double[] buckets) {
     if (f.dropped()) {
       return null;
     }
-    Tags tags = tags(f, values, added);
-    List<String> names = new ArrayList<>();
-    List<String> labelValues = new ArrayList<>();
-    for (Tag t : tags) {
-      names.add(t.getKey());
-      labelValues.add(t.getValue());
-    }
-    return histograms.series("istio_" + f.name(), HELP.get(f.name()), buckets,
-        io.prometheus.metrics.model.snapshots.Labels.of(names, labelValues)).cellsOfThisThread();
+    return meters.histogram("istio_" + f.name(), HELP.get(f.name()), buckets, labels(f, values, added));
   }
 
-  private static Tags tags(StatsSettings.Family f, String[] values, Map<String, String> added) {
-    List<Tag> tags = new ArrayList<>(f.labels().size() + f.added().size());
+  private static Labels labels(StatsSettings.Family f, String[] values, Map<String, String> added) {
+    List<String> names = new ArrayList<>(f.labels().size() + f.added().size());
+    List<String> labelValues = new ArrayList<>(names.size());
     for (String label : f.labels()) {
-      tags.add(Tag.of(label, values[StatsSettings.HTTP_LABELS.indexOf(label)]));
+      names.add(label);
+      labelValues.add(values[StatsSettings.HTTP_LABELS.indexOf(label)]);
     }
     for (String label : f.added().keySet()) {
-      tags.add(Tag.of(label, added.getOrDefault(label, Workload.UNKNOWN)));
+      names.add(label);
+      labelValues.add(added.getOrDefault(label, Workload.UNKNOWN));
     }
-    return Tags.of(tags);
+    return Labels.of(names, labelValues);
   }
 }

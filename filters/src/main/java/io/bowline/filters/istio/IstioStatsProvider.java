@@ -29,7 +29,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
 
   private final StatsSettings settings;
   private final MeterRegistry registry;
-  private final LoopHistograms histograms;
+  private final LoopMeters loopMeters;
   private final Role role;
   private final String reporter;
   private final Workload self;
@@ -48,7 +48,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     this.clusters = clusters;
     this.settings = settings;
     this.registry = listener.meters();
-    this.histograms = LoopHistograms.of(listener.meters());
+    this.loopMeters = LoopMeters.of(listener.meters());
     this.role = roleOf(settings, listener);
     this.reporter = reporterName(role);
     this.self = Workload.of(listener.nodeMetadata());
@@ -172,7 +172,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
       values[21] = Integer.toString(f.responseCode);
       values[22] = grpc ? Integer.toString(f.grpcStatus) : "";
       values[23] = f.responseFlags;
-      return new HttpMeters(registry, histograms, settings, values, added);
+      return new HttpMeters(loopMeters, settings, values, added);
     }
 
     private Map<String, String> addedValues(AccessLogFacts f) {

@@ -70,9 +70,14 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       FieldDescriptor dimField = md.findFieldByName("dimensions");
       for (int j = 0; j < mc.getRepeatedFieldCount(dimField); j++) {
         Message entry = (Message) mc.getRepeatedField(dimField, j);
-        String key = (String) entry.getField(entry.getDescriptorForType().findFieldByName("key"));
+        String given = (String) entry.getField(entry.getDescriptorForType().findFieldByName("key"));
         String expr = (String) entry.getField(entry.getDescriptorForType().findFieldByName("value"));
-        dims.put(key, Dimension.parse(expr, mp + ".dimensions[" + key + "]"));
+        String key = legacyLabelName(given);
+        if (key.isEmpty() || dims.containsKey(key)) {
+          throw new ConfigException(mp + ".dimensions[" + given + "]", key.isEmpty() ? "a dimension needs a name"
+              : "names the label '" + key + "' that another dimension names too");
+        }
+        dims.put(key, Dimension.parse(expr, mp + ".dimensions[" + given + "]"));
       }
       for (String t : targets) {
         Family f = families.get(t);
@@ -83,7 +88,7 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
             throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
                 "added dimensions on TCP metrics are not supported by bowline yet");
           }
-          if (HTTP_LABELS.contains(e.getKey())) {
+          if (HTTP_LABELS.contains(e.getKey())) { // request.protocol is request_protocol too
             throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
                 "overriding a standard label's value is not supported by bowline yet");
           }
@@ -91,7 +96,7 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
         }
         for (Object r : toRemove) {
           labels.remove((String) r);
-          added.remove((String) r);
+          added.remove(legacyLabelName((String) r));
         }
         families.put(t, new Family(t, f.dropped() || drop, List.copyOf(labels), Map.copyOf(added)));
       }
@@ -121,5 +126,21 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
 
   static DynamicMessage defaultConfig() {
     return DynamicMessage.getDefaultInstance(io.bowline.xds.bootstrap.IstioTypes.STATS_PLUGIN_CONFIG);
+  }
+
+  /**
+   * An added dimension's name as Prometheus' classic label names allow, each other character an underscore
+   * ({@code request.host} is {@code request_host}), as Micrometer's naming wrote it and as Envoy sanitises tag names.
+   */
+  private static String legacyLabelName(String name) {
+    char[] out = name.toCharArray();
+    for (int i = 0; i < out.length; i++) {
+      char c = out[i];
+      boolean letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_';
+      if (!letter && !(i > 0 && c >= '0' && c <= '9')) {
+        out[i] = '_';
+      }
+    }
+    return new String(out);
   }
 }

@@ -149,7 +149,8 @@ class IstioStatsIT {
     String stats = """
         {"@type": type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/stats.PluginConfig,
          value: {disable_host_header_fallback: true, metrics: [
-           {name: requests_total, dimensions: {request_host: request.host, api: "'v2'"}, tags_to_remove: [request_protocol]},
+           {name: requests_total, dimensions: {request_host: request.host, api: "'v2'", "request.method": request.method},
+            tags_to_remove: [request_protocol]},
            {name: response_bytes, drop: true}]}}""";
     try (ScriptedBackend backend = backend(peer("reviews-v2", "reviews", "v2"));
         ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
@@ -169,7 +170,7 @@ class IstioStatsIT {
           "destination_service_namespace=\"default\"", "response_code=\"200\"",
           "connection_security_policy=\"unknown\"", "source_principal=\"unknown\""};
       assertEquals(3.0, value(prom, "istio_requests_total", append(labels, "request_host=\"reviews:9080\"",
-          "api=\"v2\"")), prom);
+          "api=\"v2\"", "request_method=\"GET\"")), "a dimension's name is a Prometheus label name: " + prom);
       String requestsLine = Arrays.stream(prom.split("\n")).filter(l -> l.startsWith("istio_requests_total{"))
           .findFirst().orElseThrow();
       assertFalse(requestsLine.contains("request_protocol="), "tags_to_remove: " + requestsLine);
@@ -290,6 +291,12 @@ class IstioStatsIT {
         bootstrap("INBOUND", "c", "{\"@type\": type.googleapis.com/stats.PluginConfig, metrics: [{name: "
             + "no_such_metric}]}"), Map.of("PORT", 1)).close()));
     assertTrue(e.getMessage().contains("unknown metric 'no_such_metric'"), e.getMessage());
+    e = cause(assertThrows(Exception.class, () -> ProxyHarness.start(BuiltinFilters.registry(),
+        bootstrap("INBOUND", "c", "{\"@type\": type.googleapis.com/stats.PluginConfig, metrics: [{name: "
+            + "requests_total, dimensions: {request_host: request.host, \"request.host\": request.path}}]}"),
+        Map.of("PORT", 1)).close()));
+    assertTrue(e.getMessage().contains("names the label 'request_host' that another dimension names too"),
+        e.getMessage());
   }
 
   private static String[] append(String[] a, String... more) {
