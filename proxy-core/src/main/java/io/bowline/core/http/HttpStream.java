@@ -59,7 +59,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private static final String X_ENVOY_RATELIMITED = "x-envoy-ratelimited";
   private static final String X_ENVOY_OVERLOADED = "x-envoy-overloaded";
   private static final String GRPC_STATUS = "grpc-status";
-  private static final String GRPC_TIMEOUT = "grpc-timeout";
 
   private static int parseGrpcStatus(String s) {
     try {
@@ -423,7 +422,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       durationTimer.cancel(false);
       durationTimer = null;
     }
-    long limit = StreamDurations.limitMs(route, hcm.maxStreamDurationMs(), request.headers().get(GRPC_TIMEOUT));
+    long limit = StreamDurations.limitMs(route, hcm.maxStreamDurationMs(), request.headers());
     if (limit < 0) {
       return;
     }
@@ -563,7 +562,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     r.requestHeaders().apply(h, this);
     vhost.requestHeaders().apply(h, this);
     routes.requestHeaders().apply(h, this);
-    routeTimeoutMs = f.timeoutMsFor(grpc, h.get(GRPC_TIMEOUT));
+    routeTimeoutMs = f.timeoutMsFor(grpc, h);
     // the x-envoy-* control headers are rare: one pass over the names spares six hashed lookups and removals
     boolean controls = ProxyHeaders.hasEnvoyHeader(h);
     retry = upgrade ? null : controls ? HeaderControls.retryPolicy(f.retryPolicy(), h) : f.retryPolicy();

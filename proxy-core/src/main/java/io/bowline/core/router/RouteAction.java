@@ -84,10 +84,11 @@ public sealed interface RouteAction {
      * {@code grpc-timeout} header less grpc_timeout_offset (unless that leaves nothing), capped by max_grpc_timeout
      * (0: uncapped; no header and no cap: none); otherwise {@code timeout}.
      */
-    public long timeoutMsFor(boolean grpc, @Nullable String grpcTimeout) {
+    public long timeoutMsFor(boolean grpc, io.netty.handler.codec.http.HttpHeaders requestHeaders) {
       if (!grpc || maxGrpcTimeoutMs < 0) {
         return timeoutMs;
       }
+      String grpcTimeout = requestHeaders.get(StreamDurations.GRPC_TIMEOUT);
       long t = grpcTimeout == null ? 0 : Math.max(0, StreamDurations.grpcTimeoutMillis(grpcTimeout));
       if (grpcTimeoutOffsetMs > 0 && grpcTimeoutOffsetMs < t) {
         t -= grpcTimeoutOffsetMs;

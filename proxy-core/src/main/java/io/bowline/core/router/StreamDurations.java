@@ -1,5 +1,7 @@
 package io.bowline.core.router;
 
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -9,13 +11,17 @@ import org.jspecify.annotations.Nullable;
  * {@code common_http_protocol_options.max_stream_duration}.
  */
 public final class StreamDurations {
+  /** gRPC's deadline header, read only by routes whose settings use it. */
+  public static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
+
   private StreamDurations() {}
 
   /** The stream's duration limit in milliseconds from its start, or -1 for none. */
-  public static long limitMs(@Nullable Route route, long hcmMaxMs, @Nullable String grpcTimeout) {
+  public static long limitMs(@Nullable Route route, long hcmMaxMs, HttpHeaders requestHeaders) {
     RouteAction.StreamDuration d = route != null && route.action() instanceof RouteAction.Forward f
         ? f.streamDuration() : null;
-    long header = grpcTimeout == null || d == null || d.grpcHeaderMaxMs() < 0 ? -1 : grpcTimeoutMillis(grpcTimeout);
+    String grpcTimeout = d == null || d.grpcHeaderMaxMs() < 0 ? null : requestHeaders.get(GRPC_TIMEOUT);
+    long header = grpcTimeout == null ? -1 : grpcTimeoutMillis(grpcTimeout);
     if (header < 0) {
       if (d != null && d.maxMs() >= 0) {
         return d.maxMs() == 0 ? -1 : d.maxMs(); // an explicit 0 turns the connection manager's limit off
