@@ -31,7 +31,8 @@ fi
 java_bin="$(command -v java)"
 attach() { "$java_bin" "$here/ProfilerAttach.java" "$pid" "$lib" "$1" >/dev/null; }
 
-BOWLINE_JVM_OPTS="${JOPTS:-}" "$root/bin/bowline" -c "$config" --concurrency 1 -l warning >"$out/bowline.log" 2>&1 &
+# without DebugNonSafepoints an attached profiler charges inlined callees to their caller
+BOWLINE_JVM_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints ${JOPTS:-}" "$root/bin/bowline" -c "$config" --concurrency 1 -l warning >"$out/bowline.log" 2>&1 &
 launcher=$!
 trap 'kill $launcher 2>/dev/null; wait 2>/dev/null' EXIT
 for _ in $(seq 50); do

@@ -25,7 +25,6 @@ final class IstioStatsProvider implements HttpFilterProvider {
   enum Role { SOURCE, DESTINATION, WAYPOINT }
 
   private static final int CACHE_LIMIT = 4096;
-  private static final io.netty.util.AsciiString HOST = io.netty.handler.codec.http.HttpHeaderNames.HOST;
 
   private final StatsSettings settings;
   private final MeterRegistry registry;
@@ -34,6 +33,9 @@ final class IstioStatsProvider implements HttpFilterProvider {
   private final String reporter;
   private final Workload self;
   private final boolean addsDimensions;
+  /** Host as the connection manager captured it (this filter's own: a capture is per connection manager). */
+  private final io.bowline.core.accesslog.RequestHeaderName loggedHost =
+      new io.bowline.core.accesslog.RequestHeaderName(io.netty.handler.codec.http.HttpHeaderNames.HOST);
   private final FastThreadLocal<Loop> loops = new FastThreadLocal<>() {
     @Override
     protected Loop initialValue() {
@@ -240,7 +242,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
           return cs.service();
         }
       }
-      String host = hostFallback ? f.firstRequestHeader(HOST) : null;
+      String host = hostFallback ? f.firstRequestHeader(loggedHost) : null;
       if (host == null) {
         return MeshService.UNKNOWN;
       }

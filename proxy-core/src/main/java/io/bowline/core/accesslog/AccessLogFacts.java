@@ -106,15 +106,15 @@ public final class AccessLogFacts {
    * The request header's first value, or null: for headers a request carries once (Host), and what
    * {@code %REQ(...)%} prints. Taken from the capture made when the request was forwarded where it has the name.
    */
-  public @Nullable String firstRequestHeader(CharSequence name) {
+  public @Nullable String firstRequestHeader(RequestHeaderName name) {
     @Nullable String[] logged = loggedRequestValues;
     if (logged != null && loggedRequestHeaders != null) {
-      int i = loggedRequestHeaders.indexOf(name);
+      int i = name.indexIn(loggedRequestHeaders);
       if (i >= 0) {
         return logged[i];
       }
     }
-    return firstValue(requestHeaders, name);
+    return firstValue(requestHeaders, name.name());
   }
 
   /**

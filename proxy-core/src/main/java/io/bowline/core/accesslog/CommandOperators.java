@@ -54,7 +54,7 @@ final class CommandOperators {
       }
       case "STREAM_ID" -> {
         requestHeaders.add(REQUEST_ID);
-        return f -> f.firstRequestHeader(REQUEST_ID);
+        return new FieldOperators.RequestHeader(REQUEST_ID, null);
       }
       case "START_TIME" -> {
         StartTimeFormat fmt = StartTimeFormat.of(arg);
@@ -236,14 +236,11 @@ final class CommandOperators {
       case ":authority" -> {
         requestHeaders.add(name);
         requestHeaders.add(HOST);
-        yield f -> {
-          String v = f.firstRequestHeader(name);
-          return v != null ? v : f.firstRequestHeader(HOST);
-        };
+        yield new FieldOperators.RequestHeader(name, HOST);
       }
       default -> {
         requestHeaders.add(name);
-        yield f -> f.firstRequestHeader(name);
+        yield new FieldOperators.RequestHeader(name, null);
       }
     };
   }

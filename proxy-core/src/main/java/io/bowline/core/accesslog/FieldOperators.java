@@ -1,6 +1,7 @@
 package io.bowline.core.accesslog;
 
 import io.bowline.core.transport.AddressText;
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,6 +65,26 @@ final class FieldOperators {
         case 17 -> f.downstreamLocalText != null ? f.downstreamLocalText : AddressText.of(f.downstreamLocal);
         default -> throw new AssertionError(field);
       };
+    }
+  }
+
+  /**
+   * {@code %REQ(name)%} of a header (not a pseudo-header), from the connection manager's capture where it has it;
+   * {@code :authority} falls back to Host, which is how HTTP/1 requests carry it.
+   */
+  static final class RequestHeader implements Operator {
+    private final RequestHeaderName name;
+    private final @Nullable RequestHeaderName fallback;
+
+    RequestHeader(AsciiString name, @Nullable AsciiString fallback) {
+      this.name = new RequestHeaderName(name);
+      this.fallback = fallback == null ? null : new RequestHeaderName(fallback);
+    }
+
+    @Override
+    public @Nullable String value(AccessLogFacts f) {
+      String v = f.firstRequestHeader(name);
+      return v != null || fallback == null ? v : f.firstRequestHeader(fallback);
     }
   }
 

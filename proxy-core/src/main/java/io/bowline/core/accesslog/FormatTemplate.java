@@ -42,6 +42,8 @@ final class FormatTemplate {
 
   /** What a text line does with an operator: write its number, or its value in one of the modes. */
   private static final byte NUMBER = 3;
+  /** {@code %START_TIME%} in Envoy's default form, written by the line from its own per-second cache. */
+  private static final byte ISO_TIME = 4;
 
   private final Object[] parts; // String or Operator
   /** The request headers its operators read (what a connection manager captures when it forwards a request). */
@@ -51,7 +53,7 @@ final class FormatTemplate {
    * written, then the literal after the last one — one step per operator, and no type test on the way.
    */
   private final byte[][] prefixes;
-  private final byte[] kinds; // NUMBER, or the mode of a value: OWN, TEXT or WIRE
+  private final byte[] kinds; // NUMBER, ISO_TIME, or the mode of a value: OWN, TEXT or WIRE
   private final NumberOperator[] numbers;
   private final Operator[] values;
   private final byte[] suffix;
@@ -123,7 +125,8 @@ final class FormatTemplate {
       }
       parts.add(CommandOperators.of(m.group(1), m.group(2), max, requestHeaders));
       String name = m.group(1);
-      modes.add(WIRE_VALUES.contains(name) ? WIRE : OWN_VALUES.contains(name) ? OWN : TEXT);
+      boolean isoTime = name.equals("START_TIME") && (m.group(2) == null || m.group(2).isEmpty()) && max < 0;
+      modes.add(isoTime ? ISO_TIME : WIRE_VALUES.contains(name) ? WIRE : OWN_VALUES.contains(name) ? OWN : TEXT);
       i = m.end();
     }
     if (lit.length() > 0) {
@@ -166,8 +169,13 @@ final class FormatTemplate {
         }
         continue;
       }
+      if (kind == ISO_TIME) {
+        out.isoMillis(f.startEpochMillis);
+        continue;
+      }
       Operator op = values[i];
-      Object v = op instanceof FieldOperators.TextField field ? field.value(f) : op.value(f);
+      Object v = op instanceof FieldOperators.TextField field ? field.value(f)
+          : op instanceof FieldOperators.RequestHeader header ? header.value(f) : op.value(f);
       if (v == null) {
         out.bytes(empty);
       } else if (v instanceof String s) {

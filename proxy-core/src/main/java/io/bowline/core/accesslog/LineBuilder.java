@@ -22,6 +22,9 @@ final class LineBuilder {
 
   private byte[] buf = new byte[1024];
   private int len;
+  /** The last second {@link #isoMillis} wrote, and its text; a busy loop writes the same second thousands of times. */
+  private long isoSecond = Long.MIN_VALUE;
+  private byte[] isoText = new byte[0];
 
   void reset() {
     if (buf.length > KEEP_AT_MOST) {
@@ -57,6 +60,28 @@ final class LineBuilder {
     } else {
       System.arraycopy(b, 0, buf, len, n);
     }
+    len += n;
+  }
+
+  /**
+   * Envoy's default {@code %START_TIME%}, ISO 8601 in UTC with three fraction digits ({@code 2024-05-01T12:00:00.123Z}),
+   * as {@link StartTimeFormat} writes it: the second's text is made once and only its milliseconds change.
+   */
+  void isoMillis(long epochMillis) {
+    long second = Math.floorDiv(epochMillis, 1000);
+    if (second != isoSecond) {
+      isoText = StartTimeFormat.isoMillisUncached(second * 1000).getBytes(StandardCharsets.US_ASCII);
+      isoSecond = second;
+    }
+    byte[] text = isoText;
+    int n = text.length;
+    ensure(n);
+    System.arraycopy(text, 0, buf, len, n - 4);
+    int ms = (int) (epochMillis - second * 1000);
+    buf[len + n - 4] = (byte) ('0' + ms / 100);
+    buf[len + n - 3] = PAIRS[ms % 100 * 2];
+    buf[len + n - 2] = PAIRS[ms % 100 * 2 + 1];
+    buf[len + n - 1] = 'Z';
     len += n;
   }
 

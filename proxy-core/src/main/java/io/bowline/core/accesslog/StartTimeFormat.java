@@ -179,7 +179,7 @@ final class StartTimeFormat {
     return last.text;
   }
 
-  private static String isoMillisUncached(long epochMillis) {
+  static String isoMillisUncached(long epochMillis) {
     ZonedDateTime t = ZonedDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
     StringBuilder sb = new StringBuilder(24);
     sb.append(t.getYear());

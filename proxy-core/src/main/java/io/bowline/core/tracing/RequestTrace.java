@@ -1,6 +1,7 @@
 package io.bowline.core.tracing;
 
 import io.bowline.core.accesslog.AccessLogFacts;
+import io.bowline.core.accesslog.RequestHeaderName;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceState;
@@ -21,8 +22,14 @@ public final class RequestTrace {
   private static final io.netty.util.AsciiString CLIENT_TRACE_ID =
       io.netty.util.AsciiString.cached("x-client-trace-id");
   private static final io.netty.util.AsciiString FORCE_TRACE = io.netty.util.AsciiString.cached("x-envoy-force-trace");
-  private static final io.netty.util.AsciiString DOWNSTREAM_CLUSTER =
-      io.netty.util.AsciiString.cached("x-envoy-downstream-service-cluster");
+  // the span's tags read the request as forwarded: from the access log's capture where it has them
+  private static final RequestHeaderName LOGGED_REQUEST_ID = new RequestHeaderName(REQUEST_ID);
+  private static final RequestHeaderName LOGGED_HOST =
+      new RequestHeaderName(io.netty.handler.codec.http.HttpHeaderNames.HOST);
+  private static final RequestHeaderName LOGGED_USER_AGENT =
+      new RequestHeaderName(io.netty.handler.codec.http.HttpHeaderNames.USER_AGENT);
+  private static final RequestHeaderName LOGGED_DOWNSTREAM_CLUSTER =
+      new RequestHeaderName(io.netty.util.AsciiString.cached("x-envoy-downstream-service-cluster"));
   private final TracingConfig config;
   private final @Nullable List<CustomTag> routeTags;
   private final long traceIdHigh;
@@ -122,18 +129,18 @@ public final class RequestTrace {
       tags.put("zone", config.zone());
     }
     HttpHeaders h = f.requestHeaders;
-    String rid = f.firstRequestHeader(REQUEST_ID); // as forwarded, from the log's capture where it has them
+    String rid = f.firstRequestHeader(LOGGED_REQUEST_ID);
     if (rid != null) {
       tags.put("guid:x-request-id", rid);
     }
-    String host = f.firstRequestHeader(io.netty.handler.codec.http.HttpHeaderNames.HOST);
+    String host = f.firstRequestHeader(LOGGED_HOST);
     String url = (f.scheme == null ? "http" : f.scheme) + "://" + (host == null ? "" : host)
         + (f.path == null ? "" : f.path);
     tags.put("http.url", url.length() > config.maxPathTagLength() ? url.substring(0, config.maxPathTagLength()) : url);
     tags.put("http.method", f.method == null ? "-" : f.method);
-    String downstreamCluster = f.firstRequestHeader(DOWNSTREAM_CLUSTER);
+    String downstreamCluster = f.firstRequestHeader(LOGGED_DOWNSTREAM_CLUSTER);
     tags.put("downstream_cluster", downstreamCluster == null ? "-" : downstreamCluster);
-    String ua = f.firstRequestHeader(io.netty.handler.codec.http.HttpHeaderNames.USER_AGENT);
+    String ua = f.firstRequestHeader(LOGGED_USER_AGENT);
     tags.put("user_agent", ua == null ? "-" : ua);
     tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
     if (f.downstreamDirectRemote != null) {

@@ -179,6 +179,40 @@ class LogFormatTest {
   }
 
   @Test
+  void oneOperatorReadsEachConnectionManagersCaptureFromItsOwnPlace() {
+    // a name sits at different places in different captures; an operator that met one finds it in the other
+    LogFormat log = LogFormat.text("%REQ(USER-AGENT)%", false);
+    LoggedRequestHeaders narrow = LoggedRequestHeaders.ofFormats(java.util.List.of(log), false);
+    LoggedRequestHeaders wide = LoggedRequestHeaders.ofFormats(java.util.List.of(
+        LogFormat.text("%REQ(X-A)% %REQ(X-B)% %REQ(USER-AGENT)%", false)), true);
+    AccessLogFacts f = facts();
+    for (int round = 0; round < 3; round++) {
+      for (LoggedRequestHeaders capture : new LoggedRequestHeaders[] {narrow, wide, LoggedRequestHeaders.NONE}) {
+        f.loggedRequestHeaders = capture;
+        f.loggedRequestValues = capture.capture(f.requestHeaders);
+        assertEquals("curl/8.0", log.format(f), "round " + round);
+      }
+    }
+  }
+
+  @Test
+  void theDefaultStartTimeIsTheSameTextWrittenFromTheLinesCache() {
+    LogFormat log = LogFormat.text("[%START_TIME%] [%START_TIME()%] [%START_TIME:10%]", false);
+    AccessLogFacts f = facts();
+    LineBuilder line = new LineBuilder(); // one line for every entry, as a formatting thread has
+    long[] times = {1714564800123L, 1714564800999L, 1714564801000L, 1714564801007L, 1714564800000L,
+        1714564801050L, 946684799999L, 0L, -1L, 253402300799999L};
+    for (long t : times) {
+      f.startEpochMillis = t;
+      line.reset();
+      log.format(f, line);
+      String iso = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+          .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.ofEpochMilli(t));
+      assertEquals("[" + iso + "] [" + iso + "] [" + iso.substring(0, 10) + "]", line.toString(), "at " + t);
+    }
+  }
+
+  @Test
   void aConnectionManagerCapturesTheHeadersItsLogsRead() {
     LogFormat istio = LogFormat.text(LogFormat.ENVOY_DEFAULT, false);
     LogFormat json = LogFormat.json(struct("{\"a\": {\"b\": [\"%REQ(X-B3-TRACEID)%\"]}, \"id\": \"%STREAM_ID%\"}"),
