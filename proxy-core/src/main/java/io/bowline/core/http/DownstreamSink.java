@@ -27,6 +27,13 @@ public interface DownstreamSink {
 
   boolean isHttp2();
 
+  /**
+   * Whether the stream is being read now and will be told so when the read ends
+   * ({@link HttpStream#onDownstreamReadComplete}, which flushes the upstream): what it writes upstream meanwhile is
+   * sent then, once, with the rest of what the read brought, rather than each part on its own.
+   */
+  boolean inReadBurst();
+
   boolean isTls();
 
   EventLoop eventLoop();

@@ -54,6 +54,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private boolean closing;
   private boolean draining;
   private boolean rejected;
+  /** Between a read's first message and its end ({@link #inReadBurst}). */
+  private boolean reading;
   private boolean headOrNoBody;
   private boolean requestInProgress;
   private @Nullable ScheduledFuture<?> timer;
@@ -84,6 +86,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    reading = true;
     if (rejected) {
       ReferenceCountUtil.release(msg);
       return;
@@ -263,6 +266,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
     HttpStream s = stream;
     if (s != null && !s.isDone()) {
       s.onDownstreamReadComplete();
@@ -416,6 +420,11 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public boolean isHttp2() {
     return false;
+  }
+
+  @Override
+  public boolean inReadBurst() {
+    return reading; // the stream being read is the current one: the read's end tells it (channelReadComplete)
   }
 
   @Override

@@ -315,6 +315,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
         throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "malformed request pseudo-headers");
       }
       s = open(h2);
+      s.touch(); // the read's end flushes what the stream sent upstream meanwhile
       s.http.onRequestHeaders(toRequest(headers), endOfStream);
       if (endOfStream) {
         s.http.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -623,6 +624,11 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
     @Override
     public boolean isHttp2() {
       return true;
+    }
+
+    @Override
+    public boolean inReadBurst() {
+      return touched; // channelReadComplete tells each stream the read touched
     }
 
     @Override

@@ -957,7 +957,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       }
     }
     pendingBytes = 0;
-    req.flush();
+    if (!sink.inReadBurst()) {
+      req.flush(); // else the read's end flushes it, with the body the same read brought (one send, not two)
+    }
     if (downstreamPaused) {
       downstreamPaused = false;
       sink.setReadable(true);
