@@ -6,7 +6,6 @@ import io.bowline.core.filter.HttpFilterCallbacks;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.filter.ListenerContext;
 import io.bowline.core.tls.Certificates;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.security.cert.X509Certificate;
 import java.util.HashMap;
@@ -27,7 +26,6 @@ final class IstioStatsProvider implements HttpFilterProvider {
   private static final int CACHE_LIMIT = 4096;
 
   private final StatsSettings settings;
-  private final MeterRegistry registry;
   private final LoopMeters loopMeters;
   private final Role role;
   private final String reporter;
@@ -49,7 +47,6 @@ final class IstioStatsProvider implements HttpFilterProvider {
       io.bowline.core.filter.ClusterDirectory clusters) {
     this.clusters = clusters;
     this.settings = settings;
-    this.registry = listener.meters();
     this.loopMeters = LoopMeters.of(listener.meters());
     this.role = roleOf(settings, listener);
     this.reporter = reporterName(role);

@@ -22,10 +22,10 @@ import java.util.function.Function;
 
 /**
  * Istio's per-request metrics — its request counters and its histograms — written by each thread into cells of its
- * own and summed when Prometheus scrapes. A Micrometer counter was a contended {@code DoubleAdder} (0.5 µs of the
- * 0.6 µs Istio's recording took per request, measured), and a Micrometer summary took four atomic updates and two
- * clock reads per value; here a count is a plain store and a histogram value a bucket search and two, on the event
- * loop's own cache lines. Exposed through the Micrometer registry's Prometheus registry, so
+ * own and summed when Prometheus scrapes. A Micrometer counter is a {@code DoubleAdder} updated by compare-and-set
+ * (in one profile 0.5 of the 0.6 µs Istio's recording took per request), and a Micrometer summary took four atomic
+ * updates and two clock reads per value; here a count is a plain store and a histogram value a bucket search and
+ * two, on the event loop's own cache lines. Exposed through the Micrometer registry's Prometheus registry, so
  * {@code /stats/prometheus} writes them beside every other mesh metric, in the same text.
  */
 final class LoopMeters implements MultiCollector {
