@@ -18,7 +18,7 @@ final class Peers {
     AttributeContext.Peer.Builder p = AttributeContext.Peer.newBuilder().setPrincipal(principal);
     if (a != null) {
       p.setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-          .setAddress(a.getAddress().getHostAddress()).setPortValue(a.getPort())));
+          .setAddress(io.bowline.core.transport.AddressText.ip(a)).setPortValue(a.getPort())));
     }
     return p.build();
   }

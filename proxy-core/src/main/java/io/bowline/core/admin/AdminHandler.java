@@ -117,8 +117,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     StringBuilder sb = new StringBuilder();
     for (var b : server.listeners().bound()) {
       var a = b.localAddress();
-      sb.append(b.config().name()).append("::").append(a.getAddress().getHostAddress()).append(':')
-          .append(a.getPort()).append('\n');
+      sb.append(b.config().name()).append("::").append(io.bowline.core.transport.AddressText.of(a)).append('\n');
     }
     return text(200, sb.toString());
   }

@@ -59,7 +59,7 @@ final class AdminJson {
       JsonArray hosts = new JsonArray();
       for (UpstreamHost h : c.hosts().hosts()) {
         JsonObject ho = new JsonObject();
-        ho.add("address", address(h.address().getAddress().getHostAddress(), h.address().getPort()));
+        ho.add("address", address(io.bowline.core.transport.AddressText.ip(h.address()), h.address().getPort()));
         JsonObject health = new JsonObject();
         health.addProperty("eds_health_status", h.healthy() ? "HEALTHY" : "UNHEALTHY");
         if (h.ejected()) {
@@ -84,7 +84,8 @@ final class AdminJson {
     for (var b : lm.bound()) {
       JsonObject o = new JsonObject();
       o.addProperty("name", b.config().name());
-      o.add("local_address", address(b.localAddress().getAddress().getHostAddress(), b.localAddress().getPort()));
+      o.add("local_address", address(io.bowline.core.transport.AddressText.ip(b.localAddress()),
+          b.localAddress().getPort()));
       arr.add(o);
     }
     JsonObject root = new JsonObject();

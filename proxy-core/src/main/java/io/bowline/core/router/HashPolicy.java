@@ -24,8 +24,8 @@ public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTt
    * streams of one connection get the same value.
    */
   public static String generatedCookieValue(InetSocketAddress remote, InetSocketAddress local) {
-    return String.format("%016x", io.bowline.core.upstream.XxHash64.hash(addressString(remote)
-        + addressString(local)));
+    return String.format("%016x", io.bowline.core.upstream.XxHash64.hash(
+        io.bowline.core.transport.AddressText.of(remote) + io.bowline.core.transport.AddressText.of(local)));
   }
 
   /** The Set-Cookie value: {@code name="value"; Max-Age=ttl; Path=path; HttpOnly}, as Envoy writes it. */
@@ -40,10 +40,6 @@ public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTt
     return sb.append("; HttpOnly").toString();
   }
 
-  private static String addressString(InetSocketAddress a) {
-    String ip = a.getAddress().getHostAddress();
-    return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
-  }
   /** The request property hashed. */
   public enum Kind { HEADER, COOKIE, SOURCE_IP, QUERY_PARAMETER, FILTER_STATE }
 
@@ -57,7 +53,7 @@ public record HashPolicy(Kind kind, String name, boolean terminal, long cookieTt
       java.util.Map<String, String> filterState) {
     return switch (kind) {
       case HEADER -> headers.get(name);
-      case SOURCE_IP -> source.getAddress().getHostAddress();
+      case SOURCE_IP -> io.bowline.core.transport.AddressText.ip(source);
       case COOKIE -> cookie(headers.get("cookie"), name);
       case QUERY_PARAMETER -> QueryParameterMatcher.firstValue(query, name);
       case FILTER_STATE -> filterState.get(name);

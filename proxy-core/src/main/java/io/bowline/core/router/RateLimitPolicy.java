@@ -130,7 +130,7 @@ public record RateLimitPolicy(List<Limit> limits) {
       if (a.getAddress() == null) {
         return false;
       }
-      out.add(new Entry("remote_address", a.getAddress().getHostAddress()));
+      out.add(new Entry("remote_address", io.bowline.core.transport.AddressText.ip(a)));
       return true;
     }
   }

@@ -144,7 +144,7 @@ public final class RequestTrace {
     tags.put("user_agent", ua == null ? "-" : ua);
     tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
     if (f.downstreamDirectRemote != null) {
-      tags.put("peer.address", f.downstreamDirectRemote.getAddress().getHostAddress());
+      tags.put("peer.address", io.bowline.core.transport.AddressText.ip(f.downstreamDirectRemote));
     }
     tags.put("request_size", Long.toString(f.bytesReceived));
     tags.put("response_size", Long.toString(f.bytesSent));

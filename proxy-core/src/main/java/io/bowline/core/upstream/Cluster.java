@@ -414,7 +414,7 @@ public final class Cluster {
   public UpstreamHost originalDstHost(java.net.InetSocketAddress destination) {
     UpstreamHost h = originalDstHosts.computeIfAbsent(destination, d -> {
       stats.membershipChange.inc();
-      return new UpstreamHost(d, d.getAddress().getHostAddress(), 1);
+      return new UpstreamHost(d, io.bowline.core.transport.AddressText.ip(d), 1);
     });
     h.lastUsedNanos = System.nanoTime();
     stats.membershipTotal.set(originalDstHosts.size());

@@ -50,6 +50,43 @@ class RateLimitPolicyTest {
   }
 
   @Test
+  void anIpv6ClientIsNamedInEnvoysCompressedForm() throws Exception {
+    RateLimitPolicy p = new RateLimitPolicy(List.of(new RateLimitPolicy.Limit(0, List.of(
+        new RateLimitPolicy.RemoteAddress()))));
+    InetSocketAddress v6 = new InetSocketAddress(java.net.InetAddress.getByName("2001:db8:0:0:0:0:0:7"), 0);
+    RateLimitPolicy.Request r = new RateLimitPolicy.Request() {
+      @Override
+      public HttpHeaders headers() {
+        return new DefaultHttpHeaders();
+      }
+
+      @Override
+      public RequestLine line() {
+        return RequestLine.of("GET", "/", "http");
+      }
+
+      @Override
+      public @Nullable String query() {
+        return null;
+      }
+
+      @Override
+      public InetSocketAddress trustedClient() {
+        return v6;
+      }
+
+      @Override
+      public @Nullable String destinationCluster() {
+        return "svc";
+      }
+    };
+    // what a rate limit service's descriptors were written against: Envoy's text, not Java's 2001:db8:0:0:0:0:0:7
+    assertEquals(List.of(e("remote_address", "2001:db8::7")), p.descriptors(0, r));
+    assertEquals("2001:db8::7", new HashPolicy(HashPolicy.Kind.SOURCE_IP, "", false)
+        .value(new DefaultHttpHeaders(), null, v6));
+  }
+
+  @Test
   void aMissingValueDropsTheDescriptorUnlessSkipIfAbsentWhichDropsOnlyTheEntry() {
     RateLimitPolicy p = new RateLimitPolicy(List.of(
         new RateLimitPolicy.Limit(0, List.of(new RateLimitPolicy.GenericKey("generic_key", "a"),
