@@ -100,8 +100,7 @@ public final class Server implements AdminContext {
       if (options.adminAddressPath != null) {
         java.nio.file.Path p = java.nio.file.Path.of(options.adminAddressPath);
         java.nio.file.Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
-        java.nio.file.Files.writeString(tmp, admin.localAddress().getAddress().getHostAddress() + ":"
-            + admin.localAddress().getPort());
+        java.nio.file.Files.writeString(tmp, io.bowline.core.transport.AddressText.of(admin.localAddress()));
         java.nio.file.Files.move(tmp, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
             java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       }

@@ -37,8 +37,7 @@ public final class ListenerCompiler {
         "continue_on_listener_filters_timeout",
         "access_log");
     InetSocketAddress address = socketAddress(l.getAddress(), path + ".address");
-    String statName = !l.getStatPrefix().isEmpty() ? l.getStatPrefix()
-        : address.getAddress().getHostAddress() + "_" + address.getPort();
+    String statName = !l.getStatPrefix().isEmpty() ? l.getStatPrefix() : addressStatName(address);
     // Envoy names an unnamed listener with a random UUID; stats still use the address
     String name = l.getName().isEmpty() ? java.util.UUID.randomUUID().toString() : l.getName();
     boolean tlsInspector = false;
@@ -241,6 +240,14 @@ public final class ListenerCompiler {
       out.add(CidrRange.of(a, len));
     }
     return out;
+  }
+
+  /**
+   * A listener's stats scope when it has no stat_prefix: its address as Envoy writes it with ':' made '_'
+   * ({@code 0.0.0.0_15001}, {@code [__]_15001}), which Envoy's listener_address tag and Istio's dashboards expect.
+   */
+  static String addressStatName(InetSocketAddress a) {
+    return io.bowline.core.transport.AddressText.of(a).replace(':', '_');
   }
 
   static InetSocketAddress socketAddress(Address a, String path) throws ConfigException {

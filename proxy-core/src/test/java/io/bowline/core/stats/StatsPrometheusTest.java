@@ -18,6 +18,9 @@ class StatsPrometheusTest {
     assertEquals(new StatsPrometheus.Tagged("envoy_listener_downstream_cx_total",
         Map.of("envoy_listener_address", "0.0.0.0_10000")),
         StatsPrometheus.defaultTags("listener.0.0.0.0_10000.downstream_cx_total"));
+    assertEquals(new StatsPrometheus.Tagged("envoy_listener_downstream_cx_total",
+        Map.of("envoy_listener_address", "[__]_15001")),
+        StatsPrometheus.defaultTags("listener.[__]_15001.downstream_cx_total"));
     assertEquals(new StatsPrometheus.Tagged("envoy_server_live", Map.of()), StatsPrometheus.defaultTags("server.live"));
   }
 
