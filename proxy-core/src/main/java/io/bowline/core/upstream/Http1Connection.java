@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -28,6 +27,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
 
   private final Http1Pool pool;
   private final Channel channel;
+  private final Http1ClientCodec codec;
   private @Nullable UpstreamListener listener;
   /** Formatted once: every request on this keep-alive connection logs the same local address. */
   private @Nullable String localAddressText;
@@ -39,9 +39,14 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   private int requestsServed;
   long idleSinceNanos;
 
-  Http1Connection(Http1Pool pool, Channel channel) {
+  Http1Connection(Http1Pool pool, Channel channel, Http1ClientCodec codec) {
     this.pool = pool;
     this.channel = channel;
+    this.codec = codec;
+  }
+
+  Http1ClientCodec codec() {
+    return codec;
   }
 
   Channel channel() {
@@ -49,7 +54,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   }
 
   boolean isUsable() {
-    return channel.isActive() && keepAlive;
+    return channel.isActive() && keepAlive && codec.reusable();
   }
 
   void attach(UpstreamListener l) {
@@ -70,6 +75,9 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   public void write(HttpObject msg) {
     if (msg instanceof io.netty.handler.codec.http.HttpRequest req) {
       upgradeRequested = req.headers().contains(HttpHeaderNames.UPGRADE);
+      if (req.method() == io.netty.handler.codec.http.HttpMethod.CONNECT) {
+        keepAlive = false; // whatever the answer, the connection is not a pool's any more
+      }
     }
     if (msg instanceof LastHttpContent) {
       requestEnded = true;
@@ -99,7 +107,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
     if (l == null) {
       return;
     }
-    if (requestEnded && responseEnded && keepAlive && channel.isActive()) {
+    if (requestEnded && responseEnded && keepAlive && codec.reusable() && channel.isActive()) {
       pool.release(this);
     } else {
       pool.stats().cxDestroyLocal.inc();
@@ -176,9 +184,15 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
         listener = null;
         keepAlive = false;
         pool.forget(this);
-        ctx.pipeline().remove(HttpClientCodec.class);
+        ctx.pipeline().remove(codec);
         ctx.pipeline().remove(this);
         l.onUpgraded(response, channel);
+        io.netty.buffer.ByteBuf early = codec.takeLeftover();
+        if (early != null) {
+          // tunnel bytes that came in the same read as the 101: the relay now in the pipeline carries them
+          channel.pipeline().fireChannelRead(early);
+          channel.pipeline().fireChannelReadComplete();
+        }
         return;
       }
       informational = code >= 100 && code < 200;

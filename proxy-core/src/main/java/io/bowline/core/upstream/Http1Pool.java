@@ -10,7 +10,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayDeque;
@@ -132,7 +131,7 @@ final class Http1Pool {
     long start = LoopClock.nanoTime();
     ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
-    Http1Connection conn = new Http1Connection(this, ch);
+    Http1Connection conn = new Http1Connection(this, ch, new Http1ClientCodec());
     ch.closeFuture().addListener(closed -> breaker.connectionClosed());
     f.addListener(done -> {
       breaker.pendingDone();
@@ -154,7 +153,7 @@ final class Http1Pool {
           return;
         }
         p.addLast(ssl);
-        p.addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
+        p.addLast(conn.codec());
         p.addLast(conn);
         p.addLast(new TlsReadyHandler(() -> {
           cluster.addUpstreamFilters(ch, ssl);
@@ -167,7 +166,7 @@ final class Http1Pool {
         }));
         return;
       }
-      p.addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
+      p.addLast(conn.codec());
       p.addLast(conn);
       conn.attach(listener);
       listener.onUpstreamReady(conn);

@@ -168,28 +168,68 @@ class HostileInputsIT {
     }
   }
 
+  /**
+   * H1-17: an upstream response with CL+TE, duplicate Content-Length, a bad chunk, a bare LF or oversized headers is a
+   * 502, and its connection is closed, never reused: the fake upstream answers each connection once and then keeps
+   * it open without reading, so a request sent on a reused connection would never be answered.
+   */
+  private static final int BAD_CHUNK = 2;
+
   @Test
   void upstreamProtocolViolationIs502() throws Exception {
-    try (java.net.ServerSocket bad = new java.net.ServerSocket(0)) {
+    String[] responses = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\nContent-Length: 3\n\nabc",
+        "HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
+    };
+    java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.List<java.net.Socket> held = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (java.net.ServerSocket bad = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       Thread t = new Thread(() -> {
-        try (java.net.Socket s = bad.accept()) {
-          s.getInputStream().read(new byte[4096]);
-          s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
-              + "0\r\n\r\n").getBytes());
-          s.getOutputStream().flush();
-          Thread.sleep(500);
+        try {
+          while (true) {
+            java.net.Socket s = bad.accept();
+            held.add(s);
+            int i = accepted.getAndIncrement();
+            s.getInputStream().read(new byte[4096]);
+            s.getOutputStream().write(responses[Math.min(i, responses.length - 1)]
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+          }
         } catch (Exception ignored) {
-          // test ends
+          // the server socket closed: the test is over
         }
       });
       t.start();
-      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""), Map.of("BACKEND", bad.getLocalPort()));
-          RawHttp raw = new RawHttp(p.port("http"))) {
-        String r = raw.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n").readAll(1500);
-        assertEquals(502, RawHttp.status(r), r);
-        assertFalse(r.contains("Transfer-Encoding"), r);
+      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""), Map.of("BACKEND", bad.getLocalPort()))) {
+        for (int i = 0; i < responses.length; i++) {
+          try (RawHttp raw = new RawHttp(p.port("http"))) {
+            String r = raw.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n").readAll(1500);
+            if (i == BAD_CHUNK) {
+              // the head was valid and may already be on its way: the downstream exchange is cut short instead
+              assertTrue(RawHttp.status(r) == -1 || !r.endsWith("0\r\n\r\n"), "no complete response: " + r);
+              assertTrue(raw.closedWithin(1000), "the downstream connection is closed");
+              assertEquals(i + 1, accepted.get(), "each request on a new upstream connection");
+              continue;
+            }
+            assertEquals(502, RawHttp.status(r), "upstream answer " + i + ": " + r);
+            assertFalse(r.contains("Transfer-Encoding"), r);
+            assertFalse(r.contains("aaaaaaaa"), "nothing of the refused response is forwarded");
+          }
+          assertEquals(i + 1, accepted.get(), "each request on a new upstream connection");
+        }
+        assertTrue(p.stat("cluster.backend.upstream_cx_protocol_error") >= responses.length,
+            "counted as protocol errors");
+      } finally {
+        bad.close();
+        t.join(2000);
+        for (java.net.Socket s : held) {
+          s.close();
+        }
       }
-      t.join(2000);
     }
   }
 }
