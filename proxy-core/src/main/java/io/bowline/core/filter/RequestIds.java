@@ -7,16 +7,24 @@ import java.util.concurrent.ThreadLocalRandom;
  * generator, so event loops share no lock (unlike {@link java.util.UUID#randomUUID()}'s SecureRandom).
  */
 public final class RequestIds {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private RequestIds() {}
 
   /** A random version-4 UUID in its 36-character text form. */
   public static String uuid() {
+    return uuidAscii().toString();
+  }
+
+  /**
+   * The same as bytes, as a header value: one 36-byte array, no String (a String is made only if something reads
+   * the header as one).
+   */
+  public static io.netty.util.AsciiString uuidAscii() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    char[] out = new char[36];
+    byte[] out = new byte[36];
     int p = 0;
     p = hex(out, p, hi >>> 32, 8);
     out[p++] = '-';
@@ -27,10 +35,10 @@ public final class RequestIds {
     p = hex(out, p, lo >>> 48, 4);
     out[p++] = '-';
     hex(out, p, lo, 12);
-    return new String(out);
+    return new io.netty.util.AsciiString(out, false);
   }
 
-  private static int hex(char[] out, int p, long v, int digits) {
+  private static int hex(byte[] out, int p, long v, int digits) {
     for (int i = digits - 1; i >= 0; i--) {
       out[p + i] = HEX[(int) (v & 15)];
       v >>>= 4;

@@ -250,7 +250,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     ClientCertHeader.apply(hcm.clientCert(), h, conn.tlsSession());
     if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
-      h.set(ProxyHeaders.X_REQUEST_ID, io.bowline.core.filter.RequestIds.uuid());
+      h.set(ProxyHeaders.X_REQUEST_ID, io.bowline.core.filter.RequestIds.uuidAscii());
     }
     selectRoute();
     if (hcm.tracing() != null) {

@@ -35,18 +35,33 @@ public final class ProxyHeaders {
    * Proxy-Connection, Transfer-Encoding, TE (except "trailers"), and Upgrade unless the exchange is an upgrade.
    * Netty's own extension headers from HTTP/2 conversion go too.
    */
+  /**
+   * Whether every Connection value is just "keep-alive", as nearly every upstream's is: an option naming only the
+   * Keep-Alive field, which goes by its own bit, so nothing needs splitting or a String.
+   */
+  private static boolean onlyKeepAlive(HttpHeaders h) {
+    for (java.util.Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HttpHeaderNames.CONNECTION);
+        it.hasNext(); ) {
+      if (!AsciiString.contentEqualsIgnoreCase(it.next(), KEEP_ALIVE)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   public static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
     int present = hopByHopNames(h);
     if (present == 0) {
       return; // the common case: one pass over the names, no lookups
     }
     if ((present & CONNECTION) != 0) {
-      String connection = h.get(HttpHeaderNames.CONNECTION);
-      if (connection != null) {
-        for (String token : connection.split(",")) {
-          String name = token.trim();
-          if (!name.isEmpty() && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
-            h.remove(name);
+      if (!onlyKeepAlive(h)) {
+        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+          for (String token : connection.split(",")) {
+            String name = token.trim();
+            if (!name.isEmpty() && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
+              h.remove(name);
+            }
           }
         }
       }

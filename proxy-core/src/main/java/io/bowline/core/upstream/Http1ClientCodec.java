@@ -51,6 +51,21 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final HttpHeadersFactory TRAILERS =
       DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
+  /**
+   * The trailers of a body that ended by its length, which has none: no header map per response (Netty's made an
+   * empty one, 166 bytes). Nothing in the engine adds trailers to a response it received.
+   */
+  private static final HttpHeadersFactory NO_TRAILERS = new HttpHeadersFactory() {
+    @Override
+    public HttpHeaders newHeaders() {
+      return io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+    }
+
+    @Override
+    public HttpHeaders newEmptyHeaders() {
+      return io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+    }
+  };
   private static final ByteBuf CRLF =
       Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte('\r').writeByte('\n')).asReadOnly();
   private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -331,7 +346,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
           remaining = 0;
           if (state == State.FIXED) {
             state = State.HEAD;
-            ctx.fireChannelRead(new DefaultLastHttpContent(part));
+            ctx.fireChannelRead(new DefaultLastHttpContent(part, NO_TRAILERS));
           } else {
             state = State.CHUNK_END;
             ctx.fireChannelRead(new DefaultHttpContent(part));
@@ -478,7 +493,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
     HttpVersion version = h[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
     HttpResponseStatus status = status(code, h, eol);
     HttpHeaders headers = HEADERS.newHeaders();
-    Framing framing = new Framing();
+    framing.reset();
     String problem = parseFields(h, eol + 2, headers, framing);
     if (problem != null) {
       return problem;
@@ -547,12 +562,20 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
     return null;
   }
 
-  /** What a head says about its body's length. */
+  /** What a head says about its body's length; one per codec, reset for each head. */
   private static final class Framing {
     int contentLengths;
-    long contentLength = -1;
+    long contentLength;
     @Nullable AsciiString transferEncoding;
+
+    void reset() {
+      contentLengths = 0;
+      contentLength = -1;
+      transferEncoding = null;
+    }
   }
+
+  private final Framing framing = new Framing();
 
   /**
    * Parses header lines from {@code from} up to the block's empty line into {@code into}; the names and values share
