@@ -13,6 +13,8 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
@@ -584,47 +586,49 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
   private static @Nullable String parseFields(byte[] h, int from, HttpHeaders into, @Nullable Framing framing) {
     int line = from;
     while (true) {
-      int eol = indexOf(h, line, '\r');
-      if (h[eol + 1] != '\n') {
-        return "bare CR in a header line";
-      }
-      if (eol == line) {
-        return null; // the empty line
-      }
+      // one pass per line: the name's tchars to the colon, whitespace, the value's bytes to CR; the block ends in
+      // CRLFCRLF, so every scan stops inside the array
       byte first = h[line];
+      if (first == '\r') {
+        return h[line + 1] == '\n' ? null : "bare CR in a header line"; // the empty line ends the block
+      }
       if (first == ' ' || first == '\t') {
         return "obs-fold (a header line starting with whitespace)";
       }
       int colon = line;
-      while (colon < eol && TCHAR[h[colon] & 0xff]) {
+      while (TCHAR[h[colon] & 0xff]) {
         colon++;
       }
-      if (colon == eol || h[colon] != ':' || colon == line) {
-        return colon < eol && (h[colon] == ' ' || h[colon] == '\t') ? "whitespace before a header's colon"
-            : "header name is not a token";
+      byte stop = h[colon];
+      if (stop != ':' || colon == line) {
+        return stop == ' ' || stop == '\t' ? "whitespace before a header's colon"
+            : stop == '\r' ? "header line without a colon" : "header name is not a token";
       }
       int v = colon + 1;
-      while (v < eol && (h[v] == ' ' || h[v] == '\t')) {
+      while (h[v] == ' ' || h[v] == '\t') {
         v++;
       }
-      int ve = eol;
-      while (ve > v && (h[ve - 1] == ' ' || h[ve - 1] == '\t')) {
-        ve--;
-      }
-      for (int i = v; i < ve; i++) {
-        if (!fieldByte(h[i])) {
-          return "control character in a header value";
+      int ve = v; // one past the value's last byte that is not whitespace
+      int eol = v;
+      for (byte c; (c = h[eol]) != '\r'; eol++) {
+        if (c != ' ' && c != '\t') {
+          if (!fieldByte(c)) {
+            return "control character in a header value";
+          }
+          ve = eol + 1;
         }
+      }
+      if (h[eol + 1] != '\n') {
+        return "bare CR in a header line";
       }
       AsciiString name = new AsciiString(h, line, colon - line, false);
       AsciiString value = ve == v ? AsciiString.EMPTY_STRING : new AsciiString(h, v, ve - v, false);
       if (framing != null) {
         int nameLength = colon - line;
-        if (nameLength == 14 && name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)) {
+        if (nameLength == 14 && name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH)) {
           framing.contentLengths += countCommaList(h, v, ve);
           framing.contentLength = parseLength(h, v, ve);
-        } else if (nameLength == 17
-            && name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)) {
+        } else if (nameLength == 17 && name.contentEqualsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING)) {
           framing.transferEncoding = value; // the last field line's final coding decides
         }
       }
@@ -666,7 +670,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
       start++;
     }
     return end - start == 7 && te.subSequence(start, end, false).contentEqualsIgnoreCase(
-        io.netty.handler.codec.http.HttpHeaderValues.CHUNKED);
+        HttpHeaderValues.CHUNKED);
   }
 
   /** A chunk size line's size (hex, then optional whitespace and extensions), or -1 when it is malformed. */

@@ -204,7 +204,8 @@ class HostileInputsIT {
         }
       });
       t.start();
-      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""), Map.of("BACKEND", bad.getLocalPort()))) {
+      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""),
+          Map.of("BACKEND", bad.getLocalPort()))) {
         for (int i = 0; i < responses.length; i++) {
           try (RawHttp raw = new RawHttp(p.port("http"))) {
             String r = raw.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n").readAll(1500);

@@ -71,6 +71,9 @@ class Http1ClientCodecTest {
       {"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n", "obs-fold"},
       {"HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n", "whitespace before"},
       {"HTTP/1.1 200 OK\r\nX(A): 1\r\nContent-Length: 0\r\n\r\n", "not a token"},
+      {"HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n", "without a colon"},
+      {"HTTP/1.1 200 OK\r\n: empty name\r\nContent-Length: 0\r\n\r\n", "not a token"},
+      {"HTTP/1.1 200 OK\r\nX-A: 1\u007f\r\nContent-Length: 0\r\n\r\n", "control character"},
       {"HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n", "control character"},
       {"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n", "bare CR"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"},
@@ -170,8 +173,8 @@ class Http1ClientCodecTest {
     });
     ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/ws"));
     releaseAll(ch.outboundMessages());
-    ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\u0081\u0002hi",
-        StandardCharsets.ISO_8859_1));
+    ch.writeInbound(Unpooled.copiedBuffer(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\u0081\u0002hi", StandardCharsets.ISO_8859_1));
     assertEquals(1, tunnel.size(), "only the 101 itself is decoded");
     ByteBuf early = codec.takeLeftover();
     assertNotNull(early);
