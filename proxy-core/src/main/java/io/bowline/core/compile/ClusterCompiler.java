@@ -301,6 +301,7 @@ public final class ClusterCompiler {
         ? ClusterConfig.UpstreamProtocol.HTTP2 : ClusterConfig.UpstreamProtocol.HTTP1;
     long idle = 3_600_000;
     int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
+    int maxResponseHeaders = 100; // Envoy's default for max_headers_count
     for (Map.Entry<String, Any> e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
       String op = path + ".typed_extension_protocol_options[" + e.getKey() + "]";
       String t = Fields.typeName(e.getValue());
@@ -323,12 +324,19 @@ public final class ClusterCompiler {
             + "(auto_config is not supported by bowline yet)");
       }
       var common = o.getCommonHttpProtocolOptions();
-      Fields.allow(common, op + ".common_http_protocol_options", "idle_timeout", "max_requests_per_connection");
+      Fields.allow(common, op + ".common_http_protocol_options", "idle_timeout", "max_requests_per_connection",
+          "max_headers_count");
       if (common.hasIdleTimeout()) {
         idle = Fields.millis(common.getIdleTimeout());
       }
       if (common.hasMaxRequestsPerConnection()) {
         maxRequests = common.getMaxRequestsPerConnection().getValue();
+      }
+      if (common.hasMaxHeadersCount()) {
+        maxResponseHeaders = common.getMaxHeadersCount().getValue();
+        if (maxResponseHeaders < 1) {
+          throw new ConfigException(op + ".common_http_protocol_options.max_headers_count", "must be at least 1");
+        }
       }
     }
     TlsCompiler.UpstreamTls tls = c.hasTransportSocket() ? TlsCompiler.upstream(c.getTransportSocket(),
@@ -340,6 +348,7 @@ public final class ClusterCompiler {
         c.hasConnectTimeout() ? Fields.millis(c.getConnectTimeout()) : 5000, lb, choice, protocol,
         tls == null ? null : tls.context(), tls == null ? null : tls.sni(), tls != null && tls.autoSni(),
         c.hasDnsRefreshRate() ? Math.max(1, Fields.millis(c.getDnsRefreshRate())) : 5000, idle, maxRequests,
+        maxResponseHeaders,
         new HcmConfig.Http2Settings(1024, 16 * 1024 * 1024, 24 * 1024 * 1024), Math.max(1024, limit),
         switch (c.getDnsLookupFamily()) {
           case V4_ONLY -> ClusterConfig.DnsFamily.V4_ONLY;

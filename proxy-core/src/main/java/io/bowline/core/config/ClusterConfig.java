@@ -18,6 +18,8 @@ public record ClusterConfig(
     long dnsRefreshRateMs,
     long poolIdleTimeoutMs,
     int maxRequestsPerConnection,
+    /** {@code common_http_protocol_options.max_headers_count}: an upstream response with more fields is refused. */
+    int maxResponseHeadersCount,
     HcmConfig.Http2Settings http2,
     int perConnectionBufferLimitBytes,
     DnsFamily dnsFamily,

@@ -43,8 +43,8 @@ import org.jspecify.annotations.Nullable;
  * <p>What it refuses (the response fails with a decoder result naming why, and the connection is never reused, as
  * HOSTILE-INPUTS H1-17 asks): a status line that is not {@code HTTP/1.0} or {@code HTTP/1.1} with three digits, a
  * bare LF, obs-fold, whitespace before a header's colon, a name that is not a token, control characters in a value,
- * Content-Length together with Transfer-Encoding, more than one Content-Length, a malformed chunk, and a head or
- * trailer block over 68 KiB.
+ * Content-Length together with Transfer-Encoding, more than one Content-Length, a malformed chunk, a head or
+ * trailer block over 68 KiB, and more fields than the cluster's {@code max_headers_count} (100 by default, as Envoy).
  */
 final class Http1ClientCodec extends ChannelDuplexHandler {
   /** Status line plus header block, as Netty's codec allowed them (4 KiB + 64 KiB). */
@@ -74,6 +74,8 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
 
   private enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, DONE, FAILED }
 
+  /** At most this many header fields in a response head, and as many trailers (max_headers_count). */
+  private final int maxFields;
   /** The methods of requests sent and not yet answered: a response to HEAD or CONNECT is framed differently. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
   private @Nullable ByteBuf cumulation;
@@ -88,6 +90,10 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
   private int headEstimate = 256;
   /** A 101 was read: what follows is the tunnel's. */
   private boolean upgraded;
+
+  Http1ClientCodec(int maxFields) {
+    this.maxFields = maxFields;
+  }
 
   /**
    * False once a response was framed in a way that leaves the connection in doubt (read until close, a tunnel, a
@@ -403,7 +409,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
             byte[] block = new byte[end];
             buf.readBytes(block);
             HttpHeaders trailers = TRAILERS.newHeaders();
-            String problem = parseFields(block, 0, trailers, null);
+            String problem = parseFields(block, 0, trailers, null, maxFields);
             if (problem != null) {
               fail(ctx, problem);
               return;
@@ -496,7 +502,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
     HttpResponseStatus status = status(code, h, eol);
     HttpHeaders headers = HEADERS.newHeaders();
     framing.reset();
-    String problem = parseFields(h, eol + 2, headers, framing);
+    String problem = parseFields(h, eol + 2, headers, framing, maxFields);
     if (problem != null) {
       return problem;
     }
@@ -583,9 +589,10 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
    * Parses header lines from {@code from} up to the block's empty line into {@code into}; the names and values share
    * the block's array. Content-Length and Transfer-Encoding are noted in {@code framing} when it is given.
    */
-  private static @Nullable String parseFields(byte[] h, int from, HttpHeaders into, @Nullable Framing framing) {
+  private static @Nullable String parseFields(byte[] h, int from, HttpHeaders into, @Nullable Framing framing,
+      int maxFields) {
     int line = from;
-    while (true) {
+    for (int fields = 0; ; fields++) {
       // one pass per line: the name's tchars to the colon, whitespace, the value's bytes to CR; the block ends in
       // CRLFCRLF, so every scan stops inside the array
       byte first = h[line];
@@ -594,6 +601,9 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
       }
       if (first == ' ' || first == '\t') {
         return "obs-fold (a header line starting with whitespace)";
+      }
+      if (fields == maxFields) {
+        return "more than " + maxFields + " header fields (max_headers_count)";
       }
       int colon = line;
       while (TCHAR[h[colon] & 0xff]) {

@@ -131,7 +131,8 @@ final class Http1Pool {
     long start = LoopClock.nanoTime();
     ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
-    Http1Connection conn = new Http1Connection(this, ch, new Http1ClientCodec());
+    Http1Connection conn = new Http1Connection(this, ch,
+        new Http1ClientCodec(cluster.config().maxResponseHeadersCount()));
     ch.closeFuture().addListener(closed -> breaker.connectionClosed());
     f.addListener(done -> {
       breaker.pendingDone();

@@ -49,6 +49,20 @@ class BootstrapCompilerTest {
     assertEquals(10_000, h.requestHeadersTimeoutMs(), "safe default (HOSTILE-INPUTS), Envoy's is disabled");
     assertEquals("envoy", h.serverName());
     assertEquals(5000, compile("", "").clusters().get("c").connectTimeoutMs());
+    assertEquals(100, compile("", "").clusters().get("c").maxResponseHeadersCount(), "Envoy's max_headers_count");
+  }
+
+  @Test
+  void clusterMaxHeadersCountLimitsResponses() throws Exception {
+    String indent = " ".repeat(4); // CLUSTER_EXTRA's column in BASE
+    String options = "type: STATIC\n" + indent + "typed_extension_protocol_options:\n" + indent
+        + "  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n" + indent
+        + "    \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n" + indent
+        + "    explicit_http_config: {http_protocol_options: {}}\n" + indent
+        + "    common_http_protocol_options: {max_headers_count: COUNT}";
+    assertEquals(40, compile("", options.replace("COUNT", "40")).clusters().get("c").maxResponseHeadersCount());
+    ConfigException e = assertThrows(ConfigException.class, () -> compile("", options.replace("COUNT", "0")));
+    assertTrue(e.fieldPath().endsWith("common_http_protocol_options.max_headers_count"), e.fieldPath());
   }
 
   @Test

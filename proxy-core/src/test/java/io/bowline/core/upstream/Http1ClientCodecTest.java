@@ -59,6 +59,7 @@ class Http1ClientCodecTest {
       {"GET", "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc"},
       {"GET", "HTTP/1.1 200 OK\r\nX-Obs: caf\u00e9\r\nContent-Length: 0\r\n\r\n"},
       {"GET", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n"},
+      {"GET", "HTTP/1.1 200 OK\r\n" + "X-N: 1\r\n".repeat(99) + "Content-Length: 0\r\n\r\n"},
   };
 
   /** Responses to refuse, each with the reason the failure names. */
@@ -84,6 +85,9 @@ class Http1ClientCodecTest {
       {"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "three digits"},
       {"ICY 200 OK\r\n\r\n", "status line"},
       {"HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n", "larger than"},
+      {"HTTP/1.1 200 OK\r\n" + "X-N: 1\r\n".repeat(101) + "\r\n", "more than 100 header fields"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + "T: 1\r\n".repeat(101) + "\r\n",
+          "more than 100 header fields"},
   };
 
   @Test
@@ -110,7 +114,7 @@ class Http1ClientCodecTest {
         splits.add(cuts);
       }
       for (List<Integer> cuts : splits) {
-        assertEquals(netty, decode(Http1ClientCodec::new, method, bytes, cuts),
+        assertEquals(netty, decode(() -> new Http1ClientCodec(100), method, bytes, cuts),
             exchange[1].substring(0, Math.min(60, exchange[1].length())) + " split at " + cuts);
       }
     }
@@ -121,7 +125,7 @@ class Http1ClientCodecTest {
     for (String[] bad : INVALID) {
       byte[] bytes = bad[0].getBytes(StandardCharsets.ISO_8859_1);
       for (int step : new int[] {bytes.length, 1, 7}) {
-        Http1ClientCodec codec = new Http1ClientCodec();
+        Http1ClientCodec codec = new Http1ClientCodec(100);
         EmbeddedChannel ch = new EmbeddedChannel(codec);
         ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
         releaseAll(ch.outboundMessages());
@@ -145,7 +149,7 @@ class Http1ClientCodecTest {
 
   @Test
   void readUntilCloseEndsAtTheCloseAndIsNotReused() {
-    Http1ClientCodec codec = new Http1ClientCodec();
+    Http1ClientCodec codec = new Http1ClientCodec(100);
     EmbeddedChannel ch = new EmbeddedChannel(codec);
     ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
     releaseAll(ch.outboundMessages());
@@ -159,7 +163,7 @@ class Http1ClientCodecTest {
 
   @Test
   void bytesAfterA101GoToWhateverReplacesTheCodec() {
-    Http1ClientCodec codec = new Http1ClientCodec();
+    Http1ClientCodec codec = new Http1ClientCodec(100);
     List<Object> tunnel = new ArrayList<>();
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline().addLast(codec, new io.netty.channel.ChannelInboundHandlerAdapter() {
@@ -207,7 +211,7 @@ class Http1ClientCodecTest {
         () -> List.of(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.OPTIONS, "http://h:80")),
         () -> List.of(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "")));
     for (Supplier<List<HttpObject>> r : requests) {
-      assertEquals(encode(new HttpClientCodec(), r.get()), encode(new Http1ClientCodec(), r.get()));
+      assertEquals(encode(new HttpClientCodec(), r.get()), encode(new Http1ClientCodec(100), r.get()));
     }
   }
 
