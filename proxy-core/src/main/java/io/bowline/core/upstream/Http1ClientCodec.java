@@ -147,14 +147,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
     out.writeByte(' ');
     writeText(out, req.protocolVersion().text());
     out.writeShort(0x0d0a);
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = req.headers().iteratorCharSequence(); it.hasNext(); ) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      writeText(out, e.getKey());
-      out.writeShort(0x3a20); // ": "
-      writeText(out, e.getValue());
-      out.writeShort(0x0d0a);
-    }
-    out.writeShort(0x0d0a);
+    writeFields(out, req.headers());
     // the next head is likely the size of this one: one allocation without growing
     headEstimate = Math.max(128, (headEstimate + out.readableBytes() + 64) / 2);
     return out;
@@ -163,6 +156,18 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
   private static boolean needsRootPath(String uri) {
     int scheme = uri.indexOf("://");
     return scheme > 0 && uri.indexOf('/', scheme + 3) < 0 && uri.indexOf('?', scheme + 3) < 0;
+  }
+
+  /** Each field as {@code name: value CRLF}, then the blank line that ends the block. */
+  private static void writeFields(ByteBuf out, HttpHeaders fields) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      writeText(out, e.getKey());
+      out.writeShort(0x3a20); // ": "
+      writeText(out, e.getValue());
+      out.writeShort(0x0d0a);
+    }
+    out.writeShort(0x0d0a);
   }
 
   private static void writeText(ByteBuf out, CharSequence s) {
@@ -210,14 +215,7 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
       end.writeShort(0x0d0a);
     }
     end.writeByte('0').writeShort(0x0d0a);
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      writeText(end, e.getKey());
-      end.writeShort(0x3a20);
-      writeText(end, e.getValue());
-      end.writeShort(0x0d0a);
-    }
-    end.writeShort(0x0d0a);
+    writeFields(end, trailers);
     ctx.write(end, promise);
   }
 
