@@ -15,16 +15,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes every access-log line of the process on one background thread. An event loop formats its entry itself —
- * while the facts are still in its cache, and as Envoy's workers do — and offers the line's bytes to a bounded
- * lock-free queue; when it is full the line is dropped and counted ({@code filesystem.write_dropped}), so logging
- * never blocks traffic. Files are flushed every
+ * while the facts are still in its cache, and as Envoy's workers do — and copies it into its block for that file; a
+ * block goes to a bounded lock-free queue when it is full or 50 ms after its first line (a thread that is no event
+ * loop queues each line alone). When the queue is full the lines are dropped and counted
+ * ({@code filesystem.write_dropped}), so logging never blocks traffic. Written blocks come back to the loops to be
+ * filled again. Files are flushed every
  * {@code --file-flush-interval-msec} (and when the buffer fills), as Envoy's are, and reopened on
  * {@link #reopen()} (admin {@code /reopen_logs}) so a rotated file is let go.
  */
 public final class AccessLogWriter implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(AccessLogWriter.class);
 
-  private record Entry(Destination to, byte[] line) {}
+  /** Lines for one destination: {@code lines} whole lines in the first {@code length} bytes of {@code bytes}. */
+  private record Entry(Destination to, byte[] bytes, int length, int lines) {}
+
+  /** An event loop's lines are handed over in blocks of up to this many bytes... */
+  static final int BLOCK_BYTES = 16 * 1024;
+  /** ...or this long after the block's first line, whichever comes first. */
+  static final long BLOCK_DELAY_MS = 50;
 
   /** Each formatting thread's line, reused for every entry it formats. */
   private static final io.netty.util.concurrent.FastThreadLocal<LineBuilder> LINE =
@@ -35,7 +43,25 @@ public final class AccessLogWriter implements AutoCloseable {
         }
       };
 
-  private final MpscArrayQueue<Entry> queue = new MpscArrayQueue<>(65536);
+  /** Each event loop's blocks; made on the loop's first line. */
+  private final io.netty.util.concurrent.FastThreadLocal<LoopBlocks> blocks =
+      new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected @org.jspecify.annotations.Nullable LoopBlocks initialValue() {
+          io.netty.util.concurrent.EventExecutor loop = io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+          if (loop == null) {
+            return null; // not an event loop: each line goes to the queue alone
+          }
+          LoopBlocks b = new LoopBlocks(loop);
+          allBlocks.add(b);
+          return b;
+        }
+      };
+  private final java.util.Queue<LoopBlocks> allBlocks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Blocks the writer has written, for the loops to fill again instead of allocating. */
+  private final org.jctools.queues.MpmcArrayQueue<byte[]> spare = new org.jctools.queues.MpmcArrayQueue<>(64);
+  /** At most 1,024 blocks or lines wait (16 MiB of blocks); beyond that lines are dropped and counted. */
+  private final MpscArrayQueue<Entry> queue = new MpscArrayQueue<>(1024);
   private final ConcurrentHashMap<String, Destination> destinations = new ConcurrentHashMap<>();
   private final long flushIntervalNanos;
   private final Counter dropped;
@@ -85,8 +111,97 @@ public final class AccessLogWriter implements AutoCloseable {
       warnFormatFailure(to, ex);
       return;
     }
-    if (!queue.offer(new Entry(to, line.toByteArray()))) {
-      dropped.inc();
+    LoopBlocks b = blocks.get();
+    if (b == null) {
+      hand(new Entry(to, line.toByteArray(), line.length(), 1));
+    } else {
+      b.add(to, line);
+    }
+  }
+
+  private void hand(Entry e) {
+    if (!queue.offer(e)) {
+      dropped.add(e.lines());
+    }
+  }
+
+  private byte[] block() {
+    byte[] b = spare.poll();
+    return b != null ? b : new byte[BLOCK_BYTES];
+  }
+
+  /**
+   * One event loop's lines not yet handed to the writer, a block per destination: the loop copies each line into
+   * its block instead of allocating it, and the queue and the writer see a block of lines at a time. Touched by its
+   * loop only, and by {@link #close()} once the loops have stopped.
+   */
+  private final class LoopBlocks implements Runnable {
+    private final io.netty.util.concurrent.EventExecutor loop;
+    private Destination[] to = new Destination[2];
+    private byte[][] bytes = new byte[2][];
+    private int[] length = new int[2];
+    private int[] lines = new int[2];
+    private int open;
+    private boolean scheduled;
+
+    LoopBlocks(io.netty.util.concurrent.EventExecutor loop) {
+      this.loop = loop;
+    }
+
+    void add(Destination d, LineBuilder line) {
+      int n = line.length();
+      if (n > BLOCK_BYTES / 4) {
+        hand(new Entry(d, line.toByteArray(), n, 1)); // a long line goes alone rather than half a block
+        return;
+      }
+      int i = slot(d);
+      if (length[i] + n > BLOCK_BYTES) {
+        handOver(i);
+      }
+      if (bytes[i] == null) {
+        bytes[i] = block();
+      }
+      line.copyTo(bytes[i], length[i]);
+      length[i] += n;
+      lines[i]++;
+      if (!scheduled) {
+        scheduled = true;
+        loop.schedule(this, BLOCK_DELAY_MS, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private int slot(Destination d) {
+      for (int i = 0; i < open; i++) {
+        if (to[i] == d) {
+          return i;
+        }
+      }
+      if (open == to.length) {
+        to = java.util.Arrays.copyOf(to, open * 2);
+        bytes = java.util.Arrays.copyOf(bytes, open * 2);
+        length = java.util.Arrays.copyOf(length, open * 2);
+        lines = java.util.Arrays.copyOf(lines, open * 2);
+      }
+      to[open] = d;
+      return open++;
+    }
+
+    private void handOver(int i) {
+      if (lines[i] > 0) {
+        hand(new Entry(to[i], bytes[i], length[i], lines[i]));
+        bytes[i] = null;
+        length[i] = 0;
+        lines[i] = 0;
+      }
+    }
+
+    /** The delay after a block's first line is up: everything this loop holds goes to the writer. */
+    @Override
+    public void run() {
+      scheduled = false;
+      for (int i = 0; i < open; i++) {
+        handOver(i);
+      }
     }
   }
 
@@ -147,10 +262,13 @@ public final class AccessLogWriter implements AutoCloseable {
         LockSupport.parkNanos(Math.min(flushIntervalNanos, TimeUnit.MILLISECONDS.toNanos(20)));
         continue;
       }
-      if (e.to().write(e.line())) {
-        writeCompleted.inc();
+      if (e.to().write(e.bytes(), e.length())) {
+        writeCompleted.add(e.lines());
       } else {
-        writeFailed.inc();
+        writeFailed.add(e.lines());
+      }
+      if (e.bytes().length == BLOCK_BYTES) {
+        spare.offer(e.bytes()); // full when 64 wait: then it is garbage
       }
     }
     flushAll();
@@ -166,6 +284,23 @@ public final class AccessLogWriter implements AutoCloseable {
 
   @Override
   public void close() {
+    // the loops have stopped (Server shuts them down first): their unsent blocks go now; a loop still running is
+    // asked to send its own
+    for (LoopBlocks b : allBlocks) {
+      if (!b.loop.isTerminated()) {
+        try {
+          b.loop.submit(b).awaitUninterruptibly(1000);
+          continue;
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+          try {
+            b.loop.awaitTermination(2, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+      b.run();
+    }
     running = false;
     Thread t = thread;
     if (t != null) {
@@ -203,9 +338,9 @@ public final class AccessLogWriter implements AutoCloseable {
       };
     }
 
-    boolean write(byte[] line) {
+    boolean write(byte[] bytes, int length) {
       try {
-        out.write(line);
+        out.write(bytes, 0, length);
         dirty = true;
         failing = false;
         return true;

@@ -41,6 +41,11 @@ final class LineBuilder {
     return Arrays.copyOf(buf, len);
   }
 
+  /** Copies the line into {@code to} at {@code at}, which has room for {@link #length()} bytes. */
+  void copyTo(byte[] to, int at) {
+    System.arraycopy(buf, 0, to, at, len);
+  }
+
   /** The line as text (tests and {@link LogFormat#format(AccessLogFacts)}). */
   @Override
   public String toString() {
