@@ -150,11 +150,12 @@ public final class AccessLogWriter implements AutoCloseable {
 
     void add(Destination d, LineBuilder line) {
       int n = line.length();
+      int i = slot(d);
       if (n > BLOCK_BYTES / 4) {
+        handOver(i); // the lines before it first: a loop's lines stay in order
         hand(new Entry(d, line.toByteArray(), n, 1)); // a long line goes alone rather than half a block
         return;
       }
-      int i = slot(d);
       if (length[i] + n > BLOCK_BYTES) {
         handOver(i);
       }

@@ -56,6 +56,30 @@ class AccessLogWriterTest {
   }
 
   @Test
+  void aLongLineKeepsItsPlaceAmongTheShortOnes(@TempDir Path dir) throws Exception {
+    AccessLogWriter writer = new AccessLogWriter(new Stats(), 10);
+    AccessLogWriter.Destination file = writer.destination(dir.resolve("c.log").toString());
+    LogFormat path = LogFormat.text("%REQ(X-ID)%\n", false);
+    DefaultEventLoopGroup group = new DefaultEventLoopGroup(1);
+    String longPath = "/" + "p".repeat(AccessLogWriter.BLOCK_BYTES / 2);
+    try {
+      group.next().submit(() -> {
+        for (String p : new String[] {"/1", "/2", longPath, "/3"}) {
+          AccessLogFacts f = new AccessLogFacts();
+          io.netty.handler.codec.http.HttpHeaders h = new io.netty.handler.codec.http.DefaultHttpHeaders();
+          h.add("x-id", p);
+          f.requestHeaders = h;
+          writer.offer(file, path, f);
+        }
+      }).sync();
+      assertEquals(List.of("/1", "/2", longPath, "/3"), awaitLines(dir.resolve("c.log"), 4, 2_000));
+    } finally {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+      writer.close();
+    }
+  }
+
+  @Test
   void aPartialBlockGoesAfterItsDelayAndOtherThreadsWriteLineByLine(@TempDir Path dir) throws Exception {
     AccessLogWriter writer = new AccessLogWriter(new Stats(), 10);
     AccessLogWriter.Destination file = writer.destination(dir.resolve("b.log").toString());
