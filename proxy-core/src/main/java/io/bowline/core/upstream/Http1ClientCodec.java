@@ -44,12 +44,18 @@ import org.jspecify.annotations.Nullable;
  * HOSTILE-INPUTS H1-17 asks): a status line that is not {@code HTTP/1.0} or {@code HTTP/1.1} with three digits, a
  * bare LF, obs-fold, whitespace before a header's colon, a name that is not a token, control characters in a value,
  * Content-Length together with Transfer-Encoding, more than one Content-Length, a malformed chunk, a head or
- * trailer block over 68 KiB, and more fields than the cluster's {@code max_headers_count} (100 by default, as Envoy).
+ * trailer block over 68 KiB, more fields than the cluster's {@code max_headers_count} (100 by default, as Envoy),
+ * and more than {@value #MAX_INTERIM} interim responses to one request.
  */
 final class Http1ClientCodec extends ChannelDuplexHandler {
   /** Status line plus header block, as Netty's codec allowed them (4 KiB + 64 KiB). */
   static final int MAX_HEAD_BYTES = 4096 + 64 * 1024;
   private static final int MAX_CHUNK_LINE = 4096;
+  /**
+   * Interim responses one request may get before its final one: generous for 102 Processing on a long operation and
+   * 103 Early Hints, but an upstream that answers with 1xx after 1xx (HOSTILE-INPUTS H1-17) gets a 502.
+   */
+  static final int MAX_INTERIM = 100;
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final HttpHeadersFactory TRAILERS =
       DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
@@ -90,6 +96,8 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
   private int headEstimate = 256;
   /** A 101 was read: what follows is the tunnel's. */
   private boolean upgraded;
+  /** Interim responses to the request being answered. */
+  private int interim;
 
   Http1ClientCodec(int maxFields) {
     this.maxFields = maxFields;
@@ -517,10 +525,14 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
         }
         return null;
       }
+      if (++interim > MAX_INTERIM) {
+        return "more than " + MAX_INTERIM + " interim (1xx) responses to one request";
+      }
       ctx.fireChannelRead(response); // interim: the final response follows for the same request
       ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
       return null;
     }
+    interim = 0;
     HttpMethod method = methods.poll();
     if (method == HttpMethod.CONNECT && code < 300) {
       state = State.DONE; // a tunnel this codec does not carry: the connection is not used again

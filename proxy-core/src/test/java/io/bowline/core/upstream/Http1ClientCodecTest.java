@@ -60,6 +60,7 @@ class Http1ClientCodecTest {
       {"GET", "HTTP/1.1 200 OK\r\nX-Obs: caf\u00e9\r\nContent-Length: 0\r\n\r\n"},
       {"GET", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n"},
       {"GET", "HTTP/1.1 200 OK\r\n" + "X-N: 1\r\n".repeat(99) + "Content-Length: 0\r\n\r\n"},
+      {"GET", "HTTP/1.1 102 Processing\r\n\r\n".repeat(100) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
   };
 
   /** Responses to refuse, each with the reason the failure names. */
@@ -86,6 +87,8 @@ class Http1ClientCodecTest {
       {"ICY 200 OK\r\n\r\n", "status line"},
       {"HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n", "larger than"},
       {"HTTP/1.1 200 OK\r\n" + "X-N: 1\r\n".repeat(101) + "\r\n", "more than 100 header fields"},
+      {"HTTP/1.1 100 Continue\r\n\r\n".repeat(1000) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+          "more than 100 interim"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + "T: 1\r\n".repeat(101) + "\r\n",
           "more than 100 header fields"},
   };
