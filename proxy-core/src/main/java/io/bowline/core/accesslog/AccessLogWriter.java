@@ -137,11 +137,7 @@ public final class AccessLogWriter implements AutoCloseable {
    */
   private final class LoopBlocks implements Runnable {
     private final io.netty.util.concurrent.EventExecutor loop;
-    private Destination[] to = new Destination[2];
-    private byte[][] bytes = new byte[2][];
-    private int[] length = new int[2];
-    private int[] lines = new int[2];
-    private int open;
+    private final java.util.ArrayList<Block> open = new java.util.ArrayList<>(2);
     private boolean scheduled;
 
     LoopBlocks(io.netty.util.concurrent.EventExecutor loop) {
@@ -150,58 +146,66 @@ public final class AccessLogWriter implements AutoCloseable {
 
     void add(Destination d, LineBuilder line) {
       int n = line.length();
-      int i = slot(d);
+      Block b = blockFor(d);
       if (n > BLOCK_BYTES / 4) {
-        handOver(i); // the lines before it first: a loop's lines stay in order
+        b.handOver(); // the lines before it first: a loop's lines stay in order
         hand(new Entry(d, line.toByteArray(), n, 1)); // a long line goes alone rather than half a block
         return;
       }
-      if (length[i] + n > BLOCK_BYTES) {
-        handOver(i);
+      if (b.length + n > BLOCK_BYTES) {
+        b.handOver();
       }
-      if (bytes[i] == null) {
-        bytes[i] = block();
+      if (b.bytes == null) {
+        b.bytes = block();
       }
-      line.copyTo(bytes[i], length[i]);
-      length[i] += n;
-      lines[i]++;
+      line.copyTo(b.bytes, b.length);
+      b.length += n;
+      b.lines++;
       if (!scheduled) {
         scheduled = true;
         loop.schedule(this, BLOCK_DELAY_MS, TimeUnit.MILLISECONDS);
       }
     }
 
-    private int slot(Destination d) {
-      for (int i = 0; i < open; i++) {
-        if (to[i] == d) {
-          return i;
+    private Block blockFor(Destination d) {
+      for (int i = 0; i < open.size(); i++) {
+        Block b = open.get(i);
+        if (b.to == d) {
+          return b;
         }
       }
-      if (open == to.length) {
-        to = java.util.Arrays.copyOf(to, open * 2);
-        bytes = java.util.Arrays.copyOf(bytes, open * 2);
-        length = java.util.Arrays.copyOf(length, open * 2);
-        lines = java.util.Arrays.copyOf(lines, open * 2);
-      }
-      to[open] = d;
-      return open++;
-    }
-
-    private void handOver(int i) {
-      if (lines[i] > 0) {
-        hand(new Entry(to[i], bytes[i], length[i], lines[i]));
-        bytes[i] = null;
-        length[i] = 0;
-        lines[i] = 0;
-      }
+      Block b = new Block(d);
+      open.add(b);
+      return b;
     }
 
     /** The delay after a block's first line is up: everything this loop holds goes to the writer. */
     @Override
     public void run() {
       scheduled = false;
-      for (int i = 0; i < open; i++) {
-        handOver(i);
+      for (int i = 0; i < open.size(); i++) {
+        open.get(i).handOver();
+      }
+    }
+  }
+
+  /** One loop's unsent lines for one destination: {@code lines} whole lines in the first {@code length} bytes. */
+  private final class Block {
+    final Destination to;
+    byte @org.jspecify.annotations.Nullable [] bytes;
+    int length;
+    int lines;
+
+    Block(Destination to) {
+      this.to = to;
+    }
+
+    void handOver() {
+      if (lines > 0) {
+        hand(new Entry(to, bytes, length, lines));
+        bytes = null;
+        length = 0;
+        lines = 0;
       }
     }
   }

@@ -320,17 +320,8 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
           while (scanned == 0 && buf.readableBytes() >= 2 && buf.getShort(buf.readerIndex()) == 0x0d0a) {
             buf.skipBytes(2); // stray CRLF between responses, as RFC 9112 §2.2 lets a recipient ignore
           }
-          int end = blockEnd(buf, true);
-          if (end == -1) {
-            waitForMore(ctx, buf, MAX_HEAD_BYTES, "response head larger than 69632 bytes");
-            return;
-          }
+          int end = completeBlock(ctx, buf, true, "response head");
           if (end < 0) {
-            fail(ctx, "bare LF in the response head");
-            return;
-          }
-          if (end > MAX_HEAD_BYTES) {
-            fail(ctx, "response head larger than 69632 bytes");
             return;
           }
           byte[] head = new byte[end];
@@ -394,17 +385,8 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
           state = State.CHUNK_SIZE;
         }
         case TRAILERS -> {
-          int end = blockEnd(buf, false);
-          if (end == -1) {
-            waitForMore(ctx, buf, MAX_HEAD_BYTES, "trailers larger than 69632 bytes");
-            return;
-          }
+          int end = completeBlock(ctx, buf, false, "trailers");
           if (end < 0) {
-            fail(ctx, "bare LF in the trailers");
-            return;
-          }
-          if (end > MAX_HEAD_BYTES) {
-            fail(ctx, "trailers larger than 69632 bytes");
             return;
           }
           LastHttpContent last;
@@ -437,6 +419,27 @@ final class Http1ClientCodec extends ChannelDuplexHandler {
         return; // handlerRemoved kept what is left for the tunnel
       }
     }
+  }
+
+  /**
+   * The length of the complete head or trailer block at the reader index; -1 while it is incomplete (it waits) or
+   * when it was refused (bare LF, over {@link #MAX_HEAD_BYTES}).
+   */
+  private int completeBlock(ChannelHandlerContext ctx, ByteBuf buf, boolean head, String what) {
+    int end = blockEnd(buf, head);
+    if (end == -1) {
+      waitForMore(ctx, buf, MAX_HEAD_BYTES, what + " larger than 69632 bytes");
+      return -1;
+    }
+    if (end < 0) {
+      fail(ctx, "bare LF in the " + what);
+      return -1;
+    }
+    if (end > MAX_HEAD_BYTES) {
+      fail(ctx, what + " larger than 69632 bytes");
+      return -1;
+    }
+    return end;
   }
 
   private void waitForMore(ChannelHandlerContext ctx, ByteBuf buf, int limit, String tooLarge) {
