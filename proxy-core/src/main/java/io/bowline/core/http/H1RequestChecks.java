@@ -59,26 +59,7 @@ final class H1RequestChecks {
         return problem;
       }
     }
-    List<String> cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
-    if (!cl.isEmpty()) {
-      String first = null;
-      for (String value : cl) {
-        for (String part : value.split(",", -1)) {
-          String p = part.trim();
-          if (p.isEmpty() || p.length() > 18 || !allDigits(p)) {
-            return "400 invalid Content-Length";
-          }
-          if (first == null) {
-            first = p;
-          } else if (!first.equals(p)) {
-            return "400 conflicting Content-Length";
-          }
-        }
-      }
-      if (cl.size() > 1 || cl.get(0).contains(",")) {
-        h.set(HttpHeaderNames.CONTENT_LENGTH, first); // identical duplicates: forward exactly one
-      }
-    }
+    // Content-Length (digits, agreeing duplicates forwarded as one) is checked by Http1ServerCodec as it frames the body
     String expect = h.get(HttpHeaderNames.EXPECT);
     if (expect != null && !HttpUtil.is100ContinueExpected(req)) {
       return "417 Expectation Failed";
@@ -98,7 +79,9 @@ final class H1RequestChecks {
         if (coding.equals("chunked")) {
           chunked++;
         } else if (!coding.equals("gzip") && !coding.equals("deflate") && !coding.equals("compress")) {
-          return coding.equals("identity") ? "400 invalid Transfer-Encoding" : "501 Not Implemented";
+          // identity is no transfer coding (RFC 9112 §7), and a name like "xchunked" is a smuggling probe: both
+          // malformed; only the registered codings bowline does not decode are 501
+          return "400 invalid Transfer-Encoding";
         }
         last = coding;
       }
@@ -110,16 +93,6 @@ final class H1RequestChecks {
       return "501 Not Implemented"; // codings other than chunked are not decoded by the proxy
     }
     return null;
-  }
-
-  private static boolean allDigits(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean validHost(String host) {

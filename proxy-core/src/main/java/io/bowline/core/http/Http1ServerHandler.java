@@ -162,22 +162,12 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   }
 
   /** Called by {@link ReadActivity} for every read: the start of a request's bytes starts its header timer. */
-  boolean bytesArrived() {
+  void bytesArrived() {
     long now = LoopClock.nanoTime();
     lastActivityNanos = now;
     if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && queued.isEmpty()) {
       headerBytesPending = true;
       headersStartNanos = now;
-      return !rejected;
-    }
-    return false;
-  }
-
-  /** {@link ReadActivity} found a request head that RFC 9112 forbids. */
-  void malformedHead() {
-    if (!rejected) {
-      hcm.stats().cxProtocolError.inc();
-      reject(400, "Bad Request");
     }
   }
 
@@ -414,7 +404,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       hcm.stats().cxLengthMs.recordNanos(LoopClock.nanoTime() - opened);
     });
     TunnelHandlers.join(ctx, upstream, List.of(ReadActivity.class,
-        io.netty.handler.codec.http.HttpServerCodec.class, Http1ServerHandler.class));
+        Http1ServerCodec.class, Http1ServerHandler.class));
   }
 
   @Override

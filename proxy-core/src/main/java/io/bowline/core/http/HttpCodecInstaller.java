@@ -2,13 +2,8 @@ package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.listener.ConnectionTracker;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
-import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.util.AsciiString;
@@ -31,40 +26,25 @@ public final class HttpCodecInstaller {
       return;
     }
     Http1ServerHandler h1 = new Http1ServerHandler(conn, tracker);
-    HttpServerCodec codec = new HttpServerCodec(decoderConfig(hcm));
-    p.addLast(new ReadActivity(h1));
+    Http1ServerCodec codec = new Http1ServerCodec(hcm.maxRequestHeadersBytes(), hcm.maxHeadersCount());
     if (hcm.codecType() == HcmConfig.CodecType.AUTO && !conn.tls()) {
+      p.addLast(new H2cPriorKnowledge(() -> {
+        // prior knowledge: the connection is HTTP/2 from its first byte
+        p.remove(ReadActivity.class);
+        p.remove(Http1ServerCodec.class);
+        p.remove(HttpServerUpgradeHandler.class);
+        p.remove(Http1ServerHandler.class);
+        Http2ServerConnection.install(p, conn, tracker, drainTimeoutMs);
+      }));
       HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol -> {
         if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
           return null;
         }
         return new Http2ServerUpgradeCodec(Http2ServerConnection.create(conn, tracker, drainTimeoutMs));
       }, 64 * 1024);
-      p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrader, new ChannelInboundHandlerAdapter() {
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-          // prior knowledge: the connection is HTTP/2 from its first byte
-          ChannelPipeline pipeline = ctx.pipeline();
-          pipeline.remove(this);
-          pipeline.remove(ReadActivity.class);
-          pipeline.remove(Http1ServerHandler.class);
-          Http2ServerConnection.install(pipeline, conn, tracker, drainTimeoutMs);
-        }
-      }));
-      p.addLast(h1);
+      p.addLast(new ReadActivity(h1), codec, upgrader, h1);
       return;
     }
-    p.addLast(codec, h1);
-  }
-
-  static HttpDecoderConfig decoderConfig(HcmConfig hcm) {
-    return new HttpDecoderConfig()
-        .setMaxInitialLineLength(hcm.maxRequestHeadersBytes())
-        .setMaxHeaderSize(hcm.maxRequestHeadersBytes())
-        .setMaxChunkSize(64 * 1024)
-        .setValidateHeaders(true)
-        .setStrictLineParsing(true)
-        .setAllowDuplicateContentLengths(false)
-        .setAllowPartialChunks(true);
+    p.addLast(new ReadActivity(h1), codec, h1);
   }
 }

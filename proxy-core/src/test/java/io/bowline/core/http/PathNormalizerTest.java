@@ -3,8 +3,6 @@ package io.bowline.core.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.bowline.core.config.HcmConfig;
-import io.netty.buffer.Unpooled;
-import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -68,18 +66,5 @@ class PathNormalizerTest {
     long start = System.nanoTime();
     ok(p, SAFE);
     assertEquals(true, (System.nanoTime() - start) / 1_000_000 < 200);
-  }
-
-  @Test
-  void requestHeadScanner() {
-    assertEquals(true, ReadActivity.headIsWellFormed(buf("GET / HTTP/1.1\r\nHost: x\r\n\r\nbody\nwith bare lf")));
-    assertEquals(false, ReadActivity.headIsWellFormed(buf("GET / HTTP/1.1\nHost: x\n\n")));
-    assertEquals(false, ReadActivity.headIsWellFormed(buf("GET  / HTTP/1.1\r\n\r\n")));
-    assertEquals(false, ReadActivity.headIsWellFormed(buf("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n")));
-    assertEquals(true, ReadActivity.headIsWellFormed(buf("GET / HTTP/1.1\r\nHos")), "partial heads are fine");
-  }
-
-  private static io.netty.buffer.ByteBuf buf(String s) {
-    return Unpooled.wrappedBuffer(s.getBytes(StandardCharsets.ISO_8859_1));
   }
 }

@@ -1,0 +1,355 @@
+package io.bowline.core.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.util.Iterator;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * RFC 9112's message syntax as both of bowline's HTTP/1.1 codecs read and write it (requests from downstream,
+ * responses from upstream): header blocks parsed from one byte array into {@link AsciiString}s that share it and
+ * validated in the same pass, chunk size lines, and the encoding of header fields and chunk sizes.
+ */
+public final class Http1Syntax {
+  private Http1Syntax() {}
+
+  /**
+   * The trailers of a body that ended by its length, which has none: no header map per message (Netty's made an
+   * empty one, 166 bytes). Nothing in the engine adds trailers to a message it received.
+   */
+  public static final HttpHeadersFactory NO_TRAILERS = new HttpHeadersFactory() {
+    @Override
+    public HttpHeaders newHeaders() {
+      return io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+    }
+
+    @Override
+    public HttpHeaders newEmptyHeaders() {
+      return io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+    }
+  };
+  private static final ByteBuf CRLF =
+      Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte('\r').writeByte('\n')).asReadOnly();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** RFC 9110 tchar. */
+  private static final boolean[] TCHAR = new boolean[256];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) {
+      TCHAR[c] = true;
+    }
+    for (char c = 'a'; c <= 'z'; c++) {
+      TCHAR[c] = true;
+      TCHAR[c - 32] = true;
+    }
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+      TCHAR[c] = true;
+    }
+  }
+
+  public static boolean tchar(byte c) {
+    return TCHAR[c & 0xff];
+  }
+
+  /** A byte allowed in a field value or reason phrase: HTAB, SP, VCHAR, obs-text. */
+  public static boolean fieldByte(byte c) {
+    return c == '\t' || (c >= 0x20 && c != 0x7f) || c < 0;
+  }
+
+  /** What a header block says about its body's length; one per codec, reset for each head. */
+  public static final class Framing {
+    public int contentLengths;
+    public long contentLength;
+    public @Nullable AsciiString transferEncoding;
+
+    public void reset() {
+      contentLengths = 0;
+      contentLength = -1;
+      transferEncoding = null;
+    }
+  }
+
+  /**
+   * Finds where a header (or trailer) block ends as its bytes arrive; lines already scanned are not scanned again
+   * when more bytes come. One per codec.
+   */
+  public static final class BlockScanner {
+    /** Where the search for the end of an incomplete block resumes, from the reader index. */
+    private int scanned;
+
+    /**
+     * The length of the block from the reader index through its empty line, -1 while incomplete, -2 on a bare LF.
+     * A head block ({@code head}) has a start line first, so its first line is never the empty one.
+     */
+    public int end(ByteBuf buf, boolean head) {
+      int base = buf.readerIndex();
+      int lineStart = base + scanned;
+      int limit = buf.writerIndex();
+      while (true) {
+        int lf = buf.indexOf(lineStart, limit, (byte) '\n');
+        if (lf < 0) {
+          scanned = lineStart - base;
+          return -1;
+        }
+        if (lf == base || buf.getByte(lf - 1) != '\r') {
+          scanned = 0;
+          return -2;
+        }
+        if (lf - 1 == lineStart && (lineStart > base || !head)) {
+          scanned = 0;
+          return lf + 1 - base;
+        }
+        lineStart = lf + 1;
+      }
+    }
+
+    public void reset() {
+      scanned = 0;
+    }
+
+    /** True while part of a block has been scanned: a stray CRLF is then the block's, not one to skip. */
+    public boolean started() {
+      return scanned != 0;
+    }
+  }
+
+  /**
+   * Parses header lines from {@code from} up to the block's empty line into {@code into}; the names and values share
+   * the block's array. Content-Length and Transfer-Encoding are noted in {@code framing} when it is given. Returns
+   * why the block was refused, or null. More than {@code maxFields} fields is refused with {@link #TOO_MANY_FIELDS}
+   * leading the reason.
+   */
+  public static @Nullable String parseFields(byte[] h, int from, HttpHeaders into, @Nullable Framing framing,
+      int maxFields) {
+    int line = from;
+    for (int fields = 0; ; fields++) {
+      // one pass per line: the name's tchars to the colon, whitespace, the value's bytes to CR; the block ends in
+      // CRLFCRLF, so every scan stops inside the array
+      byte first = h[line];
+      if (first == '\r') {
+        return h[line + 1] == '\n' ? null : "bare CR in a header line"; // the empty line ends the block
+      }
+      if (first == ' ' || first == '\t') {
+        return "obs-fold (a header line starting with whitespace)";
+      }
+      if (fields == maxFields) {
+        return TOO_MANY_FIELDS + maxFields + " header fields (max_headers_count)";
+      }
+      int colon = line;
+      while (TCHAR[h[colon] & 0xff]) {
+        colon++;
+      }
+      byte stop = h[colon];
+      if (stop != ':' || colon == line) {
+        return stop == ' ' || stop == '\t' ? "whitespace before a header's colon"
+            : stop == '\r' ? "header line without a colon" : "header name is not a token";
+      }
+      int v = colon + 1;
+      while (h[v] == ' ' || h[v] == '\t') {
+        v++;
+      }
+      int ve = v; // one past the value's last byte that is not whitespace
+      int eol = v;
+      for (byte c; (c = h[eol]) != '\r'; eol++) {
+        if (c != ' ' && c != '\t') {
+          if (!fieldByte(c)) {
+            return "control character in a header value";
+          }
+          ve = eol + 1;
+        }
+      }
+      if (h[eol + 1] != '\n') {
+        return "bare CR in a header line";
+      }
+      AsciiString name = new AsciiString(h, line, colon - line, false);
+      AsciiString value = ve == v ? AsciiString.EMPTY_STRING : new AsciiString(h, v, ve - v, false);
+      if (framing != null) {
+        int nameLength = colon - line;
+        if (nameLength == 14 && name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH)) {
+          framing.contentLengths += countCommaList(h, v, ve);
+          framing.contentLength = parseLength(h, v, ve);
+        } else if (nameLength == 17 && name.contentEqualsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING)) {
+          framing.transferEncoding = value; // the last field line's final coding decides
+        }
+      }
+      into.add(name, value);
+      line = eol + 2;
+    }
+  }
+
+  /** How {@link #parseFields} starts the reason when a block has more fields than allowed. */
+  public static final String TOO_MANY_FIELDS = "more than ";
+
+  private static int countCommaList(byte[] h, int from, int to) {
+    int n = 1;
+    for (int i = from; i < to; i++) {
+      if (h[i] == ',') {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** A Content-Length value of 1 to 18 digits, or -1. */
+  private static long parseLength(byte[] h, int from, int to) {
+    if (from == to || to - from > 18) {
+      return -1;
+    }
+    long n = 0;
+    for (int i = from; i < to; i++) {
+      int d = h[i] - '0';
+      if (d < 0 || d > 9) {
+        return -1;
+      }
+      n = n * 10 + d;
+    }
+    return n;
+  }
+
+  /** Whether a Transfer-Encoding value's final coding is chunked. */
+  public static boolean endsWithChunked(AsciiString te) {
+    int end = te.length();
+    while (end > 0 && (te.byteAt(end - 1) == ' ' || te.byteAt(end - 1) == '\t')) {
+      end--;
+    }
+    int comma = te.lastIndexOf(",");
+    int start = comma + 1;
+    while (start < end && (te.byteAt(start) == ' ' || te.byteAt(start) == '\t')) {
+      start++;
+    }
+    return end - start == 7 && te.subSequence(start, end, false).contentEqualsIgnoreCase(
+        HttpHeaderValues.CHUNKED);
+  }
+
+  /** A chunk size line's size (hex, then optional whitespace and extensions), or -1 when it is malformed. */
+  public static long chunkSize(ByteBuf b, int from, int lf) {
+    int end = lf - 1;
+    if (end < from || b.getByte(end) != '\r') {
+      return -1;
+    }
+    long size = 0;
+    int i = from;
+    for (; i < end; i++) {
+      int d = hexDigit(b.getByte(i));
+      if (d < 0) {
+        break;
+      }
+      if (i - from >= 15) {
+        return -1;
+      }
+      size = size << 4 | d;
+    }
+    if (i == from) {
+      return -1;
+    }
+    int digits = i;
+    while (i < end && (b.getByte(i) == ' ' || b.getByte(i) == '\t')) {
+      i++;
+    }
+    if (i < end ? b.getByte(i) != ';' : i != digits) {
+      return -1; // whitespace after the size only before an extension (BWS ";"), as Netty's decoder had it
+    }
+    for (; i < end; i++) {
+      byte c = b.getByte(i);
+      if (!fieldByte(c)) {
+        return -1;
+      }
+    }
+    return size;
+  }
+
+  private static int hexDigit(byte c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
+  /** A chunk size in lower-case hex, without leading zeros. */
+  public static void writeHex(ByteBuf out, int n) {
+    int shift = 28;
+    while (shift > 0 && (n >>> shift) == 0) {
+      shift -= 4;
+    }
+    for (; shift >= 0; shift -= 4) {
+      out.writeByte(HEX[(n >>> shift) & 0xf]);
+    }
+  }
+
+  /**
+   * One piece of a chunked body: its size line, its bytes and their CRLF; the end of the body ({@link LastHttpContent})
+   * also writes the last chunk and its trailer fields. An empty piece that is not the end writes nothing (an empty
+   * chunk would end the body). {@code promise} completes with the last buffer written.
+   */
+  public static void writeChunked(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise) {
+    ByteBuf body = c.content();
+    boolean last = c instanceof LastHttpContent;
+    int n = body.readableBytes();
+    if (n > 0) {
+      ByteBuf size = ctx.alloc().ioBuffer(10);
+      writeHex(size, n);
+      size.writeShort(0x0d0a);
+      ctx.write(size, ctx.voidPromise());
+      ctx.write(body, ctx.voidPromise());
+      if (!last) {
+        ctx.write(CRLF.duplicate(), promise);
+        return;
+      }
+    } else {
+      body.release();
+      if (!last) {
+        if (!promise.isVoid()) {
+          ctx.write(Unpooled.EMPTY_BUFFER, promise);
+        }
+        return;
+      }
+    }
+    HttpHeaders trailers = ((LastHttpContent) c).trailingHeaders();
+    ByteBuf end = ctx.alloc().ioBuffer(trailers.isEmpty() ? 7 : 256);
+    if (n > 0) {
+      end.writeShort(0x0d0a);
+    }
+    end.writeByte('0').writeShort(0x0d0a);
+    writeFields(end, trailers);
+    ctx.write(end, promise);
+  }
+
+  /** Each field as {@code name: value CRLF}, then the blank line that ends the block. */
+  public static void writeFields(ByteBuf out, HttpHeaders fields) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      writeText(out, e.getKey());
+      out.writeShort(0x3a20); // ": "
+      writeText(out, e.getValue());
+      out.writeShort(0x0d0a);
+    }
+    out.writeShort(0x0d0a);
+  }
+
+  /** Text as its bytes: an {@link AsciiString} by bulk copy, anything else one byte per char as Netty wrote it. */
+  public static void writeText(ByteBuf out, CharSequence s) {
+    if (s instanceof AsciiString a) {
+      out.writeBytes(a.array(), a.arrayOffset(), a.length());
+    } else {
+      ByteBufUtil.writeAscii(out, s);
+    }
+  }
+}
