@@ -52,6 +52,11 @@ final class Http2Pool {
     return host;
   }
 
+  /** {@code max_headers_count}: fields a response or its trailers may have. */
+  int maxResponseHeadersCount() {
+    return cluster.config().maxResponseHeadersCount();
+  }
+
   void acquire(UpstreamListener listener) {
     for (int i = 0; i < connections.size(); i++) {
       Http2Connection c = connections.get(i);

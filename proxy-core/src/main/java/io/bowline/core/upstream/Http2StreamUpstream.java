@@ -111,6 +111,10 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
       return;
     }
     if (msg instanceof HttpResponse r) {
+      if (r.headers().size() > pool.maxResponseHeadersCount()) {
+        refuse(ctx, msg, l); // max_headers_count holds for HTTP/2 as for HTTP/1.1 (Envoy: 502, the stream reset)
+        return;
+      }
       int code = r.status().code();
       informational = code >= 100 && code < 200;
       l.onResponseHeaders(r);
@@ -123,11 +127,24 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
         }
         return;
       }
-      if (c instanceof LastHttpContent) {
+      if (c instanceof LastHttpContent last) {
+        if (last.trailingHeaders().size() > pool.maxResponseHeadersCount()) {
+          refuse(ctx, msg, l);
+          return;
+        }
         responseEnded = true;
       }
       l.onResponseContent(c);
     }
+  }
+
+  /** A response this proxy will not pass on: the stream is reset and the request fails as a protocol error. */
+  private void refuse(ChannelHandlerContext ctx, Object msg, UpstreamListener l) {
+    ReferenceCountUtil.release(msg);
+    listener = null;
+    ctx.close();
+    l.onUpstreamReset("protocol error: more than " + pool.maxResponseHeadersCount()
+        + " header fields (max_headers_count)", true);
   }
 
   @Override

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class Http2UpstreamMisbehaviourIT {
 
   /** What the first connection does with the request streams it reads; later connections serve normally. */
-  enum Misbehaviour { NONE, NO_STREAMS_THEN_GOAWAY, REFUSE_THEN_GOAWAY, GOAWAY_BELOW_IN_FLIGHT }
+  enum Misbehaviour { NONE, NO_STREAMS_THEN_GOAWAY, REFUSE_THEN_GOAWAY, GOAWAY_BELOW_IN_FLIGHT, TOO_MANY_FIELDS }
 
   /** A raw-frame HTTP/2 server: connection 1 misbehaves as told, every later connection answers 200. */
   static final class FakeH2Upstream implements AutoCloseable {
@@ -100,6 +100,7 @@ class Http2UpstreamMisbehaviourIT {
             continue;
           }
           switch (misbehaviour) {
+            case TOO_MANY_FIELDS -> respond(out, hpack, stream, 101);
             case NO_STREAMS_THEN_GOAWAY -> {
               frame(out, 7, 0, 0, goaway(0, 0));
               Thread.sleep(200);
@@ -130,8 +131,19 @@ class Http2UpstreamMisbehaviourIT {
     }
 
     private void respond(OutputStream out, DefaultHttp2HeadersEncoder hpack, int stream) throws Exception {
+      respond(out, hpack, stream, 0);
+    }
+
+    /** A 200 with {@code fields} header fields besides :status, and "ok". */
+    private void respond(OutputStream out, DefaultHttp2HeadersEncoder hpack, int stream, int fields)
+        throws Exception {
       ByteBuf b = Unpooled.buffer();
-      hpack.encodeHeaders(stream, new DefaultHttp2Headers().status("200"), b);
+      DefaultHttp2Headers headers = new DefaultHttp2Headers();
+      headers.status("200");
+      for (int i = 0; i < fields; i++) {
+        headers.add("x-n" + i, "1");
+      }
+      hpack.encodeHeaders(stream, headers, b);
       byte[] block = new byte[b.readableBytes()];
       b.readBytes(block).release();
       synchronized (out) {
@@ -216,5 +228,19 @@ class Http2UpstreamMisbehaviourIT {
   @Test
   void goawayBelowStreamsInFlight() throws Exception {
     assertAllServed(Misbehaviour.GOAWAY_BELOW_IN_FLIGHT, 4);
+  }
+
+  /** max_headers_count (100 by default) holds for an HTTP/2 upstream too: 101 fields are a 502, the stream reset. */
+  @Test
+  void moreFieldsThanMaxHeadersCountIs502() throws Exception {
+    try (FakeH2Upstream upstream = new FakeH2Upstream(Misbehaviour.TOO_MANY_FIELDS);
+        ProxyHarness proxy = ProxyHarness.start(ProxyHarness.simpleHttp("", H2_CLUSTER),
+            Map.of("BACKEND", upstream.port()), "--concurrency", "1")) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uri("http", "/many")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(502, r.statusCode(), r.body());
+      assertEquals(true, r.body().contains("protocol error"), r.body());
+    }
   }
 }
