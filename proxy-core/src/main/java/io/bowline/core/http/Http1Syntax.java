@@ -147,9 +147,16 @@ public final class Http1Syntax {
       if (fields == maxFields) {
         return TOO_MANY_FIELDS + maxFields + " header fields (max_headers_count)";
       }
+      // names are lower-cased in place as Envoy's HTTP/1 codecs do (RFC 9110 §5.1: case-insensitive), and a common
+      // one becomes the shared constant, whose hash is known and which header lookups match by identity
       int colon = line;
-      while (TCHAR[h[colon] & 0xff]) {
-        colon++;
+      int hash = 0;
+      for (byte c; TCHAR[(c = h[colon]) & 0xff]; colon++) {
+        if (c >= 'A' && c <= 'Z') {
+          c += 32;
+          h[colon] = c;
+        }
+        hash = hash * 31 + c;
       }
       byte stop = h[colon];
       if (stop != ':' || colon == line) {
@@ -173,20 +180,84 @@ public final class Http1Syntax {
       if (h[eol + 1] != '\n') {
         return "bare CR in a header line";
       }
-      AsciiString name = new AsciiString(h, line, colon - line, false);
+      AsciiString name = knownName(hash, h, line, colon - line);
+      if (name == null) {
+        name = new AsciiString(h, line, colon - line, false);
+      }
       AsciiString value = ve == v ? AsciiString.EMPTY_STRING : new AsciiString(h, v, ve - v, false);
       if (framing != null) {
-        int nameLength = colon - line;
-        if (nameLength == 14 && name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (name == HttpHeaderNames.CONTENT_LENGTH) { // names are interned: every Content-Length is this one
           framing.contentLengths += countCommaList(h, v, ve);
           framing.contentLength = parseLength(h, v, ve);
-        } else if (nameLength == 17 && name.contentEqualsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING)) {
+        } else if (name == HttpHeaderNames.TRANSFER_ENCODING) {
           framing.transferEncoding = value; // the last field line's final coding decides
         }
       }
       into.add(name, value);
       line = eol + 2;
     }
+  }
+
+  /**
+   * Header names common in requests and responses, placed by the hash {@link #parseFields} computes of a lower-case
+   * name (31-based over its bytes), open addressing with linear probing in a table under half full.
+   */
+  private static final AsciiString[] KNOWN_NAMES = knownNames(HttpHeaderNames.HOST, HttpHeaderNames.USER_AGENT,
+      HttpHeaderNames.ACCEPT, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.ACCEPT_LANGUAGE,
+      HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.CONNECTION,
+      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER, HttpHeaderNames.CACHE_CONTROL,
+      HttpHeaderNames.COOKIE, HttpHeaderNames.SET_COOKIE, HttpHeaderNames.AUTHORIZATION, HttpHeaderNames.EXPECT,
+      HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TE, HttpHeaderNames.UPGRADE, HttpHeaderNames.ORIGIN,
+      HttpHeaderNames.REFERER, HttpHeaderNames.ETAG, HttpHeaderNames.LAST_MODIFIED, HttpHeaderNames.LOCATION,
+      HttpHeaderNames.EXPIRES, HttpHeaderNames.VARY, HttpHeaderNames.CONTENT_ENCODING, HttpHeaderNames.ACCEPT_RANGES,
+      HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.TRAILER,
+      ProxyHeaders.X_FORWARDED_FOR, ProxyHeaders.X_FORWARDED_PROTO, ProxyHeaders.X_REQUEST_ID,
+      ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, AsciiString.cached("traceparent"),
+      AsciiString.cached("tracestate"), AsciiString.cached("grpc-status"), AsciiString.cached("grpc-message"),
+      AsciiString.cached("x-envoy-peer-metadata"), AsciiString.cached("x-envoy-peer-metadata-id"));
+
+  private static AsciiString[] knownNames(AsciiString... names) {
+    AsciiString[] table = new AsciiString[128];
+    for (AsciiString n : names) {
+      int hash = 0;
+      for (int i = 0; i < n.length(); i++) {
+        hash = hash * 31 + n.byteAt(i);
+      }
+      int slot = slot(hash);
+      while (table[slot] != null) {
+        slot = (slot + 1) & (table.length - 1);
+      }
+      table[slot] = n;
+    }
+    return table;
+  }
+
+  private static int slot(int hash) {
+    return (hash * 0x9E3779B9) >>> 25; // the top 7 bits of a Fibonacci hash: 128 slots
+  }
+
+  /** The shared constant for the lower-case name at {@code h[from, from + length)}, or null. */
+  private static @Nullable AsciiString knownName(int hash, byte[] h, int from, int length) {
+    for (int slot = slot(hash); ; slot = (slot + 1) & (KNOWN_NAMES.length - 1)) {
+      AsciiString name = KNOWN_NAMES[slot];
+      if (name == null) {
+        return null;
+      }
+      if (name.length() == length && sameBytes(name, h, from)) {
+        return name;
+      }
+    }
+  }
+
+  private static boolean sameBytes(AsciiString name, byte[] h, int from) {
+    byte[] a = name.array();
+    int o = name.arrayOffset();
+    for (int i = 0; i < name.length(); i++) {
+      if (a[o + i] != h[from + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How {@link #parseFields} starts the reason when a block has more fields than allowed. */

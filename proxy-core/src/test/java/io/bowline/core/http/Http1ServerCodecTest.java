@@ -152,6 +152,23 @@ class Http1ServerCodecTest {
     assertEquals(List.of("REQUEST POST / HTTP/1.1 [host=a, content-length=3]", "LAST abc []"), out);
   }
 
+  /** As Envoy's codecs, names go on in lower case; a common one is the shared constant that lookups match by identity. */
+  @Test
+  void namesAreLowerCasedAndCommonOnesShared() {
+    EmbeddedChannel ch = new EmbeddedChannel(codec());
+    ch.writeInbound(Unpooled.copiedBuffer("POST / HTTP/1.1\r\nHOST: a\r\nContent-Length: 0\r\nX-Custom-Name: v\r\n\r\n",
+        StandardCharsets.ISO_8859_1));
+    HttpRequest r = ch.readInbound();
+    List<CharSequence> names = new ArrayList<>();
+    r.headers().iteratorCharSequence().forEachRemaining(e -> names.add(e.getKey()));
+    assertEquals(3, names.size());
+    assertTrue(names.get(0) == io.netty.handler.codec.http.HttpHeaderNames.HOST, names.toString());
+    assertTrue(names.get(1) == io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, names.toString());
+    assertEquals("x-custom-name", names.get(2).toString());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.finishAndReleaseAll();
+  }
+
   /** Responses as the connection manager writes them, after the request whose method decides a HEAD's framing. */
   @Test
   void encodesWhatNettyEncodes() {

@@ -267,7 +267,9 @@ class Http1ClientCodecTest {
           seen.add(r.protocolVersion() + " " + r.status().code()
               + (r.status().reasonPhrase().equals(io.netty.handler.codec.http.HttpResponseStatus.valueOf(
                   r.status().code()).reasonPhrase()) ? "" : " [" + r.status().reasonPhrase() + "]"));
-          r.headers().forEach(e -> seen.add("  " + e.getKey() + "=" + e.getValue()));
+          // names arrive lower-cased (as Envoy forwards them); Netty's codec kept their case
+          r.headers().forEach(e -> seen.add("  " + e.getKey().toLowerCase(java.util.Locale.ROOT) + "="
+              + e.getValue()));
         }
         if (h instanceof HttpContent c) {
           body.append(c.content().toString(StandardCharsets.ISO_8859_1));
@@ -276,7 +278,7 @@ class Http1ClientCodecTest {
               seen.add("body " + body);
               body.setLength(0);
             }
-            l.trailingHeaders().forEach(e -> seen.add("  trailer " + e.getKey() + "=" + e.getValue()));
+            l.trailingHeaders().forEach(e -> seen.add("  trailer " + e.getKey().toLowerCase(java.util.Locale.ROOT) + "=" + e.getValue()));
             seen.add("end");
           } else if (body.length() > 0 && !ch.inboundMessages().isEmpty()
               && !(ch.inboundMessages().peek() instanceof HttpContent)) {
