@@ -59,7 +59,8 @@ final class H1RequestChecks {
         return problem;
       }
     }
-    // Content-Length (digits, agreeing duplicates forwarded as one) is checked by Http1ServerCodec as it frames the body
+    // Content-Length (digits, agreeing duplicates forwarded as one) is checked by Http1ServerCodec, which frames the
+    // body by it
     String expect = h.get(HttpHeaderNames.EXPECT);
     if (expect != null && !HttpUtil.is100ContinueExpected(req)) {
       return "417 Expectation Failed";

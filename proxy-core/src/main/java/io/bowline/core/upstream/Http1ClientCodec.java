@@ -208,7 +208,8 @@ final class Http1ClientCodec extends Http1Decoder {
       return false;
     }
     if (end == -2 || end > MAX_HEAD_BYTES) {
-      failBody(ctx, end < 0 ? "bare LF in the response head" : "response head larger than " + MAX_HEAD_BYTES + " bytes");
+      failBody(ctx, end < 0 ? "bare LF in the response head"
+          : "response head larger than " + MAX_HEAD_BYTES + " bytes");
       return false;
     }
     byte[] head = new byte[end];

@@ -152,7 +152,7 @@ class Http1ServerCodecTest {
     assertEquals(List.of("REQUEST POST / HTTP/1.1 [host=a, content-length=3]", "LAST abc []"), out);
   }
 
-  /** As Envoy's codecs, names go on in lower case; a common one is the shared constant that lookups match by identity. */
+  /** As in Envoy's codecs, names go on in lower case; a common one is the shared constant lookups match by identity. */
   @Test
   void namesAreLowerCasedAndCommonOnesShared() {
     EmbeddedChannel ch = new EmbeddedChannel(codec());

@@ -278,7 +278,8 @@ class Http1ClientCodecTest {
               seen.add("body " + body);
               body.setLength(0);
             }
-            l.trailingHeaders().forEach(e -> seen.add("  trailer " + e.getKey().toLowerCase(java.util.Locale.ROOT) + "=" + e.getValue()));
+            l.trailingHeaders().forEach(e -> seen.add("  trailer " + e.getKey().toLowerCase(java.util.Locale.ROOT)
+                + "=" + e.getValue()));
             seen.add("end");
           } else if (body.length() > 0 && !ch.inboundMessages().isEmpty()
               && !(ch.inboundMessages().peek() instanceof HttpContent)) {
