@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -35,19 +36,23 @@ final class H1RequestChecks {
     if (h.size() > maxHeadersCount) {
       return "431 Request Header Fields Too Large";
     }
-    List<String> hosts = h.getAll(HttpHeaderNames.HOST);
-    if (hosts.size() > 1) {
-      return "400 multiple Host headers";
-    }
-    if (hosts.isEmpty()) {
+    // one walk of the Host entries, the value as the decoder made it: no list and no String per request
+    Iterator<? extends CharSequence> hosts = h.valueCharSequenceIterator(HttpHeaderNames.HOST);
+    if (!hosts.hasNext()) {
       if (v.minorVersion() >= 1) {
         return "400 missing Host header";
       }
-    } else if (!validHost(hosts.get(0))) {
-      return "400 invalid Host header";
+    } else {
+      CharSequence host = hosts.next();
+      if (hosts.hasNext()) {
+        return "400 multiple Host headers";
+      }
+      if (!validHost(host)) {
+        return "400 invalid Host header";
+      }
     }
-    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (!te.isEmpty()) {
+    if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
       if (v.minorVersion() == 0) {
         return "400 Transfer-Encoding on HTTP/1.0";
       }
@@ -96,8 +101,8 @@ final class H1RequestChecks {
     return null;
   }
 
-  private static boolean validHost(String host) {
-    if (host.isEmpty()) {
+  private static boolean validHost(CharSequence host) {
+    if (host.length() == 0) {
       return true; // HTTP/1.1 allows an empty Host for targets without an authority
     }
     for (int i = 0; i < host.length(); i++) {
