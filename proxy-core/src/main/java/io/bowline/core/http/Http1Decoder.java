@@ -27,7 +27,10 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
   protected enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, DONE }
 
   protected final Http1Syntax.BlockScanner blocks = new Http1Syntax.BlockScanner();
-  private final int maxFields;
+  /** What a head says about its body's length, reset for each head. */
+  protected final Http1Syntax.Framing framing = new Http1Syntax.Framing();
+  /** Fields allowed in a head or a trailer block (max_headers_count). */
+  protected final int maxFields;
   private final int maxTrailerBytes;
   protected @Nullable ByteBuf cumulation;
   protected State state = State.HEAD;
@@ -35,7 +38,7 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
   protected long remaining;
 
   /**
-   * @param maxFields fields allowed in a trailer block (as in a head)
+   * @param maxFields fields allowed in a head or a trailer block
    * @param maxTrailerBytes bytes allowed in a trailer block
    */
   protected Http1Decoder(int maxFields, int maxTrailerBytes) {

@@ -58,12 +58,10 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
   /** How the body of the response being written goes out. */
   private enum Body { NONE, RAW, CHUNKED, EMPTY }
 
-  private final int maxLine;
-  private final int maxHeaderBytes;
-  private final int maxFields;
+  /** max_request_headers_kb: the request line's limit (414) and, again, the header block's (431). */
+  private final int maxHeadBytes;
   /** The methods of requests decoded and not yet answered: a response to HEAD has no body. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
-  private final Http1Syntax.Framing framing = new Http1Syntax.Framing();
   /** A message went on in this read: the handler decides about reading on, not this codec. */
   private boolean firedInRead;
   /** Removed by an h2c upgrade: bytes read after the upgrade request belong to HTTP/2, once it is installed. */
@@ -77,9 +75,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
    */
   public Http1ServerCodec(int maxHeadBytes, int maxFields) {
     super(maxFields, maxHeadBytes);
-    this.maxLine = maxHeadBytes;
-    this.maxHeaderBytes = maxHeadBytes;
-    this.maxFields = maxFields;
+    this.maxHeadBytes = maxHeadBytes;
   }
 
   // ------------------------------------------------------------------ requests
@@ -153,10 +149,10 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
       return false;
     }
     if (end == -1) {
-      if (!blocks.started() && buf.readableBytes() > maxLine) {
-        failHead(ctx, new TooLongHttpLineException("request line longer than " + maxLine + " bytes"));
-      } else if (buf.readableBytes() > maxLine + maxHeaderBytes) {
-        failHead(ctx, new TooLongHttpHeaderException("request head larger than " + maxHeaderBytes + " bytes"));
+      if (!blocks.started() && buf.readableBytes() > maxHeadBytes) {
+        failHead(ctx, new TooLongHttpLineException("request line longer than " + maxHeadBytes + " bytes"));
+      } else if (buf.readableBytes() > 2 * maxHeadBytes) {
+        failHead(ctx, new TooLongHttpHeaderException("request head larger than " + maxHeadBytes + " bytes"));
       }
       return false;
     }
@@ -192,12 +188,12 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
       failHead(ctx, new InvalidRequest("request line is not method SP request-target SP HTTP-version"));
       return;
     }
-    if (eol > maxLine) {
-      failHead(ctx, new TooLongHttpLineException("request line longer than " + maxLine + " bytes"));
+    if (eol > maxHeadBytes) {
+      failHead(ctx, new TooLongHttpLineException("request line longer than " + maxHeadBytes + " bytes"));
       return;
     }
-    if (h.length - eol - 2 > maxHeaderBytes) {
-      failHead(ctx, new TooLongHttpHeaderException("request head larger than " + maxHeaderBytes + " bytes"));
+    if (h.length - eol - 2 > maxHeadBytes) {
+      failHead(ctx, new TooLongHttpHeaderException("request head larger than " + maxHeadBytes + " bytes"));
       return;
     }
     HttpVersion version = version(h[sp2 + 6] - '0', h[sp2 + 8] - '0');

@@ -52,13 +52,10 @@ final class Http1ClientCodec extends Http1Decoder {
    */
   static final int MAX_INTERIM = 100;
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  /** At most this many header fields in a response head, and as many trailers (max_headers_count). */
-  private final int maxFields;
   /** The methods of requests sent and not yet answered: a response to HEAD or CONNECT is framed differently. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
   /** Bytes that followed a 101 response: the tunnel's, handed over by {@link #takeLeftover}. */
   private @Nullable ByteBuf leftover;
-  private final Http1Syntax.Framing framing = new Http1Syntax.Framing();
   private boolean reusable = true;
   private boolean chunkedRequest;
   private int headEstimate = 256;
@@ -69,7 +66,6 @@ final class Http1ClientCodec extends Http1Decoder {
 
   Http1ClientCodec(int maxFields) {
     super(maxFields, MAX_HEAD_BYTES);
-    this.maxFields = maxFields;
   }
 
   /**
