@@ -67,7 +67,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
   /** Removed by an h2c upgrade: bytes read after the upgrade request belong to HTTP/2, once it is installed. */
   private boolean upgrading;
   private Body body = Body.NONE;
-  private int headEstimate = 256;
+  private final HeadBuffer heads = new HeadBuffer();
 
   /**
    * @param maxHeadBytes the request line's limit (414 beyond it) and, again, the header block's (431)
@@ -106,6 +106,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releaseCumulation();
+    heads.release();
     ctx.fireChannelInactive();
   }
 
@@ -117,6 +118,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    heads.release();
     ByteBuf rest = cumulation;
     cumulation = null;
     if (rest == null || !rest.isReadable() || !ctx.channel().isActive()) {
@@ -366,15 +368,14 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
     } else {
       body = HttpUtil.isTransferEncodingChunked(res) ? Body.CHUNKED : Body.RAW;
     }
-    ByteBuf out = ctx.alloc().ioBuffer(headEstimate);
+    ByteBuf out = heads.take(ctx.alloc());
     out.writeBytes(res.protocolVersion() == HttpVersion.HTTP_1_0 ? HTTP_1_0 : HTTP_1_1);
     out.writeBytes(status.codeAsText().array(), status.codeAsText().arrayOffset(), 3);
     out.writeByte(' ');
     Http1Syntax.writeText(out, status.reasonPhrase());
     out.writeShort(0x0d0a);
     Http1Syntax.writeFields(out, h);
-    // the next head is likely the size of this one: one allocation without growing
-    headEstimate = Math.max(128, (headEstimate + out.readableBytes() + 64) / 2);
+    heads.wrote(out);
     return out;
   }
 

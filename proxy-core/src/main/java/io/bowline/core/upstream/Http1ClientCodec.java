@@ -1,5 +1,6 @@
 package io.bowline.core.upstream;
 
+import io.bowline.core.http.HeadBuffer;
 import io.bowline.core.http.Http1Decoder;
 import io.bowline.core.http.Http1Syntax;
 import io.netty.buffer.ByteBuf;
@@ -58,7 +59,7 @@ final class Http1ClientCodec extends Http1Decoder {
   private @Nullable ByteBuf leftover;
   private boolean reusable = true;
   private boolean chunkedRequest;
-  private int headEstimate = 256;
+  private final HeadBuffer heads = new HeadBuffer();
   /** A 101 was read: what follows is the tunnel's. */
   private boolean upgraded;
   /** Interim responses to the request being answered. */
@@ -105,7 +106,7 @@ final class Http1ClientCodec extends Http1Decoder {
   }
 
   private ByteBuf encodeHead(ChannelHandlerContext ctx, HttpRequest req) {
-    ByteBuf out = ctx.alloc().ioBuffer(headEstimate);
+    ByteBuf out = heads.take(ctx.alloc());
     Http1Syntax.writeText(out, req.method().asciiName());
     out.writeByte(' ');
     String uri = req.uri();
@@ -121,8 +122,7 @@ final class Http1ClientCodec extends Http1Decoder {
     Http1Syntax.writeText(out, req.protocolVersion().text());
     out.writeShort(0x0d0a);
     Http1Syntax.writeFields(out, req.headers());
-    // the next head is likely the size of this one: one allocation without growing
-    headEstimate = Math.max(128, (headEstimate + out.readableBytes() + 64) / 2);
+    heads.wrote(out);
     return out;
   }
 
@@ -177,6 +177,7 @@ final class Http1ClientCodec extends Http1Decoder {
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    heads.release();
     ByteBuf rest = cumulation;
     cumulation = null;
     if (rest != null && upgraded && leftover == null && rest.isReadable()) {
@@ -188,6 +189,7 @@ final class Http1ClientCodec extends Http1Decoder {
 
   private void releaseBuffers() {
     releaseCumulation();
+    heads.release();
     if (leftover != null) {
       leftover.release();
       leftover = null;
