@@ -1,54 +1,60 @@
 package io.bowline.core.stats;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
-/** An Envoy gauge: a value that goes up and down (active connections, requests in flight). */
+/**
+ * An Envoy gauge: a value that goes up and down (active connections, requests in flight). One object with its value
+ * in a field of its own (not an {@code AtomicLong} beside it) and no name: its scope table has that (see
+ * {@link Counter}).
+ */
 public final class Gauge {
   /** Every gauge {@code stats_matcher} rejects: changes nothing, reads 0, shown nowhere (see {@link Counter#NULL}). */
-  static final Gauge NULL = new Gauge("", "", false);
+  static final Gauge NULL = new Gauge(false);
+  private static final VarHandle VALUE;
 
-  private final String prefix; // shared by the scope's stats
-  private final String suffix;
-  private final boolean kept;
-  private final AtomicLong value = new AtomicLong();
-  private volatile boolean used;
-
-  Gauge(String prefix, String suffix) {
-    this(prefix, suffix, true);
+  static {
+    try {
+      VALUE = MethodHandles.lookup().findVarHandle(Gauge.class, "value", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 
-  private Gauge(String prefix, String suffix, boolean kept) {
-    this.prefix = prefix;
-    this.suffix = suffix;
+  private final boolean kept;
+  private volatile long value;
+  private volatile boolean used;
+
+  Gauge() {
+    this(true);
+  }
+
+  private Gauge(boolean kept) {
     this.kept = kept;
   }
 
   public void inc() {
     if (kept) {
-      value.incrementAndGet();
+      VALUE.getAndAdd(this, 1L);
       used = true;
     }
   }
 
   public void dec() {
     if (kept) {
-      value.decrementAndGet();
+      VALUE.getAndAdd(this, -1L);
     }
   }
 
   public void set(long v) {
     if (kept) {
-      value.set(v);
+      value = v;
       used = true;
     }
   }
 
   public long value() {
-    return value.get();
-  }
-
-  public String name() {
-    return prefix + suffix;
+    return value;
   }
 
   public boolean used() {

@@ -56,11 +56,11 @@ public final class Stats {
    * kept, and left out when shown.
    */
   private Counter newCounter(String prefix, String segment) {
-    return config.included(prefix + segment) ? new Counter(prefix, segment) : Counter.NULL;
+    return config.included(prefix + segment) ? new Counter() : Counter.NULL;
   }
 
   private Gauge newGauge(String prefix, String segment) {
-    return config.included(prefix + segment) ? new Gauge(prefix, segment) : Gauge.NULL;
+    return config.included(prefix + segment) ? new Gauge() : Gauge.NULL;
   }
 
   private ScopeTable table(ConcurrentHashMap<String, ScopeTable> kind, String prefix) {
@@ -113,7 +113,7 @@ public final class Stats {
     List<Value> out = new ArrayList<>();
     counters.values().forEach(t -> t.forEach((n, c) -> {
       if (c != Counter.NULL) {
-        out.add(new Value(((Counter) c).name(), ((Counter) c).value(), ((Counter) c).used()));
+        out.add(new Value(t.prefix() + n, ((Counter) c).value(), ((Counter) c).used()));
       }
     }));
     out.sort(Comparator.comparing(Value::name));
@@ -124,7 +124,7 @@ public final class Stats {
     List<Value> out = new ArrayList<>();
     gauges.values().forEach(t -> t.forEach((n, g) -> {
       if (g != Gauge.NULL) {
-        out.add(new Value(((Gauge) g).name(), ((Gauge) g).value(), ((Gauge) g).used()));
+        out.add(new Value(t.prefix() + n, ((Gauge) g).value(), ((Gauge) g).used()));
       }
     }));
     computedGauges.values().forEach(t -> t.forEach((n, s) -> out.add(new Value(t.prefix() + n,
