@@ -34,6 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dscale.fixedrate=<../shared/bench's fixedrate>} a separate process also times requests on that route from
  * their scheduled slots (no coordinated omission) through each push, and {@code -Dscale.backendPort=18080} sends the
  * route to the shared bench's nginx backend instead of one in this JVM.
+ *
+ * <p>Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
+ * seconds after), so that on a 2-core machine the push's time is bowline's and not this JVM's; this JVM's CPU over
+ * the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true} points the profiler at it.
  */
 class XdsScaleBench {
   @Test
