@@ -639,26 +639,25 @@ public final class Cluster {
 
     void add(@Nullable List<String> alpn, UpstreamHost host, Http1Pool pool) {
       if (alpn == null) {
-        h1 = mutable(h1);
-        h1.put(host, pool);
+        h1 = with(h1, host, pool);
       } else {
-        alpnH1 = mutable(alpnH1);
-        alpnH1.computeIfAbsent(alpn, a -> new HashMap<>()).put(host, pool);
+        alpnH1 = with(alpnH1, alpn, with(h1(alpn), host, pool));
       }
     }
 
     void add(@Nullable List<String> alpn, UpstreamHost host, Http2Pool pool) {
       if (alpn == null) {
-        h2 = mutable(h2);
-        h2.put(host, pool);
+        h2 = with(h2, host, pool);
       } else {
-        alpnH2 = mutable(alpnH2);
-        alpnH2.computeIfAbsent(alpn, a -> new HashMap<>()).put(host, pool);
+        alpnH2 = with(alpnH2, alpn, with(h2(alpn), host, pool));
       }
     }
 
-    private static <K, V> Map<K, V> mutable(Map<K, V> m) {
-      return m instanceof HashMap ? m : new HashMap<>(m);
+    /** {@code m} with the entry added: {@code m} itself once it is a map of its own, else a new one. */
+    private static <K, V> Map<K, V> with(Map<K, V> m, K key, V value) {
+      Map<K, V> out = m instanceof HashMap ? m : new HashMap<>(m);
+      out.put(key, value);
+      return out;
     }
 
     /** The HTTP/1 pools by host: the cluster's own, then each ALPN override's. */
