@@ -7,13 +7,9 @@ import static io.bowline.core.testing.XdsResources.routes;
 
 import io.bowline.core.testing.TestBackend;
 import io.bowline.core.testing.XdsTestServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * control plane's later pushes are.
  *
  * <p>Run: {@code mvn -B -pl conformance test -Dtest=XdsScaleBench -Dscale.n=10000} (after {@code mvn install}).
- * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual. The load on the existing route runs in this JVM, which
+ * {@code BOWLINE_JVM_OPTS} reaches the launched JVM as usual. The load on the existing route runs in this JVM (plain
+ * keep-alive sockets, {@link PlainGet}, and no leak detection, so that it takes little of the 2 cores from bowline), which
  * also builds and serves the snapshot, so its slowest request counts this JVM's own pauses too; with
  * {@code -Dscale.fixedrate=<../shared/bench's fixedrate>} a separate process also times requests on that route from
  * their scheduled slots (no coordinated omission) through each push, and {@code -Dscale.backendPort=18080} sends the
@@ -43,6 +40,10 @@ class XdsScaleBench {
   @Test
   void oneLargePush(@TempDir Path dir) throws Exception {
     int n = Integer.getInteger("scale.n", 10_000);
+    // the surefire argLine's PARANOID leak detection takes a stack trace per buffer operation in this JVM's backends:
+    // on 2 shared cores, CPU taken from the proxy being measured (bowline itself runs without it here)
+    ResourceLeakDetector.Level leakLevel = ResourceLeakDetector.getLevel();
+    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     String fixedrate = System.getProperty("scale.fixedrate");
     TestBackend backend = TestBackend.start();
     int existing = Integer.getInteger("scale.backendPort", backend.port());
@@ -56,19 +57,18 @@ class XdsScaleBench {
           + (Boolean.getBoolean("scale.istioStats") ? ISTIO_STATS_MATCHER : ""));
       try (BowlineProcess bowline = BowlineProcess.startWithJvmOpts(dir, "", "-c", config.toString()).awaitReady()) {
         int port = bowline.listenerPort("http");
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        PlainGet client = new PlainGet(port, 5000); // the probes, from this thread
         String before = heapAfterGc(bowline.pid());
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong maxNanos = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicLong requests = new AtomicLong();
+        PlainGet loadClient = new PlainGet(port, 5000);
         Thread load = new Thread(() -> {
           while (running.get()) {
             long t = System.nanoTime();
             try {
-              HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                  + "/existing")).build(), HttpResponse.BodyHandlers.ofString());
-              if (r.statusCode() != 200) {
+              if (loadClient.get("/existing", "127.0.0.1:" + port) != 200) {
                 failed.incrementAndGet();
               }
             } catch (Exception e) {
@@ -117,7 +117,7 @@ class XdsScaleBench {
         xds.serve(snapshot);
         long deadline = System.nanoTime() + 120_000_000_000L;
         String lastHost = "svc-" + (n - 1) + ".example";
-        while (!reachesNewHost(client, port, lastHost, fresh)) {
+        while (!reachesNewHost(client, lastHost, fresh)) {
           if (System.nanoTime() > deadline) {
             String err = bowline.stderr();
             throw new AssertionError("not live after 120 s; stderr tail: "
@@ -131,8 +131,7 @@ class XdsScaleBench {
         if (profiler != null && !profileSecond) {
           stopProfiler(profiled(bowline), profiler);
         }
-        HttpResponse<String> last = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-            + "/new")).header("Host", lastHost).build(), HttpResponse.BodyHandlers.ofString());
+        int last = client.get("/new", lastHost);
         String probeFirst = fixedrateResult(probe);
         long slowestFirst = maxNanos.getAndSet(0);
         long requestsFirst = requests.get();
@@ -155,7 +154,7 @@ class XdsScaleBench {
         long cpuBefore2 = cpuMillis(bowline.pid());
         long pushed2 = System.nanoTime();
         xds.serve(snapshot2);
-        while (!reachesNewHost(client, port, lastHost, second)) {
+        while (!reachesNewHost(client, lastHost, second)) {
           if (System.nanoTime() > pushed2 + 120_000_000_000L) {
             throw new AssertionError("second push not live after 120 s");
           }
@@ -170,6 +169,8 @@ class XdsScaleBench {
         Thread.sleep(500);
         running.set(false);
         load.join();
+        loadClient.close();
+        client.close();
         String after = heapAfterGc(bowline.pid());
         String histogram = run("jcmd", String.valueOf(bowline.pid()), "GC.class_histogram");
         System.out.println(String.join("\n", java.util.Arrays.asList(histogram.split("\n")).subList(0,
@@ -189,7 +190,7 @@ class XdsScaleBench {
             + "live %d ms after the push (bowline used %d ms of CPU, JIT and GC included; this JVM, serving the push "
             + "and the load, %d ms); request to the last new host: %d; during the push %d requests on the "
             + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",
-            n, n, n, (built - t0) / 1_000_000, settled, (live - pushed) / 1_000_000, cpu, self, last.statusCode(), requestsFirst,
+            n, n, n, (built - t0) / 1_000_000, settled, (live - pushed) / 1_000_000, cpu, self, last, requestsFirst,
             failedFirst, slowestFirst / 1e6, before, after);
         System.out.printf("xDS scale, second push (warm JVM; clusters re-sent, every route and load assignment changed): "
             + "(%s) live %d ms after the push (bowline used %d ms of CPU); during it %d requests on the existing route, "
@@ -204,6 +205,7 @@ class XdsScaleBench {
       backend.close();
       fresh.close();
       second.close();
+      ResourceLeakDetector.setLevel(leakLevel);
     }
   }
 
@@ -251,10 +253,9 @@ class XdsScaleBench {
   }
 
   /** One request to the last new virtual host: true once it reached the new clusters' backend. */
-  static boolean reachesNewHost(HttpClient client, int port, String host, TestBackend fresh) {
+  static boolean reachesNewHost(PlainGet client, String host, TestBackend fresh) {
     try {
-      client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/probe")).header("Host", host)
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+      client.get("/probe", host);
     } catch (Exception e) {
       return false;
     }
