@@ -43,13 +43,13 @@ final class StatsConfigs {
     }
     boolean defaults = !c.hasUseAllDefaultTags() || c.getUseAllDefaultTags().getValue();
     return new StatsConfig(tags, defaults, c.hasStatsMatcher() ? matcher(c.getStatsMatcher(), path + ".stats_matcher")
-        : name -> true);
+        : StatsConfig.EVERY_STAT);
   }
 
   private static Predicate<String> matcher(StatsMatcher m, String path) throws ConfigException {
     Fields.allow(m, path, "reject_all", "exclusion_list", "inclusion_list");
     return switch (m.getStatsMatcherCase()) {
-      case REJECT_ALL -> m.getRejectAll() ? name -> false : name -> true;
+      case REJECT_ALL -> m.getRejectAll() ? name -> false : StatsConfig.EVERY_STAT;
       case INCLUSION_LIST -> {
         List<HeaderMatcher> list = list(m.getInclusionList().getPatternsList(), path + ".inclusion_list.patterns");
         yield name -> anyMatch(list, name);
@@ -58,7 +58,7 @@ final class StatsConfigs {
         List<HeaderMatcher> list = list(m.getExclusionList().getPatternsList(), path + ".exclusion_list.patterns");
         yield name -> !anyMatch(list, name);
       }
-      default -> name -> true;
+      default -> StatsConfig.EVERY_STAT;
     };
   }
 

@@ -56,11 +56,17 @@ public final class Stats {
    * kept, and left out when shown.
    */
   private Counter newCounter(String prefix, String segment) {
-    return config.included(prefix + segment) ? new Counter() : Counter.NULL;
+    return included(prefix, segment) ? new Counter() : Counter.NULL;
   }
 
   private Gauge newGauge(String prefix, String segment) {
-    return config.included(prefix + segment) ? new Gauge() : Gauge.NULL;
+    return included(prefix, segment) ? new Gauge() : Gauge.NULL;
+  }
+
+  /** Builds the stat's full name only for a stats_matcher that needs it: a cluster makes ~45 stats, 10,000 a push. */
+  private boolean included(String prefix, String segment) {
+    StatsConfig c = config;
+    return c.includesAll() || c.included(prefix + segment);
   }
 
   private ScopeTable table(ConcurrentHashMap<String, ScopeTable> kind, String prefix) {
@@ -89,11 +95,15 @@ public final class Stats {
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
   public void computedGauge(String name, LongSupplier value) {
-    if (!config.included(name)) {
-      return;
-    }
     int dot = name.lastIndexOf('.');
-    table(computedGauges, name.substring(0, dot + 1)).put(shared(name.substring(dot + 1)), value);
+    computedGauge(name.substring(0, dot + 1), name.substring(dot + 1), value);
+  }
+
+  /** {@code prefix} is empty or ends with '.', {@code segment} has no '.'. */
+  void computedGauge(String prefix, String segment, LongSupplier value) {
+    if (included(prefix, segment)) {
+      table(computedGauges, prefix).put(shared(segment), value);
+    }
   }
 
   public Histogram histogram(String name) {
@@ -186,6 +196,14 @@ public final class Stats {
 
     public Histogram histogram(String name) {
       return stats.histogram(prefix + name);
+    }
+
+    public void computedGauge(String name, LongSupplier value) {
+      if (plain(name)) {
+        stats.computedGauge(prefix, name, value);
+      } else {
+        stats.computedGauge(prefix + name, value);
+      }
     }
 
     public Scope scope(String more) {

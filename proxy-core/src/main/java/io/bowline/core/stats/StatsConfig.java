@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
  * are rendered, never on the data path.
  */
 public final class StatsConfig {
+  /** No {@code stats_matcher}, or one that rejects nothing: every stat is shown. */
+  public static final Predicate<String> EVERY_STAT = name -> true;
   /** Envoy's defaults: every stat, default tags only. */
-  public static final StatsConfig DEFAULT = new StatsConfig(List.of(), true, name -> true);
+  public static final StatsConfig DEFAULT = new StatsConfig(List.of(), true, EVERY_STAT);
 
   private final List<TagExtractor> custom;
   private final boolean defaultTags;
@@ -31,6 +33,11 @@ public final class StatsConfig {
   /** Whether {@code stats_matcher} lets the stat be shown. */
   public boolean included(String statName) {
     return included.test(statName);
+  }
+
+  /** Whether every stat is shown: then a stat's full name need not be built to ask {@link #included}. */
+  boolean includesAll() {
+    return included == EVERY_STAT;
   }
 
   /**

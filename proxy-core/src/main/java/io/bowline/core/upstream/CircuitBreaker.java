@@ -22,18 +22,18 @@ public final class CircuitBreaker {
   CircuitBreaker(ClusterConfig.Thresholds limits, ClusterStats stats, Stats store, String clusterName) {
     this.limits = limits;
     this.stats = stats;
-    String p = "cluster." + clusterName + ".circuit_breakers.default.";
-    store.computedGauge(p + "cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
-    store.computedGauge(p + "cx_pool_open", () -> pools.get() >= limits.maxConnectionPools() ? 1 : 0);
-    store.computedGauge(p + "rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
-    store.computedGauge(p + "rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
-    store.computedGauge(p + "rq_retry_open", () -> retries.get() >= retryLimit() ? 1 : 0);
+    Stats.Scope g = store.scope("cluster." + clusterName + ".circuit_breakers.default.");
+    g.computedGauge("cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
+    g.computedGauge("cx_pool_open", () -> pools.get() >= limits.maxConnectionPools() ? 1 : 0);
+    g.computedGauge("rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
+    g.computedGauge("rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
+    g.computedGauge("rq_retry_open", () -> retries.get() >= retryLimit() ? 1 : 0);
     if (limits.trackRemaining()) {
-      store.computedGauge(p + "remaining_cx", () -> Math.max(0, limits.maxConnections() - connections.get()));
-      store.computedGauge(p + "remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
-      store.computedGauge(p + "remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
-      store.computedGauge(p + "remaining_retries", () -> Math.max(0, retryLimit() - retries.get()));
-      store.computedGauge(p + "remaining_cx_pools", () -> Math.max(0, limits.maxConnectionPools() - pools.get()));
+      g.computedGauge("remaining_cx", () -> Math.max(0, limits.maxConnections() - connections.get()));
+      g.computedGauge("remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
+      g.computedGauge("remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
+      g.computedGauge("remaining_retries", () -> Math.max(0, retryLimit() - retries.get()));
+      g.computedGauge("remaining_cx_pools", () -> Math.max(0, limits.maxConnectionPools() - pools.get()));
     }
   }
 

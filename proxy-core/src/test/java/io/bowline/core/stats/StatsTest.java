@@ -56,13 +56,16 @@ class StatsTest {
     assertEquals(0, time.count());
     stats.computedGauge("cluster.outbound|80||reviews.default.svc.cluster.local.circuit_breakers.default.rq_open",
         () -> 1);
+    svc.scope("circuit_breakers.default.").computedGauge("cx_open", () -> 1);
 
     Counter kept = stats.scope("cluster.xds-grpc.").counter("upstream_rq_total");
+    stats.scope("cluster.xds-grpc.circuit_breakers.default.").computedGauge("cx_open", () -> 1);
     kept.inc();
     stats.scope("cluster.xds-grpc.").histogram("upstream_rq_time").recordNanos(2_000_000);
     stats.gauge("server.live").set(1);
     assertEquals(List.of(new Stats.Value("cluster.xds-grpc.upstream_rq_total", 1, true)), stats.counters());
-    assertEquals(List.of(new Stats.Value("server.live", 1, true)), stats.gauges());
+    assertEquals(List.of(new Stats.Value("cluster.xds-grpc.circuit_breakers.default.cx_open", 1, true),
+        new Stats.Value("server.live", 1, true)), stats.gauges());
     assertEquals(List.of("cluster.xds-grpc.upstream_rq_time"),
         stats.histograms().stream().map(Histogram::name).toList());
     assertEquals(1, stats.histograms().get(0).count());
@@ -77,8 +80,11 @@ class StatsTest {
     stats.gauge("uptime_like").set(1); // a name without a dot has the empty prefix
     stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 0);
     stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 1); // a rebuilt breaker replaces it
+    stats.scope("cluster.svc.circuit_breakers.default.").computedGauge("cx_open", () -> 2);
+    stats.scope("cluster.svc.").computedGauge("circuit_breakers.default.rq_open", () -> 5); // by whole name, too
     assertEquals(List.of(
-        new Stats.Value("cluster.svc.circuit_breakers.default.rq_open", 1, true),
+        new Stats.Value("cluster.svc.circuit_breakers.default.cx_open", 2, true),
+        new Stats.Value("cluster.svc.circuit_breakers.default.rq_open", 5, true),
         new Stats.Value("cluster.svc.upstream_cx_active", 3, true),
         new Stats.Value("uptime_like", 1, true)), stats.gauges());
   }
