@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * their scheduled slots (no coordinated omission) through each push, and {@code -Dscale.backendPort=18080} sends the
  * route to the shared bench's nginx backend instead of one in this JVM.
  *
- * <p>Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
+ * <p>Before the first push, {@code -Dscale.warmRequests} (20,000) requests on the existing route let bowline's JIT
+ * compile the request path. Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
  * seconds after), so that on a 2-core machine the push's time is bowline's and not this JVM's; this JVM's CPU over
  * the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true} points the profiler at it.
  */
@@ -58,6 +59,12 @@ class XdsScaleBench {
       try (BowlineProcess bowline = BowlineProcess.startWithJvmOpts(dir, "", "-c", config.toString()).awaitReady()) {
         int port = bowline.listenerPort("http");
         PlainGet client = new PlainGet(port, 5000); // the probes, from this thread
+        int warm = Integer.getInteger("scale.warmRequests", 20_000);
+        for (int i = 0; i < warm; i++) {
+          // the request path compiled before the push, as a proxy that has served traffic has it: its JIT work is
+          // not the push's, and at the light load below it would still be compiling through the push
+          client.get("/existing", "127.0.0.1:" + port);
+        }
         String before = heapAfterGc(bowline.pid());
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong maxNanos = new AtomicLong();
