@@ -33,7 +33,12 @@ public final class HeadBuffer {
 
   /** The head just written: a fresh buffer is sized for the next one like it. */
   public void wrote(ByteBuf head) {
-    estimate = Math.max(128, (estimate + head.readableBytes() + 64) / 2);
+    estimate = nextEstimate(estimate, head);
+  }
+
+  /** The size to start the next head's buffer at, after {@code head} (an estimate that follows the heads written). */
+  public static int nextEstimate(int estimate, ByteBuf head) {
+    return Math.max(128, (estimate + head.readableBytes() + 64) / 2);
   }
 
   /** The connection is done: the codec's reference goes (a queued write keeps its own). */

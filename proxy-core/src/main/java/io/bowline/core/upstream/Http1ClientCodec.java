@@ -1,5 +1,6 @@
 package io.bowline.core.upstream;
 
+import io.bowline.core.http.HeadBuffer;
 import io.bowline.core.http.Http1Decoder;
 import io.bowline.core.http.Http1Syntax;
 import io.netty.buffer.ByteBuf;
@@ -127,7 +128,7 @@ final class Http1ClientCodec extends Http1Decoder {
     Http1Syntax.writeText(out, req.protocolVersion().text());
     out.writeShort(0x0d0a);
     Http1Syntax.writeFields(out, req.headers());
-    headEstimate = Math.max(128, (headEstimate + out.readableBytes() + 64) / 2);
+    headEstimate = HeadBuffer.nextEstimate(headEstimate, out);
     return out;
   }
 
