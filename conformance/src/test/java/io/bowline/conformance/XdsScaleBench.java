@@ -3,7 +3,8 @@ package io.bowline.conformance;
 import static io.bowline.core.testing.XdsResources.edsCluster;
 import static io.bowline.core.testing.XdsResources.endpoints;
 import static io.bowline.core.testing.XdsResources.listener;
-import static io.bowline.core.testing.XdsResources.routes;
+
+import io.bowline.core.testing.XdsResources;
 
 import io.bowline.core.testing.TestBackend;
 import io.bowline.core.testing.XdsTestServer;
@@ -33,7 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
  * route to the shared bench's nginx backend instead of one in this JVM.
  *
  * <p>Before the first push, {@code -Dscale.warmRequests} (20,000) requests on the existing route let bowline's JIT
- * compile the request path. Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
+ * compile the request path, one in ten of them answered by a local reply (a direct response): the probes that wait
+ * for the new hosts get local replies (503, endpoints not yet there) while the push applies, and the first local reply
+ * an event loop ever writes sends its compiled write path back to the interpreter (a new message type where C2 had
+ * seen one), which a proxy that has served traffic has long paid. {@code -Dscale.histogramLines} (25) lines of the
+ * class histogram are printed. Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
  * seconds after), so that on a 2-core machine the push's time is bowline's and not this JVM's; this JVM's CPU over
  * the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true} points the profiler at it.
  */
@@ -52,7 +57,8 @@ class XdsScaleBench {
     TestBackend second = TestBackend.start(); // where the second push moves them
     try (XdsTestServer xds = XdsTestServer.tcp()) {
       xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", existing)), List.of(listener("ingress")),
-          List.of(routes("/", "svc")));
+          List.of(XdsResources.header() + "  - match: {prefix: \"/local-reply\"}\n    direct_response: {status: 503}\n"
+              + XdsResources.route("/", "{cluster: svc}")));
       Path config = dir.resolve("bootstrap.yaml");
       Files.writeString(config, xds.bootstrap("GRPC")
           + (Boolean.getBoolean("scale.istioStats") ? ISTIO_STATS_MATCHER : ""));
@@ -64,6 +70,10 @@ class XdsScaleBench {
           // the request path compiled before the push, as a proxy that has served traffic has it: its JIT work is
           // not the push's, and at the light load below it would still be compiling through the push
           client.get("/existing", "127.0.0.1:" + port);
+          if (i % 10 == 0) {
+            // and its local replies: the probes below get some (503, no endpoints yet) before the new hosts are live
+            client.get("/local-reply", "127.0.0.1:" + port);
+          }
         }
         String before = heapAfterGc(bowline.pid());
         AtomicBoolean running = new AtomicBoolean(true);
@@ -181,7 +191,7 @@ class XdsScaleBench {
         String after = heapAfterGc(bowline.pid());
         String histogram = run("jcmd", String.valueOf(bowline.pid()), "GC.class_histogram");
         System.out.println(String.join("\n", java.util.Arrays.asList(histogram.split("\n")).subList(0,
-            Math.min(25, histogram.split("\n").length))));
+            Math.min(Integer.getInteger("scale.histogramLines", 25), histogram.split("\n").length))));
         for (String line : bowline.stderr().split("\n")) {
           if (line.contains("xDS: applied")) {
             System.out.println(line); // how long each type took to compile and apply inside bowline
