@@ -15,6 +15,10 @@ import org.jspecify.annotations.Nullable;
  * in a table is the store's shared instance of it ({@code Stats.shared}), so a caller holding that instance finds it
  * by identity ({@link #getShared}, {@link #getOrAdd}, {@link #put}): a few dozen pointer compares, not string compares.
  *
+ * <p>A name may hold {@link #DEFERRED}: a stat that exists (shown with 0, as Envoy shows an idle cluster's) but has
+ * no object yet; the first lookup that wants the stat itself makes it ({@link #getOrAdd}). Ten thousand mostly idle
+ * clusters then hold two array slots per traffic stat instead of a counter object each.
+ *
  * <p>The array has room to spare and doubles when full, so a scope's few dozen appends copy it a handful of times
  * (a copy per append made each cluster of a 10 000-cluster push throw away ~10 KB). Readers see the pairs below
  * {@code size}: the count is published after the pair is written, and values are read with acquire semantics, so a
@@ -22,6 +26,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class ScopeTable {
   private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
+
+  /** The value of a stat that is shown (as 0, unused) but not made yet; never counts anything. */
+  static final Object DEFERRED = new Object() {
+    @Override
+    public String toString() {
+      return "DEFERRED";
+    }
+  };
 
   private final String prefix;
   private volatile Object[] entries = new Object[4]; // name, value, name, value, ...; grows by doubling
@@ -35,7 +47,7 @@ final class ScopeTable {
     return prefix;
   }
 
-  /** The value named {@code shared} (the store's shared instance of the name), or null. */
+  /** The value named {@code shared} (the store's shared instance of the name), or null; may be {@link #DEFERRED}. */
   @Nullable Object getShared(String shared) {
     int n = size; // read before the array: an array read after holds at least n pairs
     Object[] e = entries;
@@ -45,17 +57,39 @@ final class ScopeTable {
 
   /**
    * The value named {@code segment} (the store's shared instance), made from this table's prefix and the name when
-   * there is none yet.
+   * there is none yet or only a {@link #DEFERRED} one.
    */
   synchronized Object getOrAdd(String segment, BiFunction<String, String, Object> make) {
     Object[] e = entries;
     int i = indexOf(e, size, segment);
-    if (i >= 0) {
+    if (i >= 0 && e[i + 1] != DEFERRED) {
       return e[i + 1];
     }
     Object v = make.apply(prefix, segment);
-    append(segment, v);
+    if (i >= 0) {
+      SLOTS.setRelease(e, i + 1, v); // a reader holding this array sees DEFERRED or the whole new stat
+    } else {
+      append(segment, v);
+    }
     return v;
+  }
+
+  /**
+   * Adds each of {@code shared} (the store's shared instances) not here yet as {@link #DEFERRED}, growing the array
+   * once to fit them and {@code spare} more pairs.
+   */
+  synchronized void defer(String[] shared, int spare) {
+    int n = size;
+    Object[] e = entries;
+    if (2 * (n + shared.length) > e.length) {
+      e = java.util.Arrays.copyOf(e, 2 * (n + shared.length + spare));
+      entries = e;
+    }
+    for (String name : shared) {
+      if (indexOf(e, size, name) < 0) {
+        append(name, DEFERRED);
+      }
+    }
   }
 
   /** Sets the value named {@code segment} (the store's shared instance), replacing the one there. */

@@ -47,7 +47,23 @@ public final class Stats {
   private Counter counter(ScopeTable t, String segment) {
     String name = shared(segment);
     Object c = t.getShared(name);
-    return c != null ? (Counter) c : (Counter) t.getOrAdd(name, counterMaker);
+    return c != null && c != ScopeTable.DEFERRED ? (Counter) c : (Counter) t.getOrAdd(name, counterMaker);
+  }
+
+  /**
+   * Shows each of {@code segments} under {@code t}'s prefix as an unused 0 without making it: the stat is made when
+   * first looked up. A stat {@code stats_matcher} rejects is left out, as a made one would be.
+   */
+  private void defer(ScopeTable t, String[] segments, int spare) {
+    String prefix = t.prefix();
+    String[] names = new String[segments.length];
+    int n = 0;
+    for (String segment : segments) {
+      if (included(prefix, segment)) {
+        names[n++] = shared(segment);
+      }
+    }
+    t.defer(n == names.length ? names : java.util.Arrays.copyOf(names, n), spare);
   }
 
   /**
@@ -90,7 +106,7 @@ public final class Stats {
     ScopeTable t = table(gauges, prefix);
     String name = shared(segment);
     Object g = t.getShared(name);
-    return g != null ? (Gauge) g : (Gauge) t.getOrAdd(name, gaugeMaker);
+    return g != null && g != ScopeTable.DEFERRED ? (Gauge) g : (Gauge) t.getOrAdd(name, gaugeMaker);
   }
 
   /** A gauge whose value is read when stats are rendered (server.uptime, a circuit breaker's state). */
@@ -122,7 +138,9 @@ public final class Stats {
   public List<Value> counters() {
     List<Value> out = new ArrayList<>();
     counters.values().forEach(t -> t.forEach((n, c) -> {
-      if (c != Counter.NULL) {
+      if (c == ScopeTable.DEFERRED) {
+        out.add(new Value(t.prefix() + n, 0, false));
+      } else if (c != Counter.NULL) {
         out.add(new Value(t.prefix() + n, ((Counter) c).value(), ((Counter) c).used()));
       }
     }));
@@ -133,7 +151,9 @@ public final class Stats {
   public List<Value> gauges() {
     List<Value> out = new ArrayList<>();
     gauges.values().forEach(t -> t.forEach((n, g) -> {
-      if (g != Gauge.NULL) {
+      if (g == ScopeTable.DEFERRED) {
+        out.add(new Value(t.prefix() + n, 0, false));
+      } else if (g != Gauge.NULL) {
         out.add(new Value(t.prefix() + n, ((Gauge) g).value(), ((Gauge) g).used()));
       }
     }));
@@ -192,6 +212,24 @@ public final class Stats {
 
     public Gauge gauge(String name) {
       return plain(name) ? stats.gauge(prefix, name) : stats.gauge(prefix + name);
+    }
+
+    /**
+     * Counters (single segments) shown as unused zeros until first looked up, when {@link #counter} makes them; room
+     * is kept for {@code spare} more counters in the scope.
+     */
+    public void deferCounters(String[] segments, int spare) {
+      ScopeTable t = table;
+      if (t == null) {
+        t = stats.table(stats.counters, prefix);
+        table = t;
+      }
+      stats.defer(t, segments, spare);
+    }
+
+    /** Gauges (single segments) shown as unused zeros until first looked up, when {@link #gauge} makes them. */
+    public void deferGauges(String[] segments) {
+      stats.defer(stats.table(stats.gauges, prefix), segments, 0);
     }
 
     public Histogram histogram(String name) {

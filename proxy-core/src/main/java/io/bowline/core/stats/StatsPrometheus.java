@@ -113,7 +113,7 @@ public final class StatsPrometheus {
         sb.append(' ').append(fmt(h.sumMillis())).append('\n');
         sb.append(e.getKey()).append("_count");
         labels(sb, th.getKey().tags(), null, null);
-        sb.append(' ').append(h.count()).append('\n');
+        sb.append(' ').append(cum[cum.length - 1]).append('\n'); // the +Inf bucket's, as Prometheus requires
       }
     }
     return sb.toString();

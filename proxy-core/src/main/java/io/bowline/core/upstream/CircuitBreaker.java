@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CircuitBreaker {
   private final ClusterConfig.Thresholds limits;
-  private final ClusterStats stats;
+  /** Its overflows count in the cluster's traffic stats, made on first use. */
+  private final Cluster cluster;
   private final AtomicInteger connections = new AtomicInteger();
   /** Connection pools in existence (max_connection_pools). */
   private final AtomicInteger pools = new AtomicInteger();
@@ -19,9 +20,9 @@ public final class CircuitBreaker {
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicInteger retries = new AtomicInteger();
 
-  CircuitBreaker(ClusterConfig.Thresholds limits, ClusterStats stats, Stats store, String clusterName) {
+  CircuitBreaker(ClusterConfig.Thresholds limits, Cluster cluster, Stats store, String clusterName) {
     this.limits = limits;
-    this.stats = stats;
+    this.cluster = cluster;
     Stats.Scope g = store.scope("cluster." + clusterName + ".circuit_breakers.default.");
     g.computedGauge("cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
     g.computedGauge("cx_pool_open", () -> pools.get() >= limits.maxConnectionPools() ? 1 : 0);
@@ -40,7 +41,7 @@ public final class CircuitBreaker {
   /** A request may start (max_requests); false counts an overflow. Pair with {@link #requestDone}. */
   public boolean tryRequest() {
     if (!acquire(requests, limits.maxRequests())) {
-      stats.rqPendingOverflow.inc();
+      cluster.stats().rqPendingOverflow.inc();
       return false;
     }
     return true;
@@ -65,7 +66,7 @@ public final class CircuitBreaker {
   /** A retry may be made (max_retries or the retry budget); false counts a retry overflow. Pair with retryDone. */
   public boolean tryRetry() {
     if (!acquire(retries, retryLimit())) {
-      stats.rqRetryOverflow.inc();
+      cluster.stats().rqRetryOverflow.inc();
       return false;
     }
     return true;
@@ -78,7 +79,7 @@ public final class CircuitBreaker {
   /** A new connection may be opened (max_connections); false counts a connection overflow. */
   boolean tryConnection() {
     if (!acquire(connections, limits.maxConnections())) {
-      stats.cxOverflow.inc();
+      cluster.stats().cxOverflow.inc();
       return false;
     }
     return true;
@@ -87,7 +88,7 @@ public final class CircuitBreaker {
   /** A new connection pool (one host, one event loop, one protocol) may be made (max_connection_pools). */
   boolean tryConnectionPool() {
     if (!acquire(pools, limits.maxConnectionPools())) {
-      stats.cxPoolOverflow.inc();
+      cluster.stats().cxPoolOverflow.inc();
       return false;
     }
     return true;
@@ -104,7 +105,7 @@ public final class CircuitBreaker {
   /** A request may wait for a connection being opened (max_pending_requests). */
   boolean tryPending() {
     if (!acquire(pending, limits.maxPendingRequests())) {
-      stats.rqPendingOverflow.inc();
+      cluster.stats().rqPendingOverflow.inc();
       return false;
     }
     return true;

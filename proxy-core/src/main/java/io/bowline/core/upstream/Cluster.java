@@ -34,7 +34,10 @@ public final class Cluster {
   private static final Logger logger = LoggerFactory.getLogger(Cluster.class);
 
   private final ClusterConfig config;
-  private final ClusterStats stats;
+  private final io.bowline.core.stats.Stats.Scope scope;
+  private final ClusterUpdateStats updates;
+  /** Made on the cluster's first traffic (see {@link ClusterStats}). */
+  private volatile @Nullable ClusterStats stats;
   private final Transport transport;
   private final LoadBalancer lb;
   private final CircuitBreaker breaker;
@@ -62,13 +65,16 @@ public final class Cluster {
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
 
-  Cluster(ClusterConfig config, ClusterStats stats, Transport transport, EventLoopGroup group,
+  /** {@code scope}: {@code cluster.<name>.} in {@code store}. */
+  Cluster(ClusterConfig config, io.bowline.core.stats.Stats.Scope scope, Transport transport, EventLoopGroup group,
       io.bowline.core.stats.Stats store) {
     this.config = config;
-    this.stats = stats;
-    this.breaker = new CircuitBreaker(config.circuitBreakers(), stats, store, config.name());
+    this.scope = scope;
+    ClusterStats.defer(scope);
+    this.updates = new ClusterUpdateStats(scope);
+    this.breaker = new CircuitBreaker(config.circuitBreakers(), this, store, config.name());
     this.outlier = config.outlierDetection() == null ? null
-        : new OutlierDetector(config.outlierDetection(), this, stats.scope());
+        : new OutlierDetector(config.outlierDetection(), this, scope);
     this.transport = transport;
     this.lb = LoadBalancer.of(config);
     Map<EventExecutor, LoopPools> m = new IdentityHashMap<>();
@@ -77,15 +83,30 @@ public final class Cluster {
     }
     this.pools = m;
     this.healthChecker = config.healthCheck() == null ? null
-        : new HealthChecker(this, config.healthCheck(), (io.netty.channel.EventLoop) group.next(), stats.scope());
+        : new HealthChecker(this, config.healthCheck(), (io.netty.channel.EventLoop) group.next(), scope);
   }
 
   public ClusterConfig config() {
     return config;
   }
 
+  /** The traffic stats, made by the first caller (an event loop about to use the cluster). */
   public ClusterStats stats() {
-    return stats;
+    ClusterStats s = stats;
+    return s != null ? s : firstStats();
+  }
+
+  private synchronized ClusterStats firstStats() {
+    ClusterStats s = stats;
+    if (s == null) {
+      s = new ClusterStats(scope); // a cluster replaced by a config update finds its predecessor's stats by name
+      stats = s;
+    }
+    return s;
+  }
+
+  public ClusterUpdateStats updateStats() {
+    return updates;
   }
 
   public CircuitBreaker breaker() {
@@ -170,7 +191,7 @@ public final class Cluster {
   /** Active health checking changed a host's health: new requests follow, and the healthy gauge too. */
   void activeHealthChanged() {
     ejectionsChanged();
-    stats.membershipHealthy.set(healthy(hosts.hosts()));
+    updates.membershipHealthy.set(healthy(hosts.hosts()));
   }
 
   /**
@@ -356,7 +377,7 @@ public final class Cluster {
       }
       hosts = new HostSet(resolved);
       ejectionsChanged();
-      stats.membershipChange.inc();
+      updates.membershipChange.inc();
       if (hostsLeft) { // only hosts that left have pools to retire: a new cluster posts no task per event loop
         java.util.Set<UpstreamHost> live = new java.util.HashSet<>(resolved);
         for (LoopPools p : pools.values()) {
@@ -376,8 +397,8 @@ public final class Cluster {
         ejectionsChanged();
       }
     }
-    stats.membershipTotal.set(resolved.size());
-    stats.membershipHealthy.set(healthy(resolved));
+    updates.membershipTotal.set(resolved.size());
+    updates.membershipHealthy.set(healthy(resolved));
   }
 
   /**
@@ -414,12 +435,12 @@ public final class Cluster {
   /** ORIGINAL_DST: the host for a destination, made on first use and kept while used. */
   public UpstreamHost originalDstHost(java.net.InetSocketAddress destination) {
     UpstreamHost h = originalDstHosts.computeIfAbsent(destination, d -> {
-      stats.membershipChange.inc();
+      updates.membershipChange.inc();
       return new UpstreamHost(d, io.bowline.core.transport.AddressText.ip(d), 1);
     });
     h.lastUsedNanos = System.nanoTime();
-    stats.membershipTotal.set(originalDstHosts.size());
-    stats.membershipHealthy.set(originalDstHosts.size());
+    updates.membershipTotal.set(originalDstHosts.size());
+    updates.membershipHealthy.set(originalDstHosts.size());
     return h;
   }
 
@@ -429,9 +450,9 @@ public final class Cluster {
     boolean removed = originalDstHosts.values().removeIf(h -> h.activeRequests() == 0
         && (now - h.lastUsedNanos) / 1_000_000 >= cleanupMs);
     if (removed) {
-      stats.membershipChange.inc();
-      stats.membershipTotal.set(originalDstHosts.size());
-      stats.membershipHealthy.set(originalDstHosts.size());
+      updates.membershipChange.inc();
+      updates.membershipTotal.set(originalDstHosts.size());
+      updates.membershipHealthy.set(originalDstHosts.size());
       java.util.Set<UpstreamHost> live = new java.util.HashSet<>(originalDstHosts.values());
       for (LoopPools p : pools.values()) {
         p.loop.execute(() -> p.retireAbsent(live, breaker));
@@ -461,7 +482,7 @@ public final class Cluster {
   public @Nullable UpstreamHost chooseHost() {
     UpstreamHost host = lb.choose(hostsFor(null), null);
     if (host == null) {
-      stats.noHealthyHost.inc();
+      stats().noHealthyHost.inc();
     }
     return host;
   }
@@ -504,7 +525,7 @@ public final class Cluster {
       }
     }
     if (host == null) {
-      stats.noHealthyHost.inc();
+      stats().noHealthyHost.inc();
       listener.onUpstreamFailure(UpstreamFailure.NO_HEALTHY_HOST, "no healthy upstream");
       return;
     }

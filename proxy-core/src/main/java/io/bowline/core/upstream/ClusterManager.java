@@ -95,13 +95,12 @@ public final class ClusterManager {
         next.put(c.name(), existing);
         continue;
       }
-      Cluster cluster = new Cluster(c, new ClusterStats(stats.scope("cluster." + c.name() + ".")), transport, group,
-          stats);
+      Cluster cluster = new Cluster(c, stats.scope("cluster." + c.name() + "."), transport, group, stats);
       List<ClusterConfig.EndpointConfig> eds = c.edsServiceName() == null ? null
           : edsEndpoints.apply(c.edsServiceName());
       if (eds != null) { // the load assignment that ended its warming counts as its first EDS update
-        cluster.stats().updateAttempt.inc();
-        cluster.stats().updateSuccess.inc();
+        cluster.updateStats().updateAttempt.inc();
+        cluster.updateStats().updateSuccess.inc();
         cluster.setEndpoints(eds);
       }
       if (localCluster != null) {
@@ -141,10 +140,10 @@ public final class ClusterManager {
   /** EDS delivered a load assignment: every cluster fed by {@code serviceName} gets its endpoints. */
   public synchronized void updateEndpoints(String serviceName, List<ClusterConfig.EndpointConfig> endpoints) {
     for (Cluster c : byEdsName.getOrDefault(serviceName, List.of())) {
-      c.stats().updateAttempt.inc();
-      c.stats().updateSuccess.inc();
+      c.updateStats().updateAttempt.inc();
+      c.updateStats().updateSuccess.inc();
       if (endpoints.isEmpty()) {
-        c.stats().updateEmpty.inc();
+        c.updateStats().updateEmpty.inc();
       }
       c.setEndpoints(endpoints);
     }
@@ -153,8 +152,8 @@ public final class ClusterManager {
   /** An EDS update naming {@code serviceName} was rejected. */
   public synchronized void endpointsRejected(String serviceName) {
     for (Cluster c : byEdsName.getOrDefault(serviceName, List.of())) {
-      c.stats().updateAttempt.inc();
-      c.stats().updateRejected.inc();
+      c.updateStats().updateAttempt.inc();
+      c.updateStats().updateRejected.inc();
     }
   }
 

@@ -3,10 +3,31 @@ package io.bowline.core.upstream;
 import io.bowline.core.stats.Counter;
 import io.bowline.core.stats.Gauge;
 import io.bowline.core.stats.Histogram;
+import io.bowline.core.stats.ResponseCodeCounters;
 import io.bowline.core.stats.Stats;
 
-/** {@code cluster.<name>.*} stats, resolved once per cluster; per-code counters resolved on first use of the code. */
+/**
+ * A cluster's traffic stats ({@code cluster.<name>.upstream_cx_*}, {@code upstream_rq_*}), made when the cluster
+ * first carries traffic ({@link Cluster#stats}) and shown as zeros until then ({@link #defer}), as Envoy's deferred
+ * creation of cluster traffic stats does: a mesh pushes thousands of clusters to every proxy, and most of them never
+ * see a request from it. Per-code counters are resolved on first use of the code.
+ */
 public final class ClusterStats {
+  /** Every counter below, and the response classes', by name: shown before they are made. */
+  private static final String[] COUNTERS = {
+      "upstream_cx_total", "upstream_rq_retry", "upstream_rq_retry_overflow", "upstream_rq_pending_overflow",
+      "upstream_cx_overflow", "upstream_cx_pool_overflow", "upstream_rq_retry_success",
+      "upstream_rq_retry_limit_exceeded", "upstream_rq_retry_backoff_exponential",
+      "upstream_rq_retry_backoff_ratelimited", "upstream_rq_per_try_timeout", "upstream_rq_per_try_idle_timeout",
+      "upstream_cx_connect_fail", "upstream_cx_connect_timeout", "upstream_cx_destroy", "upstream_cx_destroy_local",
+      "upstream_cx_destroy_remote", "upstream_cx_protocol_error", "upstream_cx_http1_total", "upstream_cx_http2_total",
+      "upstream_rq_total", "upstream_rq_timeout", "upstream_rq_pending_total", "upstream_rq_pending_failure_eject",
+      "upstream_rq_rx_reset", "upstream_rq_tx_reset", "upstream_rq_completed", "upstream_cx_none_healthy",
+      "upstream_rq_1xx", "upstream_rq_2xx", "upstream_rq_3xx", "upstream_rq_4xx", "upstream_rq_5xx"};
+  private static final String[] GAUGES = {"upstream_cx_active", "upstream_rq_active"};
+  private static final String RQ_TIME = "upstream_rq_time";
+  private static final String CX_CONNECT_MS = "upstream_cx_connect_ms";
+
   private final Stats.Scope scope;
   public final Counter cxTotal;
   public final Gauge cxActive;
@@ -26,18 +47,10 @@ public final class ClusterStats {
   public final Counter rqRxReset;
   public final Counter rqTxReset;
   public final Counter rqCompleted;
-  public final io.bowline.core.stats.ResponseCodeCounters codes;
+  public final ResponseCodeCounters codes;
   public final Counter noHealthyHost;
-  public final Counter membershipChange;
-  public final Gauge membershipTotal;
-  public final Gauge membershipHealthy;
   public final Histogram rqTime;
   public final Histogram cxConnectMs;
-  /** EDS updates of this cluster's endpoints, with Envoy's names. */
-  public final Counter updateAttempt;
-  public final Counter updateSuccess;
-  public final Counter updateRejected;
-  public final Counter updateEmpty;
   public final Counter rqRetry;
   public final Counter rqRetryOverflow;
   public final Counter rqPendingOverflow;
@@ -49,19 +62,25 @@ public final class ClusterStats {
   public final Counter rqRetryBackoffRatelimited;
   public final Counter rqPerTryTimeout;
   public final Counter rqPerTryIdleTimeout;
-  /** upstream_rq_<code>, resolved once per code; allocated on the first response (a mesh has many idle clusters). */
+
+  /**
+   * Shows the traffic stats of the cluster scoped by {@code s} as unused zeros without making them (two table slots
+   * each); their histograms are made, empty (see {@link Histogram}).
+   */
+  static void defer(Stats.Scope s) {
+    s.deferCounters(COUNTERS, 12); // room for the update stats and the few exact response codes a cluster sees
+    s.deferGauges(GAUGES);
+    s.histogram(RQ_TIME);
+    s.histogram(CX_CONNECT_MS);
+  }
 
   public Stats.Scope scope() {
     return scope;
   }
 
-  public ClusterStats(Stats.Scope s) {
+  ClusterStats(Stats.Scope s) {
     this.scope = s;
     cxTotal = s.counter("upstream_cx_total");
-    updateAttempt = s.counter("update_attempt");
-    updateSuccess = s.counter("update_success");
-    updateRejected = s.counter("update_rejected");
-    updateEmpty = s.counter("update_empty");
     rqRetry = s.counter("upstream_rq_retry");
     rqRetryOverflow = s.counter("upstream_rq_retry_overflow");
     rqPendingOverflow = s.counter("upstream_rq_pending_overflow");
@@ -90,13 +109,10 @@ public final class ClusterStats {
     rqRxReset = s.counter("upstream_rq_rx_reset");
     rqTxReset = s.counter("upstream_rq_tx_reset");
     rqCompleted = s.counter("upstream_rq_completed");
-    codes = new io.bowline.core.stats.ResponseCodeCounters(s, "upstream_rq_");
+    codes = new ResponseCodeCounters(s, "upstream_rq_");
     noHealthyHost = s.counter("upstream_cx_none_healthy");
-    membershipChange = s.counter("membership_change");
-    membershipTotal = s.gauge("membership_total");
-    membershipHealthy = s.gauge("membership_healthy");
-    rqTime = s.histogram("upstream_rq_time");
-    cxConnectMs = s.histogram("upstream_cx_connect_ms");
+    rqTime = s.histogram(RQ_TIME);
+    cxConnectMs = s.histogram(CX_CONNECT_MS);
   }
 
   /** Counts a response by class and by exact code, as Envoy's upstream_rq_2xx and upstream_rq_200. */

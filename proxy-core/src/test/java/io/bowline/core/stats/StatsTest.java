@@ -125,4 +125,49 @@ class StatsTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void deferredStatsShowAsZerosUntilFirstLookedUpThenCountAsMadeOnes() {
+    Stats stats = new Stats();
+    stats.configure(new StatsConfig(List.of(), true, name -> !name.endsWith("upstream_rq_retry")));
+    Stats.Scope svc = stats.scope("cluster.svc.");
+    Counter early = svc.counter("update_attempt"); // made before the deferral: kept as it is
+    early.inc();
+    svc.deferCounters(new String[] {"upstream_rq_total", "upstream_rq_retry", "update_attempt"}, 2);
+    svc.deferGauges(new String[] {"upstream_rq_active"});
+    svc.deferCounters(new String[] {"upstream_rq_total"}, 0); // a replaced cluster defers the same names again
+    assertEquals(List.of(new Stats.Value("cluster.svc.update_attempt", 1, true),
+        new Stats.Value("cluster.svc.upstream_rq_total", 0, false)), stats.counters());
+    assertEquals(List.of(new Stats.Value("cluster.svc.upstream_rq_active", 0, false)), stats.gauges());
+
+    Counter total = svc.counter("upstream_rq_total"); // the first lookup makes it, in place of the zero
+    total.inc();
+    assertSame(total, stats.counter("cluster.svc.upstream_rq_total"));
+    assertSame(early, svc.counter("update_attempt"));
+    assertSame(Counter.NULL, svc.counter("upstream_rq_retry")); // still the matcher's
+    svc.deferCounters(new String[] {"upstream_rq_total"}, 0); // deferring a made stat leaves it alone
+    assertSame(total, svc.counter("upstream_rq_total"));
+    svc.gauge("upstream_rq_active").set(2);
+    assertEquals(List.of(new Stats.Value("cluster.svc.update_attempt", 1, true),
+        new Stats.Value("cluster.svc.upstream_rq_total", 1, true)), stats.counters());
+    assertEquals(List.of(new Stats.Value("cluster.svc.upstream_rq_active", 2, true)), stats.gauges());
+  }
+
+  @Test
+  void aHistogramWithoutSamplesReadsEmptyAndCountsFromItsFirst() {
+    Histogram h = new Stats().histogram("cluster.svc.upstream_rq_time");
+    assertEquals(0, h.count());
+    assertEquals(0.0, h.sumMillis());
+    assertEquals(Histogram.BOUNDS.length + 1, h.cumulative().length);
+    assertEquals(0, h.cumulative()[Histogram.BOUNDS.length]);
+    h.recordNanos(3_000_000); // 3 ms: the 5 ms bucket
+    h.recordNanos(400_000); // 0.4 ms: the first
+    assertEquals(2, h.count());
+    assertEquals(3.4, h.sumMillis(), 1e-9);
+    long[] cum = h.cumulative();
+    assertEquals(1, cum[0]);
+    assertEquals(1, cum[1]);
+    assertEquals(2, cum[2]);
+    assertEquals(2, cum[Histogram.BOUNDS.length]);
+  }
 }
