@@ -86,7 +86,7 @@ final class ScopeTable {
       entries = e;
     }
     for (String name : shared) {
-      if (indexOf(e, size, name) < 0) {
+      if (n == 0 || indexOf(e, n, name) < 0) { // the names are distinct: only those here before can match
         append(name, DEFERRED);
       }
     }

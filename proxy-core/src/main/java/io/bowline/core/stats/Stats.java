@@ -20,6 +20,8 @@ public final class Stats {
   /** Prefixes and last segments, shared by every stat that has them. */
   private final ConcurrentHashMap<String, String> segments = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
+  /** Lists of last segments deferred together (a cluster's traffic stats), as their shared instances. */
+  private final ConcurrentHashMap<String[], String[]> sharedLists = new ConcurrentHashMap<>();
   private volatile StatsConfig config = StatsConfig.DEFAULT;
   /** Made once: a method reference bound to this store would be a new object for every stat made. */
   private final java.util.function.BiFunction<String, String, Object> counterMaker = this::newCounter;
@@ -55,15 +57,29 @@ public final class Stats {
    * first looked up. A stat {@code stats_matcher} rejects is left out, as a made one would be.
    */
   private void defer(ScopeTable t, String[] segments, int spare) {
+    String[] all = sharedLists.get(segments); // by the array's identity: a caller's constant list
+    if (all == null) {
+      all = sharedLists.computeIfAbsent(segments, k -> {
+        String[] shared = new String[k.length];
+        for (int i = 0; i < k.length; i++) {
+          shared[i] = shared(k[i]);
+        }
+        return shared;
+      });
+    }
+    if (config.includesAll()) {
+      t.defer(all, spare);
+      return;
+    }
     String prefix = t.prefix();
-    String[] names = new String[segments.length];
+    String[] names = new String[all.length];
     int n = 0;
-    for (String segment : segments) {
+    for (String segment : all) {
       if (included(prefix, segment)) {
-        names[n++] = shared(segment);
+        names[n++] = segment;
       }
     }
-    t.defer(n == names.length ? names : java.util.Arrays.copyOf(names, n), spare);
+    t.defer(java.util.Arrays.copyOf(names, n), spare);
   }
 
   /**
