@@ -96,12 +96,13 @@ public final class Cluster {
     return s != null ? s : firstStats();
   }
 
-  private synchronized ClusterStats firstStats() {
-    ClusterStats s = stats;
-    if (s == null) {
-      s = new ClusterStats(scope); // a cluster replaced by a config update finds its predecessor's stats by name
-      stats = s;
-    }
+  /**
+   * No lock (the cluster's own is its control path's): two loops that race here make two holders of the same stats,
+   * since the store hands out one stat per name, as it does to a cluster a config update replaced.
+   */
+  private ClusterStats firstStats() {
+    ClusterStats s = new ClusterStats(scope);
+    stats = s;
     return s;
   }
 
