@@ -4,9 +4,8 @@ import static io.bowline.core.testing.XdsResources.edsCluster;
 import static io.bowline.core.testing.XdsResources.endpoints;
 import static io.bowline.core.testing.XdsResources.listener;
 
-import io.bowline.core.testing.XdsResources;
-
 import io.bowline.core.testing.TestBackend;
+import io.bowline.core.testing.XdsResources;
 import io.bowline.core.testing.XdsTestServer;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
@@ -38,9 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
  * for the new hosts get local replies (503, endpoints not yet there) while the push applies, and the first local reply
  * an event loop ever writes sends its compiled write path back to the interpreter (a new message type where C2 had
  * seen one), which a proxy that has served traffic has long paid. {@code -Dscale.histogramLines} (25) lines of the
- * class histogram are printed. Each snapshot is packed before it is served and this JVM left to settle (its JIT compiles the snapshot build for
- * seconds after), so that on a 2-core machine the push's time is bowline's and not this JVM's; this JVM's CPU over
- * the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true} points the profiler at it.
+ * class histogram are printed. Each snapshot is packed before it is served and this JVM left to settle (its JIT
+ * compiles the snapshot build for seconds after), so that on a 2-core machine the push's time is bowline's and not
+ * this JVM's; this JVM's CPU over the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true}
+ * points the profiler at it.
  */
 class XdsScaleBench {
   @Test
