@@ -77,7 +77,12 @@ public final class Cluster {
         : new OutlierDetector(config.outlierDetection(), this, scope);
     this.transport = transport;
     this.lb = LoadBalancer.of(config);
-    Map<EventExecutor, LoopPools> m = new IdentityHashMap<>();
+    int loops = 0;
+    for (EventExecutor e : group) {
+      loops++;
+    }
+    // sized for the loops: the default's 64-slot table was ~0.3 KB of every cluster a mesh pushes
+    Map<EventExecutor, LoopPools> m = new IdentityHashMap<>(loops);
     for (EventExecutor e : group) {
       m.put(e, new LoopPools((EventLoop) e));
     }
