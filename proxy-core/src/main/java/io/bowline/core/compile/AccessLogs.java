@@ -167,9 +167,9 @@ public final class AccessLogs {
             : 0; // the runtime key's value; bowline has no runtime layer, so an unset default samples nothing
         boolean independent = r.getUseIndependentRandomness();
         return x -> {
-          String id = independent ? null : x.requestHeader("x-request-id");
-          int draw = id != null ? Math.floorMod(id.hashCode(), 1_000_000)
-              : ThreadLocalRandom.current().nextInt(1_000_000);
+          // as Envoy: the request id's number (its first eight hex digits), at random when there is none
+          long id = independent ? -1 : io.bowline.core.filter.RequestIds.integer(x.requestHeader("x-request-id"));
+          int draw = id >= 0 ? (int) (id % 1_000_000) : ThreadLocalRandom.current().nextInt(1_000_000);
           return draw < perMillion;
         };
       }

@@ -2,6 +2,7 @@ package io.bowline.core.compile;
 
 import io.bowline.core.config.RouteSource;
 import io.bowline.core.config.HcmConfig;
+import io.bowline.core.config.RequestIdConfig;
 import io.bowline.core.config.HcmStats;
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
@@ -30,8 +31,9 @@ final class HcmCompiler {
         "common_http_protocol_options", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
         "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing",
-        "forward_client_cert_details", "set_current_client_cert_details", "request_id_extension");
-    TracingCompiler.samplingByRequestId(h, path); // checked even when nothing is traced
+        "forward_client_cert_details", "set_current_client_cert_details", "request_id_extension",
+        "preserve_external_request_id", "always_set_request_id_in_response");
+    RequestIdConfig requestId = TracingCompiler.requestId(h, path); // checked even when nothing is traced
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
     if (h.getStatPrefix().isEmpty()) {
@@ -155,7 +157,7 @@ final class HcmCompiler {
         path + ".access_log", ctx);
     boolean filtersLog = filters.stream().anyMatch(HttpFilterProvider::logs);
     return new HcmConfig(h.getStatPrefix(), codec, routes, filters, h.getUseRemoteAddress().getValue(),
-        h.getXffNumTrustedHops(), !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
+        h.getXffNumTrustedHops(), requestId,
         h.getServerName().isEmpty() ? "envoy" : h.getServerName(), websocket, idle, maxHeaders, headersKb * 1024,
         h.hasStreamIdleTimeout() ? Fields.millis(h.getStreamIdleTimeout()) : 300_000,
         h.hasRequestTimeout() ? Fields.millis(h.getRequestTimeout()) : 0,
@@ -165,7 +167,7 @@ final class HcmCompiler {
         h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
         filtersLog, io.bowline.core.accesslog.LoggedRequestHeaders.of(logs, filtersLog),
         TracingCompiler.compile(h, path + ".tracing", ctx,
-            listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND),
+            listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND, requestId),
         clientCert(h, path));
   }
 

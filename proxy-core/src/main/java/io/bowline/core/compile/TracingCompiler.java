@@ -1,5 +1,6 @@
 package io.bowline.core.compile;
 
+import io.bowline.core.config.RequestIdConfig;
 import io.bowline.core.tracing.CustomTag;
 import io.bowline.core.tracing.OtlpExporter;
 import io.bowline.core.tracing.Propagation;
@@ -29,8 +30,8 @@ final class TracingCompiler {
   private static final String OTEL = "envoy.config.trace.v3.OpenTelemetryConfig";
   private static final String ZIPKIN = "envoy.config.trace.v3.ZipkinConfig";
 
-  static @Nullable TracingConfig compile(HttpConnectionManager h, String path, CompileContext ctx, boolean egress)
-      throws ConfigException {
+  static @Nullable TracingConfig compile(HttpConnectionManager h, String path, CompileContext ctx, boolean egress,
+      RequestIdConfig requestId) throws ConfigException {
     if (!h.hasTracing()) {
       return null;
     }
@@ -53,17 +54,20 @@ final class TracingCompiler {
         percent(t.hasRandomSampling(), t.getRandomSampling()), percent(t.hasOverallSampling(), t.getOverallSampling()),
         t.hasMaxPathTagLength() ? t.getMaxPathTagLength().getValue() : 256,
         customTags(t.getCustomTagsList(), path + ".custom_tags"), ctx.nodeId(), ctx.nodeZone(),
-        samplingByRequestId(h, path.substring(0, path.length() - ".tracing".length())));
+        requestId.useForTraceSampling(), requestId.packTraceReason());
   }
 
   /**
-   * The HCM's {@code request_id_extension}: Envoy's UUID one is the only kind ({@code UuidRequestIdConfig}, which
-   * Istio always sends); its {@code use_request_id_for_trace_sampling} (default true) is returned. bowline's ids are
-   * random UUIDs; {@code pack_trace_reason} is accepted and the id is not altered.
+   * The HCM's handling of x-request-id: {@code generate_request_id}, {@code preserve_external_request_id}, {@code
+   * always_set_request_id_in_response} and its {@code request_id_extension} — Envoy's UUID one is the only kind
+   * ({@code UuidRequestIdConfig}, which Istio always sends), with {@code pack_trace_reason} and {@code
+   * use_request_id_for_trace_sampling} (both on by default).
    */
-  static boolean samplingByRequestId(HttpConnectionManager h, String hcmPath) throws ConfigException {
+  static RequestIdConfig requestId(HttpConnectionManager h, String hcmPath) throws ConfigException {
+    boolean generate = !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue();
     if (!h.hasRequestIdExtension()) {
-      return true;
+      return new RequestIdConfig(generate, h.getPreserveExternalRequestId(), h.getAlwaysSetRequestIdInResponse(),
+          true, true);
     }
     String p = hcmPath + ".request_id_extension.typed_config";
     var any = h.getRequestIdExtension().getTypedConfig();
@@ -72,7 +76,9 @@ final class TracingCompiler {
     }
     try {
       var u = any.unpack(io.envoyproxy.envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.class);
-      return !u.hasUseRequestIdForTraceSampling() || u.getUseRequestIdForTraceSampling().getValue();
+      return new RequestIdConfig(generate, h.getPreserveExternalRequestId(), h.getAlwaysSetRequestIdInResponse(),
+          !u.hasPackTraceReason() || u.getPackTraceReason().getValue(),
+          !u.hasUseRequestIdForTraceSampling() || u.getUseRequestIdForTraceSampling().getValue());
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       throw new ConfigException(p, "cannot decode: " + e.getMessage(), e);
     }
@@ -89,8 +95,12 @@ final class TracingCompiler {
         customTags(t.getCustomTagsList(), path + ".custom_tags"));
   }
 
+  /**
+   * A connection manager's sampling percentage per million, in Envoy's steps: it keeps them as ten-thousandths,
+   * rounded ({@code PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT}), and draws its sample in the same steps.
+   */
   private static int percent(boolean set, Percent p) {
-    return set ? (int) Math.round(Math.max(0, Math.min(100, p.getValue())) * 10_000) : 1_000_000;
+    return set ? (int) Math.round(Math.max(0, Math.min(100, p.getValue())) * 100) * 100 : 1_000_000;
   }
 
   static Tracer provider(io.envoyproxy.envoy.config.trace.v3.Tracing.Http p, String path, CompileContext ctx)

@@ -14,7 +14,7 @@ public record HcmConfig(
     List<HttpFilterProvider> httpFilters,
     boolean useRemoteAddress,
     int xffNumTrustedHops,
-    boolean generateRequestId,
+    RequestIdConfig requestId,
     String serverName,
     boolean websocketEnabled,
     long idleTimeoutMs,

@@ -249,12 +249,11 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       trustedClient();
     }
     ClientCertHeader.apply(hcm.clientCert(), h, conn.tlsSession());
-    if (hcm.generateRequestId() && !h.contains(ProxyHeaders.X_REQUEST_ID)) {
-      h.set(ProxyHeaders.X_REQUEST_ID, io.bowline.core.filter.RequestIds.uuidAscii());
-    }
+    CharSequence requestId = requestId(h);
     selectRoute();
     if (hcm.tracing() != null) {
-      trace = io.bowline.core.tracing.RequestTrace.start(hcm.tracing(), route == null ? null : route.tracing(), h);
+      trace = io.bowline.core.tracing.RequestTrace.start(hcm.tracing(), route == null ? null : route.tracing(), h,
+          requestId);
     }
     if (!internal && !routes.internalOnlyHeaders().isEmpty()) {
       for (String name : routes.internalOnlyHeaders()) { // internal_only_headers: gone from external requests
@@ -1064,6 +1063,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     upstreamServiceMs = (LoopClock.nanoTime() - upstreamStartNanos) / 1_000_000;
     h.set(ProxyHeaders.X_ENVOY_UPSTREAM_SERVICE_TIME, ProxyHeaders.number(upstreamServiceMs));
     h.set(HttpHeaderNames.SERVER, hcm.serverName());
+    requestIdInResponse(h);
     if (setCookies != null) {
       for (int i = 0; i < setCookies.size(); i++) {
         h.add(HttpHeaderNames.SET_COOKIE, setCookies.get(i));
@@ -1428,6 +1428,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (request != null && request.method().equals(HttpMethod.HEAD)) {
       r.content().clear();
     }
+    requestIdInResponse(r.headers());
     if (route != null && vhost != null && flag.equals("-")) {
       if (weighted != null) {
         weighted.responseHeaders().apply(r.headers(), this);
@@ -1490,6 +1491,48 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     if (completed) {
       sink.streamComplete(requestEnded);
+    }
+  }
+
+  /**
+   * Sets the request's x-request-id as Envoy's connection manager does and returns it: a new one when there is none,
+   * or at the edge (an external request with use_remote_address) unless preserve_external_request_id — a kept
+   * external id loses any trace reason packed into it, so no client can force its own trace.
+   */
+  private @Nullable CharSequence requestId(HttpHeaders h) {
+    var values = h.valueCharSequenceIterator(ProxyHeaders.X_REQUEST_ID);
+    CharSequence id = values.hasNext() ? values.next() : null;
+    var config = hcm.requestId();
+    if (!config.generate()) {
+      return id;
+    }
+    boolean edge = !internal && hcm.useRemoteAddress();
+    if (id == null || id.length() == 0 || edge && !config.preserveExternal()) {
+      id = io.bowline.core.filter.RequestIds.uuidAscii();
+      h.set(ProxyHeaders.X_REQUEST_ID, id);
+    } else if (edge && config.packTraceReason()) {
+      CharSequence cleared = io.bowline.core.filter.RequestIds.withTraceReason(id,
+          io.bowline.core.filter.RequestIds.TraceReason.NOT_TRACEABLE);
+      if (cleared != id) {
+        id = cleared;
+        h.set(ProxyHeaders.X_REQUEST_ID, id);
+      }
+    }
+    return id;
+  }
+
+  /**
+   * The request's x-request-id in the response, with always_set_request_id_in_response or when the request (from an
+   * internal caller) asked for a forced trace.
+   */
+  private void requestIdInResponse(HttpHeaders response) {
+    if (request == null || !hcm.requestId().alwaysSetInResponse()
+        && !request.headers().contains(ProxyHeaders.X_ENVOY_FORCE_TRACE)) {
+      return;
+    }
+    String id = request.headers().get(ProxyHeaders.X_REQUEST_ID);
+    if (id != null) {
+      response.set(ProxyHeaders.X_REQUEST_ID, id);
     }
   }
 

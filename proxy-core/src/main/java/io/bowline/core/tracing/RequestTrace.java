@@ -2,6 +2,7 @@ package io.bowline.core.tracing;
 
 import io.bowline.core.accesslog.AccessLogFacts;
 import io.bowline.core.accesslog.RequestHeaderName;
+import io.bowline.core.filter.RequestIds;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceState;
@@ -54,37 +55,20 @@ public final class RequestTrace {
   }
 
   /**
-   * Starts the trace of a request whose headers are {@code request} (after x-request-id is set and the route chosen):
-   * a caller's sampled flag is kept; otherwise Envoy's decision — {@code x-client-trace-id} with client sampling,
-   * {@code x-envoy-force-trace} (kept from internal callers only), or random sampling by x-request-id — then overall sampling.
+   * Starts the trace of a request whose headers are {@code request} and whose x-request-id is {@code requestId} (after
+   * the id is set and the route chosen). Envoy's decision first, as its connection manager makes it: by the request
+   * id — no usable id, no trace —, a reason the id already carries ({@code pack_trace_reason}: a proxy before this one
+   * decided), else {@code x-client-trace-id} with client sampling, {@code x-envoy-force-trace} (kept from internal
+   * callers only), or random sampling by the id; then overall sampling. The decision is packed into the id. A caller's
+   * own sampled flag, when it sends trace context, decides this span.
    */
   public static RequestTrace start(TracingConfig config, TracingConfig.@Nullable RouteTracing route,
-      HttpHeaders request) {
+      HttpHeaders request, @Nullable CharSequence requestId) {
     Propagation p = config.tracer().propagation();
     boolean carried = p.carried(request);
     SpanContext parent = carried ? p.extract(request) : null;
-    boolean sampled;
-    if (parent != null) {
-      sampled = parent.isSampled();
-    } else {
-      String rid = request.get(REQUEST_ID);
-      int draw = rid != null && config.samplingByRequestId() ? Math.floorMod(rid.hashCode(), 1_000_000)
-          : ThreadLocalRandom.current().nextInt(1_000_000);
-      int client = route != null && route.clientPerMillion() != null ? route.clientPerMillion()
-          : config.clientPerMillion();
-      int random = route != null && route.randomPerMillion() != null ? route.randomPerMillion()
-          : config.randomPerMillion();
-      int overall = route != null && route.overallPerMillion() != null ? route.overallPerMillion()
-          : config.overallPerMillion();
-      if (request.contains(CLIENT_TRACE_ID)) {
-        sampled = draw < client;
-      } else if (request.contains(FORCE_TRACE)) { // external requests lost it with the x-envoy-* controls
-        sampled = true;
-      } else {
-        sampled = draw < random;
-      }
-      sampled &= draw < overall;
-    }
+    boolean decided = decide(config, route, request, requestId);
+    boolean sampled = parent != null ? parent.isSampled() : decided;
     // ids stay numbers: most requests are not sampled, and their only text is the header written for the upstream
     long high;
     long low;
@@ -107,6 +91,49 @@ public final class RequestTrace {
     p.inject(high, low, spanId, sampled, traceState, request, carried);
     return new RequestTrace(config, route == null || route.customTags().isEmpty() ? null : route.customTags(),
         high, low, spanId, parent != null ? parent.getSpanId() : "", traceState, sampled);
+  }
+
+  /** The connection manager's tracing decision (Envoy's {@code mutateTracingRequestHeader}), packed into the id. */
+  private static boolean decide(TracingConfig config, TracingConfig.@Nullable RouteTracing route, HttpHeaders request,
+      @Nullable CharSequence requestId) {
+    int client = route != null && route.clientPerMillion() != null ? route.clientPerMillion()
+        : config.clientPerMillion();
+    int random = route != null && route.randomPerMillion() != null ? route.randomPerMillion()
+        : config.randomPerMillion();
+    int overall = route != null && route.overallPerMillion() != null ? route.overallPerMillion()
+        : config.overallPerMillion();
+    if (!config.samplingByRequestId()) { // the id plays no part: a draw of its own, and nothing packed
+      int draw = ThreadLocalRandom.current().nextInt(1_000_000);
+      boolean traced = request.contains(CLIENT_TRACE_ID) && draw < client || request.contains(FORCE_TRACE)
+          || draw < random;
+      return traced && draw < overall;
+    }
+    long n = RequestIds.integer(requestId);
+    if (n < 0) {
+      return false; // as Envoy: a request without a usable id is not traced, forced or not
+    }
+    int draw = (int) (n % 10_000) * 100; // Envoy draws in ten-thousandths; the rates are per million
+    RequestIds.TraceReason reason = config.packTraceReason() ? RequestIds.traceReason(requestId)
+        : RequestIds.TraceReason.NOT_TRACEABLE;
+    if (reason == RequestIds.TraceReason.NOT_TRACEABLE) {
+      if (request.contains(CLIENT_TRACE_ID) && ThreadLocalRandom.current().nextInt(1_000_000) < client) {
+        reason = RequestIds.TraceReason.CLIENT_FORCED;
+      } else if (request.contains(FORCE_TRACE)) { // external requests lost it with the x-envoy-* controls
+        reason = RequestIds.TraceReason.SERVICE_FORCED;
+      } else if (draw < random) {
+        reason = RequestIds.TraceReason.SAMPLING;
+      }
+    }
+    if (reason != RequestIds.TraceReason.NOT_TRACEABLE && draw >= overall) {
+      reason = RequestIds.TraceReason.NOT_TRACEABLE;
+    }
+    if (config.packTraceReason()) {
+      CharSequence packed = RequestIds.withTraceReason(requestId, reason);
+      if (packed != requestId) {
+        request.set(REQUEST_ID, packed);
+      }
+    }
+    return reason != RequestIds.TraceReason.NOT_TRACEABLE;
   }
 
   public boolean sampled() {

@@ -7,11 +7,12 @@ import org.jspecify.annotations.Nullable;
  * An HCM's {@code tracing}, compiled: the provider, whether this listener's spans are egress (client) or ingress
  * (server), the three sampling rates in parts per million, the longest {@code http.url} tag, the custom tags, and
  * this node's id and zone (tagged on every span), and whether sampling draws from the x-request-id (Envoy's UUID
- * request-id extension's {@code use_request_id_for_trace_sampling}, on by default) or at random.
+ * request-id extension's {@code use_request_id_for_trace_sampling}, on by default) or at random, and whether the
+ * decision is packed into the id ({@code pack_trace_reason}, on by default).
  */
 public record TracingConfig(Tracer tracer, boolean egress, int clientPerMillion, int randomPerMillion,
     int overallPerMillion, int maxPathTagLength, List<CustomTag> customTags, String nodeId, @Nullable String zone,
-    boolean samplingByRequestId) {
+    boolean samplingByRequestId, boolean packTraceReason) {
 
   public TracingConfig {
     customTags = List.copyOf(customTags);

@@ -47,6 +47,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TracingIT {
   private static final String CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
   private static final String CLIENT_SPAN = "00f067aa0ba902b7";
+  private static final String RID_3 = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+  private static final String RID_4 = "6fa459ea-ee8a-4ca4-894e-db77e160355e";
 
   /** An OTLP receiver: the spans it was sent. */
   static final class Receiver extends TraceServiceGrpc.TraceServiceImplBase implements AutoCloseable {
@@ -146,9 +148,12 @@ class TracingIT {
       // 2: no caller context, random sampling 0: not traced, but the upstream still gets an unsampled context
       send(client, proxy, "/plain", Map.of());
       // 3: forced by an internal caller (its one x-forwarded-for address is private); an external one loses the header
-      send(client, proxy, "/fail", Map.of("x-envoy-force-trace", "1", "x-request-id", "rid-3",
+      HttpResponse<Void> forcedResponse = send(client, proxy, "/fail", Map.of("x-envoy-force-trace", "1",
+          "x-request-id", RID_3, "x-forwarded-for", "10.0.0.5"));
+      send(client, proxy, "/fail", Map.of("x-envoy-force-trace", "1", "x-request-id", RID_4));
+      // 4: forced, but with a request id Envoy cannot draw from (not hex): not traced, as in Envoy
+      send(client, proxy, "/fail", Map.of("x-envoy-force-trace", "1", "x-request-id", "rid-5",
           "x-forwarded-for", "10.0.0.5"));
-      send(client, proxy, "/fail", Map.of("x-envoy-force-trace", "1", "x-request-id", "rid-4"));
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (receiver.spans.size() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(50);
@@ -182,7 +187,14 @@ class TracingIT {
       String unsampled = seen.get(1).get("traceparent");
       assertTrue(unsampled != null && unsampled.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00"), "" + unsampled);
 
-      Span forced = receiver.spans.stream().filter(s -> attr(s, "guid:x-request-id").equals("rid-3")).findFirst()
+      // the decision is packed into the id (pack_trace_reason): 'a', forced, in the version digit
+      String forcedId = RID_3.substring(0, 14) + "a" + RID_3.substring(15);
+      assertEquals(forcedId, seen.get(2).get("x-request-id"));
+      assertEquals(forcedId, forcedResponse.headers().firstValue("x-request-id").orElse(null),
+          "a forced trace's id comes back in the response");
+      assertEquals(RID_4, seen.get(3).get("x-request-id"), "not forced: the id unchanged");
+      assertTrue(seen.get(4).get("traceparent").endsWith("-00"), "no usable id, no trace");
+      Span forced = receiver.spans.stream().filter(s -> attr(s, "guid:x-request-id").equals(forcedId)).findFirst()
           .orElseThrow();
       assertEquals("ingress", forced.getName());
       assertEquals("503", attr(forced, "http.status_code"));
@@ -195,6 +207,43 @@ class TracingIT {
           .getStringValue());
       assertEquals(2, proxy.stat("tracing.opentelemetry.spans_sent"));
       assertEquals(0, proxy.stat("tracing.opentelemetry.spans_dropped"));
+    }
+  }
+
+  /**
+   * Envoy samples by the request id — its first eight hex digits modulo 10,000 against the rate in ten-thousandths —
+   * so every proxy on a request's way draws the same, and packs its decision into the id's version digit, where the
+   * next proxy reads it.
+   */
+  @Test
+  void samplesByTheRequestIdAndPacksTheDecision() throws Exception {
+    List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
+    String tracing = "{random_sampling: {value: 50}, provider: {name: envoy.tracers.opentelemetry, typed_config: "
+        + "{\"@type\": type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig, grpc_service: {envoy_grpc: "
+        + "{cluster_name: collector}}}}}";
+    String below = "00001387-0000-4000-8000-000000000000"; // 4999 < 5000: sampled
+    String at = "00001388-0000-4000-8000-000000000000"; // 5000: not
+    String carried = "00001388-0000-9000-8000-000000000000"; // not by its draw, but a proxy before sampled it
+    String wrapped = "00011d97-0000-4000-8000-000000000000"; // 73111 % 10000 = 3111: sampled
+    try (Receiver receiver = new Receiver(); ScriptedBackend backend = echoingBackend(seen);
+        ProxyHarness proxy = ProxyHarness.start(bootstrap("INBOUND", tracing, "collector"),
+            Map.of("PORT", backend.port(), "COLLECTOR", receiver.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (String id : List.of(below, at, carried, wrapped)) {
+        send(client, proxy, "/plain", Map.of("x-request-id", id));
+      }
+      assertEquals(below.replace("-4000-", "-9000-"), seen.get(0).get("x-request-id"), "sampled: packed as 9");
+      assertTrue(seen.get(0).get("traceparent").endsWith("-01"));
+      assertEquals(at, seen.get(1).get("x-request-id"));
+      assertTrue(seen.get(1).get("traceparent").endsWith("-00"));
+      assertEquals(carried, seen.get(2).get("x-request-id"));
+      assertTrue(seen.get(2).get("traceparent").endsWith("-01"), "the reason the id carries decides");
+      assertTrue(seen.get(3).get("traceparent").endsWith("-01"));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (receiver.spans.size() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(3, receiver.spans.size(), "spans: " + receiver.spans);
     }
   }
 
@@ -244,8 +293,8 @@ class TracingIT {
     }
   }
 
-  private static void send(HttpClient client, ProxyHarness proxy, String path, Map<String, String> headers)
-      throws Exception {
+  private static HttpResponse<Void> send(HttpClient client, ProxyHarness proxy, String path,
+      Map<String, String> headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(proxy.uri("http", path)).timeout(Duration.ofSeconds(10));
     headers.forEach((k, v) -> {
       if (!k.equals("host")) {
@@ -255,7 +304,7 @@ class TracingIT {
     if (headers.containsKey("host")) {
       b.header("Host", headers.get("host"));
     }
-    client.send(b.build(), HttpResponse.BodyHandlers.discarding());
+    return client.send(b.build(), HttpResponse.BodyHandlers.discarding());
   }
 
   private static String attr(Span s, String key) {
