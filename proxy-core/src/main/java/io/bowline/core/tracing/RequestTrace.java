@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceState;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -144,12 +143,15 @@ public final class RequestTrace {
     return HEX.toHexDigits(traceIdHigh) + HEX.toHexDigits(traceIdLow);
   }
 
-  /** The stream ended: its span goes to the exporter when sampled. {@code operation} is the route's decorator. */
+  /**
+   * The stream ended: its span goes to the exporter when sampled. {@code operation} is the route's decorator. The
+   * tags are gathered here, on the event loop, as the values it holds; the exporter thread formats them.
+   */
   public void finish(AccessLogFacts f, @Nullable String operation) {
     if (!sampled) {
       return;
     }
-    Map<String, String> tags = new LinkedHashMap<>();
+    Tags tags = new Tags(40 + 2 * (config.customTags().size() + (routeTags == null ? 0 : routeTags.size())));
     tags.put("component", "proxy");
     tags.put("node_id", config.nodeId());
     if (config.zone() != null && !config.zone().isEmpty()) {
@@ -161,9 +163,8 @@ public final class RequestTrace {
       tags.put("guid:x-request-id", rid);
     }
     String host = f.firstRequestHeader(LOGGED_HOST);
-    String url = (f.scheme == null ? "http" : f.scheme) + "://" + (host == null ? "" : host)
-        + (f.path == null ? "" : f.path);
-    tags.put("http.url", url.length() > config.maxPathTagLength() ? url.substring(0, config.maxPathTagLength()) : url);
+    tags.put("http.url", new SpanRecord.Url(f.scheme == null ? "http" : f.scheme, host == null ? "" : host,
+        f.path == null ? "" : f.path, config.maxPathTagLength()));
     tags.put("http.method", f.method == null ? "-" : f.method);
     String downstreamCluster = f.firstRequestHeader(LOGGED_DOWNSTREAM_CLUSTER);
     tags.put("downstream_cluster", downstreamCluster == null ? "-" : downstreamCluster);
@@ -171,45 +172,60 @@ public final class RequestTrace {
     tags.put("user_agent", ua == null ? "-" : ua);
     tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
     if (f.downstreamDirectRemote != null) {
-      tags.put("peer.address", io.bowline.core.transport.AddressText.ip(f.downstreamDirectRemote));
+      tags.put("peer.address", new SpanRecord.Address(f.downstreamDirectRemote, false));
     }
-    tags.put("request_size", Long.toString(f.bytesReceived));
-    tags.put("response_size", Long.toString(f.bytesSent));
+    tags.put("request_size", new SpanRecord.Number(f.bytesReceived));
+    tags.put("response_size", new SpanRecord.Number(f.bytesSent));
     if (f.upstreamCluster != null) {
       tags.put("upstream_cluster", f.upstreamCluster);
       tags.put("upstream_cluster.name", f.upstreamCluster);
     }
     if (f.upstreamHost != null) {
       tags.put("upstream_address", f.upstreamHostText != null ? f.upstreamHostText
-          : io.bowline.core.transport.AddressText.of(f.upstreamHost));
+          : new SpanRecord.Address(f.upstreamHost, true));
     }
-    tags.put("http.status_code", Integer.toString(f.responseCode));
+    tags.put("http.status_code", new SpanRecord.Number(f.responseCode));
     tags.put("response_flags", f.responseFlags);
     boolean error = f.responseCode == 0 || f.responseCode >= 500;
     if (error) {
       tags.put("error", "true");
     }
     for (CustomTag t : config.customTags()) {
-      putTag(tags, t, h, f.dynamicMetadata);
+      tags.put(t, h, f.dynamicMetadata);
     }
     if (routeTags != null) {
       for (CustomTag t : routeTags) {
-        putTag(tags, t, h, f.dynamicMetadata);
+        tags.put(t, h, f.dynamicMetadata);
       }
     }
     String name = operation != null && !operation.isEmpty() ? operation
         : config.egress() ? "egress " + (host == null ? "" : host) : "ingress";
     long end = System.currentTimeMillis() * 1_000_000L;
     long startEpochNanos = end - (System.nanoTime() - startNanos);
-    config.tracer().exporter().export(new SpanRecord(traceId(), HEX.toHexDigits(spanId), parentSpanId, traceState,
-        name, !config.egress(), startEpochNanos, end, Map.copyOf(tags), error));
+    config.tracer().exporter().export(new SpanRecord(traceIdHigh, traceIdLow, spanId, parentSpanId, traceState,
+        name, !config.egress(), startEpochNanos, end, tags.pairs, tags.count, error));
   }
 
-  private static void putTag(Map<String, String> tags, CustomTag t, @Nullable HttpHeaders h,
-      @Nullable Map<String, com.google.protobuf.Struct> metadata) {
-    String v = t.valueFor(h, metadata);
-    if (v != null) {
-      tags.put(t.tag(), v);
+  /** A span's tags as name/value pairs, in the order set. */
+  private static final class Tags {
+    final Object[] pairs;
+    int count;
+
+    Tags(int capacity) {
+      pairs = new Object[capacity];
+    }
+
+    void put(String name, Object value) {
+      pairs[count++] = name;
+      pairs[count++] = value;
+    }
+
+    /** A custom tag read now, while the request's headers and metadata are the stream's; absent: left out. */
+    void put(CustomTag t, @Nullable HttpHeaders h, @Nullable Map<String, com.google.protobuf.Struct> metadata) {
+      String v = t.valueFor(h, metadata);
+      if (v != null) {
+        put(t.tag(), v);
+      }
     }
   }
 
