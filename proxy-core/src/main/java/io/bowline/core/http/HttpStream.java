@@ -159,6 +159,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private @Nullable ScheduledFuture<?> durationTimer;
   /** Envoy's internal request (x-envoy-internal), decided with x-forwarded-for. */
   private boolean internal;
+  /** Whether the response carries the request's x-request-id (always_set_request_id_in_response, a forced trace). */
+  private boolean idInResponse;
   /** The weighted cluster chosen (null for cluster_header): its header changes apply to request and response. */
   private RouteAction.@Nullable WeightedCluster weighted;
   /** The virtual cluster the request falls in (null when its virtual host defines none): its stats count it. */
@@ -1503,6 +1505,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     var values = h.valueCharSequenceIterator(ProxyHeaders.X_REQUEST_ID);
     CharSequence id = values.hasNext() ? values.next() : null;
     var config = hcm.requestId();
+    // external requests lost x-envoy-force-trace with the other x-envoy-* controls: only an internal one can ask
+    idInResponse = config.alwaysSetInResponse() || internal && h.contains(ProxyHeaders.X_ENVOY_FORCE_TRACE);
     if (!config.generate()) {
       return id;
     }
@@ -1526,8 +1530,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
    * internal caller) asked for a forced trace.
    */
   private void requestIdInResponse(HttpHeaders response) {
-    if (request == null || !hcm.requestId().alwaysSetInResponse()
-        && !request.headers().contains(ProxyHeaders.X_ENVOY_FORCE_TRACE)) {
+    if (!idInResponse || request == null) {
       return;
     }
     String id = request.headers().get(ProxyHeaders.X_REQUEST_ID);
