@@ -40,7 +40,7 @@ public final class AccessLogFacts {
    * (null: never forwarded, so they are looked up in {@link #requestHeaders}).
    */
   public @Nullable LoggedRequestHeaders loggedRequestHeaders;
-  public @Nullable String @Nullable [] loggedRequestValues;
+  public @Nullable CharSequence @Nullable [] loggedRequestValues;
   public @Nullable HttpHeaders responseHeaders;
   public @Nullable HttpHeaders responseTrailers;
   /** Pseudo-header values of the request (HTTP/1 has them on the request line, HTTP/2 as headers). */
@@ -107,7 +107,13 @@ public final class AccessLogFacts {
    * {@code %REQ(...)%} prints. Taken from the capture made when the request was forwarded where it has the name.
    */
   public @Nullable String firstRequestHeader(RequestHeaderName name) {
-    @Nullable String[] logged = loggedRequestValues;
+    CharSequence v = firstRequestHeaderValue(name);
+    return v == null ? null : v.toString(); // a codec's AsciiString keeps the String it makes
+  }
+
+  /** The same as the header's own value (a String or a codec's bytes): for writers that copy it as it is. */
+  public @Nullable CharSequence firstRequestHeaderValue(RequestHeaderName name) {
+    @Nullable CharSequence[] logged = loggedRequestValues;
     if (logged != null && loggedRequestHeaders != null) {
       int i = name.indexIn(loggedRequestHeaders);
       if (i >= 0) {

@@ -83,8 +83,14 @@ final class FieldOperators {
 
     @Override
     public @Nullable String value(AccessLogFacts f) {
-      String v = f.firstRequestHeader(name);
-      return v != null || fallback == null ? v : f.firstRequestHeader(fallback);
+      CharSequence v = raw(f);
+      return v == null ? null : v.toString();
+    }
+
+    /** The value as the request holds it: a text line copies a codec's bytes without making a String. */
+    @Nullable CharSequence raw(AccessLogFacts f) {
+      CharSequence v = f.firstRequestHeaderValue(name);
+      return v != null || fallback == null ? v : f.firstRequestHeaderValue(fallback);
     }
   }
 

@@ -175,9 +175,11 @@ final class FormatTemplate {
       }
       Operator op = values[i];
       Object v = op instanceof FieldOperators.TextField field ? field.value(f)
-          : op instanceof FieldOperators.RequestHeader header ? header.value(f) : op.value(f);
+          : op instanceof FieldOperators.RequestHeader header ? header.raw(f) : op.value(f);
       if (v == null) {
         out.bytes(empty);
+      } else if (v instanceof AsciiString a) { // a request header's bytes as the codec read them: WIRE
+        out.wire(a, true);
       } else if (v instanceof String s) {
         if (kind == WIRE) {
           out.wire(s, true);

@@ -158,6 +158,25 @@ final class LineBuilder {
     }
   }
 
+  /** A codec's bytes (one per character): copied as they are, unless a control character must be escaped. */
+  void wire(io.netty.util.AsciiString s, boolean escape) {
+    byte[] b = s.array();
+    int from = s.arrayOffset();
+    int n = s.length();
+    if (escape) {
+      for (int i = from; i < from + n; i++) {
+        int c = b[i] & 0xff;
+        if (c < 0x20 || c == 0x7f) {
+          encode(s, true, true);
+          return;
+        }
+      }
+    }
+    ensure(n);
+    System.arraycopy(b, from, buf, len, n);
+    len += n;
+  }
+
   /**
    * True when every character is below {@code limit} and, if escaping, none is a control character. A scan and
    * then an array copy: measured faster than copying a character at a time, even for short values.

@@ -1,6 +1,8 @@
 package io.bowline.core.accesslog;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.Headers;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.LinkedHashSet;
@@ -44,11 +46,22 @@ public final class LoggedRequestHeaders {
     return names.length == 0;
   }
 
-  /** Each name's first value in {@code h}, null where absent, in this capture's order. */
-  public @Nullable String[] capture(HttpHeaders h) {
-    @Nullable String[] values = new String[names.length];
-    for (int i = 0; i < names.length; i++) {
-      values[i] = h.get(names[i]);
+  /**
+   * Each name's first value in {@code h}, null where absent, in this capture's order: the values themselves — a
+   * codec's are views of the request's own header bytes, which nothing changes once parsed — not String copies, so
+   * a line copies their bytes and only a reader that needs a String makes one.
+   */
+  public @Nullable CharSequence[] capture(HttpHeaders h) {
+    @Nullable CharSequence[] values = new CharSequence[names.length];
+    if (h instanceof DefaultHttpHeaders d) {
+      Headers<CharSequence, CharSequence, ?> raw = d.unwrap();
+      for (int i = 0; i < names.length; i++) {
+        values[i] = raw.get(names[i]); // the first value added, as Netty's get
+      }
+    } else {
+      for (int i = 0; i < names.length; i++) {
+        values[i] = h.get(names[i]);
+      }
     }
     return values;
   }

@@ -119,7 +119,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private java.net.@Nullable InetSocketAddress upstreamLocal;
   private @Nullable String upstreamLocalText;
   /** The request headers the logs read, as last forwarded ({@link io.bowline.core.accesslog.LoggedRequestHeaders}). */
-  private @Nullable String @Nullable [] loggedRequestValues;
+  private @Nullable CharSequence @Nullable [] loggedRequestValues;
   /** The trusted client address, worked out once per request (see {@link #trustedClient()}). */
   private java.net.@Nullable InetSocketAddress trustedClient;
   private io.bowline.core.tracing.@Nullable RequestTrace trace;

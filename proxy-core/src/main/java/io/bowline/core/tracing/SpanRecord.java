@@ -24,7 +24,7 @@ public final class SpanRecord {
   private final boolean server;
   private final long startEpochNanos;
   private final long endEpochNanos;
-  private final Object[] tags; // name, value, name, value, ...: a value is a String or one of the forms below
+  private final Object[] tags; // name, value, ...: a value is a CharSequence (a String or a header's bytes) or a form below
   private final int tagCount;
   private final boolean error;
 
@@ -51,7 +51,7 @@ public final class SpanRecord {
   record Address(InetSocketAddress address, boolean withPort) {}
 
   /** {@code http.url}: scheme://host/path, cut at {@code max} characters. */
-  record Url(String scheme, String host, String path, int max) {}
+  record Url(String scheme, CharSequence host, String path, int max) {}
 
   /** Lower-case hex, 32 characters. */
   public String traceId() {
@@ -102,8 +102,8 @@ public final class SpanRecord {
   }
 
   private static String text(Object v) {
-    if (v instanceof String s) {
-      return s;
+    if (v instanceof CharSequence s) {
+      return s.toString();
     }
     if (v instanceof Number n) {
       return Long.toString(n.value());

@@ -56,6 +56,24 @@ class LineBuilderTest {
     assertEquals("kept\n", b.toString());
   }
 
+  /** A codec's header value is a view of the request's bytes: copied as they are, escaped alike. */
+  @Test
+  void aCodecsBytesAreCopiedAndEscapedAsAStringsCharacters() {
+    byte[] block = latin1("GET / HTTP/1.1\r\nuser-agent: cafÃ©\tx\r\nx: a\u007fb\r\n");
+    LineBuilder b = new LineBuilder();
+    b.wire(new io.netty.util.AsciiString(block, 28, 7, false), true); // "café" as UTF-8 bytes, a tab, "x"
+    assertArrayEquals(latin1("cafÃ©\\x09x"), b.toByteArray());
+    b.reset();
+    b.wire(new io.netty.util.AsciiString(block, 28, 5, false), true);
+    assertArrayEquals("café".getBytes(StandardCharsets.UTF_8), b.toByteArray(), "no escape: one copy");
+    b.reset();
+    b.wire(new io.netty.util.AsciiString(block, 40, 3, false), true);
+    assertEquals("a\\x7fb", b.toString());
+    b.reset();
+    b.wire(new io.netty.util.AsciiString(block, 40, 3, false), false);
+    assertArrayEquals(latin1("a\u007fb"), b.toByteArray(), "not escaping: as it came");
+  }
+
   @Test
   void growsForLongLinesAndLetsTheBufferGoAfterOne() {
     LineBuilder b = new LineBuilder();
