@@ -239,13 +239,14 @@ final class IstioStatsProvider implements HttpFilterProvider {
           return cs.service();
         }
       }
-      String host = hostFallback ? f.firstRequestHeader(loggedHost) : null;
-      if (host == null) {
+      CharSequence hostValue = hostFallback ? f.firstRequestHeaderValue(loggedHost) : null;
+      if (hostValue == null) {
         return MeshService.UNKNOWN;
       }
-      if (host.equals(lastHost)) {
-        return lastHostService; // a loop's traffic mostly repeats one host: no hash of a new string per request
+      if (lastHost != null && io.netty.util.AsciiString.contentEquals(hostValue, lastHost)) {
+        return lastHostService; // a loop's traffic mostly repeats one host: no new string, no hash per request
       }
+      String host = hostValue.toString();
       MeshService s = byHost.get(host);
       if (s == null) {
         s = MeshService.ofHost(host);

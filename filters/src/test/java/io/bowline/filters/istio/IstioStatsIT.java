@@ -100,6 +100,38 @@ class IstioStatsIT {
     });
   }
 
+  /** An inbound cluster that names no service: the destination is the request's Host, each request's own. */
+  @Test
+  void inboundWithoutServiceMetadataFallsBackToTheHost() throws Exception {
+    try (ScriptedBackend backend = backend(null);
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
+            bootstrap("INBOUND", "inbound|9080||", "{\"@type\": type.googleapis.com/stats.PluginConfig}"),
+            Map.of("PORT", backend.port()))) {
+      // one connection, so one event loop and its last-host cache: back to the first host, it switches both ways
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port("http"))) {
+        s.setSoTimeout(5000);
+        java.io.InputStream in = s.getInputStream();
+        for (String host : new String[] {"ratings.default.svc.cluster.local:9080", "details",
+            "ratings.default.svc.cluster.local:9080"}) {
+          s.getOutputStream().write(("GET /x HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+          String response = "";
+          while (!response.endsWith("hello")) {
+            int b = in.read();
+            assertTrue(b >= 0, "response so far: " + response);
+            response += (char) b;
+          }
+        }
+      }
+      String prom = proxy.admin("/stats/prometheus");
+      assertEquals(2.0, value(prom, "istio_requests_total", "reporter=\"destination\"",
+          "destination_service=\"ratings.default.svc.cluster.local\"", "destination_service_name=\"ratings\"",
+          "destination_service_namespace=\"default\""), prom);
+      assertEquals(1.0, value(prom, "istio_requests_total", "destination_service=\"details\"",
+          "destination_service_name=\"details\""), prom);
+    }
+  }
+
   @Test
   void inboundSidecarReportsAsDestination() throws Exception {
     try (ScriptedBackend backend = backend(null);
