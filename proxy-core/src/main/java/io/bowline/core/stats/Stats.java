@@ -57,16 +57,7 @@ public final class Stats {
    * first looked up. A stat {@code stats_matcher} rejects is left out, as a made one would be.
    */
   private void defer(ScopeTable t, String[] segments, int spare) {
-    String[] all = sharedLists.get(segments); // by the array's identity: a caller's constant list
-    if (all == null) {
-      all = sharedLists.computeIfAbsent(segments, k -> {
-        String[] shared = new String[k.length];
-        for (int i = 0; i < k.length; i++) {
-          shared[i] = shared(k[i]);
-        }
-        return shared;
-      });
-    }
+    String[] all = sharedList(segments);
     if (config.includesAll()) {
       t.defer(all, spare);
       return;
@@ -80,6 +71,21 @@ public final class Stats {
       }
     }
     t.defer(java.util.Arrays.copyOf(names, n), spare);
+  }
+
+  /** {@code segments} with each name the shared instance, found by the array's identity: a caller's constant list. */
+  private String[] sharedList(String[] segments) {
+    String[] all = sharedLists.get(segments);
+    if (all == null) {
+      all = sharedLists.computeIfAbsent(segments, k -> {
+        String[] shared = new String[k.length];
+        for (int i = 0; i < k.length; i++) {
+          shared[i] = shared(k[i]);
+        }
+        return shared;
+      });
+    }
+    return all;
   }
 
   /**
@@ -138,6 +144,29 @@ public final class Stats {
     }
   }
 
+  /**
+   * Several gauges of one object, read when stats are rendered: a cluster's circuit breaker has five to ten, and
+   * one table entry per gauge pointing at the object costs a mesh of thousands of clusters no object per gauge.
+   */
+  public interface GaugeSource {
+    /** The value of the gauge named {@code segment} (one of the names it was registered under). */
+    long gaugeValue(String segment);
+  }
+
+  /** {@code prefix} ends with '.'; {@code segments} is the caller's constant list. */
+  void computedGauges(String prefix, String[] segments, GaugeSource source) {
+    String[] all = sharedList(segments);
+    ScopeTable t = null;
+    for (String segment : all) {
+      if (included(prefix, segment)) {
+        if (t == null) {
+          t = table(computedGauges, prefix);
+        }
+        t.put(segment, source);
+      }
+    }
+  }
+
   public Histogram histogram(String name) {
     Histogram h = histograms.get(name);
     return h != null ? h
@@ -174,7 +203,7 @@ public final class Stats {
       }
     }));
     computedGauges.values().forEach(t -> t.forEach((n, s) -> out.add(new Value(t.prefix() + n,
-        ((LongSupplier) s).getAsLong(), true))));
+        s instanceof LongSupplier l ? l.getAsLong() : ((GaugeSource) s).gaugeValue(n), true))));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }
@@ -252,12 +281,9 @@ public final class Stats {
       return stats.histogram(prefix + name);
     }
 
-    public void computedGauge(String name, LongSupplier value) {
-      if (plain(name)) {
-        stats.computedGauge(prefix, name, value);
-      } else {
-        stats.computedGauge(prefix + name, value);
-      }
+    /** Gauges of {@code source} under this scope (whose prefix ends with '.'), one per name in {@code segments}. */
+    public void computedGauges(String[] segments, GaugeSource source) {
+      stats.computedGauges(prefix, segments, source);
     }
 
     public Scope scope(String more) {

@@ -9,7 +9,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * opening, requests waiting for a connection, requests in flight, retries in flight. A request over a limit fails at
  * once (503 with {@code UO} and {@code x-envoy-overloaded: true}) instead of queueing without bound.
  */
-public final class CircuitBreaker {
+public final class CircuitBreaker implements Stats.GaugeSource {
+  private static final String[] OPEN = {"cx_open", "cx_pool_open", "rq_pending_open", "rq_open", "rq_retry_open"};
+  private static final String[] REMAINING = {"remaining_cx", "remaining_pending", "remaining_rq",
+      "remaining_retries", "remaining_cx_pools"};
+
   private final ClusterConfig.Thresholds limits;
   /** Its overflows count in the cluster's traffic stats, made on first use. */
   private final Cluster cluster;
@@ -24,18 +28,28 @@ public final class CircuitBreaker {
     this.limits = limits;
     this.cluster = cluster;
     Stats.Scope g = store.scope("cluster." + clusterName + ".circuit_breakers.default.");
-    g.computedGauge("cx_open", () -> connections.get() >= limits.maxConnections() ? 1 : 0);
-    g.computedGauge("cx_pool_open", () -> pools.get() >= limits.maxConnectionPools() ? 1 : 0);
-    g.computedGauge("rq_pending_open", () -> pending.get() >= limits.maxPendingRequests() ? 1 : 0);
-    g.computedGauge("rq_open", () -> requests.get() >= limits.maxRequests() ? 1 : 0);
-    g.computedGauge("rq_retry_open", () -> retries.get() >= retryLimit() ? 1 : 0);
+    g.computedGauges(OPEN, this);
     if (limits.trackRemaining()) {
-      g.computedGauge("remaining_cx", () -> Math.max(0, limits.maxConnections() - connections.get()));
-      g.computedGauge("remaining_pending", () -> Math.max(0, limits.maxPendingRequests() - pending.get()));
-      g.computedGauge("remaining_rq", () -> Math.max(0, limits.maxRequests() - requests.get()));
-      g.computedGauge("remaining_retries", () -> Math.max(0, retryLimit() - retries.get()));
-      g.computedGauge("remaining_cx_pools", () -> Math.max(0, limits.maxConnectionPools() - pools.get()));
+      g.computedGauges(REMAINING, this);
     }
+  }
+
+  /** Envoy's circuit-breaker gauges: whether each limit is reached, and with track_remaining what is left of it. */
+  @Override
+  public long gaugeValue(String segment) {
+    return switch (segment) {
+      case "cx_open" -> connections.get() >= limits.maxConnections() ? 1 : 0;
+      case "cx_pool_open" -> pools.get() >= limits.maxConnectionPools() ? 1 : 0;
+      case "rq_pending_open" -> pending.get() >= limits.maxPendingRequests() ? 1 : 0;
+      case "rq_open" -> requests.get() >= limits.maxRequests() ? 1 : 0;
+      case "rq_retry_open" -> retries.get() >= retryLimit() ? 1 : 0;
+      case "remaining_cx" -> Math.max(0, limits.maxConnections() - connections.get());
+      case "remaining_pending" -> Math.max(0, limits.maxPendingRequests() - pending.get());
+      case "remaining_rq" -> Math.max(0, limits.maxRequests() - requests.get());
+      case "remaining_retries" -> Math.max(0, retryLimit() - retries.get());
+      case "remaining_cx_pools" -> Math.max(0, limits.maxConnectionPools() - pools.get());
+      default -> throw new IllegalArgumentException(segment);
+    };
   }
 
   /** A request may start (max_requests); false counts an overflow. Pair with {@link #requestDone}. */

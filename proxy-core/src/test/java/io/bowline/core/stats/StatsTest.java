@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class StatsTest {
+  private static final String[] CX_OPEN = {"cx_open"};
   @Test
   void oneCounterPerNameHoweverItIsAskedFor() {
     Stats stats = new Stats();
@@ -56,10 +57,10 @@ class StatsTest {
     assertEquals(0, time.count());
     stats.computedGauge("cluster.outbound|80||reviews.default.svc.cluster.local.circuit_breakers.default.rq_open",
         () -> 1);
-    svc.scope("circuit_breakers.default.").computedGauge("cx_open", () -> 1);
+    svc.scope("circuit_breakers.default.").computedGauges(CX_OPEN, segment -> 1);
 
     Counter kept = stats.scope("cluster.xds-grpc.").counter("upstream_rq_total");
-    stats.scope("cluster.xds-grpc.circuit_breakers.default.").computedGauge("cx_open", () -> 1);
+    stats.scope("cluster.xds-grpc.circuit_breakers.default.").computedGauges(CX_OPEN, segment -> 1);
     kept.inc();
     stats.scope("cluster.xds-grpc.").histogram("upstream_rq_time").recordNanos(2_000_000);
     stats.gauge("server.live").set(1);
@@ -80,11 +81,13 @@ class StatsTest {
     stats.gauge("uptime_like").set(1); // a name without a dot has the empty prefix
     stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 0);
     stats.computedGauge("cluster.svc.circuit_breakers.default.rq_open", () -> 1); // a rebuilt breaker replaces it
-    stats.scope("cluster.svc.circuit_breakers.default.").computedGauge("cx_open", () -> 2);
-    stats.scope("cluster.svc.").computedGauge("circuit_breakers.default.rq_open", () -> 5); // by whole name, too
+    // one source for several gauges (a circuit breaker's): asked for each by its name when rendered
+    stats.scope("cluster.svc.circuit_breakers.default.").computedGauges(new String[] {"cx_open", "rq_pending_open"},
+        segment -> segment.equals("cx_open") ? 2 : 7);
     assertEquals(List.of(
         new Stats.Value("cluster.svc.circuit_breakers.default.cx_open", 2, true),
-        new Stats.Value("cluster.svc.circuit_breakers.default.rq_open", 5, true),
+        new Stats.Value("cluster.svc.circuit_breakers.default.rq_open", 1, true),
+        new Stats.Value("cluster.svc.circuit_breakers.default.rq_pending_open", 7, true),
         new Stats.Value("cluster.svc.upstream_cx_active", 3, true),
         new Stats.Value("uptime_like", 1, true)), stats.gauges());
   }
