@@ -79,11 +79,8 @@ public final class FieldPresence {
     try {
       return body.run();
     } finally {
-      if (outer == null) {
-        CURRENT.remove();
-      } else {
-        CURRENT.set(outer);
-      }
+      // set, never removed: a removed entry is made again (a WeakReference) by the next resource's get and set
+      CURRENT.set(outer);
     }
   }
 

@@ -280,8 +280,11 @@ public final class ListenerCompiler {
     if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || digitsAndDots(ip))) {
       throw new ConfigException(path, "an IP address is required, got \"" + ip + "\"");
     }
+    // parsed by Netty, as every endpoint of a push is: InetAddress.getByName's general path (its cache, its lookup
+    // policy) is a large method the JIT would compile in the middle of a mesh-sized push for nothing
+    byte[] bytes = ip.indexOf('%') < 0 ? io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip) : null;
     try {
-      return InetAddress.getByName(ip); // a literal: no lookup happens
+      return bytes != null ? InetAddress.getByAddress(bytes) : InetAddress.getByName(ip); // a literal: no lookup
     } catch (UnknownHostException e) {
       throw new ConfigException(path, "invalid IP address \"" + ip + "\"");
     }
