@@ -6,8 +6,4 @@ package io.bowline.core.config;
  * (Envoy's UUID one, the only kind: {@code pack_trace_reason} and {@code use_request_id_for_trace_sampling}).
  */
 public record RequestIdConfig(boolean generate, boolean preserveExternal, boolean alwaysSetInResponse,
-    boolean packTraceReason, boolean useForTraceSampling) {
-
-  /** Envoy's defaults. */
-  public static final RequestIdConfig DEFAULT = new RequestIdConfig(true, false, false, true, true);
-}
+    boolean packTraceReason, boolean useForTraceSampling) {}
