@@ -20,6 +20,8 @@ public final class Stats {
   /** Prefixes and last segments, shared by every stat that has them. */
   private final ConcurrentHashMap<String, String> segments = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Histogram> histograms = new ConcurrentHashMap<>();
+  /** Histograms shown empty until made, by scope prefix: a cluster's traffic histograms until its first request. */
+  private final ConcurrentHashMap<String, String[]> deferredHistograms = new ConcurrentHashMap<>();
   /** Lists of last segments deferred together (a cluster's traffic stats), as their shared instances. */
   private final ConcurrentHashMap<String[], String[]> sharedLists = new ConcurrentHashMap<>();
   private volatile StatsConfig config = StatsConfig.DEFAULT;
@@ -211,6 +213,14 @@ public final class Stats {
   public List<Histogram> histograms() {
     List<Histogram> out = new ArrayList<>(histograms.values());
     out.removeIf(h -> h == Histogram.NULL);
+    deferredHistograms.forEach((prefix, segments) -> {
+      for (String segment : segments) {
+        String name = prefix + segment;
+        if (!histograms.containsKey(name)) {
+          out.add(new Histogram(name)); // an empty one to show, not kept: the scope makes the real one when used
+        }
+      }
+    });
     out.sort(Comparator.comparing(Histogram::name));
     return out;
   }
@@ -270,6 +280,14 @@ public final class Stats {
         table = t;
       }
       stats.defer(t, segments, spare);
+    }
+
+    /**
+     * Histograms (single segments) shown empty until first looked up, when {@link #histogram} makes them: two of
+     * each of thousands of clusters, their names and map entries, are a few hundred bytes a cluster.
+     */
+    public void deferHistograms(String[] segments) {
+      stats.deferredHistograms.put(prefix, stats.sharedList(segments));
     }
 
     /** Gauges (single segments) shown as unused zeros until first looked up, when {@link #gauge} makes them. */

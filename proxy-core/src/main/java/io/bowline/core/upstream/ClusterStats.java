@@ -27,6 +27,7 @@ public final class ClusterStats {
   private static final String[] GAUGES = {"upstream_cx_active", "upstream_rq_active"};
   private static final String RQ_TIME = "upstream_rq_time";
   private static final String CX_CONNECT_MS = "upstream_cx_connect_ms";
+  private static final String[] HISTOGRAMS = {RQ_TIME, CX_CONNECT_MS};
 
   private final Stats.Scope scope;
   public final Counter cxTotal;
@@ -65,13 +66,12 @@ public final class ClusterStats {
 
   /**
    * Shows the traffic stats of the cluster scoped by {@code s} as unused zeros without making them (two table slots
-   * each); their histograms are made, empty (see {@link Histogram}).
+   * each); their histograms are shown empty, and made with the rest.
    */
   static void defer(Stats.Scope s) {
     s.deferCounters(COUNTERS, 12); // room for the update stats and the few exact response codes a cluster sees
     s.deferGauges(GAUGES);
-    s.histogram(RQ_TIME);
-    s.histogram(CX_CONNECT_MS);
+    s.deferHistograms(HISTOGRAMS);
   }
 
   public Stats.Scope scope() {

@@ -92,6 +92,24 @@ class StatsTest {
         new Stats.Value("uptime_like", 1, true)), stats.gauges());
   }
 
+  /** A cluster's traffic histograms are listed empty until made, then the made one alone. */
+  @Test
+  void deferredHistogramsAreShownEmptyUntilMade() {
+    Stats stats = new Stats();
+    String[] names = {"upstream_rq_time", "upstream_cx_connect_ms"};
+    stats.scope("cluster.a.").deferHistograms(names);
+    stats.scope("cluster.b.").deferHistograms(names);
+    assertEquals(List.of("cluster.a.upstream_cx_connect_ms", "cluster.a.upstream_rq_time",
+        "cluster.b.upstream_cx_connect_ms", "cluster.b.upstream_rq_time"),
+        stats.histograms().stream().map(Histogram::name).toList());
+    assertEquals(0, stats.histograms().get(1).count());
+    stats.scope("cluster.a.").histogram("upstream_rq_time").recordNanos(3_000_000);
+    List<Histogram> now = stats.histograms();
+    assertEquals(4, now.size(), "the made one replaces the empty one");
+    assertEquals(1, now.get(1).count());
+    assertSame(now.get(1), stats.scope("cluster.a.").histogram("upstream_rq_time"));
+  }
+
   @Test
   void threadsAskingForTheSameNewNamesAllGetTheSameCounters() throws Exception {
     Stats stats = new Stats();

@@ -61,6 +61,8 @@ class DeferredClusterStatsIT {
         assertEquals(1, proxy.stat("cluster.idle.upstream_rq_200"));
         String after = proxy.admin("/stats");
         assertEquals(1, after.lines().filter(l -> l.startsWith("cluster.idle.upstream_rq_total:")).count(), after);
+        assertEquals(1, after.lines().filter(l -> l.startsWith("cluster.idle.upstream_rq_time:")).count(), after);
+        assertFalse(after.contains("cluster.idle.upstream_rq_time: No recorded values"), "made: the real one");
         assertTrue(proxy.admin("/stats?usedonly").contains("cluster.idle.upstream_rq_total: 1"));
       }
     }
