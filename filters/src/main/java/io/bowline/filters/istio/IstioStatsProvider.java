@@ -239,7 +239,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
           return cs.service();
         }
       }
-      CharSequence hostValue = hostFallback ? f.firstRequestHeaderValue(loggedHost) : null;
+      CharSequence hostValue = hostFallback ? f.firstRequestHeader(loggedHost) : null;
       if (hostValue == null) {
         return MeshService.UNKNOWN;
       }

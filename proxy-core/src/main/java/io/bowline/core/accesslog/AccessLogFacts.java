@@ -104,15 +104,10 @@ public final class AccessLogFacts {
 
   /**
    * The request header's first value, or null: for headers a request carries once (Host), and what
-   * {@code %REQ(...)%} prints. Taken from the capture made when the request was forwarded where it has the name.
+   * {@code %REQ(...)%} prints. Taken from the capture made when the request was forwarded where it has the name,
+   * as the header's own value (a String, or a codec's bytes): writers copy it as it is, others make a String.
    */
-  public @Nullable String firstRequestHeader(RequestHeaderName name) {
-    CharSequence v = firstRequestHeaderValue(name);
-    return v == null ? null : v.toString(); // a codec's AsciiString keeps the String it makes
-  }
-
-  /** The same as the header's own value (a String or a codec's bytes): for writers that copy it as it is. */
-  public @Nullable CharSequence firstRequestHeaderValue(RequestHeaderName name) {
+  public @Nullable CharSequence firstRequestHeader(RequestHeaderName name) {
     @Nullable CharSequence[] logged = loggedRequestValues;
     if (logged != null && loggedRequestHeaders != null) {
       int i = name.indexIn(loggedRequestHeaders);

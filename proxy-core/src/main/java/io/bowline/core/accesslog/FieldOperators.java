@@ -89,8 +89,8 @@ final class FieldOperators {
 
     /** The value as the request holds it: a text line copies a codec's bytes without making a String. */
     @Nullable CharSequence raw(AccessLogFacts f) {
-      CharSequence v = f.firstRequestHeaderValue(name);
-      return v != null || fallback == null ? v : f.firstRequestHeaderValue(fallback);
+      CharSequence v = f.firstRequestHeader(name);
+      return v != null || fallback == null ? v : f.firstRequestHeader(fallback);
     }
   }
 

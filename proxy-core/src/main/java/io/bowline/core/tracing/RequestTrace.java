@@ -158,17 +158,17 @@ public final class RequestTrace {
       tags.put("zone", config.zone());
     }
     HttpHeaders h = f.requestHeaders;
-    CharSequence rid = f.firstRequestHeaderValue(LOGGED_REQUEST_ID); // made text on the exporter thread
+    CharSequence rid = f.firstRequestHeader(LOGGED_REQUEST_ID); // made text on the exporter thread
     if (rid != null) {
       tags.put("guid:x-request-id", rid);
     }
-    CharSequence host = f.firstRequestHeaderValue(LOGGED_HOST);
+    CharSequence host = f.firstRequestHeader(LOGGED_HOST);
     tags.put("http.url", new SpanRecord.Url(f.scheme == null ? "http" : f.scheme, host == null ? "" : host,
         f.path == null ? "" : f.path, config.maxPathTagLength()));
     tags.put("http.method", f.method == null ? "-" : f.method);
-    CharSequence downstreamCluster = f.firstRequestHeaderValue(LOGGED_DOWNSTREAM_CLUSTER);
+    CharSequence downstreamCluster = f.firstRequestHeader(LOGGED_DOWNSTREAM_CLUSTER);
     tags.put("downstream_cluster", downstreamCluster == null ? "-" : downstreamCluster);
-    CharSequence ua = f.firstRequestHeaderValue(LOGGED_USER_AGENT);
+    CharSequence ua = f.firstRequestHeader(LOGGED_USER_AGENT);
     tags.put("user_agent", ua == null ? "-" : ua);
     tags.put("http.protocol", f.protocol == null ? "-" : f.protocol);
     if (f.downstreamDirectRemote != null) {
