@@ -12,6 +12,10 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -43,24 +47,32 @@ public final class Http1Syntax {
       Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte('\r').writeByte('\n')).asReadOnly();
   private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-  /** RFC 9110 tchar. */
-  private static final boolean[] TCHAR = new boolean[256];
+  /**
+   * Per byte: its lower-case form when it is an RFC 9110 tchar, else 0. A header name is checked and folded with one
+   * lookup per byte, no branch on its case.
+   */
+  private static final byte[] NAME_BYTE = new byte[256];
+  /** Per byte: whether a field value may hold it (HTAB, SP, VCHAR, obs-text); CR and the other controls stop a scan. */
+  private static final boolean[] VALUE_BYTE = new boolean[256];
 
   static {
     for (char c = '0'; c <= '9'; c++) {
-      TCHAR[c] = true;
+      NAME_BYTE[c] = (byte) c;
     }
     for (char c = 'a'; c <= 'z'; c++) {
-      TCHAR[c] = true;
-      TCHAR[c - 32] = true;
+      NAME_BYTE[c] = (byte) c;
+      NAME_BYTE[c - 32] = (byte) c;
     }
     for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-      TCHAR[c] = true;
+      NAME_BYTE[c] = (byte) c;
+    }
+    for (int c = 0; c < 256; c++) {
+      VALUE_BYTE[c] = fieldByte((byte) c);
     }
   }
 
   public static boolean tchar(byte c) {
-    return TCHAR[c & 0xff];
+    return NAME_BYTE[c & 0xff] != 0;
   }
 
   /** A byte allowed in a field value or reason phrase: HTAB, SP, VCHAR, obs-text. */
@@ -148,15 +160,10 @@ public final class Http1Syntax {
         return TOO_MANY_FIELDS + maxFields + " header fields (max_headers_count)";
       }
       // names are lower-cased in place as Envoy's HTTP/1 codecs do (RFC 9110 §5.1: case-insensitive), and a common
-      // one becomes the shared constant, whose hash is known and which header lookups match by identity
+      // one becomes the shared constant, which header lookups match by identity
       int colon = line;
-      int hash = 0;
-      for (byte c; TCHAR[(c = h[colon]) & 0xff]; colon++) {
-        if (c >= 'A' && c <= 'Z') {
-          c += 32;
-          h[colon] = c;
-        }
-        hash = hash * 31 + c;
+      for (byte lower; (lower = NAME_BYTE[h[colon] & 0xff]) != 0; colon++) {
+        h[colon] = lower;
       }
       byte stop = h[colon];
       if (stop != ':' || colon == line) {
@@ -167,20 +174,26 @@ public final class Http1Syntax {
       while (h[v] == ' ' || h[v] == '\t') {
         v++;
       }
-      int ve = v; // one past the value's last byte that is not whitespace
       int eol = v;
-      for (byte c; (c = h[eol]) != '\r'; eol++) {
-        if (c != ' ' && c != '\t') {
-          if (!fieldByte(c)) {
-            return "control character in a header value";
-          }
-          ve = eol + 1;
-        }
+      // eight bytes at a time while none is a control byte (CR included), then byte by byte to the CR
+      int wide = h.length - Long.BYTES;
+      while (eol <= wide && plainText((long) LONG_LE.get(h, eol))) {
+        eol += Long.BYTES;
+      }
+      while (VALUE_BYTE[h[eol] & 0xff]) {
+        eol++;
+      }
+      if (h[eol] != '\r') {
+        return "control character in a header value";
       }
       if (h[eol + 1] != '\n') {
         return "bare CR in a header line";
       }
-      AsciiString name = knownName(hash, h, line, colon - line);
+      int ve = eol; // one past the value's last byte that is not whitespace
+      while (ve > v && (h[ve - 1] == ' ' || h[ve - 1] == '\t')) {
+        ve--;
+      }
+      AsciiString name = knownName(h, line, colon - line);
       if (name == null) {
         name = new AsciiString(h, line, colon - line, false);
       }
@@ -199,8 +212,9 @@ public final class Http1Syntax {
   }
 
   /**
-   * Header names common in requests and responses, placed by the hash {@link #parseFields} computes of a lower-case
-   * name (31-based over its bytes), open addressing with linear probing in a table under half full.
+   * Header names common in requests and responses, placed by {@link #nameKey} (a lower-case name's first four bytes,
+   * last byte and length: no per-byte hashing while the name is scanned), open addressing with linear probing in a
+   * table under half full.
    */
   private static final AsciiString[] KNOWN_NAMES = knownNames(HttpHeaderNames.HOST, HttpHeaderNames.USER_AGENT,
       HttpHeaderNames.ACCEPT, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.ACCEPT_LANGUAGE,
@@ -219,11 +233,11 @@ public final class Http1Syntax {
   private static AsciiString[] knownNames(AsciiString... names) {
     AsciiString[] table = new AsciiString[128];
     for (AsciiString n : names) {
-      int hash = 0;
-      for (int i = 0; i < n.length(); i++) {
-        hash = hash * 31 + n.byteAt(i);
+      int head = 0;
+      for (int i = Math.min(4, n.length()) - 1; i >= 0; i--) {
+        head = head << 8 | n.byteAt(i) & 0xff;
       }
-      int slot = slot(hash);
+      int slot = slot(nameKey(head, n.byteAt(n.length() - 1), n.length()));
       while (table[slot] != null) {
         slot = (slot + 1) & (table.length - 1);
       }
@@ -232,32 +246,51 @@ public final class Http1Syntax {
     return table;
   }
 
-  private static int slot(int hash) {
-    return (hash * 0x9E3779B9) >>> 25; // the top 7 bits of a Fibonacci hash: 128 slots
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGH_BITS = 0x8080808080808080L;
+
+  /**
+   * Whether none of eight bytes is below 0x20 or 0x7f (DEL): no control byte, so each may stand in a field value
+   * (bytes from 0x80 up, obs-text, may). Exact for the word as a whole; HTAB is a control byte here and takes the
+   * byte-by-byte path.
+   */
+  private static boolean plainText(long w) {
+    long below = (w - 0x20 * ONES) & ~w & HIGH_BITS; // a byte < 0x20 (the high bit excludes bytes >= 0x80)
+    long del = w ^ 0x7f * ONES;
+    return (below | ((del - ONES) & ~del & HIGH_BITS)) == 0;
   }
 
-  /** The shared constant for the lower-case name at {@code h[from, from + length)}, or null. */
-  private static @Nullable AsciiString knownName(int hash, byte[] h, int from, int length) {
-    for (int slot = slot(hash); ; slot = (slot + 1) & (KNOWN_NAMES.length - 1)) {
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /** {@code head}: the name's first four bytes, little-endian, zero beyond a shorter name's end. */
+  private static int nameKey(int head, byte last, int length) {
+    return head * 31 + ((last & 0xff) << 8 | length);
+  }
+
+  private static int slot(int key) {
+    return (key * 0x9E3779B9) >>> 25; // the top 7 bits of a Fibonacci hash: 128 slots
+  }
+
+  /**
+   * The shared constant for the lower-case name at {@code h[from, from + length)}, or null. The name is followed by at
+   * least a colon and two CRLFs, so its first four bytes can be read whole.
+   */
+  private static @Nullable AsciiString knownName(byte[] h, int from, int length) {
+    int head = (int) INT_LE.get(h, from);
+    if (length < 4) {
+      head &= (1 << (length << 3)) - 1;
+    }
+    for (int slot = slot(nameKey(head, h[from + length - 1], length)); ; slot = (slot + 1) & (KNOWN_NAMES.length - 1)) {
       AsciiString name = KNOWN_NAMES[slot];
       if (name == null) {
         return null;
       }
-      if (name.length() == length && sameBytes(name, h, from)) {
+      if (name.length() == length
+          && Arrays.equals(name.array(), name.arrayOffset(), name.arrayOffset() + length, h, from, from + length)) {
         return name;
       }
     }
-  }
-
-  private static boolean sameBytes(AsciiString name, byte[] h, int from) {
-    byte[] a = name.array();
-    int o = name.arrayOffset();
-    for (int i = 0; i < name.length(); i++) {
-      if (a[o + i] != h[from + i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** How {@link #parseFields} starts the reason when a block has more fields than allowed. */
