@@ -31,6 +31,8 @@ import java.util.regex.PatternSyntaxException;
 /** {@code config.route.v3.RouteConfiguration} into a {@link RouteTable}, every matcher compiled once. */
 public final class RouteCompiler {
   private static final long DEFAULT_TIMEOUT_MS = 15_000;
+  /** The default timeout's x-envoy-expected-rq-timeout-ms value, shared by the routes that keep it. */
+  private static final io.netty.util.AsciiString DEFAULT_TIMEOUT_TEXT = io.netty.util.AsciiString.cached("15000");
   private static final int DEFAULT_MAX_DIRECT_BODY = 4096;
 
   private RouteCompiler() {}
@@ -194,6 +196,11 @@ public final class RouteCompiler {
         r.hasTracing() ? TracingCompiler.route(r.getTracing(), path + ".tracing") : null);
   }
 
+  /** A route timeout as the header value the router sends, bytes a codec copies whole. */
+  private static io.netty.util.AsciiString timeoutText(long timeoutMs) {
+    return timeoutMs == DEFAULT_TIMEOUT_MS ? DEFAULT_TIMEOUT_TEXT : new io.netty.util.AsciiString(Long.toString(timeoutMs));
+  }
+
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
       @Nullable RetryPolicy vhRetry, boolean attemptCount, io.bowline.core.router.@Nullable UriTemplate matched)
       throws ConfigException {
@@ -322,7 +329,7 @@ public final class RouteCompiler {
     return new RouteAction.Forward(clusters, total, a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), rr,
         sub, templateRewrite(a, path, matched), hostRewrite(a, path),
         a.getAutoHostRewrite().getValue(), timeout, a.getUpgradeConfigsCount() == 0 || upgrades,
-        Long.toString(timeout), retry, hashing, mirrors,
+        timeoutText(timeout), retry, hashing, mirrors,
         a.hasIdleTimeout() ? Fields.millis(a.getIdleTimeout()) : -1, streamDuration(a, path),
         a.hasMaxGrpcTimeout() ? Fields.millis(a.getMaxGrpcTimeout()) : -1,
         a.hasGrpcTimeoutOffset() ? Fields.millis(a.getGrpcTimeoutOffset()) : 0, clusterHeader, notFound);

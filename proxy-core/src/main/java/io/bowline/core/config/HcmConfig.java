@@ -15,7 +15,7 @@ public record HcmConfig(
     boolean useRemoteAddress,
     int xffNumTrustedHops,
     RequestIdConfig requestId,
-    String serverName,
+    io.netty.util.AsciiString serverName,
     boolean websocketEnabled,
     long idleTimeoutMs,
     int maxHeadersCount,

@@ -578,7 +578,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         || retry.perTryTimeoutMs() < routeTimeoutMs) ? retry.perTryTimeoutMs() : routeTimeoutMs;
     if (expected > 0) {
       h.set(ProxyHeaders.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, expected == f.timeoutMs() ? f.timeoutHeaderValue()
-          : Long.toString(expected));
+          : ProxyHeaders.number(expected));
     }
     boolean http2 = !upgrade && cluster.usesHttp2(sink.isHttp2());
     if (!http2) {

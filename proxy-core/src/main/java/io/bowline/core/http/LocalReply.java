@@ -29,7 +29,7 @@ public final class LocalReply {
     };
   }
 
-  public static FullHttpResponse http(ByteBufAllocator alloc, int status, String body, String server) {
+  public static FullHttpResponse http(ByteBufAllocator alloc, int status, String body, CharSequence server) {
     ByteBuf content = body.isEmpty() ? Unpooled.EMPTY_BUFFER : alloc.buffer(body.length());
     if (!body.isEmpty()) {
       content.writeCharSequence(body, StandardCharsets.UTF_8);
@@ -45,7 +45,7 @@ public final class LocalReply {
   }
 
   /** A trailers-only gRPC response: HTTP 200 whose single HEADERS frame carries grpc-status and grpc-message. */
-  public static FullHttpResponse grpc(int grpcStatus, String message, String server) {
+  public static FullHttpResponse grpc(int grpcStatus, String message, CharSequence server) {
     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.EMPTY_BUFFER);
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
     r.headers().set("grpc-status", grpcStatus);

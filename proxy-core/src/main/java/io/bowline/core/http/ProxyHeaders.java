@@ -16,17 +16,20 @@ public final class ProxyHeaders {
   static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
   static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
-  private static final String[] SMALL_NUMBERS = new String[1000];
+  /** Header values the proxy writes, as bytes a codec copies whole (a String is encoded one char at a time). */
+  static final AsciiString HTTP = AsciiString.cached("http");
+  static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString[] SMALL_NUMBERS = new AsciiString[1000];
 
   static {
     for (int i = 0; i < SMALL_NUMBERS.length; i++) {
-      SMALL_NUMBERS[i] = Integer.toString(i);
+      SMALL_NUMBERS[i] = AsciiString.cached(Integer.toString(i));
     }
   }
 
   /** Decimal text of a non-negative number; values under 1000 (service times in ms) come from a table. */
-  static String number(long n) {
-    return n >= 0 && n < SMALL_NUMBERS.length ? SMALL_NUMBERS[(int) n] : Long.toString(n);
+  static AsciiString number(long n) {
+    return n >= 0 && n < SMALL_NUMBERS.length ? SMALL_NUMBERS[(int) n] : new AsciiString(Long.toString(n));
   }
 
   private ProxyHeaders() {}

@@ -81,11 +81,11 @@ final class RouteRequest {
     if (hcm.useRemoteAddress()) {
       trusted = xff == null || xff.isEmpty();
       h.set(ProxyHeaders.X_FORWARDED_FOR, trusted ? conn.remoteIp() : xff + "," + conn.remoteIp());
-      h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
+      h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? ProxyHeaders.HTTPS : ProxyHeaders.HTTP);
       finalRemote = conn.remote().getAddress();
     } else {
       if (!h.contains(ProxyHeaders.X_FORWARDED_PROTO)) {
-        h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? "https" : "http");
+        h.set(ProxyHeaders.X_FORWARDED_PROTO, conn.tls() ? ProxyHeaders.HTTPS : ProxyHeaders.HTTP);
       }
       trusted = xff != null && hcm.xffNumTrustedHops() == 0 && xff.indexOf(',') < 0;
       finalRemote = trusted ? literalIp(xff.trim()) : null;

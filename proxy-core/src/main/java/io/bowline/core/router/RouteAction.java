@@ -49,7 +49,7 @@ public sealed interface RouteAction {
       boolean autoHostRewrite,
       long timeoutMs,
       boolean upgradesAllowed,
-      String timeoutText,
+      io.netty.util.AsciiString timeoutText,
       @Nullable RetryPolicy retryPolicy,
       List<HashPolicy> hashPolicies,
       List<Mirror> mirrors,
@@ -75,7 +75,7 @@ public sealed interface RouteAction {
     }
 
     /** The route timeout as the x-envoy-expected-rq-timeout-ms value, formatted once. */
-    public String timeoutHeaderValue() {
+    public io.netty.util.AsciiString timeoutHeaderValue() {
       return timeoutText;
     }
 

@@ -47,7 +47,7 @@ class BootstrapCompilerTest {
     assertEquals(100, h.maxHeadersCount());
     assertEquals(300_000, h.streamIdleTimeoutMs());
     assertEquals(10_000, h.requestHeadersTimeoutMs(), "safe default (HOSTILE-INPUTS), Envoy's is disabled");
-    assertEquals("envoy", h.serverName());
+    assertEquals("envoy", h.serverName().toString());
     assertEquals(5000, compile("", "").clusters().get("c").connectTimeoutMs());
     assertEquals(100, compile("", "").clusters().get("c").maxResponseHeadersCount(), "Envoy's max_headers_count");
   }
