@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.List;
 
 /**
@@ -61,7 +60,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
   /** max_request_headers_kb: the request line's limit (414) and, again, the header block's (431). */
   private final int maxHeadBytes;
   /** The methods of requests decoded and not yet answered: a response to HEAD has no body. */
-  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+  private final PendingMethods methods = new PendingMethods();
   /** A message went on in this read: the handler decides about reading on, not this codec. */
   private boolean firedInRead;
   /** Removed by an h2c upgrade: bytes read after the upgrade request belong to HTTP/2, once it is installed. */

@@ -49,7 +49,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private final ConnectionTracker tracker;
   private ChannelHandlerContext ctx;
   private @Nullable HttpStream stream;
-  private final ArrayDeque<Object> queued = new ArrayDeque<>();
+  /** Pipelined requests and their content waiting behind the current one; made on the first, as few clients pipeline. */
+  private @Nullable ArrayDeque<Object> queued;
   private boolean keepAlive = true;
   private boolean closing;
   private boolean draining;
@@ -93,25 +94,36 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     }
     if (stream != null && !stream.isDone()) {
       if (msg instanceof HttpRequest) {
-        queued.add(msg); // pipelined: served after the current response
+        queue(msg); // pipelined: served after the current response
         return;
       }
-      if (!queued.isEmpty()) {
-        queued.add(msg);
+      if (!noneQueued()) {
+        queue(msg);
         return;
       }
       deliverContent(msg);
       return;
     }
-    if (stream != null && !(msg instanceof HttpRequest) && queued.isEmpty()) {
+    if (stream != null && !(msg instanceof HttpRequest) && noneQueued()) {
       deliverContent(msg); // the rest of a request whose response was already sent
       return;
     }
-    if (!queued.isEmpty()) {
-      queued.add(msg);
+    if (!noneQueued()) {
+      queue(msg);
       return;
     }
     handle(msg);
+  }
+
+  private boolean noneQueued() {
+    return queued == null || queued.isEmpty();
+  }
+
+  private void queue(Object msg) {
+    if (queued == null) {
+      queued = new ArrayDeque<>();
+    }
+    queued.add(msg);
   }
 
   private void handle(Object msg) {
@@ -165,7 +177,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   void bytesArrived() {
     long now = LoopClock.nanoTime();
     lastActivityNanos = now;
-    if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && queued.isEmpty()) {
+    if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && noneQueued()) {
       headerBytesPending = true;
       headersStartNanos = now;
     }
@@ -308,7 +320,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   private void releaseQueued() {
     Object o;
-    while ((o = queued.poll()) != null) {
+    while (queued != null && (o = queued.poll()) != null) {
       ReferenceCountUtil.release(o);
     }
   }
@@ -370,7 +382,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   /** Serves pipelined requests in order: a queued request starts only once the one before it has completed. */
   private void drainQueue() {
-    while (!queued.isEmpty() && !rejected) {
+    while (!noneQueued() && !rejected) {
       Object next = queued.peek();
       if (next instanceof HttpRequest && stream != null && !stream.isDone()) {
         return;

@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
-import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,7 +53,7 @@ final class Http1ClientCodec extends Http1Decoder {
   static final int MAX_INTERIM = 100;
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   /** The methods of requests sent and not yet answered: a response to HEAD or CONNECT is framed differently. */
-  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+  private final io.bowline.core.http.PendingMethods methods = new io.bowline.core.http.PendingMethods();
   /** Bytes that followed a 101 response: the tunnel's, handed over by {@link #takeLeftover}. */
   private @Nullable ByteBuf leftover;
   private boolean reusable = true;
