@@ -218,7 +218,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       reject(status, problem.substring(4));
       return;
     }
-    keepAlive = HttpUtil.isKeepAlive(req) && !draining;
+    keepAlive = Http1Syntax.keepAlive(req) && !draining;
     requestVersion = req.protocolVersion().minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     headOrNoBody = req.method().equals(HttpMethod.HEAD);
     requestInProgress = true;

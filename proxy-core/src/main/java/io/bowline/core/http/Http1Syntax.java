@@ -459,6 +459,45 @@ public final class Http1Syntax {
     out.writeShort(0x0d0a);
   }
 
+  /**
+   * {@code HttpUtil.isKeepAlive}'s answer without its garbage (Netty trims each Connection value into a new
+   * AsciiString when the value shares a larger array, as every parsed one does): not when an option is {@code close};
+   * otherwise yes for HTTP/1.1, and for HTTP/1.0 only with a {@code keep-alive} option. Options are comma-separated,
+   * compared without case, trimmed of bytes up to the space as Netty trims them.
+   */
+  public static boolean keepAlive(io.netty.handler.codec.http.HttpMessage m) {
+    boolean keep = false;
+    for (Iterator<? extends CharSequence> it = m.headers().valueCharSequenceIterator(HttpHeaderNames.CONNECTION);
+        it.hasNext(); ) {
+      CharSequence v = it.next();
+      int n = v.length();
+      for (int from = 0; from <= n; ) {
+        int comma = from;
+        while (comma < n && v.charAt(comma) != ',') {
+          comma++;
+        }
+        int start = from;
+        int end = comma;
+        while (start < end && v.charAt(start) <= ' ') {
+          start++;
+        }
+        while (end > start && v.charAt(end - 1) <= ' ') {
+          end--;
+        }
+        if (option(v, start, end, HttpHeaderValues.CLOSE)) {
+          return false;
+        }
+        keep |= option(v, start, end, HttpHeaderValues.KEEP_ALIVE);
+        from = comma + 1;
+      }
+    }
+    return keep || m.protocolVersion().isKeepAliveDefault();
+  }
+
+  private static boolean option(CharSequence v, int start, int end, AsciiString option) {
+    return end - start == option.length() && AsciiString.regionMatches(v, true, start, option, 0, option.length());
+  }
+
   /** Text as its bytes: an {@link AsciiString} by bulk copy, anything else one byte per char as Netty wrote it. */
   public static void writeText(ByteBuf out, CharSequence s) {
     if (s instanceof AsciiString a) {

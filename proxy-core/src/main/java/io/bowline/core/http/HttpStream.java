@@ -84,8 +84,23 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private int filterIndex;
   private @Nullable Cluster cluster;
   private @Nullable UpstreamRequest upstream;
-  private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
+  /**
+   * Request pieces that arrived before the upstream was ready, made on the first: a request whose upstream connection
+   * is pooled and idle never needs it.
+   */
+  private @Nullable ArrayDeque<HttpObject> pending;
   private long pendingBytes;
+
+  private ArrayDeque<HttpObject> pending() {
+    if (pending == null) {
+      pending = new ArrayDeque<>(2);
+    }
+    return pending;
+  }
+
+  private Iterable<HttpObject> pendingSoFar() {
+    return pending == null ? java.util.List.of() : pending;
+  }
   private HttpFilterCallbacks.@Nullable UpstreamAlpn upstreamAlpn;
   /** A held filter waiting for the request body (awaitRequestBody), and how much of it it wants. */
   private java.util.function.@Nullable Consumer<RequestBody> bodyWaiter;
@@ -316,7 +331,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       upstream.write(content);
       return;
     }
-    pending.add(content);
+    pending().add(content);
     pendingBytes += content.content().readableBytes();
     if (pendingBytes > conn.hcm().maxRequestHeadersBytes() + 1024L * 1024 && !downstreamPaused) {
       downstreamPaused = true;
@@ -355,7 +370,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     int n = (int) Math.min(pendingBytes, bodyWaitBytes);
     byte[] copy = new byte[n];
     int at = 0;
-    for (HttpObject o : pending) {
+    for (HttpObject o : pendingSoFar()) {
       if (at == n) {
         break;
       }
@@ -599,7 +614,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     breakerRequest = cluster.breaker();
     upstreamHttp2 = http2;
     if (retry != null) {
-      for (HttpObject o : pending) { // what arrived before routing: kept like what comes after
+      for (HttpObject o : pendingSoFar()) { // what arrived before routing: kept like what comes after
         if (o instanceof HttpContent c) {
           keepForReplay(c);
         }
@@ -633,7 +648,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         continue; // Envoy skips a mirror to an unknown cluster
       }
       MirrorStream ms = new MirrorStream(shadow, request, m.appendShadowSuffix());
-      for (HttpObject o : pending) {
+      for (HttpObject o : pendingSoFar()) {
         if (o instanceof HttpContent c) {
           ms.onContent(c.retainedDuplicate());
         }
@@ -920,7 +935,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     if (requestSent) { // a retry: the body so far comes from the replay copies
       for (HttpContent c : replay == null ? java.util.List.<HttpContent>of() : replay) {
-        pending.add(c.retainedDuplicate());
+        pending().add(c.retainedDuplicate());
       }
     }
     requestSent = true;
@@ -943,7 +958,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (!hcm.loggedRequestHeaders().isEmpty()) {
       loggedRequestValues = hcm.loggedRequestHeaders().capture(request.headers());
     }
-    LastHttpContent only = pending.size() == 1 && pending.peek() instanceof LastHttpContent l
+    ArrayDeque<HttpObject> pending = this.pending;
+    LastHttpContent only = pending != null && pending.size() == 1 && pending.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
     if (only != null && req.isHttp2()) {
       // a bodiless request goes as one HEADERS frame with END_STREAM rather than HEADERS plus an empty DATA
@@ -953,7 +969,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     } else {
       req.write(request);
       HttpObject o;
-      while ((o = pending.poll()) != null) {
+      while (pending != null && (o = pending.poll()) != null) {
         req.write(o);
       }
     }
@@ -1187,7 +1203,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (REFUSED_STREAM.equals(reason) && !responseStarted && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
       boolean wasSent = upstreamCounted;
       // the whole request was its headers, so the attempt the upstream refused can be sent again
-      boolean replayable = requestEnded && bytesReceived == 0 && !requestTrailers && pending.isEmpty();
+      boolean replayable = requestEnded && bytesReceived == 0 && !requestTrailers && (pending == null || pending.isEmpty());
       if (!wasSent || replayable) {
         // never processed upstream (GOAWAY below it, REFUSED_STREAM, or never opened): safe to send again; a turn
         // later, so that a GOAWAY read in the same burst has retired the connection first
@@ -1195,7 +1211,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
         logger.debug("upstream {} refused the stream; sending it again", cluster.config().name());
         releaseUpstreamCounters();
         if (wasSent && replay == null) { // with a retry policy, the replay copies carry the end of the request
-          pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+          pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         sink.eventLoop().execute(() -> {
           if (!done) {
@@ -1478,7 +1494,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       breakerRequest = null;
     }
     HttpObject o;
-    while ((o = pending.poll()) != null) {
+    while (pending != null && (o = pending.poll()) != null) {
       ReferenceCountUtil.release(o);
     }
     if (upstream != null) {

@@ -35,11 +35,6 @@ public final class ProxyHeaders {
   private ProxyHeaders() {}
 
   /**
-   * Removes hop-by-hop headers (RFC 9110 §7.6.1): Connection and the headers it names, Keep-Alive,
-   * Proxy-Connection, Transfer-Encoding, TE (except "trailers"), and Upgrade unless the exchange is an upgrade.
-   * Netty's own extension headers from HTTP/2 conversion go too.
-   */
-  /**
    * Whether every Connection value is just "keep-alive", as nearly every upstream's is: an option naming only the
    * Keep-Alive field, which goes by its own bit, so nothing needs splitting or a String.
    */
@@ -53,6 +48,11 @@ public final class ProxyHeaders {
     return true;
   }
 
+  /**
+   * Removes hop-by-hop headers (RFC 9110 §7.6.1): Connection and the headers it names, Keep-Alive,
+   * Proxy-Connection, Transfer-Encoding, TE (except "trailers"), and Upgrade unless the exchange is an upgrade.
+   * Netty's own extension headers from HTTP/2 conversion go too.
+   */
   public static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
     int present = hopByHopNames(h);
     if (present == 0) {

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
@@ -196,7 +195,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
         return;
       }
       informational = code >= 100 && code < 200;
-      if (!informational && !HttpUtil.isKeepAlive(response)) {
+      if (!informational && !io.bowline.core.http.Http1Syntax.keepAlive(response)) {
         keepAlive = false;
       }
       if (response.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {

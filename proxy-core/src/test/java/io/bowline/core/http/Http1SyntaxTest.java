@@ -100,4 +100,28 @@ class Http1SyntaxTest {
       assertNull(headers.get(name + "x"));
     }
   }
+
+  /** The same answer as Netty's HttpUtil.isKeepAlive, which it replaced on both codecs' paths. */
+  @Test
+  void keepAliveAnswersAsNettyDoes() {
+    List<List<String>> connections = List.of(List.of(), List.of("keep-alive"), List.of("Keep-Alive"), List.of("close"),
+        List.of("CLOSE"), List.of(" close "), List.of("upgrade, close"), List.of("keep-alive, close"),
+        List.of("keep-alive", "close"), List.of("te, keep-alive"), List.of(""), List.of(","), List.of("closed"),
+        List.of("xclose"), List.of("keep-alive-x"), List.of("\tkeep-alive\t"), List.of("upgrade"),
+        List.of("close,keep-alive"), List.of(" , keep-alive ,"));
+    for (io.netty.handler.codec.http.HttpVersion version : List.of(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+        io.netty.handler.codec.http.HttpVersion.HTTP_1_0)) {
+      for (List<String> values : connections) {
+        StringBuilder block = new StringBuilder();
+        for (String v : values) {
+          block.append("Connection: ").append(v).append("\r\n");
+        }
+        // parsed values share the block's array, as a codec's do: the case Netty's trim allocates for
+        var parsed = new io.netty.handler.codec.http.DefaultHttpResponse(version,
+            io.netty.handler.codec.http.HttpResponseStatus.OK, parse(block.append("\r\n").toString(), null));
+        assertEquals(io.netty.handler.codec.http.HttpUtil.isKeepAlive(parsed), Http1Syntax.keepAlive(parsed),
+            version + " " + values);
+      }
+    }
+  }
 }
