@@ -1203,7 +1203,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (REFUSED_STREAM.equals(reason) && !responseStarted && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
       boolean wasSent = upstreamCounted;
       // the whole request was its headers, so the attempt the upstream refused can be sent again
-      boolean replayable = requestEnded && bytesReceived == 0 && !requestTrailers && (pending == null || pending.isEmpty());
+      boolean replayable = requestEnded && bytesReceived == 0 && !requestTrailers
+          && (pending == null || pending.isEmpty());
       if (!wasSent || replayable) {
         // never processed upstream (GOAWAY below it, REFUSED_STREAM, or never opened): safe to send again; a turn
         // later, so that a GOAWAY read in the same burst has retired the connection first
