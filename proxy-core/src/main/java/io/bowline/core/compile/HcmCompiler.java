@@ -158,7 +158,8 @@ final class HcmCompiler {
     boolean filtersLog = filters.stream().anyMatch(HttpFilterProvider::logs);
     return new HcmConfig(h.getStatPrefix(), codec, routes, filters, h.getUseRemoteAddress().getValue(),
         h.getXffNumTrustedHops(), requestId,
-        io.netty.util.AsciiString.of(h.getServerName().isEmpty() ? "envoy" : h.getServerName()), websocket, idle, maxHeaders, headersKb * 1024,
+        io.netty.util.AsciiString.of(h.getServerName().isEmpty() ? "envoy" : h.getServerName()), websocket, idle,
+        maxHeaders, headersKb * 1024,
         h.hasStreamIdleTimeout() ? Fields.millis(h.getStreamIdleTimeout()) : 300_000,
         h.hasRequestTimeout() ? Fields.millis(h.getRequestTimeout()) : 0,
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,

@@ -198,7 +198,8 @@ public final class RouteCompiler {
 
   /** A route timeout as the header value the router sends, bytes a codec copies whole. */
   private static io.netty.util.AsciiString timeoutText(long timeoutMs) {
-    return timeoutMs == DEFAULT_TIMEOUT_MS ? DEFAULT_TIMEOUT_TEXT : new io.netty.util.AsciiString(Long.toString(timeoutMs));
+    return timeoutMs == DEFAULT_TIMEOUT_MS ? DEFAULT_TIMEOUT_TEXT
+        : new io.netty.util.AsciiString(Long.toString(timeoutMs));
   }
 
   private static RouteAction.Forward forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,

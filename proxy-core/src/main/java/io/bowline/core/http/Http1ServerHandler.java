@@ -49,7 +49,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private final ConnectionTracker tracker;
   private ChannelHandlerContext ctx;
   private @Nullable HttpStream stream;
-  /** Pipelined requests and their content waiting behind the current one; made on the first, as few clients pipeline. */
+  /** Pipelined requests and their content waiting behind the current one; made on the first (few clients pipeline). */
   private @Nullable ArrayDeque<Object> queued;
   private boolean keepAlive = true;
   private boolean closing;

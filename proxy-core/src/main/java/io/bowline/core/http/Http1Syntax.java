@@ -214,9 +214,9 @@ public final class Http1Syntax {
   /**
    * Header names common in requests and responses, placed by {@link #nameKey} (a lower-case name's first four bytes,
    * last byte and length: no per-byte hashing while the name is scanned), open addressing with linear probing in a
-   * table of 128 slots under half full. A lookup reads only the table's own arrays — each slot's length and its name's
-   * bytes at {@code slot * 32} of one array — and not the constants and their arrays, which live anywhere in the heap
-   * and were a cache miss per header line in the request path's profile.
+   * table of 128 slots under half full. A lookup reads only the table's own arrays — each slot's length and its
+   * name's bytes at {@code slot * 32} of one array — and not the constants and their arrays, which live anywhere in the
+   * heap and were a cache miss per header line in the request path's profile.
    */
   private static final AsciiString[] KNOWN_NAMES = {HttpHeaderNames.HOST, HttpHeaderNames.USER_AGENT,
       HttpHeaderNames.ACCEPT, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.ACCEPT_LANGUAGE,

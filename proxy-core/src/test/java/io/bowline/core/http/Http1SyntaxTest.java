@@ -61,8 +61,8 @@ class Http1SyntaxTest {
 
   @Test
   void valuesLoseTheirOuterWhitespaceAndKeepTheInnerAndObsText() {
-    HttpHeaders headers = parse("A: \t  x \t y\u00ff\u0080z  \t \r\nB:\r\nC:    \t\r\nD: 12345678901234567890\t\r\n\r\n",
-        null);
+    HttpHeaders headers = parse(
+        "A: \t  x \t y\u00ff\u0080z  \t \r\nB:\r\nC:    \t\r\nD: 12345678901234567890\t\r\n\r\n", null);
     assertEquals("x \t y\u00ff\u0080z", headers.get("a"));
     assertEquals("", headers.get("b"));
     assertEquals("", headers.get("c"));
