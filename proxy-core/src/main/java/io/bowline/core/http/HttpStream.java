@@ -427,9 +427,14 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       routes = hcm.routes().current(); // read once: an RDS update mid-request does not change this request
     }
     RouteTable table = routes;
-    vhost = table.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+    vhost = table.virtualHost(firstValueAsHeld(request.headers(), HttpHeaderNames.HOST));
     route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers(), this);
     refreshDurationTimer();
+  }
+
+  /** A header's first value as the codec holds it (a view of the request's own bytes), not a String copy of it. */
+  private static @Nullable CharSequence firstValueAsHeld(HttpHeaders h, CharSequence name) {
+    return h instanceof io.netty.handler.codec.http.DefaultHttpHeaders d ? d.unwrap().get(name) : h.get(name);
   }
 
   /** max_stream_duration, recomputed whenever the route is chosen, counted from the stream's start (Envoy). */

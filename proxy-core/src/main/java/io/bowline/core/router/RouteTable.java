@@ -109,14 +109,15 @@ public final class RouteTable {
   }
 
   /** The virtual host for a Host/:authority value, or null: Envoy then answers 404 (NR). */
-  public @Nullable VirtualHost virtualHost(@Nullable String host) {
-    if (host == null || host.isEmpty()) {
+  public @Nullable VirtualHost virtualHost(@Nullable CharSequence host) {
+    if (host == null || host.length() == 0) {
       return catchAll;
     }
     if (exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty()) {
-      return catchAll; // the common single "*" vhost: no lower-casing needed
+      return catchAll; // the common single "*" vhost: the Host needs no String, no lower-casing
     }
-    String h = (ignorePort ? withoutPort(host) : host).toLowerCase(Locale.ROOT);
+    String text = host.toString();
+    String h = (ignorePort ? withoutPort(text) : text).toLowerCase(Locale.ROOT);
     VirtualHost vh = exact.get(h);
     if (vh != null) {
       return vh;
