@@ -1,8 +1,6 @@
 package io.bowline.core.accesslog;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.Headers;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.LinkedHashSet;
@@ -53,15 +51,8 @@ public final class LoggedRequestHeaders {
    */
   public @Nullable CharSequence[] capture(HttpHeaders h) {
     @Nullable CharSequence[] values = new CharSequence[names.length];
-    if (h instanceof DefaultHttpHeaders d) {
-      Headers<CharSequence, CharSequence, ?> raw = d.unwrap();
-      for (int i = 0; i < names.length; i++) {
-        values[i] = raw.get(names[i]); // the first value added, as Netty's get
-      }
-    } else {
-      for (int i = 0; i < names.length; i++) {
-        values[i] = h.get(names[i]);
-      }
+    for (int i = 0; i < names.length; i++) {
+      values[i] = io.bowline.core.filter.HeaderValues.first(h, names[i]);
     }
     return values;
   }

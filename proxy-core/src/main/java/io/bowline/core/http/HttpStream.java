@@ -90,17 +90,6 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
    */
   private @Nullable ArrayDeque<HttpObject> pending;
   private long pendingBytes;
-
-  private ArrayDeque<HttpObject> pending() {
-    if (pending == null) {
-      pending = new ArrayDeque<>(2);
-    }
-    return pending;
-  }
-
-  private Iterable<HttpObject> pendingSoFar() {
-    return pending == null ? java.util.List.of() : pending;
-  }
   private HttpFilterCallbacks.@Nullable UpstreamAlpn upstreamAlpn;
   /** A held filter waiting for the request body (awaitRequestBody), and how much of it it wants. */
   private java.util.function.@Nullable Consumer<RequestBody> bodyWaiter;
@@ -422,19 +411,25 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
 
   // ---------------------------------------------------------------- filters and routing
 
+  private ArrayDeque<HttpObject> pending() {
+    if (pending == null) {
+      pending = new ArrayDeque<>(2);
+    }
+    return pending;
+  }
+
+  private Iterable<HttpObject> pendingSoFar() {
+    return pending == null ? java.util.List.of() : pending;
+  }
+
   private void selectRoute() {
     if (routes == null) {
       routes = hcm.routes().current(); // read once: an RDS update mid-request does not change this request
     }
     RouteTable table = routes;
-    vhost = table.virtualHost(firstValueAsHeld(request.headers(), HttpHeaderNames.HOST));
+    vhost = table.virtualHost(io.bowline.core.filter.HeaderValues.first(request.headers(), HttpHeaderNames.HOST));
     route = vhost == null ? null : vhost.route(target.path(), target.query(), request.headers(), this);
     refreshDurationTimer();
-  }
-
-  /** A header's first value as the codec holds it (a view of the request's own bytes), not a String copy of it. */
-  private static @Nullable CharSequence firstValueAsHeld(HttpHeaders h, CharSequence name) {
-    return h instanceof io.netty.handler.codec.http.DefaultHttpHeaders d ? d.unwrap().get(name) : h.get(name);
   }
 
   /** max_stream_duration, recomputed whenever the route is chosen, counted from the stream's start (Envoy). */
@@ -963,18 +958,18 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (!hcm.loggedRequestHeaders().isEmpty()) {
       loggedRequestValues = hcm.loggedRequestHeaders().capture(request.headers());
     }
-    ArrayDeque<HttpObject> pending = this.pending;
-    LastHttpContent only = pending != null && pending.size() == 1 && pending.peek() instanceof LastHttpContent l
+    ArrayDeque<HttpObject> early = pending;
+    LastHttpContent only = early != null && early.size() == 1 && early.peek() instanceof LastHttpContent l
         && !l.content().isReadable() && l.trailingHeaders().isEmpty() ? l : null;
     if (only != null && req.isHttp2()) {
       // a bodiless request goes as one HEADERS frame with END_STREAM rather than HEADERS plus an empty DATA
-      ReferenceCountUtil.release(pending.poll());
+      ReferenceCountUtil.release(early.poll());
       req.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
           Unpooled.EMPTY_BUFFER, request.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
     } else {
       req.write(request);
       HttpObject o;
-      while (pending != null && (o = pending.poll()) != null) {
+      while (early != null && (o = early.poll()) != null) {
         req.write(o);
       }
     }
