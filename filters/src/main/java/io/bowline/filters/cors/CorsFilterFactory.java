@@ -24,6 +24,11 @@ public final class CorsFilterFactory implements HttpFilterFactory<Cors> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.cors.v3.Cors";
+  }
+
+  @Override
   public Class<Cors> configType() {
     return Cors.class;
   }
@@ -51,7 +56,7 @@ public final class CorsFilterFactory implements HttpFilterFactory<Cors> {
 
   @Override
   public List<String> routeConfigTypes() {
-    return List.of(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor().getFullName());
+    return List.of("envoy.extensions.filters.http.cors.v3.CorsPolicy");
   }
 
   @Override

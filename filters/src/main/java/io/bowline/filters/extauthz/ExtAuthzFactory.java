@@ -45,6 +45,11 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz";
+  }
+
+  @Override
   public Class<ExtAuthz> configType() {
     return ExtAuthz.class;
   }
@@ -56,7 +61,7 @@ public final class ExtAuthzFactory implements HttpFilterFactory<ExtAuthz> {
 
   @Override
   public List<String> routeConfigTypes() {
-    return List.of(ExtAuthzPerRoute.getDescriptor().getFullName());
+    return List.of("envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute");
   }
 
   /**

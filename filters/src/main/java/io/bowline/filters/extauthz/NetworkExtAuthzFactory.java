@@ -37,6 +37,11 @@ public final class NetworkExtAuthzFactory implements HttpFilterFactory<ExtAuthz>
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.network.ext_authz.v3.ExtAuthz";
+  }
+
+  @Override
   public Class<ExtAuthz> configType() {
     return ExtAuthz.class;
   }

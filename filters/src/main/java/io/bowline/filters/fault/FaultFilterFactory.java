@@ -26,6 +26,11 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.fault.v3.HTTPFault";
+  }
+
+  @Override
   public Class<HTTPFault> configType() {
     return HTTPFault.class;
   }

@@ -32,6 +32,11 @@ public final class GrpcStatsFactory implements HttpFilterFactory<FilterConfig> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig";
+  }
+
+  @Override
   public Class<FilterConfig> configType() {
     return FilterConfig.class;
   }

@@ -29,6 +29,11 @@ public final class IstioAlpnFactory implements HttpFilterFactory<DynamicMessage>
   }
 
   @Override
+  public String configTypeName() {
+    return IstioTypes.ALPN_FILTER_CONFIG.getFullName();
+  }
+
+  @Override
   public Class<DynamicMessage> configType() {
     return DynamicMessage.class;
   }

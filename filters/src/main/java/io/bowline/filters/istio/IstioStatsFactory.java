@@ -22,6 +22,11 @@ public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage
   }
 
   @Override
+  public String configTypeName() {
+    return IstioTypes.STATS_PLUGIN_CONFIG.getFullName();
+  }
+
+  @Override
   public Class<DynamicMessage> configType() {
     return DynamicMessage.class;
   }

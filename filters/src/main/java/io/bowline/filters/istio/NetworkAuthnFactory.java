@@ -27,6 +27,11 @@ public final class NetworkAuthnFactory implements HttpFilterFactory<DynamicMessa
   }
 
   @Override
+  public String configTypeName() {
+    return IstioTypes.NETWORK_AUTHN_CONFIG.getFullName();
+  }
+
+  @Override
   public Class<DynamicMessage> configType() {
     return DynamicMessage.class;
   }

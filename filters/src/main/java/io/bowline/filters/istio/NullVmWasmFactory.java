@@ -25,6 +25,11 @@ public final class NullVmWasmFactory implements HttpFilterFactory<Wasm> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.wasm.v3.Wasm";
+  }
+
+  @Override
   public Class<Wasm> configType() {
     return Wasm.class;
   }

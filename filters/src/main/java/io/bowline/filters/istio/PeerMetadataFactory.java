@@ -35,6 +35,11 @@ public final class PeerMetadataFactory implements HttpFilterFactory<DynamicMessa
   }
 
   @Override
+  public String configTypeName() {
+    return IstioTypes.PEER_METADATA_CONFIG.getFullName();
+  }
+
+  @Override
   public Class<DynamicMessage> configType() {
     return DynamicMessage.class;
   }

@@ -30,6 +30,11 @@ public final class TcpMetadataExchangeFactory implements HttpFilterFactory<Dynam
   }
 
   @Override
+  public String configTypeName() {
+    return IstioTypes.TCP_METADATA_EXCHANGE.getFullName();
+  }
+
+  @Override
   public Class<DynamicMessage> configType() {
     return DynamicMessage.class;
   }

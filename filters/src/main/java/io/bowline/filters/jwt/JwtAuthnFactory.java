@@ -45,6 +45,11 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication";
+  }
+
+  @Override
   public Class<JwtAuthentication> configType() {
     return JwtAuthentication.class;
   }
@@ -56,7 +61,7 @@ public final class JwtAuthnFactory implements HttpFilterFactory<JwtAuthenticatio
 
   @Override
   public List<String> routeConfigTypes() {
-    return List.of(PerRouteConfig.getDescriptor().getFullName());
+    return List.of("envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig");
   }
 
   /** A route's choice: off, or a named requirement of the filter's requirement_map. */

@@ -30,6 +30,11 @@ public final class SetMetadataFactory implements HttpFilterFactory<Config> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.set_metadata.v3.Config";
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }

@@ -33,6 +33,11 @@ public final class GlobalRateLimitFactory implements HttpFilterFactory<RateLimit
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.ratelimit.v3.RateLimit";
+  }
+
+  @Override
   public Class<RateLimit> configType() {
     return RateLimit.class;
   }
@@ -44,7 +49,7 @@ public final class GlobalRateLimitFactory implements HttpFilterFactory<RateLimit
 
   @Override
   public List<String> routeConfigTypes() {
-    return List.of(RateLimitPerRoute.getDescriptor().getFullName());
+    return List.of("envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute");
   }
 
   /** Which requests the filter asks about ({@code request_type}). */

@@ -29,6 +29,11 @@ public final class LocalRateLimitFactory implements HttpFilterFactory<LocalRateL
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
+  }
+
+  @Override
   public Class<LocalRateLimit> configType() {
     return LocalRateLimit.class;
   }

@@ -21,6 +21,11 @@ public final class NetworkRbacFactory implements HttpFilterFactory<RBAC> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.network.rbac.v3.RBAC";
+  }
+
+  @Override
   public Class<RBAC> configType() {
     return RBAC.class;
   }

@@ -31,6 +31,11 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
   }
 
   @Override
+  public String configTypeName() {
+    return "envoy.extensions.filters.http.rbac.v3.RBAC";
+  }
+
+  @Override
   public Class<RBAC> configType() {
     return RBAC.class;
   }
@@ -42,7 +47,7 @@ public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
 
   @Override
   public List<String> routeConfigTypes() {
-    return List.of(RBACPerRoute.getDescriptor().getFullName());
+    return List.of("envoy.extensions.filters.http.rbac.v3.RBACPerRoute");
   }
 
   /** A route's rules: null enforced rules turn the filter off for the route. */

@@ -16,7 +16,7 @@ public final class FilterRegistry {
 
   public FilterRegistry(List<HttpFilterFactory<?>> factories) {
     for (HttpFilterFactory<?> f : factories) {
-      byTypeName.put(f.defaultConfig().getDescriptorForType().getFullName(), f);
+      byTypeName.put(f.configTypeName(), f);
       for (String t : f.routeConfigTypes()) {
         byRouteConfigType.put(t, f);
       }

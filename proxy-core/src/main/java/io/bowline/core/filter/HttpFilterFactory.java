@@ -12,10 +12,18 @@ public interface HttpFilterFactory<T extends Message> {
   /** Envoy's canonical name, e.g. {@code envoy.filters.http.fault}. */
   String name();
 
-  /** The config proto; its type URL is the registry key. */
+  /**
+   * The config proto's full name, the registry's key (a type URL's last part). Declared as a name, not derived from
+   * {@link #defaultConfig()}: a generated message's default instance loads its class, so a registry built from them
+   * loaded the config classes of every filter the binary has, hundreds of classes and megabytes of metaspace that a
+   * configuration naming no such filter never uses. {@code FilterNamesTest} checks each against its class.
+   */
+  String configTypeName();
+
+  /** The config proto's class, for decoding; not touched until a configuration names the filter. */
   Class<T> configType();
 
-  /** The default instance of {@link #configType()}, used to derive the type URL. */
+  /** The default instance of {@link #configType()}: the builder for a config given as a TypedStruct. */
   T defaultConfig();
 
   HttpFilterProvider create(T config, FactoryContext context) throws ConfigException;
@@ -35,7 +43,7 @@ public interface HttpFilterFactory<T extends Message> {
    */
   /** The full names of the per-route config types this filter takes (Envoy reuses the filter's own by default). */
   default java.util.List<String> routeConfigTypes() {
-    return java.util.List.of(defaultConfig().getDescriptorForType().getFullName());
+    return java.util.List.of(configTypeName());
   }
 
   /**

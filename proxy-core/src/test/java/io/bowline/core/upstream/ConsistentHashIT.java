@@ -107,6 +107,11 @@ class ConsistentHashIT {
     }
 
     @Override
+    public String configTypeName() {
+      return "envoy.extensions.filters.http.health_check.v3.HealthCheck";
+    }
+
+    @Override
     public Class<io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck> configType() {
       return io.envoyproxy.envoy.extensions.filters.http.health_check.v3.HealthCheck.class;
     }
