@@ -2,6 +2,7 @@ package io.bowline.filters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.xds.bootstrap.EnvoyTypes;
@@ -36,7 +37,7 @@ class FilterNamesTest {
   void noTwoFactoriesClaimOneConfigType() {
     Set<String> seen = new HashSet<>();
     for (HttpFilterFactory<?> f : BuiltinFilters.factories()) {
-      assertEquals(true, seen.add(f.configTypeName()), f.configTypeName() + " registered twice");
+      assertTrue(seen.add(f.configTypeName()), f.configTypeName() + " registered twice");
     }
   }
 }

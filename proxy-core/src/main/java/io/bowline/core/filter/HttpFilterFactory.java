@@ -36,11 +36,6 @@ public interface HttpFilterFactory<T extends Message> {
     return typedConfig.unpack(configType());
   }
 
-  /**
-   * A route's (or virtual host's) {@code typed_per_filter_config} for this filter, parsed when the route table is
-   * compiled; the filter reads it back through {@link HttpFilterCallbacks#perRouteConfig}. Filters that take none
-   * refuse it.
-   */
   /** The full names of the per-route config types this filter takes (Envoy reuses the filter's own by default). */
   default java.util.List<String> routeConfigTypes() {
     return java.util.List.of(configTypeName());
@@ -61,12 +56,18 @@ public interface HttpFilterFactory<T extends Message> {
     return null;
   }
 
+  /**
+   * A route's (or virtual host's) {@code typed_per_filter_config} for this filter, parsed when the route table is
+   * compiled; the filter reads it back through {@link HttpFilterCallbacks#perRouteConfig}. Filters that take none
+   * refuse it.
+   */
   default Object routeConfig(com.google.protobuf.Any typedConfig, String path) throws ConfigException {
     throw new ConfigException(path, name() + " takes no per-route configuration");
   }
 
-  /** What a factory may use while building its config. */
   /**
+   * What a factory may use while building its config.
+   *
    * @param stats the connection manager's stats scope ({@code http.<stat_prefix>.})
    * @param fieldPath where the filter's config sits, for error messages
    * @param filterName the filter's name in the connection manager
