@@ -14,6 +14,9 @@ public final class HeaderValues {
 
   /** The first value of {@code name} (the first added, as Netty's get answers), or null. */
   public static @Nullable CharSequence first(HttpHeaders h, CharSequence name) {
+    if (h instanceof ArrayHttpHeaders a) {
+      return a.first(name);
+    }
     return h instanceof DefaultHttpHeaders d ? d.unwrap().get(name) : h.get(name);
   }
 }

@@ -1,14 +1,13 @@
 package io.bowline.core.http;
 
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.LastHttpContent;
 import org.jspecify.annotations.Nullable;
 
@@ -20,8 +19,6 @@ import org.jspecify.annotations.Nullable;
  */
 public abstract class Http1Decoder extends ChannelDuplexHandler {
   private static final int MAX_CHUNK_LINE = 4096;
-  private static final HttpHeadersFactory TRAILERS =
-      DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   /** Where the decoder is in the message: DONE reads nothing more (a refusal, a tunnel). */
   protected enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, DONE }
@@ -199,7 +196,7 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
     } else {
       byte[] block = new byte[end];
       buf.readBytes(block);
-      HttpHeaders fields = TRAILERS.newHeaders();
+      ArrayHttpHeaders fields = new ArrayHttpHeaders();
       String problem = Http1Syntax.parseFields(block, 0, fields, null, maxFields);
       if (problem != null) {
         failBody(ctx, problem);

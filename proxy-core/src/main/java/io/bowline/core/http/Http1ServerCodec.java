@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -7,13 +8,11 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -47,7 +46,6 @@ import java.util.List;
  * line or head over {@code max_request_headers_kb}. After a refusal nothing more on the connection is parsed.
  */
 public final class Http1ServerCodec extends Http1Decoder implements HttpServerUpgradeHandler.SourceCodec {
-  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final byte[] HTTP_1_1 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] HTTP_1_0 = "HTTP/1.0 ".getBytes(StandardCharsets.US_ASCII);
   private static final List<HttpMethod> METHODS = List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
@@ -200,7 +198,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
     HttpVersion version = version(h[sp2 + 6] - '0', h[sp2 + 8] - '0');
     HttpMethod method = method(h, sp1);
     String uri = new String(h, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
-    HttpHeaders headers = HEADERS.newHeaders();
+    ArrayHttpHeaders headers = new ArrayHttpHeaders();
     framing.reset();
     String problem = Http1Syntax.parseFields(h, eol + 2, headers, framing, maxFields);
     if (problem != null) {

@@ -1,5 +1,6 @@
 package io.bowline.core.http;
 
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -143,7 +144,7 @@ public final class Http1Syntax {
    * why the block was refused, or null. More than {@code maxFields} fields is refused with {@link #TOO_MANY_FIELDS}
    * leading the reason.
    */
-  public static @Nullable String parseFields(byte[] h, int from, HttpHeaders into, @Nullable Framing framing,
+  public static @Nullable String parseFields(byte[] h, int from, ArrayHttpHeaders into, @Nullable Framing framing,
       int maxFields) {
     int line = from;
     for (int fields = 0; ; fields++) {
@@ -206,7 +207,7 @@ public final class Http1Syntax {
           framing.transferEncoding = value; // the last field line's final coding decides
         }
       }
-      into.add(name, value);
+      into.addParsed(name, value);
       line = eol + 2;
     }
   }
@@ -449,6 +450,16 @@ public final class Http1Syntax {
 
   /** Each field as {@code name: value CRLF}, then the blank line that ends the block. */
   public static void writeFields(ByteBuf out, HttpHeaders fields) {
+    if (fields instanceof ArrayHttpHeaders a) { // the codecs' own map: by index, no iterator or entry objects
+      for (int i = 0, n = a.size(); i < n; i++) {
+        writeText(out, a.nameAt(i));
+        out.writeShort(0x3a20); // ": "
+        writeText(out, a.valueAt(i));
+        out.writeShort(0x0d0a);
+      }
+      out.writeShort(0x0d0a);
+      return;
+    }
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
       writeText(out, e.getKey());

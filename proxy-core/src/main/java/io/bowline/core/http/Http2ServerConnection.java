@@ -1,6 +1,7 @@
 package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.bowline.core.listener.ConnectionTracker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -9,7 +10,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -331,7 +331,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
     if (!endOfStream) {
       throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "second HEADERS without END_STREAM");
     }
-    HttpHeaders trailers = DefaultHttpHeadersFactory.trailersFactory().withValidation(false).newHeaders();
+    HttpHeaders trailers = new ArrayHttpHeaders();
     for (Map.Entry<CharSequence, CharSequence> e : headers) {
       if (e.getKey().length() > 0 && e.getKey().charAt(0) == ':') {
         throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "pseudo-header in trailers");
@@ -442,7 +442,7 @@ public final class Http2ServerConnection extends Http2ConnectionHandler implemen
    * "; " (RFC 9113 §8.2.3), the other pseudo-headers go; names are already lower case and validated by the codec.
    */
   static HttpRequest toRequest(Http2Headers h) {
-    HttpHeaders out = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+    HttpHeaders out = new ArrayHttpHeaders();
     StringBuilder cookies = null;
     for (Map.Entry<CharSequence, CharSequence> e : h) {
       CharSequence name = e.getKey();

@@ -1,5 +1,6 @@
 package io.bowline.core.upstream;
 
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.bowline.core.http.HeadBuffer;
 import io.bowline.core.http.Http1Decoder;
 import io.bowline.core.http.Http1Syntax;
@@ -10,12 +11,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -51,7 +50,6 @@ final class Http1ClientCodec extends Http1Decoder {
    * 103 Early Hints, but an upstream that answers with 1xx after 1xx (HOSTILE-INPUTS H1-17) gets a 502.
    */
   static final int MAX_INTERIM = 100;
-  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   /** The methods of requests sent and not yet answered: a response to HEAD or CONNECT is framed differently. */
   private final io.bowline.core.http.PendingMethods methods = new io.bowline.core.http.PendingMethods();
   /** Bytes that followed a 101 response: the tunnel's, handed over by {@link #takeLeftover}. */
@@ -257,7 +255,7 @@ final class Http1ClientCodec extends Http1Decoder {
     }
     HttpVersion version = h[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
     HttpResponseStatus status = status(code, h, eol);
-    HttpHeaders headers = HEADERS.newHeaders();
+    ArrayHttpHeaders headers = new ArrayHttpHeaders();
     framing.reset();
     String problem = Http1Syntax.parseFields(h, eol + 2, headers, framing, maxFields);
     if (problem != null) {

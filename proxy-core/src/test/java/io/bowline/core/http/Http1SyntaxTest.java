@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.bowline.core.filter.ArrayHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class Http1SyntaxTest {
   private static HttpHeaders parse(String block, String expectedProblem) {
-    HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+    ArrayHttpHeaders headers = new ArrayHttpHeaders();
     byte[] h = block.getBytes(StandardCharsets.ISO_8859_1);
     assertEquals(expectedProblem, Http1Syntax.parseFields(h, 0, headers, null, 100), block);
     return headers;
