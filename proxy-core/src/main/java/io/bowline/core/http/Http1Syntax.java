@@ -452,21 +452,21 @@ public final class Http1Syntax {
   public static void writeFields(ByteBuf out, HttpHeaders fields) {
     if (fields instanceof ArrayHttpHeaders a) { // the codecs' own map: by index, no iterator or entry objects
       for (int i = 0, n = a.size(); i < n; i++) {
-        writeText(out, a.nameAt(i));
-        out.writeShort(0x3a20); // ": "
-        writeText(out, a.valueAt(i));
-        out.writeShort(0x0d0a);
+        writeField(out, a.nameAt(i), a.valueAt(i));
       }
-      out.writeShort(0x0d0a);
-      return;
+    } else {
+      for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
+        Map.Entry<CharSequence, CharSequence> e = it.next();
+        writeField(out, e.getKey(), e.getValue());
+      }
     }
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      writeText(out, e.getKey());
-      out.writeShort(0x3a20); // ": "
-      writeText(out, e.getValue());
-      out.writeShort(0x0d0a);
-    }
+    out.writeShort(0x0d0a);
+  }
+
+  private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
+    writeText(out, name);
+    out.writeShort(0x3a20); // ": "
+    writeText(out, value);
     out.writeShort(0x0d0a);
   }
 
