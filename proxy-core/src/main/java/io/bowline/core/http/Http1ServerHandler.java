@@ -395,6 +395,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         deliverContent(next);
       }
     }
+    HttpStream s = stream;
+    if (!reading && s != null && !s.isDone()) {
+      s.onDownstreamReadComplete(); // a queued body went upstream outside a read: no read's end will flush it
+    }
   }
 
   @Override

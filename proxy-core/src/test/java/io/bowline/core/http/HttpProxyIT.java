@@ -238,6 +238,20 @@ class HttpProxyIT {
   }
 
   @Test
+  void aPipelinedRequestsBodyGoesUpstreamWhenItsTurnComes() throws Exception {
+    // the body arrives in the same read as the request before it and waits in the queue: when that request's
+    // response ends it is written upstream outside any read, and must be flushed there
+    try (RawHttp raw = new RawHttp(proxy.port("http"))) {
+      raw.send("GET /echo/first HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "POST /echo/second HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world");
+      String all = raw.readAll(3000);
+      int first = all.indexOf("x-echo-uri: /echo/first");
+      int second = all.indexOf("x-echo-uri: /echo/second");
+      assertTrue(first > 0 && second > first && all.endsWith("hello world"), all);
+    }
+  }
+
+  @Test
   void http10AndExpectContinue() throws Exception {
     try (RawHttp raw = new RawHttp(proxy.port("http"))) {
       String r = raw.send("GET /echo/ten HTTP/1.0\r\n\r\n").readAll(2000);
