@@ -92,7 +92,8 @@ public final class ListenerCompiler {
         httpInspector, Math.max(limit, 1024),
         l.hasListenerFiltersTimeout() ? Fields.millis(l.getListenerFiltersTimeout()) : 15_000,
         l.getContinueOnListenerFiltersTimeout(), tlsInspectorOff, httpInspectorOff,
-        ListenerStats.of(ctx.stats().scope("listener." + statName + ".")),
+        ListenerStats.of(ctx.stats().scope("listener." + statName + "."),
+            chains.stream().anyMatch(c -> c.tls() != null) || dflt != null && dflt.tls() != null),
         AccessLogs.compile(l.getAccessLogList(), path + ".access_log", ctx));
   }
 
@@ -213,7 +214,8 @@ public final class ListenerCompiler {
     long idle = t.hasIdleTimeout() ? Fields.millis(t.getIdleTimeout()) : 3_600_000;
     var scope = ctx.stats().scope("tcp." + t.getStatPrefix() + ".");
     return new TcpProxyConfig(t.getStatPrefix(), clusters, total, idle, scope.counter("downstream_cx_total"),
-        scope.counter("downstream_cx_no_route"), AccessLogs.compile(t.getAccessLogList(), path + ".access_log", ctx),
+        scope.counter("downstream_cx_no_route"), io.bowline.core.transport.ConnectionBytes.downstream(scope),
+        AccessLogs.compile(t.getAccessLogList(), path + ".access_log", ctx),
         observers);
   }
 

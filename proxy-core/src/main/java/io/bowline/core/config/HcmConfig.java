@@ -42,6 +42,11 @@ public record HcmConfig(
     accessLogs = List.copyOf(accessLogs);
   }
 
+  @Override
+  public io.bowline.core.transport.ConnectionBytes connectionBytes() {
+    return stats.bytes;
+  }
+
   /** The HCM's codec_type. */
   public enum CodecType { AUTO, HTTP1, HTTP2 }
 

@@ -4,6 +4,7 @@ import io.bowline.core.stats.Counter;
 import io.bowline.core.stats.Gauge;
 import io.bowline.core.stats.Histogram;
 import io.bowline.core.stats.Stats;
+import io.bowline.core.transport.ConnectionBytes;
 
 /** {@code http.<stat_prefix>.*} stats, resolved once per HCM config. */
 public final class HcmStats {
@@ -49,6 +50,7 @@ public final class HcmStats {
   /** Envoy roots its HTTP/2 codec stats at {@code http2.}, outside the HCM's prefix. */
   public final Counter http2PriorityFlood;
   public final Counter http2WindowUpdateFlood;
+  public final ConnectionBytes bytes;
 
   private HcmStats(Stats.Scope s) {
     rqTotal = s.counter("downstream_rq_total");
@@ -90,6 +92,7 @@ public final class HcmStats {
     headersTimeout = s.counter("downstream_rq_header_timeout");
     cxDrainClose = s.counter("downstream_cx_drain_close");
     rqTime = s.histogram("downstream_rq_time");
+    bytes = ConnectionBytes.downstream(s);
     Stats.Scope http2 = s.stats().scope("http2.");
     http2PriorityFlood = http2.counter("inbound_priority_frames_flood");
     http2WindowUpdateFlood = http2.counter("inbound_window_update_frames_flood");

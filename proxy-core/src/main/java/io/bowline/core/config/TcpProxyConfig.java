@@ -11,6 +11,7 @@ public record TcpProxyConfig(
     long idleTimeoutMs,
     Counter cxTotal,
     Counter noRoute,
+    io.bowline.core.transport.ConnectionBytes connectionBytes,
     List<io.bowline.core.accesslog.AccessLogger> accessLogs,
     List<io.bowline.core.filter.ConnectionObserverProvider> observers) implements NetworkFilter {
 

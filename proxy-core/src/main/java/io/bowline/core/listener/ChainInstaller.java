@@ -42,6 +42,8 @@ public final class ChainInstaller {
   /** Installs {@code chain}; the connection is tracked (and drained) with the listener generation's others. */
   public void install(Channel ch, ListenerConfig listener, FilterChainConfig chain, ConnectionTracker tracker) {
     ChannelPipeline p = ch.pipeline();
+    // counts the plain bytes of everything after it: gates, codecs, tunnels (the handshake's are TLS's own)
+    var meter = chain.terminal().connectionBytes().meter(System.nanoTime());
     if (chain.tls() != null) {
       io.netty.handler.ssl.SslContext context = chain.tls().current();
       if (context == null) {
@@ -51,7 +53,11 @@ public final class ChainInstaller {
       }
       SslHandler ssl = context.newHandler(ch.alloc());
       ssl.setHandshakeTimeoutMillis(10_000);
+      if (listener.stats().ssl() != null) {
+        listener.stats().ssl().watch(ssl, true);
+      }
       p.addLast(ssl);
+      p.addLast(meter);
       p.addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
@@ -66,6 +72,7 @@ public final class ChainInstaller {
       });
       return;
     }
+    p.addLast(meter);
     installTerminal(ch, chain, false, null, tracker);
   }
 

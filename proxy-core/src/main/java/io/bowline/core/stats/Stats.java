@@ -147,6 +147,19 @@ public final class Stats {
   }
 
   /**
+   * The computed gauge {@code segment} under {@code prefix}: made by {@code make} the first time and the same object
+   * after, so every configuration that names the scope (two connection managers with one stat_prefix, each update of
+   * a listener) adds to one source. One that {@code stats_matcher} rejects is made at each call and shown nowhere.
+   */
+  @SuppressWarnings("unchecked")
+  <T extends LongSupplier> T sharedComputedGauge(String prefix, String segment, java.util.function.Supplier<T> make) {
+    if (!included(prefix, segment)) {
+      return make.get();
+    }
+    return (T) table(computedGauges, prefix).getOrAdd(shared(segment), (p, s) -> make.get());
+  }
+
+  /**
    * Several gauges of one object, read when stats are rendered: a cluster's circuit breaker has five to ten, and
    * one table entry per gauge pointing at the object costs a mesh of thousands of clusters no object per gauge.
    */
@@ -199,7 +212,10 @@ public final class Stats {
     List<Value> out = new ArrayList<>();
     gauges.values().forEach(t -> t.forEach((n, g) -> {
       if (g == ScopeTable.DEFERRED) {
-        out.add(new Value(t.prefix() + n, 0, false));
+        ScopeTable computed = computedGauges.get(t.prefix());
+        if (computed == null || computed.getShared(n) == null) { // else made as a computed gauge, shown below
+          out.add(new Value(t.prefix() + n, 0, false));
+        }
       } else if (g != Gauge.NULL) {
         out.add(new Value(t.prefix() + n, ((Gauge) g).value(), ((Gauge) g).used()));
       }
@@ -297,6 +313,11 @@ public final class Stats {
 
     public Histogram histogram(String name) {
       return stats.histogram(prefix + name);
+    }
+
+    /** See {@link Stats#sharedComputedGauge}; {@code segment} is one segment, and this scope's prefix ends with '.'. */
+    public <T extends LongSupplier> T sharedComputedGauge(String segment, java.util.function.Supplier<T> make) {
+      return stats.sharedComputedGauge(prefix, segment, make);
     }
 
     /** Gauges of {@code source} under this scope (whose prefix ends with '.'), one per name in {@code segments}. */

@@ -99,6 +99,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
             ch.pipeline().addLast(relay);
           }
         });
+    long connectStart = System.nanoTime();
     cluster.connect(b, host.address()).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         cluster.stats().cxConnectFail.inc();
@@ -111,6 +112,10 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       cluster.stats().cxActive.inc();
       upstream = f.channel();
       upstream.closeFuture().addListener(x -> cluster.stats().cxActive.dec());
+      var relayContext = upstream.pipeline().context(relay);
+      if (relayContext != null) { // null: closed already, its pipeline torn down
+        upstream.pipeline().addBefore(relayContext.name(), null, cluster.stats().meter(connectStart));
+      }
       if (!downstream.isActive()) {
         upstream.close();
         releaseEarly();

@@ -110,7 +110,16 @@ public final class PeerCertificateRules {
         }
       }
     }
-    throw new CertificateException("no subject alternative name of the peer certificate matches");
+    throw new SanMismatch();
+  }
+
+  /** The peer's names match none of the SAN matchers (Envoy's {@code ssl.fail_verify_san}, not a chain failure). */
+  static final class SanMismatch extends CertificateException {
+    private static final long serialVersionUID = 1L;
+
+    SanMismatch() {
+      super("no subject alternative name of the peer certificate matches");
+    }
   }
 
   /**

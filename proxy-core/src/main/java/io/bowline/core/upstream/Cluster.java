@@ -486,7 +486,11 @@ public final class Cluster {
    * cluster's load balancer; null when none is available.
    */
   public @Nullable UpstreamHost chooseHost() {
-    UpstreamHost host = lb.choose(hostsFor(null), null);
+    HostSet set = hostsFor(null);
+    if (set.panic) {
+      stats().lbHealthyPanic.inc();
+    }
+    UpstreamHost host = lb.choose(set, null);
     if (host == null) {
       stats().noHealthyHost.inc();
     }
@@ -525,6 +529,9 @@ public final class Cluster {
       HostSet current = excludedPriorities == null || excludedPriorities.isEmpty() ? hostsFor(hash)
           : available.pickExcluding(hash != null ? (int) Long.remainderUnsigned(hash, 100)
               : java.util.concurrent.ThreadLocalRandom.current().nextInt(100), excludedPriorities);
+      if (current.panic) {
+        stats().lbHealthyPanic.inc();
+      }
       host = lb.choose(current, hash);
       for (int i = 1; avoid != null && host != null && avoid.contains(host) && i < selectionAttempts; i++) {
         host = lb.choose(current, hash == null ? null : hash + i); // a retry moves along the ring, as Envoy does
@@ -594,6 +601,7 @@ public final class Cluster {
       engine.setSSLParameters(params);
     }
     h.setHandshakeTimeoutMillis(Math.max(1000, config.connectTimeoutMs()));
+    stats().ssl().watch(h, false);
     return h;
   }
 

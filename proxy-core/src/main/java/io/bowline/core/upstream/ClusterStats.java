@@ -5,6 +5,8 @@ import io.bowline.core.stats.Gauge;
 import io.bowline.core.stats.Histogram;
 import io.bowline.core.stats.ResponseCodeCounters;
 import io.bowline.core.stats.Stats;
+import io.bowline.core.transport.ByteMeter;
+import io.bowline.core.transport.ConnectionBytes;
 
 /**
  * A cluster's traffic stats ({@code cluster.<name>.upstream_cx_*}, {@code upstream_rq_*}), made when the cluster
@@ -23,11 +25,14 @@ public final class ClusterStats {
       "upstream_cx_destroy_remote", "upstream_cx_protocol_error", "upstream_cx_http1_total", "upstream_cx_http2_total",
       "upstream_rq_total", "upstream_rq_timeout", "upstream_rq_pending_total", "upstream_rq_pending_failure_eject",
       "upstream_rq_rx_reset", "upstream_rq_tx_reset", "upstream_rq_completed", "upstream_cx_none_healthy",
-      "upstream_rq_1xx", "upstream_rq_2xx", "upstream_rq_3xx", "upstream_rq_4xx", "upstream_rq_5xx"};
-  private static final String[] GAUGES = {"upstream_cx_active", "upstream_rq_active"};
+      "upstream_rq_1xx", "upstream_rq_2xx", "upstream_rq_3xx", "upstream_rq_4xx", "upstream_rq_5xx",
+      "upstream_cx_rx_bytes_total", "upstream_cx_tx_bytes_total", "lb_healthy_panic"};
+  /** The last is computed ({@link ConnectionBytes}), and shown as an unused 0 until then. */
+  private static final String[] GAUGES = {"upstream_cx_active", "upstream_rq_active", "upstream_cx_tx_bytes_buffered"};
   private static final String RQ_TIME = "upstream_rq_time";
   private static final String CX_CONNECT_MS = "upstream_cx_connect_ms";
-  private static final String[] HISTOGRAMS = {RQ_TIME, CX_CONNECT_MS};
+  private static final String CX_LENGTH_MS = "upstream_cx_length_ms";
+  private static final String[] HISTOGRAMS = {RQ_TIME, CX_CONNECT_MS, CX_LENGTH_MS};
 
   private final Stats.Scope scope;
   public final Counter cxTotal;
@@ -63,6 +68,12 @@ public final class ClusterStats {
   public final Counter rqRetryBackoffRatelimited;
   public final Counter rqPerTryTimeout;
   public final Counter rqPerTryIdleTimeout;
+  /** Requests (and tcp_proxy connections) load balanced over a priority in panic. */
+  public final Counter lbHealthyPanic;
+  /** Every upstream connection's bytes and lifetime, counted by the {@link #meter} in its pipeline. */
+  public final ConnectionBytes bytes;
+  /** {@code ssl.*}: made with the cluster's first TLS connection (most clusters of a plain mesh never have one). */
+  private volatile io.bowline.core.tls.@org.jspecify.annotations.Nullable TlsStats ssl;
 
   /**
    * Shows the traffic stats of the cluster scoped by {@code s} as unused zeros without making them (two table slots
@@ -92,6 +103,7 @@ public final class ClusterStats {
     rqRetryBackoffRatelimited = s.counter("upstream_rq_retry_backoff_ratelimited");
     rqPerTryTimeout = s.counter("upstream_rq_per_try_timeout");
     rqPerTryIdleTimeout = s.counter("upstream_rq_per_try_idle_timeout");
+    lbHealthyPanic = s.counter("lb_healthy_panic");
     cxActive = s.gauge("upstream_cx_active");
     cxConnectFail = s.counter("upstream_cx_connect_fail");
     cxConnectTimeout = s.counter("upstream_cx_connect_timeout");
@@ -113,6 +125,29 @@ public final class ClusterStats {
     noHealthyHost = s.counter("upstream_cx_none_healthy");
     rqTime = s.histogram(RQ_TIME);
     cxConnectMs = s.histogram(CX_CONNECT_MS);
+    bytes = ConnectionBytes.upstream(s, s.histogram(CX_LENGTH_MS));
+  }
+
+  /**
+   * The handler that counts a new upstream connection's bytes and, when it closes, its lifetime since
+   * {@code connectStartNanos}: after the TLS handler, before the codec.
+   */
+  public ByteMeter meter(long connectStartNanos) {
+    return bytes.meter(connectStartNanos);
+  }
+
+  /** The cluster's TLS handshake stats, made on first use. */
+  public io.bowline.core.tls.TlsStats ssl() {
+    var s = ssl;
+    if (s == null) {
+      synchronized (this) {
+        s = ssl;
+        if (s == null) {
+          ssl = s = io.bowline.core.tls.TlsStats.of(scope);
+        }
+      }
+    }
+    return s;
   }
 
   /** Counts a response by class and by exact code, as Envoy's upstream_rq_2xx and upstream_rq_200. */

@@ -15,6 +15,11 @@ public final class HostSet {
   private final List<UpstreamHost> hosts;
   private final int[] weights;
   private final UpstreamHost[] schedule;
+  /**
+   * Its priority is in panic: too few of its hosts are healthy, so all of them take requests (Envoy's
+   * {@code lb_healthy_panic} counts each pick from such a set). Set once, before the set is published.
+   */
+  boolean panic;
 
   public HostSet(List<UpstreamHost> hosts) {
     this(hosts, null);

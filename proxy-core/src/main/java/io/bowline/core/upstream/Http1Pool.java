@@ -154,6 +154,7 @@ final class Http1Pool {
           return;
         }
         p.addLast(ssl);
+        p.addLast(stats.meter(start));
         p.addLast(conn.codec());
         p.addLast(conn);
         p.addLast(new TlsReadyHandler(() -> {
@@ -167,6 +168,7 @@ final class Http1Pool {
         }));
         return;
       }
+      p.addLast(stats.meter(start));
       p.addLast(conn.codec());
       p.addLast(conn);
       conn.attach(listener);

@@ -122,6 +122,7 @@ final class Http2Pool {
           return;
         }
         p.addLast(ssl);
+        p.addLast(stats.meter(start));
         p.addLast(codec, new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()), conn);
         p.addLast(new Http1Pool.TlsReadyHandler(conn::markReady, cause -> {
           stats.cxConnectFail.inc();
@@ -130,6 +131,7 @@ final class Http2Pool {
         }));
         return;
       }
+      p.addLast(stats.meter(start));
       p.addLast(codec, new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()), conn);
       conn.markReady();
     });

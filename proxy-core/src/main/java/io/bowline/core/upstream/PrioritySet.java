@@ -144,6 +144,7 @@ public final class PrioritySet {
       totalHealth += health[i];
       boolean panic = ok.size() * 100L < (long) panicThresholdPercent * hosts.size();
       sets[i] = set(ok.size() == hosts.size() || panic ? hosts : ok, weightOf);
+      sets[i].panic = panic;
       i++;
     }
     int normalized = Math.min(100, totalHealth);
@@ -154,6 +155,7 @@ public final class PrioritySet {
       int p = 0;
       for (List<UpstreamHost> hosts : byPriority.values()) {
         sets[p] = set(hosts, weightOf);
+        sets[p].panic = true;
         load[p] = Math.min(left, hosts.size() * 100 / all.hosts().size());
         left -= load[p];
         p++;

@@ -7,6 +7,7 @@ import io.bowline.core.testing.GrpcTestService;
 import io.bowline.core.testing.LeakGuard;
 import io.bowline.core.testing.ProxyHarness;
 import io.bowline.core.testing.TestBackend;
+import io.bowline.core.testing.TestCerts;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -29,7 +30,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -38,9 +38,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -179,23 +176,9 @@ class ProtocolsIT {
     cert.delete();
   }
 
-  private static SSLContext trustAll() throws Exception {
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, new TrustManager[] {new X509TrustManager() {
-      public void checkClientTrusted(X509Certificate[] c, String a) {}
-
-      public void checkServerTrusted(X509Certificate[] c, String a) {}
-
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    }}, null);
-    return ctx;
-  }
-
   @Test
   void http2OverTlsWithAlpn() throws Exception {
-    HttpClient c = HttpClient.newBuilder().sslContext(trustAll()).version(HttpClient.Version.HTTP_2).build();
+    HttpClient c = HttpClient.newBuilder().sslContext(TestCerts.trustAll()).version(HttpClient.Version.HTTP_2).build();
     HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.port("tls")
         + "/echo/h2")).POST(HttpRequest.BodyPublishers.ofString("over h2")).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -208,7 +191,8 @@ class ProtocolsIT {
 
   @Test
   void http11OverTls() throws Exception {
-    HttpClient c = HttpClient.newBuilder().sslContext(trustAll()).version(HttpClient.Version.HTTP_1_1).build();
+    HttpClient c = HttpClient.newBuilder().sslContext(TestCerts.trustAll()).version(HttpClient.Version.HTTP_1_1)
+        .build();
     HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.port("tls")
         + "/echo/h1")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(HttpClient.Version.HTTP_1_1, r.version());

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class FilterChainSelectorTest {
   private static FilterChainConfig chain(String name, FilterChainMatch m) {
-    return new FilterChainConfig(name, m, null, new TcpProxyConfig("t", List.of(), 1, 0, null, null, List.of(), List.of()), List.of());
+    return new FilterChainConfig(name, m, null, new TcpProxyConfig("t", List.of(), 1, 0, null, null, null, List.of(), List.of()), List.of());
   }
 
   private static FilterChainMatch m(Integer port, List<String> sni, String transport, List<String> alpn,

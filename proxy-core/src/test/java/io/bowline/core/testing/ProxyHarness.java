@@ -149,6 +149,16 @@ public final class ProxyHarness implements AutoCloseable {
     return -1;
   }
 
+  /** Waits up to 5 s for a counter or gauge to read {@code expected}; fails naming it when it does not. */
+  public void awaitStat(String name, long expected) throws Exception {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    long v;
+    while ((v = stat(name)) != expected && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(expected, v, name);
+  }
+
   @Override
   public void close() {
     server.shutdown();

@@ -26,6 +26,21 @@ public final class TestCerts {
 
   private TestCerts() {}
 
+  /** A client context that trusts any server: for tests of what the proxy does, not of who it is. */
+  public static javax.net.ssl.SSLContext trustAll() throws Exception {
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+      public void checkClientTrusted(X509Certificate[] c, String a) {}
+
+      public void checkServerTrusted(X509Certificate[] c, String a) {}
+
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, null);
+    return ctx;
+  }
+
   public static Pem selfSigned(String dnsName) throws Exception {
     KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
     kpg.initialize(256);
