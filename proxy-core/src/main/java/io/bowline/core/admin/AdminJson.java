@@ -61,7 +61,7 @@ final class AdminJson {
         JsonObject ho = new JsonObject();
         ho.add("address", address(io.bowline.core.transport.AddressText.ip(h.address()), h.address().getPort()));
         JsonObject health = new JsonObject();
-        health.addProperty("eds_health_status", h.healthy() ? "HEALTHY" : "UNHEALTHY");
+        health.addProperty("eds_health_status", !h.healthy() ? "UNHEALTHY" : h.degraded() ? "DEGRADED" : "HEALTHY");
         if (h.ejected()) {
           health.addProperty("failed_outlier_check", true);
         }

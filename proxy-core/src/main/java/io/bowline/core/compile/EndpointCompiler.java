@@ -78,7 +78,8 @@ public final class EndpointCompiler {
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
         var socketMatch = e.getMetadata().getFilterMetadataMap().get("envoy.transport_socket_match");
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
-            le.getPriority(), healthy, overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc,
+            le.getPriority(), healthy, e.getHealthStatus() == io.envoyproxy.envoy.config.core.v3.HealthStatus.DEGRADED,
+            overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc,
             socketMatch == null ? java.util.Map.of() : java.util.Map.copyOf(socketMatch.getFieldsMap())));
       }
       if (here.isEmpty()) {

@@ -98,16 +98,18 @@ public record ClusterConfig(
    */
   /** @param locality the endpoint's locality as {@link #localityKey} writes it ("" when it has none) */
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
-      int priority, boolean healthy, int overprovisioningFactor, java.net.@Nullable InetAddress literal,
-      String locality, HealthCheckTarget healthCheck, java.util.Map<String, com.google.protobuf.Value> socketMatch) {
+      int priority, boolean healthy, boolean degraded, int overprovisioningFactor,
+      java.net.@Nullable InetAddress literal, String locality, HealthCheckTarget healthCheck,
+      java.util.Map<String, com.google.protobuf.Value> socketMatch) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
-      this(host, port, weight, hostname, 0, 0, true, 140, null, "", HealthCheckTarget.DEFAULT, java.util.Map.of());
+      this(host, port, weight, hostname, 0, 0, true, false, 140, null, "", HealthCheckTarget.DEFAULT,
+          java.util.Map.of());
     }
 
     /** The same endpoint with its locality's share of the weight. */
     public EndpointConfig withLocalityShare(double share) {
-      return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, overprovisioningFactor,
-          literal, locality, healthCheck, socketMatch);
+      return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, degraded,
+          overprovisioningFactor, literal, locality, healthCheck, socketMatch);
     }
   }
 

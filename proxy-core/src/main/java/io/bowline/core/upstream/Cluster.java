@@ -197,19 +197,7 @@ public final class Cluster {
   /** Active health checking changed a host's health: new requests follow, and the healthy gauge too. */
   void activeHealthChanged() {
     ejectionsChanged();
-    updates.membershipHealthy.set(healthy(hosts.hosts()));
-  }
-
-  /**
-   * A plain loop: a stream pipeline here was inlined into {@code refresh}, which C2 compiles during a large EDS push
-   * (its longest compilation there, 0.44 s).
-   */
-  private static long healthy(List<UpstreamHost> hosts) {
-    long n = 0;
-    for (int i = 0; i < hosts.size(); i++) {
-      n += hosts.get(i).healthy() ? 1 : 0;
-    }
-    return n;
+    updates.membership(hosts.hosts());
   }
 
   /** Outlier detection's ejections changed (or the hosts did): recompute the hosts new requests may use. */
@@ -248,17 +236,21 @@ public final class Cluster {
         || lb == ClusterConfig.LbPolicy.LEAST_REQUEST || lb == ClusterConfig.LbPolicy.RANDOM)) {
       return null;
     }
-    List<UpstreamHost> p0 = new ArrayList<>();
-    List<UpstreamHost> healthy = new ArrayList<>();
+    int p0 = 0;
+    int availableCount = 0; // healthy or degraded: what panic counts
+    List<UpstreamHost> healthy = new ArrayList<>(); // what zone routing spreads: the healthy tier only
     for (UpstreamHost h : hosts.hosts()) {
       if (h.priority() == 0) {
-        p0.add(h);
+        p0++;
         if (available(h, now)) {
-          healthy.add(h);
+          availableCount++;
+          if (!h.degraded()) {
+            healthy.add(h);
+          }
         }
       }
     }
-    if (healthy.size() * 100L < (long) config.healthyPanicThresholdPercent() * p0.size()) {
+    if (availableCount * 100L < (long) config.healthyPanicThresholdPercent() * p0) {
       return null; // priority 0 in panic: every host, no zone preference (Envoy)
     }
     return ZoneRouting.of(healthy, z.myLocality(), z.local().get(), config.zoneAware());
@@ -275,7 +267,7 @@ public final class Cluster {
     int total = 0;
     long now = System.nanoTime();
     for (UpstreamHost h : hosts.hosts()) {
-      if (h.priority() == 0 && available(h, now)) {
+      if (h.priority() == 0 && available(h, now) && !h.degraded()) {
         by.merge(h.locality(), 1, Integer::sum);
         total++;
       }
@@ -355,7 +347,7 @@ public final class Cluster {
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
               ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck())
-              .socketMatch(ep.socketMatch()));
+              .socketMatch(ep.socketMatch()).degraded(ep.degraded()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -374,6 +366,7 @@ public final class Cluster {
           return h;
         }
         kept.healthy(h.edsHealthy());
+        kept.degraded(h.degraded());
         kept.healthCheck(h.healthCheck());
         return kept;
       });
@@ -394,8 +387,11 @@ public final class Cluster {
       List<UpstreamHost> current = hosts.hosts();
       boolean healthChanged = false;
       for (int i = 0; i < current.size(); i++) {
-        if (current.get(i).edsHealthy() != resolved.get(i).edsHealthy()) {
-          current.get(i).healthy(resolved.get(i).edsHealthy());
+        UpstreamHost now = current.get(i);
+        UpstreamHost told = resolved.get(i);
+        if (now.edsHealthy() != told.edsHealthy() || now.degraded() != told.degraded()) {
+          now.healthy(told.edsHealthy());
+          now.degraded(told.degraded());
           healthChanged = true;
         }
       }
@@ -404,7 +400,7 @@ public final class Cluster {
       }
     }
     updates.membershipTotal.set(resolved.size());
-    updates.membershipHealthy.set(healthy(resolved));
+    updates.membership(resolved);
   }
 
   /**

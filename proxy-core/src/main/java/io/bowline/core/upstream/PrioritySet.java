@@ -11,11 +11,13 @@ import org.jspecify.annotations.Nullable;
  * overprovisioning factor, capped at 100%; priorities take load in order, each as much as its health (normalised by
  * the total health when that is under 100%), so a degraded priority 0 spills over to priority 1 and on. Within a
  * priority whose available share is under {@code healthy_panic_threshold}, every host is used (panic); when the
- * total health is under the threshold, every host of every priority is (total panic, load by host count).
+ * total health is under the threshold, every host of every priority is (total panic, load by host count). Hosts EDS
+ * calls DEGRADED are available too, but as a tier below every priority's healthy hosts: each priority's degraded
+ * share takes only the load the healthy shares leave (Envoy's degraded priority load).
  */
 public final class PrioritySet {
   static final PrioritySet EMPTY = new PrioritySet(new HostSet[] {HostSet.EMPTY}, new int[] {100}, new int[] {0},
-      new int[] {100});
+      new int[] {100}, false);
 
   private final HostSet[] sets;
   /** Cumulative load percentages: a draw in [0, 100) picks the first priority whose bound exceeds it. */
@@ -23,12 +25,15 @@ public final class PrioritySet {
   /** The priority number of each set, and its health (percent, overprovisioning applied), for retries. */
   private final int[] priorities;
   private final int[] health;
+  /** The second half of the sets are the priorities' degraded hosts, in the same order. */
+  private final boolean degradedTier;
 
-  private PrioritySet(HostSet[] sets, int[] bounds, int[] priorities, int[] health) {
+  private PrioritySet(HostSet[] sets, int[] bounds, int[] priorities, int[] health, boolean degradedTier) {
     this.sets = sets;
     this.bounds = bounds;
     this.priorities = priorities;
     this.health = health;
+    this.degradedTier = degradedTier;
   }
 
   /**
@@ -92,8 +97,22 @@ public final class PrioritySet {
     return sets.length == 1;
   }
 
-  /** Each priority's share of requests in percent, lowest priority number first (for tests and the admin view). */
+  /**
+   * Each priority's share of requests for its healthy hosts in percent, lowest priority number first (for tests and
+   * the admin view).
+   */
   public int[] loads() {
+    int[] all = slotLoads();
+    return degradedTier ? java.util.Arrays.copyOf(all, all.length / 2) : all;
+  }
+
+  /** The same for its degraded hosts: zeros when it has none. */
+  public int[] degradedLoads() {
+    int[] all = slotLoads();
+    return degradedTier ? java.util.Arrays.copyOfRange(all, all.length / 2, all.length) : new int[all.length];
+  }
+
+  private int[] slotLoads() {
     int[] out = new int[bounds.length];
     for (int i = 0; i < bounds.length; i++) {
       out[i] = bounds[i] - (i == 0 ? 0 : bounds[i - 1]);
@@ -116,39 +135,48 @@ public final class PrioritySet {
       java.util.function.@Nullable ToIntFunction<UpstreamHost> weightOf) {
     boolean simple = weightOf == null;
     for (UpstreamHost h : all.hosts()) {
-      if (h.priority() != 0 || !h.healthy() || (ejected != null && ejected.test(h))) {
+      if (h.priority() != 0 || !h.healthy() || h.degraded() || (ejected != null && ejected.test(h))) {
         simple = false;
         break;
       }
     }
     if (simple) {
-      return new PrioritySet(new HostSet[] {all}, new int[] {100}, new int[] {0}, new int[] {100});
+      return new PrioritySet(new HostSet[] {all}, new int[] {100}, new int[] {0}, new int[] {100}, false);
     }
     TreeMap<Integer, List<UpstreamHost>> byPriority = new TreeMap<>();
     for (UpstreamHost h : all.hosts()) {
       byPriority.computeIfAbsent(h.priority(), p -> new ArrayList<>()).add(h);
     }
     int n = byPriority.size();
-    HostSet[] sets = new HostSet[n];
-    int[] health = new int[n];
+    // slot p: priority p's healthy hosts; slot n + p: its degraded ones (Envoy loads all healthy slots first)
+    HostSet[] sets = new HostSet[2 * n];
+    int[] health = new int[2 * n];
     int i = 0;
-    int totalHealth = 0;
+    int totalAvailability = 0;
     for (List<UpstreamHost> hosts : byPriority.values()) {
       List<UpstreamHost> ok = new ArrayList<>(hosts.size());
+      List<UpstreamHost> degraded = new ArrayList<>(0);
       for (UpstreamHost h : hosts) {
         if (h.healthy() && (ejected == null || !ejected.test(h))) {
-          ok.add(h);
+          (h.degraded() ? degraded : ok).add(h);
         }
       }
       health[i] = (int) Math.min(100, (long) overprovisioning * ok.size() / hosts.size());
-      totalHealth += health[i];
-      boolean panic = ok.size() * 100L < (long) panicThresholdPercent * hosts.size();
-      sets[i] = set(ok.size() == hosts.size() || panic ? hosts : ok, weightOf);
-      sets[i].panic = panic;
+      health[n + i] = (int) Math.min(100, (long) overprovisioning * degraded.size() / hosts.size());
+      totalAvailability += health[i] + health[n + i];
+      boolean panic = (ok.size() + degraded.size()) * 100L < (long) panicThresholdPercent * hosts.size();
+      if (panic) { // either kind of load goes to every host of the priority
+        sets[i] = set(hosts, weightOf);
+        sets[n + i] = sets[i];
+        sets[i].panic = true;
+      } else {
+        sets[i] = set(ok.size() == hosts.size() ? hosts : ok, weightOf);
+        sets[n + i] = set(degraded, weightOf);
+      }
       i++;
     }
-    int normalized = Math.min(100, totalHealth);
-    int[] load = new int[n];
+    int normalized = Math.min(100, totalAvailability);
+    int[] load = new int[2 * n];
     if (normalized < panicThresholdPercent) {
       // total panic: every host of every priority, each priority loaded by its share of all hosts (Envoy)
       int left = 100;
@@ -162,30 +190,41 @@ public final class PrioritySet {
       }
       load[0] += left;
     } else if (normalized == 0) {
-      load[0] = 100; // no panic threshold and nothing healthy: priority 0's (empty) set, no_healthy_upstream
+      load[0] = 100; // no panic threshold and nothing available: priority 0's (empty) set, no_healthy_upstream
     } else {
+      // healthy availability first, then what is left by degraded availability; rounding to the first available
       int left = 100;
-      int firstHealthy = -1;
-      for (int p = 0; p < n; p++) {
-        load[p] = Math.min(left, health[p] * 100 / normalized);
-        left -= load[p];
-        if (firstHealthy < 0 && health[p] > 0) {
-          firstHealthy = p;
+      int firstAvailable = -1;
+      for (int slot = 0; slot < 2 * n; slot++) {
+        load[slot] = Math.min(left, health[slot] * 100 / normalized);
+        left -= load[slot];
+        if (firstAvailable < 0 && health[slot] > 0) {
+          firstAvailable = slot;
         }
       }
-      load[firstHealthy] += left; // rounding, as Envoy assigns it
+      load[firstAvailable] += left;
     }
-    int[] bounds = new int[n];
+    boolean anyDegraded = false;
+    for (int p = n; p < 2 * n; p++) {
+      anyDegraded |= health[p] > 0;
+    }
+    int slots = anyDegraded ? 2 * n : n; // without degraded hosts, the priorities' healthy sets alone
+    int[] bounds = new int[slots];
     int acc = 0;
-    for (int p = 0; p < n; p++) {
-      acc += load[p];
-      bounds[p] = acc;
+    for (int slot = 0; slot < slots; slot++) {
+      acc += load[slot];
+      bounds[slot] = acc;
     }
-    int[] numbers = new int[n];
+    int[] numbers = new int[slots];
     int k = 0;
     for (int priority : byPriority.keySet()) {
-      numbers[k++] = priority;
+      numbers[k] = priority;
+      if (anyDegraded) {
+        numbers[n + k] = priority;
+      }
+      k++;
     }
-    return new PrioritySet(sets, bounds, numbers, health);
+    return new PrioritySet(java.util.Arrays.copyOf(sets, slots), bounds, numbers,
+        java.util.Arrays.copyOf(health, slots), anyDegraded);
   }
 }

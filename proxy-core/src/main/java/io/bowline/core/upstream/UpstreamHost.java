@@ -18,6 +18,8 @@ public final class UpstreamHost {
       io.bowline.core.config.ClusterConfig.HealthCheckTarget.DEFAULT;
   /** What EDS says; an unhealthy host takes no new requests but counts in its priority's health. */
   private volatile boolean healthy;
+  /** EDS says DEGRADED: it takes requests only when its priority's healthy hosts are not enough (Envoy). */
+  private volatile boolean degraded;
   final AtomicInteger activeRequests = new AtomicInteger();
   /** When the host joined its cluster: slow start counts from here. */
   final long joinedNanos = System.nanoTime();
@@ -56,13 +58,14 @@ public final class UpstreamHost {
   }
 
   /**
-   * Envoy's admin health flags: "healthy", or "/failed_active_hc", "/pending_active_hc", "/failed_eds_health" and
-   * "/failed_outlier_check" as they apply.
+   * Envoy's admin health flags: "healthy", or "/failed_active_hc", "/pending_active_hc", "/failed_eds_health",
+   * "/degraded_eds_health" and "/failed_outlier_check" as they apply.
    */
   public String healthFlags() {
     int hc = activeHealth.get();
     String flags = (hc == FAILED || hc == PENDING ? "/failed_active_hc" : "") + (hc == PENDING ? "/pending_active_hc"
-        : "") + (healthy ? "" : "/failed_eds_health") + (ejected() ? "/failed_outlier_check" : "");
+        : "") + (healthy ? "" : "/failed_eds_health") + (degraded ? "/degraded_eds_health" : "")
+        + (ejected() ? "/failed_outlier_check" : "");
     return flags.isEmpty() ? "healthy" : flags;
   }
 
@@ -133,6 +136,19 @@ public final class UpstreamHost {
   /** EDS changed the host's health; the host keeps its identity, pools and outlier state. */
   void healthy(boolean healthy) {
     this.healthy = healthy;
+  }
+
+  /**
+   * Whether EDS says DEGRADED. A degraded host that is otherwise {@link #healthy()} is available, but only for the
+   * load its priority's healthy hosts cannot take.
+   */
+  public boolean degraded() {
+    return degraded;
+  }
+
+  UpstreamHost degraded(boolean degraded) {
+    this.degraded = degraded;
+    return this;
   }
 
   public InetSocketAddress address() {

@@ -97,4 +97,43 @@ class PrioritySetTest {
     assertEquals(0, s.pickExcluding(10, java.util.Set.of(0, 1, 2)).hosts().get(0).priority(),
         "every priority left out: the normal load");
   }
+
+  /** One priority of {@code total} hosts: the first {@code healthy} healthy, the next {@code degraded} degraded. */
+  static HostSet withDegraded(int healthy, int degraded, int total) {
+    List<UpstreamHost> out = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      out.add(new UpstreamHost(new InetSocketAddress("127.0.0.1", 2000 + i), "h", 1, 0, i < healthy + degraded)
+          .degraded(i >= healthy && i < healthy + degraded));
+    }
+    return new HostSet(out);
+  }
+
+  @Test
+  void degradedHostsTakeOnlyWhatTheHealthyOnesCannot() {
+    // Envoy's "Degraded endpoints" table, in percent of priority 0's hosts: healthy / degraded / unhealthy
+    int[][] table = {{100, 0, 0, 100, 0}, {71, 0, 29, 100, 0}, {71, 29, 0, 99, 1}, {25, 65, 10, 35, 65},
+        {5, 0, 95, 100, 0}};
+    for (int[] row : table) {
+      PrioritySet s = PrioritySet.of(withDegraded(row[0], row[1], 100), null, 140, 50);
+      String what = row[0] + "/" + row[1] + "/" + row[2];
+      assertEquals(row[3], s.loads()[0], what + " to the healthy hosts");
+      assertEquals(row[4], s.degradedLoads()[0], what + " to the degraded hosts");
+    }
+    PrioritySet s = PrioritySet.of(withDegraded(25, 65, 100), null, 140, 50);
+    assertEquals(25, s.pick(34).hosts().size(), "the first 35 draws: the healthy hosts");
+    assertEquals(65, s.pick(35).hosts().size(), "the rest: the degraded ones");
+    assertEquals(true, s.pick(99).hosts().stream().allMatch(UpstreamHost::degraded));
+  }
+
+  @Test
+  void degradedHostsCountAgainstPanic() {
+    // 30% healthy + 30% degraded is 60% available: no panic, so unhealthy hosts get nothing
+    PrioritySet s = PrioritySet.of(withDegraded(30, 30, 100), null, 140, 50);
+    assertEquals(false, s.pick(0).panic);
+    assertEquals(30, s.pick(0).hosts().size());
+    // 20% + 20%: 40% is under the threshold, every host takes requests
+    PrioritySet panicking = PrioritySet.of(withDegraded(20, 20, 100), null, 140, 50);
+    assertEquals(100, panicking.pick(99).hosts().size());
+    assertEquals(true, panicking.pick(0).panic);
+  }
 }
