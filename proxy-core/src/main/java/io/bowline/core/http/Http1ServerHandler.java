@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * timeouts, and drains. A request it rejects is answered and the connection closed; nothing of it goes upstream,
  * and nothing after it on the connection is parsed.
  */
-public final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements DownstreamSink {
+public final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements DownstreamSink,
+    io.bowline.core.transport.ByteMeter.ReadObserver {
   private static final Logger logger = LoggerFactory.getLogger(Http1ServerHandler.class);
 
   private final HttpConnectionContext conn;
@@ -173,8 +174,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     s.onRequestContent(c);
   }
 
-  /** Called by {@link ReadActivity} for every read: the start of a request's bytes starts its header timer. */
-  void bytesArrived() {
+  /** Called by the connection's byte meter for every read: the start of a request's bytes starts its header timer. */
+  @Override
+  public void bytesArrived() {
     long now = LoopClock.nanoTime();
     lastActivityNanos = now;
     if (!headerBytesPending && !requestInProgress && (stream == null || stream.isDone()) && noneQueued()) {
@@ -188,7 +190,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     if (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent) {
       handedOver = true; // the HTTP/2 handler counts the connection from here
       // h2c by Upgrade: the HTTP/2 handlers took over this connection; this handler and its timer leave
-      ctx.pipeline().remove(ReadActivity.class);
+      stopObserving(ctx);
       ctx.pipeline().remove(this);
     }
     ctx.fireUserEventTriggered(evt);
@@ -419,8 +421,16 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       hcm.stats().cxDestroy.inc();
       hcm.stats().cxLengthMs.recordNanos(LoopClock.nanoTime() - opened);
     });
-    TunnelHandlers.join(ctx, upstream, List.of(ReadActivity.class,
-        Http1ServerCodec.class, Http1ServerHandler.class));
+    stopObserving(ctx);
+    TunnelHandlers.join(ctx, upstream, List.of(Http1ServerCodec.class, Http1ServerHandler.class));
+  }
+
+  /** The connection is no longer HTTP/1.1's: its reads stop going to this handler's timer. */
+  private static void stopObserving(ChannelHandlerContext ctx) {
+    var meter = ctx.pipeline().get(io.bowline.core.transport.ByteMeter.class);
+    if (meter != null) {
+      meter.observe(null);
+    }
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.bowline.core.http;
 
 import io.bowline.core.config.HcmConfig;
 import io.bowline.core.listener.ConnectionTracker;
+import io.bowline.core.transport.ByteMeter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -27,10 +28,13 @@ public final class HttpCodecInstaller {
     }
     Http1ServerHandler h1 = new Http1ServerHandler(conn, tracker);
     Http1ServerCodec codec = new Http1ServerCodec(hcm.maxRequestHeadersBytes(), hcm.maxHeadersCount());
+    ByteMeter meter = java.util.Objects.requireNonNull(p.get(ByteMeter.class),
+        "the connection's byte meter, which ChainInstaller puts first");
+    meter.observe(h1);
     if (hcm.codecType() == HcmConfig.CodecType.AUTO && !conn.tls()) {
       p.addLast(new H2cPriorKnowledge(() -> {
         // prior knowledge: the connection is HTTP/2 from its first byte
-        p.remove(ReadActivity.class);
+        meter.observe(null);
         p.remove(Http1ServerCodec.class);
         p.remove(HttpServerUpgradeHandler.class);
         p.remove(Http1ServerHandler.class);
@@ -42,9 +46,9 @@ public final class HttpCodecInstaller {
         }
         return new Http2ServerUpgradeCodec(Http2ServerConnection.create(conn, tracker, drainTimeoutMs));
       }, 64 * 1024);
-      p.addLast(new ReadActivity(h1), codec, upgrader, h1);
+      p.addLast(codec, upgrader, h1);
       return;
     }
-    p.addLast(new ReadActivity(h1), codec, h1);
+    p.addLast(codec, h1);
   }
 }

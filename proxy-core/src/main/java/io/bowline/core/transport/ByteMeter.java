@@ -20,6 +20,16 @@ public final class ByteMeter extends ChannelDuplexHandler {
   private final ConnectionBytes stats;
   private final long startNanos;
   private volatile @Nullable Channel channel;
+  private @Nullable ReadObserver observer;
+
+  /**
+   * Told of every read before its bytes go up, inside the read event's one clock reading ({@link LoopClock}): an
+   * HTTP/1.1 connection's handler, whose header timer starts with a request's first bytes. The meter is already the
+   * first handler its reads meet, so this costs the connection no pipeline step of its own.
+   */
+  public interface ReadObserver {
+    void bytesArrived();
+  }
 
   ByteMeter(ConnectionBytes stats, long startNanos) {
     this.stats = stats;
@@ -37,12 +47,28 @@ public final class ByteMeter extends ChannelDuplexHandler {
     stats.closed(this, System.nanoTime() - startNanos);
   }
 
+  /** Sets (or, with null, clears: the connection became HTTP/2 or a tunnel) the connection's read observer. */
+  public void observe(@Nullable ReadObserver o) {
+    observer = o;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf b) {
       stats.rx.add(b.readableBytes());
     }
-    ctx.fireChannelRead(msg);
+    ReadObserver o = observer;
+    if (o == null) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    long outer = LoopClock.enter(); // one clock read for everything these bytes lead to
+    try {
+      o.bytesArrived();
+      ctx.fireChannelRead(msg);
+    } finally {
+      LoopClock.exit(outer);
+    }
   }
 
   @Override
