@@ -73,8 +73,11 @@ public final class TlsStats {
     if (server && !hasPeerCertificate(session)) {
       noCertificate.inc();
     }
-    if (engine instanceof ReferenceCountedOpenSslEngine openSsl && SSL.isSessionReused(openSsl.sslPointer())) {
-      sessionReused.inc();
+    if (engine instanceof ReferenceCountedOpenSslEngine openSsl) {
+      long ssl = openSsl.sslPointer(); // 0 once the engine is freed: the connection closed in the meantime
+      if (ssl != 0 && SSL.isSessionReused(ssl)) {
+        sessionReused.inc();
+      }
     }
     String version = session.getProtocol();
     String cipher = session.getCipherSuite();
