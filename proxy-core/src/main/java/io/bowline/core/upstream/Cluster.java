@@ -236,22 +236,15 @@ public final class Cluster {
         || lb == ClusterConfig.LbPolicy.LEAST_REQUEST || lb == ClusterConfig.LbPolicy.RANDOM)) {
       return null;
     }
-    int p0 = 0;
-    int availableCount = 0; // healthy or degraded: what panic counts
+    HostSet zero = available.priorityZero();
+    if (zero == null || zero.panic) {
+      return null; // priority 0 in panic: every host, no zone preference (Envoy)
+    }
     List<UpstreamHost> healthy = new ArrayList<>(); // what zone routing spreads: the healthy tier only
     for (UpstreamHost h : hosts.hosts()) {
-      if (h.priority() == 0) {
-        p0++;
-        if (available(h, now)) {
-          availableCount++;
-          if (!h.degraded()) {
-            healthy.add(h);
-          }
-        }
+      if (h.priority() == 0 && available(h, now) && !h.degraded()) {
+        healthy.add(h);
       }
-    }
-    if (availableCount * 100L < (long) config.healthyPanicThresholdPercent() * p0) {
-      return null; // priority 0 in panic: every host, no zone preference (Envoy)
     }
     return ZoneRouting.of(healthy, z.myLocality(), z.local().get(), config.zoneAware());
   }

@@ -9,9 +9,10 @@ import org.jspecify.annotations.Nullable;
  * The hosts new requests may go to, by priority, with the share of requests each priority takes: Envoy's priority
  * load. A priority's health is its available hosts (healthy by EDS and not ejected) over all its hosts, times the
  * overprovisioning factor, capped at 100%; priorities take load in order, each as much as its health (normalised by
- * the total health when that is under 100%), so a degraded priority 0 spills over to priority 1 and on. Within a
- * priority whose available share is under {@code healthy_panic_threshold}, every host is used (panic); when the
- * total health is under the threshold, every host of every priority is (total panic, load by host count). Hosts EDS
+ * the total health when that is under 100%), so a degraded priority 0 spills over to priority 1 and on. While the
+ * total health is under 100%, within a priority whose available share is under {@code healthy_panic_threshold}
+ * every host is used (panic); when the total health is under the threshold, every host of every priority is (total
+ * panic, load by host count). Hosts EDS
  * calls DEGRADED are available too, but as a tier below every priority's healthy hosts: each priority's degraded
  * share takes only the load the healthy shares leave (Envoy's degraded priority load).
  */
@@ -151,6 +152,8 @@ public final class PrioritySet {
     // slot p: priority p's healthy hosts; slot n + p: its degraded ones (Envoy loads all healthy slots first)
     HostSet[] sets = new HostSet[2 * n];
     int[] health = new int[2 * n];
+    List<List<UpstreamHost>> healthyOf = new ArrayList<>(n);
+    List<List<UpstreamHost>> degradedOf = new ArrayList<>(n);
     int i = 0;
     int totalAvailability = 0;
     for (List<UpstreamHost> hosts : byPriority.values()) {
@@ -161,10 +164,20 @@ public final class PrioritySet {
           (h.degraded() ? degraded : ok).add(h);
         }
       }
+      healthyOf.add(ok);
+      degradedOf.add(degraded);
       health[i] = (int) Math.min(100, (long) overprovisioning * ok.size() / hosts.size());
       health[n + i] = (int) Math.min(100, (long) overprovisioning * degraded.size() / hosts.size());
       totalAvailability += health[i] + health[n + i];
-      boolean panic = (ok.size() + degraded.size()) * 100L < (long) panicThresholdPercent * hosts.size();
+      i++;
+    }
+    i = 0;
+    for (List<UpstreamHost> hosts : byPriority.values()) {
+      List<UpstreamHost> ok = healthyOf.get(i);
+      List<UpstreamHost> degraded = degradedOf.get(i);
+      // a priority short of available hosts panics only while the priorities together are short too (Envoy)
+      boolean panic = totalAvailability < 100
+          && (ok.size() + degraded.size()) * 100L < (long) panicThresholdPercent * hosts.size();
       if (panic) { // either kind of load goes to every host of the priority
         sets[i] = set(hosts, weightOf);
         sets[n + i] = sets[i];

@@ -58,10 +58,30 @@ class PrioritySetTest {
 
   @Test
   void aPriorityInPanicUsesAllItsHostsAndAHealthyOneOnlyItsHealthy() {
-    PrioritySet s = PrioritySet.of(hosts(4, 10, 9, 10), null, 140, 50);
-    assertArrayEquals(new int[] {56, 44}, s.loads());
-    assertEquals(10, s.pick(0).hosts().size(), "40% healthy is under the panic threshold");
-    assertEquals(9, s.pick(99).hosts().size(), "90% healthy: only the healthy hosts");
+    PrioritySet s = PrioritySet.of(hosts(4, 10, 5, 10), null, 140, 50);
+    assertArrayEquals(new int[] {56, 44}, s.loads(), "56% and 70% of health: 126% in all is not short");
+    assertEquals(4, s.pick(0).hosts().size(), "the priorities together have enough: no panic");
+    s = PrioritySet.of(hosts(2, 10, 6, 10), null, 140, 50);
+    assertArrayEquals(new int[] {28, 72}, s.loads(), "28% and 84% of health: 112% in all");
+    assertEquals(2, s.pick(0).hosts().size());
+    s = PrioritySet.of(hosts(1, 20, 13, 20), null, 140, 50);
+    assertEquals(20, s.pick(0).hosts().size(), "7% + 91% = 98% in all is short: 5% healthy is in panic");
+    assertEquals(true, s.pick(0).panic);
+    assertEquals(13, s.pick(99).hosts().size(), "65% healthy: only the healthy hosts");
+    assertEquals(false, s.pick(99).panic);
+  }
+
+  @Test
+  void panicOnlyWhileThePrioritiesTogetherAreShort() {
+    // Envoy's "Panic threshold" table: P=0 and P=1 healthy, whether each is in panic
+    int[][] table = {{72, 72, 0, 0}, {71, 71, 0, 0}, {50, 60, 0, 0}, {25, 100, 0, 0}, {25, 25, 1, 1},
+        {5, 65, 1, 0}};
+    for (int[] row : table) {
+      PrioritySet s = PrioritySet.of(hosts(row[0], 100, row[1], 100), null, 140, 50);
+      String what = row[0] + "% / " + row[1] + "%";
+      assertEquals(row[2] == 1, s.pick(0).panic, what + ": priority 0 in panic");
+      assertEquals(row[3] == 1, s.pick(99).panic, what + ": priority 1 in panic");
+    }
   }
 
   @Test
