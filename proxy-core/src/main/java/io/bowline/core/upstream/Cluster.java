@@ -340,7 +340,7 @@ public final class Cluster {
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
               ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck())
-              .socketMatch(ep.socketMatch()).degraded(ep.degraded()));
+              .socketMatch(ep.socketMatch()).edsDegraded(ep.degraded()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -359,7 +359,7 @@ public final class Cluster {
           return h;
         }
         kept.healthy(h.edsHealthy());
-        kept.degraded(h.degraded());
+        kept.edsDegraded(h.edsDegraded());
         kept.healthCheck(h.healthCheck());
         return kept;
       });
@@ -382,9 +382,9 @@ public final class Cluster {
       for (int i = 0; i < current.size(); i++) {
         UpstreamHost now = current.get(i);
         UpstreamHost told = resolved.get(i);
-        if (now.edsHealthy() != told.edsHealthy() || now.degraded() != told.degraded()) {
+        if (now.edsHealthy() != told.edsHealthy() || now.edsDegraded() != told.edsDegraded()) {
           now.healthy(told.edsHealthy());
-          now.degraded(told.degraded());
+          now.edsDegraded(told.edsDegraded());
           healthChanged = true;
         }
       }

@@ -25,7 +25,8 @@ final class HealthChecker {
   private static final Logger logger = LoggerFactory.getLogger(HealthChecker.class);
 
   /** How one check ended. */
-  enum Result { SUCCESS, FAILURE, NETWORK_FAILURE }
+  /** DEGRADED: passed, with Envoy's {@code x-envoy-degraded} in the answer. */
+  enum Result { SUCCESS, DEGRADED, FAILURE, NETWORK_FAILURE }
 
   private final Cluster cluster;
   private final HealthCheckConfig config;
@@ -35,6 +36,7 @@ final class HealthChecker {
   private final Counter failure;
   private final Counter networkFailure;
   private final Gauge healthy;
+  private final Gauge degraded;
   /** The hosts being checked; confined to {@link #loop}. */
   private final Map<UpstreamHost, HostCheck> checks = new HashMap<>();
   private boolean stopped;
@@ -49,6 +51,7 @@ final class HealthChecker {
     failure = s.counter("failure");
     networkFailure = s.counter("network_failure");
     healthy = s.gauge("healthy");
+    degraded = s.gauge("degraded");
   }
 
   /** The cluster's hosts changed (or are first known): new ones start pending, removed ones stop being checked. */
@@ -93,12 +96,15 @@ final class HealthChecker {
 
   private void updateHealthyGauge() {
     long n = 0;
+    long d = 0;
     for (UpstreamHost h : checks.keySet()) {
       if (!h.activeHealthFailed()) {
         n++;
+        d += h.activeDegraded() ? 1 : 0;
       }
     }
     healthy.set(n);
+    degraded.set(d);
   }
 
   /** One host's checks: its consecutive results and its next check. */
@@ -134,7 +140,12 @@ final class HealthChecker {
       boolean wasFailed = host.activeHealthFailed();
       boolean wasPending = host.activeHealthIsPending();
       boolean edge = false;
-      if (r == Result.SUCCESS) {
+      boolean degradedChanged = false;
+      if (r == Result.SUCCESS || r == Result.DEGRADED) {
+        if (host.activeDegraded() != (r == Result.DEGRADED)) {
+          host.activeDegraded(r == Result.DEGRADED);
+          degradedChanged = true;
+        }
         success.inc();
         failures = 0;
         successes++;
@@ -157,7 +168,7 @@ final class HealthChecker {
           host.activeHealth(true); // no longer pending: its first check failed
         }
       }
-      if (edge || wasPending) {
+      if (edge || wasPending || degradedChanged) {
         cluster.activeHealthChanged(); // the hosts new requests may use changed
         updateHealthyGauge();
       }

@@ -171,6 +171,7 @@ abstract class HealthProbe {
       ch.pipeline().addLast(new HttpClientCodec(), new ChannelInboundHandlerAdapter() {
         private int status;
         private boolean immediateFail;
+        private boolean degraded;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
         @Override
@@ -199,6 +200,8 @@ abstract class HealthProbe {
               status = r.status().code();
               // Envoy's upstream "fail me now" signal, e.g. while it drains
               immediateFail = r.headers().contains("x-envoy-immediate-health-check-fail");
+              degraded = r.headers().contains("x-envoy-degraded"); // up, but to be used only when needed
+
             }
             if (msg instanceof HttpContent c && body.size() < http.bufferBytes()) {
               ByteBuf content = c.content();
@@ -223,7 +226,7 @@ abstract class HealthProbe {
           } else if (!http.receive().isEmpty() && !containsInOrder(body.toByteArray(), body.size(), http.receive())) {
             attempt.finish(HealthChecker.Result.FAILURE, "the body lacks the expected content");
           } else {
-            attempt.finish(HealthChecker.Result.SUCCESS, "");
+            attempt.finish(degraded ? HealthChecker.Result.DEGRADED : HealthChecker.Result.SUCCESS, "");
           }
         }
 

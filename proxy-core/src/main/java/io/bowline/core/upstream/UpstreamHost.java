@@ -20,6 +20,8 @@ public final class UpstreamHost {
   private volatile boolean healthy;
   /** EDS says DEGRADED: it takes requests only when its priority's healthy hosts are not enough (Envoy). */
   private volatile boolean degraded;
+  /** Its last passed active HTTP health check answered with {@code x-envoy-degraded}: the same, until one does not. */
+  private volatile boolean activeDegraded;
   final AtomicInteger activeRequests = new AtomicInteger();
   /** When the host joined its cluster: slow start counts from here. */
   final long joinedNanos = System.nanoTime();
@@ -59,13 +61,13 @@ public final class UpstreamHost {
 
   /**
    * Envoy's admin health flags: "healthy", or "/failed_active_hc", "/pending_active_hc", "/failed_eds_health",
-   * "/degraded_eds_health" and "/failed_outlier_check" as they apply.
+   * "/degraded_eds_health", "/degraded_active_hc" and "/failed_outlier_check" as they apply.
    */
   public String healthFlags() {
     int hc = activeHealth.get();
     String flags = (hc == FAILED || hc == PENDING ? "/failed_active_hc" : "") + (hc == PENDING ? "/pending_active_hc"
         : "") + (healthy ? "" : "/failed_eds_health") + (degraded ? "/degraded_eds_health" : "")
-        + (ejected() ? "/failed_outlier_check" : "");
+        + (activeDegraded ? "/degraded_active_hc" : "") + (ejected() ? "/failed_outlier_check" : "");
     return flags.isEmpty() ? "healthy" : flags;
   }
 
@@ -139,16 +141,29 @@ public final class UpstreamHost {
   }
 
   /**
-   * Whether EDS says DEGRADED. A degraded host that is otherwise {@link #healthy()} is available, but only for the
-   * load its priority's healthy hosts cannot take.
+   * Whether EDS says DEGRADED or its active health check does. A degraded host that is otherwise {@link #healthy()}
+   * is available, but only for the load its priority's healthy hosts cannot take.
    */
   public boolean degraded() {
+    return degraded || activeDegraded;
+  }
+
+  /** What EDS (or the static config) says of the host's degradation. */
+  boolean edsDegraded() {
     return degraded;
   }
 
-  UpstreamHost degraded(boolean degraded) {
+  UpstreamHost edsDegraded(boolean degraded) {
     this.degraded = degraded;
     return this;
+  }
+
+  boolean activeDegraded() {
+    return activeDegraded;
+  }
+
+  void activeDegraded(boolean degraded) {
+    this.activeDegraded = degraded;
   }
 
   public InetSocketAddress address() {

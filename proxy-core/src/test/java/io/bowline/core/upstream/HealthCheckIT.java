@@ -30,7 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Active health checks: an HTTP check that takes a host out at its first wrong answer and back after
- * healthy_threshold passes; a TCP check (send/receive) and a gRPC check (grpc.health.v1) that mark what fails.
+ * healthy_threshold passes, and makes a host degraded while its answers carry x-envoy-degraded; a TCP check
+ * (send/receive) and a gRPC check (grpc.health.v1) that mark what fails.
  */
 @ExtendWith(LeakGuard.class)
 class HealthCheckIT {
@@ -38,6 +39,8 @@ class HealthCheckIT {
   static final class Backend {
     final HttpServer server;
     final AtomicBoolean healthy = new AtomicBoolean(true);
+    /** /hc answers with Envoy's x-envoy-degraded. */
+    final AtomicBoolean degraded = new AtomicBoolean(false);
     final AtomicInteger served = new AtomicInteger();
     final AtomicInteger checks = new AtomicInteger();
     volatile String lastCheckHeaders = "";
@@ -52,6 +55,9 @@ class HealthCheckIT {
           lastCheckHeaders = ex.getRequestHeaders().getFirst("user-agent") + " "
               + ex.getRequestHeaders().getFirst("host");
           status = healthy.get() ? 200 : 503;
+          if (degraded.get()) {
+            ex.getResponseHeaders().add("x-envoy-degraded", "true");
+          }
           body = ("checked by " + ex.getRequestHeaders().getFirst("user-agent") + " for "
               + ex.getRequestHeaders().getFirst("host")).getBytes(StandardCharsets.UTF_8);
         } else {
@@ -265,6 +271,30 @@ class HealthCheckIT {
     assertEquals("ab", spread());
     assertTrue(proxy.stat("cluster.web.health_check.attempt") >= 4);
     assertEquals(2, proxy.stat("cluster.web.health_check.healthy"));
+  }
+
+  @Test
+  void aCheckAnsweredWithXEnvoyDegradedMakesTheHostDegraded() throws Exception {
+    await(() -> flags("web", a.port()).equals("healthy") && flags("web", b.port()).equals("healthy"),
+        "both hosts pass their checks");
+    a.degraded.set(true);
+    try {
+      await(() -> flags("web", a.port()).equals("/degraded_active_hc"), "a marked degraded");
+      assertEquals(1, proxy.stat("cluster.web.health_check.degraded"));
+      assertEquals(1, proxy.stat("cluster.web.membership_degraded"));
+      // b alone is 50% x 1.4 = 70% of the load; a, degraded, takes the other 30% (round robin would give it half)
+      int beforeA = a.served.get();
+      for (int i = 0; i < 200; i++) {
+        assertEquals(200, client.send(HttpRequest.newBuilder(proxy.uri("http", "/d")).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode());
+      }
+      int toA = a.served.get() - beforeA;
+      assertTrue(toA >= 35 && toA <= 85, "30% expected to the degraded host: " + toA + "/200");
+    } finally {
+      a.degraded.set(false);
+    }
+    await(() -> flags("web", a.port()).equals("healthy"), "a no longer degraded after a plain answer");
+    assertEquals(0, proxy.stat("cluster.web.health_check.degraded"));
   }
 
   @Test

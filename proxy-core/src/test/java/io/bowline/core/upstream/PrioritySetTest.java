@@ -123,7 +123,7 @@ class PrioritySetTest {
     List<UpstreamHost> out = new ArrayList<>();
     for (int i = 0; i < total; i++) {
       out.add(new UpstreamHost(new InetSocketAddress("127.0.0.1", 2000 + i), "h", 1, 0, i < healthy + degraded)
-          .degraded(i >= healthy && i < healthy + degraded));
+          .edsDegraded(i >= healthy && i < healthy + degraded));
     }
     return new HostSet(out);
   }
