@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
  * the total health when that is under 100%), so a degraded priority 0 spills over to priority 1 and on. While the
  * total health is under 100%, within a priority whose available share is under {@code healthy_panic_threshold}
  * every host is used (panic); when the total health is under the threshold, every host of every priority is (total
- * panic, load by host count). Hosts EDS
- * calls DEGRADED are available too, but as a tier below every priority's healthy hosts: each priority's degraded
- * share takes only the load the healthy shares leave (Envoy's degraded priority load).
+ * panic, load by host count). Degraded hosts (EDS's DEGRADED, or an HTTP health check's x-envoy-degraded) are
+ * available too, but as a tier below every priority's healthy hosts: each priority's degraded share takes only the
+ * load the healthy shares leave (Envoy's degraded priority load).
  */
 public final class PrioritySet {
   static final PrioritySet EMPTY = new PrioritySet(new HostSet[] {HostSet.EMPTY}, new int[] {100}, new int[] {0},
