@@ -44,13 +44,26 @@ public final class IstioStatsFactory implements HttpFilterFactory<DynamicMessage
   @Override
   public ConnectionObserverProvider connectionObserver(DynamicMessage config, FactoryContext context)
       throws ConfigException {
-    return new TcpStatsProvider(StatsSettings.parse(config, context.fieldPath() + ".typed_config"),
-        context.listener(), StatsSettings.tcpReportingMs(config));
+    StatsSettings settings = StatsSettings.parse(config, context.fieldPath() + ".typed_config");
+    recordBuild(context.listener());
+    return new TcpStatsProvider(settings, context.listener(), context.clusters(), StatsSettings.tcpReportingMs(config));
   }
 
   @Override
   public HttpFilterProvider create(DynamicMessage config, FactoryContext context) throws ConfigException {
-    return new IstioStatsProvider(StatsSettings.parse(config, context.fieldPath() + ".typed_config"),
-        context.listener(), context.clusters());
+    StatsSettings settings = StatsSettings.parse(config, context.fieldPath() + ".typed_config");
+    recordBuild(context.listener());
+    return new IstioStatsProvider(settings, context.listener(), context.clusters());
+  }
+
+  /**
+   * {@code istio_build{component="proxy",tag="<ISTIO_VERSION>"} 1}, as Istio's stats filter publishes it (Istio's
+   * dashboards read the proxies' versions from it); {@code unknown} without the node's {@code ISTIO_VERSION}.
+   */
+  private static void recordBuild(io.bowline.core.filter.ListenerContext listener) {
+    com.google.protobuf.Value v = listener.nodeMetadata().getFieldsMap().get("ISTIO_VERSION");
+    String version = v == null || v.getStringValue().isEmpty() ? Workload.UNKNOWN : v.getStringValue();
+    io.micrometer.core.instrument.Gauge.builder("istio_build", () -> 1).description("Istio component build info")
+        .tags("component", "proxy", "tag", version).register(listener.meters());
   }
 }

@@ -93,9 +93,10 @@ final class IstioStatsProvider implements HttpFilterProvider {
   void record(AccessLogFacts f, @Nullable Workload downstreamPeer, @Nullable Workload upstreamPeer) {
     Loop loop = loops.get();
     Workload source = role == Role.SOURCE ? self : downstreamPeer != null ? downstreamPeer : Workload.NONE;
-    Workload destination = role == Role.DESTINATION ? self : upstreamPeer != null ? upstreamPeer : Workload.NONE;
+    Workload destination = role == Role.DESTINATION ? self : upstreamPeer != null ? upstreamPeer
+        : role == Role.SOURCE ? loop.endpointPeer(f.upstreamHostMetadata) : Workload.NONE;
     MeshService service = loop.service(f, !settings.disableHostHeaderFallback());
-    String[] principals = role == Role.SOURCE ? Loop.NO_TLS_SOURCE : loop.principals(f.tls);
+    String[] principals = role == Role.SOURCE ? loop.upstreamPrincipals(f.upstreamTls) : loop.principals(f.tls);
     Edge edge = loop.edge(source, destination, service, principals);
     edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent, f.requestMessages,
         f.responseMessages);
@@ -125,14 +126,9 @@ final class IstioStatsProvider implements HttpFilterProvider {
     private @Nullable HttpMeters lastMeters;
 
     Edge(EdgeKey k) {
-      Workload s = k.source();
-      Workload d = k.destination();
-      MeshService svc = k.service();
-      String svcNamespace = svc.namespace().equals(Workload.UNKNOWN) ? d.namespace() : svc.namespace();
-      base = new String[] {reporter, s.workload(), s.canonicalService(), s.canonicalRevision(), s.namespace(),
-          k.principals()[0], s.app(), s.version(), s.cluster(), d.workload(), d.namespace(), k.principals()[1],
-          d.app(), d.version(), svc.host(), d.canonicalService(), d.canonicalRevision(), svc.name(), svcNamespace,
-          d.cluster(), null, null, null, null, k.principals()[2]};
+      base = java.util.Arrays.copyOf(PeerLabels.of(role, reporter, self, k.source(), k.destination(), k.service(),
+          k.principals()), 25);
+      base[24] = k.principals()[2];
     }
 
     HttpMeters meters(AccessLogFacts f) {
@@ -190,8 +186,50 @@ final class IstioStatsProvider implements HttpFilterProvider {
 
   /** One event loop's resolved peers, services, TLS identities and label sets; touched only by that loop. */
   final class Loop {
-    static final String[] NO_TLS_SOURCE = {Workload.UNKNOWN, Workload.UNKNOWN, Workload.UNKNOWN};
+    private static final String[] NO_TLS_SOURCE = {Workload.UNKNOWN, Workload.UNKNOWN, Workload.UNKNOWN};
     private static final String[] NO_TLS = {Workload.UNKNOWN, Workload.UNKNOWN, "none"};
+
+    private final Map<String, Workload> endpointPeers = new HashMap<>();
+    private java.util.@Nullable Map<String, com.google.protobuf.Struct> lastEndpointMetadata;
+    private Workload lastEndpointPeer = Workload.NONE;
+
+    /**
+     * The destination as its endpoint's {@code istio.workload} metadata names it: Istio's source-side fallback when
+     * the response brought no peer metadata (a destination without a sidecar, say).
+     */
+    Workload endpointPeer(java.util.@Nullable Map<String, com.google.protobuf.Struct> metadata) {
+      if (metadata == lastEndpointMetadata) {
+        return lastEndpointPeer; // a host's metadata map is one object for its life: no lookup for a repeat
+      }
+      Workload w = Workload.NONE;
+      String key = Workload.endpointEncoding(metadata);
+      if (key != null) {
+        w = endpointPeers.get(key);
+        if (w == null) {
+          w = Workload.ofEndpoint(key);
+          bound(endpointPeers).put(key, w);
+        }
+      }
+      lastEndpointMetadata = metadata;
+      lastEndpointPeer = w;
+      return w;
+    }
+
+    /**
+     * {source_principal, destination_principal, connection_security_policy} of an upstream connection, as a source
+     * proxy labels them: its own certificate's URI SAN, the peer's; Istio leaves the policy unknown on this side.
+     */
+    String[] upstreamPrincipals(@Nullable SSLSession tls) {
+      if (tls == null) {
+        return NO_TLS_SOURCE;
+      }
+      String[] p = identities.get(tls);
+      if (p == null) {
+        p = upstreamPrincipalsOf(tls);
+        bound(identities).put(tls, p);
+      }
+      return p;
+    }
 
     private final Map<String, Workload> peers = new HashMap<>();
     private final Map<String, MeshService> byHost = new HashMap<>();
@@ -306,6 +344,17 @@ final class IstioStatsProvider implements HttpFilterProvider {
   /** The certificate's first URI SAN: its SPIFFE id, as Istio labels principals. */
   static @Nullable String uriSan(@Nullable X509Certificate c) {
     return Certificates.firstSan(c, Certificates.URI);
+  }
+
+  /**
+   * {source_principal, destination_principal, connection_security_policy} of an upstream TLS session, as a source
+   * proxy labels them: its own certificate's URI SAN, the peer's, and the policy unknown (Istio sets it server-side).
+   */
+  static String[] upstreamPrincipalsOf(SSLSession tls) {
+    String own = uriSan(Certificates.local(tls));
+    String peer = uriSan(Certificates.peer(tls));
+    return new String[] {own == null ? Workload.UNKNOWN : own, peer == null ? Workload.UNKNOWN : peer,
+        Workload.UNKNOWN};
   }
 
   /** {source_principal, destination_principal, connection_security_policy} of a TLS session, as Istio labels them. */

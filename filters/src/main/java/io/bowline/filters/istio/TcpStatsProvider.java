@@ -31,8 +31,12 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
   private final long reportingMs;
   private final Map<List<String>, TcpMeters> meters = new ConcurrentHashMap<>();
 
-  TcpStatsProvider(StatsSettings settings, ListenerContext listener, long reportingMs) {
+  private final io.bowline.core.filter.ClusterDirectory clusters;
+
+  TcpStatsProvider(StatsSettings settings, ListenerContext listener, io.bowline.core.filter.ClusterDirectory clusters,
+      long reportingMs) {
     this.settings = settings;
+    this.clusters = clusters;
     this.registry = listener.meters();
     this.role = IstioStatsProvider.roleOf(settings, listener);
     this.reporter = IstioStatsProvider.reporterName(role);
@@ -93,29 +97,43 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
 
   /** The connection's meters; resolved once per connection. */
   private TcpMeters meters(AccessLogFacts f) {
-    String[] tls = principals(f.tls);
-    // the other side is known by Istio's TCP metadata exchange when it ran, else only by its principal
-    Workload source = role == IstioStatsProvider.Role.SOURCE ? self
+    boolean sourceSide = role == IstioStatsProvider.Role.SOURCE;
+    String[] tls = sourceSide ? upstreamPrincipals(f.upstreamTls) : principals(f.tls);
+    // the other side is known by Istio's TCP metadata exchange when it ran, else (source side) by its endpoint's
+    // istio.workload metadata, else only by its principal
+    Workload source = sourceSide ? self
         : f.downstreamPeerMetadata != null ? Workload.of(f.downstreamPeerMetadata) : Workload.NONE;
     Workload destination = role == IstioStatsProvider.Role.DESTINATION ? self
-        : f.upstreamPeerMetadata != null ? Workload.of(f.upstreamPeerMetadata) : Workload.NONE;
-    MeshService svc = MeshService.ofCluster(f.upstreamCluster);
+        : f.upstreamPeerMetadata != null ? Workload.of(f.upstreamPeerMetadata)
+        : sourceSide ? endpointPeer(f.upstreamHostMetadata) : Workload.NONE;
+    MeshService svc = f.upstreamCluster == null ? null
+        : MeshService.ofIstioMetadata(clusters.metadata(f.upstreamCluster, "istio"));
+    if (svc == null) {
+      svc = MeshService.ofCluster(f.upstreamCluster);
+    }
     if (svc == null) {
       svc = MeshService.UNKNOWN;
     }
-    String svcNamespace = svc.namespace().equals(Workload.UNKNOWN) ? destination.namespace() : svc.namespace();
-    boolean sourceSide = role == IstioStatsProvider.Role.SOURCE;
-    List<String> values = List.of(reporter, source.workload(), source.canonicalService(),
-        source.canonicalRevision(), source.namespace(), sourceSide ? Workload.UNKNOWN : tls[0], source.app(),
-        source.version(), source.cluster(), destination.workload(), destination.namespace(),
-        sourceSide ? Workload.UNKNOWN : tls[1], destination.app(), destination.version(), svc.host(),
-        destination.canonicalService(), destination.canonicalRevision(), svc.name(), svcNamespace,
-        destination.cluster(), "tcp", f.responseFlags, sourceSide ? Workload.UNKNOWN : tls[2]);
-    return meters.computeIfAbsent(values, v -> new TcpMeters(v));
+    List<String> values = new ArrayList<>(List.of(PeerLabels.of(role, reporter, self, source, destination, svc,
+        tls)));
+    values.add("tcp");
+    values.add(f.responseFlags);
+    values.add(tls[2]);
+    return meters.computeIfAbsent(List.copyOf(values), v -> new TcpMeters(v));
   }
 
   private static String[] principals(@Nullable SSLSession s) {
     return s == null ? new String[] {Workload.UNKNOWN, Workload.UNKNOWN, "none"} : IstioStatsProvider.principalsOf(s);
+  }
+
+  private static String[] upstreamPrincipals(@Nullable SSLSession s) {
+    return s == null ? new String[] {Workload.UNKNOWN, Workload.UNKNOWN, Workload.UNKNOWN}
+        : IstioStatsProvider.upstreamPrincipalsOf(s);
+  }
+
+  private static Workload endpointPeer(@Nullable Map<String, com.google.protobuf.Struct> metadata) {
+    String encoded = Workload.endpointEncoding(metadata);
+    return encoded == null ? Workload.NONE : Workload.ofEndpoint(encoded);
   }
 
   private final class TcpMeters {

@@ -15,7 +15,9 @@ record Workload(String workload, String namespace, String app, String version, S
     String canonicalRevision, String cluster) {
 
   static final String UNKNOWN = "unknown";
-  static final Workload NONE = new Workload(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN);
+  /** A canonical revision Istio cannot know is {@code latest}. */
+  static final String LATEST = "latest";
+  static final Workload NONE = new Workload(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, LATEST, UNKNOWN);
 
   /** From Istio node metadata (WORKLOAD_NAME, NAMESPACE, CLUSTER_ID, LABELS). */
   static Workload of(Struct metadata) {
@@ -27,9 +29,30 @@ record Workload(String workload, String namespace, String app, String version, S
     String app = first(label(labels, "app"), label(labels, "app.kubernetes.io/name"));
     String version = first(label(labels, "version"), label(labels, "app.kubernetes.io/version"));
     String canonicalService = first(label(labels, "service.istio.io/canonical-name"), app, workload);
-    String canonicalRevision = first(label(labels, "service.istio.io/canonical-revision"), version, "latest");
+    String canonicalRevision = first(label(labels, "service.istio.io/canonical-revision"), version, LATEST);
     return new Workload(orUnknown(workload), orUnknown(string(metadata, "NAMESPACE")), orUnknown(app),
         orUnknown(version), orUnknown(canonicalService), canonicalRevision, orUnknown(string(metadata, "CLUSTER_ID")));
+  }
+
+  /**
+   * From Istio's endpoint metadata, {@code filter_metadata.istio.workload}:
+   * {@code <workload>;<namespace>;<canonical service>;<canonical revision>;<cluster>}, which carries no app or version
+   * labels; {@link #NONE} when it has fewer parts.
+   */
+  static Workload ofEndpoint(String encoded) {
+    String[] p = encoded.split(";", -1);
+    if (p.length < 5) {
+      return NONE;
+    }
+    return new Workload(orUnknown(p[0]), orUnknown(p[1]), UNKNOWN, UNKNOWN, orUnknown(p[2]),
+        p[3].isEmpty() ? LATEST : p[3], orUnknown(p[4]));
+  }
+
+  /** An endpoint's {@code istio.workload} string, or null. */
+  static @Nullable String endpointEncoding(java.util.@Nullable Map<String, Struct> filterMetadata) {
+    Struct istio = filterMetadata == null ? null : filterMetadata.get("istio");
+    Value encoded = istio == null ? null : istio.getFieldsMap().get("workload");
+    return encoded == null ? null : encoded.getStringValue();
   }
 
   /** From an {@code x-envoy-peer-metadata} header value; null when it is not a base64 Struct. */
@@ -73,6 +96,6 @@ record Workload(String workload, String namespace, String app, String version, S
   }
 
   private static String orUnknown(@Nullable String v) {
-    return v == null ? UNKNOWN : v;
+    return v == null || v.isEmpty() ? UNKNOWN : v;
   }
 }

@@ -10,6 +10,7 @@ import com.google.protobuf.Value;
 import io.bowline.core.testing.LeakGuard;
 import io.bowline.core.testing.ProxyHarness;
 import io.bowline.core.testing.ScriptedBackend;
+import io.bowline.core.testing.TestCerts;
 import io.bowline.filters.BuiltinFilters;
 import io.bowline.xds.ConfigException;
 import io.netty.buffer.Unpooled;
@@ -274,7 +275,8 @@ class IstioStatsIT {
           clusters:
           - name: "outbound|9080||ratings.default.svc.cluster.local"
             type: STATIC
-            load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+            load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}},
+              metadata: {filter_metadata: {istio: {workload: "ratings-v1;default;ratings;v1;Kubernetes"}}}}]}]}
         """;
     try (ScriptedBackend backend = backend(null);
         ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), yaml, Map.of("PORT", backend.port()))) {
@@ -292,7 +294,11 @@ class IstioStatsIT {
         String open = proxy.admin("/stats/prometheus");
         String[] labels = {"reporter=\"source\"", "source_workload=\"reviews-v1\"",
             "destination_service=\"ratings.default.svc.cluster.local\"", "destination_service_name=\"ratings\"",
-            "request_protocol=\"tcp\"", "response_flags=\"-\""};
+            "request_protocol=\"tcp\"", "response_flags=\"-\"",
+            // no TCP metadata exchange ran: the endpoint's istio.workload names the destination
+            "destination_workload=\"ratings-v1\"", "destination_canonical_service=\"ratings\"",
+            "destination_canonical_revision=\"v1\"", "destination_app=\"unknown\"",
+            "destination_workload_namespace=\"default\"", "destination_cluster=\"Kubernetes\""};
         assertEquals(1.0, value(open, "istio_tcp_connections_opened_total", labels), open);
         assertEquals(request.length, value(open, "istio_tcp_received_bytes_total", labels),
             "reported every tcp_reporting_duration while open");
@@ -309,6 +315,95 @@ class IstioStatsIT {
       }
       assertEquals(1.0, value(prom, "istio_tcp_connections_closed_total", "reporter=\"source\""), prom);
       assertEquals(2.0 * request.length, value(prom, "istio_tcp_received_bytes_total", "reporter=\"source\""));
+    }
+  }
+
+  /**
+   * An outbound sidecar calling over mTLS a destination that sends no peer metadata (no sidecar of its own answers):
+   * the destination is what its endpoint's istio.workload says, the principals are the upstream connection's two
+   * certificates, and the destination's namespace is its principal's before its metadata's, as in Istio.
+   */
+  @Test
+  void outboundOverMtlsNamesTheEndpointsWorkloadAndBothPrincipals(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    TestCerts.Identity server = TestCerts.identity("ratings", "spiffe://cluster.local/ns/ratings-ns/sa/ratings");
+    TestCerts.Identity client = TestCerts.identity("reviews", "spiffe://cluster.local/ns/default/sa/reviews");
+    String inbound = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          listeners:
+          - name: in
+            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+            filter_chains:
+            - transport_socket:
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                  require_client_certificate: true
+                  common_tls_context:
+                    tls_certificates: [{certificate_chain: {inline_string: ${CERT}}, private_key: {inline_string: ${KEY}}}]
+                    validation_context: {trusted_ca: {inline_string: ${CA}}}
+              filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: in
+                  route_config: {virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: backend}}]}]}
+                  http_filters: [{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
+          clusters:
+          - name: backend
+            type: STATIC
+            load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+        """;
+    String log = dir.resolve("access.log").toString();
+    String outbound = bootstrap("OUTBOUND", "outbound|9080||ratings.default.svc.cluster.local",
+        "{\"@type\": type.googleapis.com/stats.PluginConfig}")
+        .replace("    WORKLOAD_NAME: reviews-v1\n", "    WORKLOAD_NAME: reviews-v1\n    ISTIO_VERSION: 1.24.2\n")
+        .replace("          http_filters:\n", "          access_log: [{name: envoy.access_loggers.file, "
+            + "typed_config: {\"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, "
+            + "path: ${LOG}, log_format: {text_format_source: {inline_string: \"%UPSTREAM_PEER_URI_SAN% "
+            + "%UPSTREAM_LOCAL_URI_SAN% %UPSTREAM_TLS_VERSION% [%UPSTREAM_PEER_SUBJECT%]\\n\"}}}}]\n"
+            + "          http_filters:\n")
+        .replace("port_value: ${PORT}}}}}]}]}", "port_value: ${PORT}}}},\n"
+            + "          metadata: {filter_metadata: {istio: {workload: \"ratings-v2;default;ratings;v2;Kubernetes\"}}}}]}]}\n"
+            + "    transport_socket:\n      name: envoy.transport_sockets.tls\n      typed_config:\n"
+            + "        \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n"
+            + "        common_tls_context:\n"
+            + "          tls_certificates: [{certificate_chain: {inline_string: ${CERT}}, private_key: {inline_string: ${KEY}}}]\n"
+            + "          validation_context: {trusted_ca: {inline_string: ${CA}}}");
+    try (ScriptedBackend backend = backend(null);
+        ProxyHarness callee = ProxyHarness.start(BuiltinFilters.registry(), inbound, Map.of("PORT", backend.port(),
+            "CERT", TestCerts.Pem.yaml(server.pem().certificate()), "KEY", TestCerts.Pem.yaml(server.pem().privateKey()),
+            "CA", TestCerts.Pem.yaml(client.pem().certificate())));
+        ProxyHarness sidecar = ProxyHarness.start(BuiltinFilters.registry(), outbound, Map.of("PORT",
+            callee.port("in"), "LOG", log, "CERT", TestCerts.Pem.yaml(client.pem().certificate()),
+            "KEY", TestCerts.Pem.yaml(client.pem().privateKey()), "CA", TestCerts.Pem.yaml(server.pem().certificate())),
+            "--file-flush-interval-msec", "50")) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (int i = 0; i < 2; i++) {
+        assertEquals(200, http.send(HttpRequest.newBuilder(sidecar.uri("http", "/ratings/1"))
+            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+      }
+      String prom = sidecar.admin("/stats/prometheus");
+      assertEquals(2.0, value(prom, "istio_requests_total", "reporter=\"source\"",
+          "source_principal=\"spiffe://cluster.local/ns/default/sa/reviews\"",
+          "destination_principal=\"spiffe://cluster.local/ns/ratings-ns/sa/ratings\"",
+          "connection_security_policy=\"unknown\"", "destination_workload=\"ratings-v2\"",
+          "destination_canonical_service=\"ratings\"", "destination_canonical_revision=\"v2\"",
+          "destination_app=\"unknown\"", "destination_version=\"unknown\"", "destination_cluster=\"Kubernetes\"",
+          "destination_workload_namespace=\"ratings-ns\"", "destination_service_namespace=\"ratings-ns\"",
+          "destination_service=\"ratings.default.svc.cluster.local\""), prom);
+      assertEquals(1.0, value(prom, "istio_build", "component=\"proxy\"", "tag=\"1.24.2\""), prom);
+      java.nio.file.Path logFile = java.nio.file.Path.of(log);
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while ((!java.nio.file.Files.exists(logFile) || java.nio.file.Files.readAllLines(logFile).size() < 2)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      String line = java.nio.file.Files.readAllLines(logFile).get(0);
+      assertTrue(line.startsWith("spiffe://cluster.local/ns/ratings-ns/sa/ratings "
+          + "spiffe://cluster.local/ns/default/sa/reviews TLSv1.3 ["), line);
+      assertTrue(line.contains("CN=ratings"), "the upstream's subject: " + line);
     }
   }
 

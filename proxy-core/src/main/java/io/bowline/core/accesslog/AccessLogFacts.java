@@ -65,6 +65,10 @@ public final class AccessLogFacts {
   public @Nullable Object upstreamClusterGeneration;
   public @Nullable InetSocketAddress upstreamHost;
   public @Nullable InetSocketAddress upstreamLocal;
+  /** The upstream connection's TLS session, or null (plaintext, no upstream). */
+  public @Nullable SSLSession upstreamTls;
+  /** The upstream endpoint's {@code metadata.filter_metadata} (Istio's {@code istio.workload}), or null. */
+  public java.util.@Nullable Map<String, com.google.protobuf.Struct> upstreamHostMetadata;
   public @Nullable String upstreamTransportFailureReason;
   public @Nullable String upstreamProtocol;
   public int attemptCount;

@@ -171,6 +171,20 @@ final class CommandOperators {
       case "DOWNSTREAM_TLS_CIPHER" -> f -> f.tls == null ? null : f.tls.getCipherSuite();
       case "DOWNSTREAM_TLS_SESSION_ID" -> f -> f.tls == null || f.tls.getId().length == 0 ? null
           : HexFormat.of().formatHex(f.tls.getId());
+      case "UPSTREAM_PEER_URI_SAN" -> f -> ofSession(f.upstreamTls, 0, s -> sans(peer(s), Certificates.URI));
+      case "UPSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.upstreamTls, 1, s -> sans(peer(s), Certificates.DNS));
+      case "UPSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.upstreamTls, 2, s -> sans(local(s), Certificates.URI));
+      case "UPSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.upstreamTls, 3, s -> sans(local(s), Certificates.DNS));
+      case "UPSTREAM_PEER_SUBJECT" -> f -> ofSession(f.upstreamTls, 4, s -> peer(s) == null ? null
+          : peer(s).getSubjectX500Principal().getName());
+      case "UPSTREAM_PEER_ISSUER" -> f -> ofSession(f.upstreamTls, 5, s -> peer(s) == null ? null
+          : peer(s).getIssuerX500Principal().getName());
+      case "UPSTREAM_LOCAL_SUBJECT" -> f -> ofSession(f.upstreamTls, 6, s -> local(s) == null ? null
+          : local(s).getSubjectX500Principal().getName());
+      case "UPSTREAM_TLS_VERSION" -> f -> f.upstreamTls == null ? null : f.upstreamTls.getProtocol();
+      case "UPSTREAM_TLS_CIPHER" -> f -> f.upstreamTls == null ? null : f.upstreamTls.getCipherSuite();
+      case "UPSTREAM_TLS_SESSION_ID" -> f -> f.upstreamTls == null || f.upstreamTls.getId().length == 0 ? null
+          : HexFormat.of().formatHex(f.upstreamTls.getId());
       default -> null;
     };
   }

@@ -76,11 +76,10 @@ public final class EndpointCompiler {
           default -> true;
         };
         String hostname = e.getEndpoint().getHostname().isEmpty() ? s.getAddress() : e.getEndpoint().getHostname();
-        var socketMatch = e.getMetadata().getFilterMetadataMap().get("envoy.transport_socket_match");
         here.add(new ClusterConfig.EndpointConfig(s.getAddress(), s.getPortValue(), weight, hostname, 0,
             le.getPriority(), healthy, e.getHealthStatus() == io.envoyproxy.envoy.config.core.v3.HealthStatus.DEGRADED,
             overprovisioning, literal, ClusterConfig.localityKey(le.getLocality()), hc,
-            socketMatch == null ? java.util.Map.of() : java.util.Map.copyOf(socketMatch.getFieldsMap())));
+            e.getMetadata().getFilterMetadataMap())); // the proto's own immutable map: nothing copied per endpoint
       }
       if (here.isEmpty()) {
         continue;

@@ -100,7 +100,7 @@ public record ClusterConfig(
   public record EndpointConfig(String host, int port, int weight, String hostname, double localityShare,
       int priority, boolean healthy, boolean degraded, int overprovisioningFactor,
       java.net.@Nullable InetAddress literal, String locality, HealthCheckTarget healthCheck,
-      java.util.Map<String, com.google.protobuf.Value> socketMatch) {
+      java.util.Map<String, com.google.protobuf.Struct> filterMetadata) {
     public EndpointConfig(String host, int port, int weight, String hostname) {
       this(host, port, weight, hostname, 0, 0, true, false, 140, null, "", HealthCheckTarget.DEFAULT,
           java.util.Map.of());
@@ -109,7 +109,7 @@ public record ClusterConfig(
     /** The same endpoint with its locality's share of the weight. */
     public EndpointConfig withLocalityShare(double share) {
       return new EndpointConfig(host, port, weight, hostname, share, priority, healthy, degraded,
-          overprovisioningFactor, literal, locality, healthCheck, socketMatch);
+          overprovisioningFactor, literal, locality, healthCheck, filterMetadata);
     }
   }
 

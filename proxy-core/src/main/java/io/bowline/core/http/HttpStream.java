@@ -122,6 +122,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
   private long firstResponseNanos = -1;
   private java.net.@Nullable InetSocketAddress upstreamLocal;
   private @Nullable String upstreamLocalText;
+  private javax.net.ssl.@Nullable SSLSession upstreamTls;
   /** The request headers the logs read, as last forwarded ({@link io.bowline.core.accesslog.LoggedRequestHeaders}). */
   private @Nullable CharSequence @Nullable [] loggedRequestValues;
   /** The trusted client address, worked out once per request (see {@link #trustedClient()}). */
@@ -924,6 +925,7 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     if (!hcm.accessLogs().isEmpty() || hcm.filtersLog() || trace != null) {
       upstreamLocal = req.localAddress();
       upstreamLocalText = req.localAddressText();
+      upstreamTls = req.tlsSession();
     }
     upstreamCounted = true;
     upstreamHost = req.host();
@@ -1611,6 +1613,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     f.upstreamHostText = upstreamHost == null ? null : upstreamHost.addressString();
     f.upstreamLocal = upstreamLocal;
     f.upstreamLocalText = upstreamLocalText;
+    f.upstreamTls = upstreamTls;
+    f.upstreamHostMetadata = upstreamHost == null ? null : upstreamHost.filterMetadata();
     f.upstreamProtocol = upstreamHost == null ? null : upstreamHttp2 ? "HTTP/2" : "HTTP/1.1";
     f.attemptCount = upstreamHost == null && retriesDone == 0 ? 0 : retriesDone + 1;
     f.downstreamRemote = trustedClient();

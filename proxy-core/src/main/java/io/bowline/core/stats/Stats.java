@@ -193,6 +193,19 @@ public final class Stats {
     return new Scope(this, prefix);
   }
 
+  /** Names of the clusters that have had a scope here: where a dotted cluster name ends in a stat's name. */
+  private final java.util.Set<String> clusterNames = ConcurrentHashMap.newKeySet();
+
+  /** The scope {@code cluster.<name>.}, whose name Prometheus' tag extraction then knows. */
+  public Scope clusterScope(String name) {
+    clusterNames.add(name);
+    return scope("cluster." + name + ".");
+  }
+
+  java.util.Set<String> clusterNames() {
+    return clusterNames;
+  }
+
   public record Value(String name, long value, boolean used) {}
 
   public List<Value> counters() {

@@ -48,9 +48,9 @@ public final class StatsConfig {
   public record TagExtractor(String name, @Nullable Pattern regex, @Nullable String fixedValue) {}
 
   /** A stat's Prometheus name and tags. */
-  StatsPrometheus.Tagged tag(String statName) {
+  StatsPrometheus.Tagged tag(String statName, java.util.Set<String> clusters) {
     if (custom.isEmpty()) {
-      return defaultTags ? StatsPrometheus.defaultTags(statName)
+      return defaultTags ? StatsPrometheus.defaultTags(statName, clusters)
           : new StatsPrometheus.Tagged("envoy_" + StatsPrometheus.sanitize(statName), Map.of());
     }
     Map<String, String> tags = new LinkedHashMap<>();
@@ -70,7 +70,7 @@ public final class StatsConfig {
     }
     String reduced = cut(statName, cuts);
     if (defaultTags) {
-      StatsPrometheus.Tagged d = StatsPrometheus.defaultTags(reduced);
+      StatsPrometheus.Tagged d = StatsPrometheus.defaultTags(reduced, clusters);
       Map<String, String> all = new LinkedHashMap<>(d.tags());
       all.putAll(tags);
       return new StatsPrometheus.Tagged(d.name(), all);

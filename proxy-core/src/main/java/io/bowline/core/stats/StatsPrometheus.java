@@ -24,18 +24,33 @@ public final class StatsPrometheus {
   /** A stat name split into its Prometheus name and tags. */
   record Tagged(String name, Map<String, String> tags) {}
 
+  /**
+   * Envoy's listener_address extractor: an IPv4 address and port ({@code 0.0.0.0_15001}) or a bracketed IPv6 one
+   * ({@code [__]_15001}); a listener named otherwise (a {@code stat_prefix}, {@code admin}) gets no tag, as in Envoy.
+   */
+  private static final Pattern LISTENER_ADDRESS = Pattern.compile("^listener\\.((?:[_.0-9]*|[_\\[\\]a-fA-F0-9]*))\\.");
+
   /** The stat's name and tags under the store's stats_config. */
   static Tagged tag(Stats stats, String statName) {
-    return stats.config().tag(statName);
+    return stats.config().tag(statName, stats.clusterNames());
   }
 
-  /** bowline's default tags (Envoy's, except that a cluster name keeps its dots: the stat is the last segment). */
   static Tagged defaultTags(String statName) {
+    return defaultTags(statName, java.util.Set.of());
+  }
+
+  /**
+   * bowline's default tags: Envoy's, except that a cluster name keeps its dots (Envoy's default extractor stops at
+   * the first, which cuts Istio's {@code outbound|80||svc.ns.svc.cluster.local}): the longest of {@code clusters}
+   * the name starts with, else all but the stat's last segment.
+   */
+  static Tagged defaultTags(String statName, java.util.Set<String> clusters) {
     Map<String, String> tags = new LinkedHashMap<>();
     String rest = statName;
     String prefix;
+    Matcher listener;
     if (rest.startsWith("cluster.") && rest.indexOf('.', 8) > 0 && !rest.startsWith("cluster_manager.")) {
-      int dot = lastScopeDot(rest, 8);
+      int dot = clusterNameEnd(rest, clusters);
       tags.put("envoy_cluster_name", rest.substring(8, dot));
       prefix = "cluster.";
       rest = rest.substring(dot + 1);
@@ -44,11 +59,10 @@ public final class StatsPrometheus {
       tags.put("envoy_http_conn_manager_prefix", rest.substring(5, dot));
       prefix = "http.";
       rest = rest.substring(dot + 1);
-    } else if (rest.startsWith("listener.") && rest.indexOf('.', 9) > 0 && !rest.startsWith("listener_manager.")) {
-      int dot = rest.lastIndexOf('.');
-      tags.put("envoy_listener_address", rest.substring(9, dot));
+    } else if (rest.startsWith("listener.") && (listener = LISTENER_ADDRESS.matcher(rest)).lookingAt()) {
+      tags.put("envoy_listener_address", listener.group(1));
       prefix = "listener.";
-      rest = rest.substring(dot + 1);
+      rest = rest.substring(listener.end());
     } else if (rest.startsWith("tcp.") && rest.indexOf('.', 4) > 0) {
       int dot = rest.indexOf('.', 4);
       tags.put("envoy_tcp_prefix", rest.substring(4, dot));
@@ -71,9 +85,19 @@ public final class StatsPrometheus {
     return new Tagged("envoy_" + sanitize(prefix + rest), tags);
   }
 
-  /** Cluster names may contain dots (Istio's "outbound|80||svc.ns.svc.cluster.local"): the stat is the last part. */
-  private static int lastScopeDot(String s, int from) {
-    return s.lastIndexOf('.');
+  /**
+   * Where the cluster name of {@code cluster.<name>.<stat>} ends: names may contain dots (Istio's
+   * {@code outbound|80||svc.ns.svc.cluster.local}) and so may stats ({@code ssl.handshake}), so the longest known
+   * cluster name that fits decides — tried from the right, so a one-segment stat costs one lookup.
+   */
+  private static int clusterNameEnd(String s, java.util.Set<String> clusters) {
+    int last = s.lastIndexOf('.');
+    for (int dot = last; dot > 8; dot = s.lastIndexOf('.', dot - 1)) {
+      if (clusters.contains(s.substring(8, dot))) {
+        return dot;
+      }
+    }
+    return last;
   }
 
   static String sanitize(String s) {

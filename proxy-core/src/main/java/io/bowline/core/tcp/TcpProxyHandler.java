@@ -277,6 +277,8 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     f.upstreamCluster = cluster == null ? null : cluster.config().name();
     f.upstreamHost = host == null ? null : host.address();
     f.upstreamLocal = upstream == null ? null : (java.net.InetSocketAddress) upstream.localAddress();
+    f.upstreamTls = io.bowline.core.upstream.UpstreamTls.session(upstream);
+    f.upstreamHostMetadata = host == null ? null : host.filterMetadata();
     f.downstreamRemote = (java.net.InetSocketAddress) downstream.remoteAddress();
     f.downstreamDirectRemote = f.downstreamRemote;
     f.downstreamLocal = (java.net.InetSocketAddress) downstream.localAddress();

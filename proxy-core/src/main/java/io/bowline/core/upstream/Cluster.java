@@ -340,7 +340,7 @@ public final class Cluster {
         for (int i = 0; i < n && weight > 0; i++) {
           resolved.add(new UpstreamHost(new InetSocketAddress(addrs.get(i), ep.port()), ep.hostname(), weight,
               ep.priority(), ep.healthy(), ep.locality()).healthCheck(ep.healthCheck())
-              .socketMatch(ep.socketMatch()).edsDegraded(ep.degraded()));
+              .filterMetadata(ep.filterMetadata()).edsDegraded(ep.degraded()));
         }
         overprovisioning = ep.overprovisioningFactor();
       } catch (UnknownHostException e) {
@@ -361,6 +361,7 @@ public final class Cluster {
         kept.healthy(h.edsHealthy());
         kept.edsDegraded(h.edsDegraded());
         kept.healthCheck(h.healthCheck());
+        kept.filterMetadata(h.filterMetadata()); // as Envoy: a host's new metadata applies to its next connections
         return kept;
       });
       boolean hostsLeft = !resolved.containsAll(old.keySet());

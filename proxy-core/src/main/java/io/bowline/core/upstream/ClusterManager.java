@@ -95,7 +95,7 @@ public final class ClusterManager {
         next.put(c.name(), existing);
         continue;
       }
-      Cluster cluster = new Cluster(c, stats.scope("cluster." + c.name() + "."), transport, group, stats);
+      Cluster cluster = new Cluster(c, stats.clusterScope(c.name()), transport, group, stats);
       List<ClusterConfig.EndpointConfig> eds = c.edsServiceName() == null ? null
           : edsEndpoints.apply(c.edsServiceName());
       if (eds != null) { // the load assignment that ended its warming counts as its first EDS update
@@ -109,7 +109,7 @@ public final class ClusterManager {
           cluster.onAvailableChanged(() -> localChanged(self));
         }
         cluster.zones(new Cluster.Zones(myLocality, () -> localView,
-            ZoneRouting.Counters.of(stats.scope("cluster." + c.name() + "."))));
+            ZoneRouting.Counters.of(stats.clusterScope(c.name()))));
       }
       cluster.start(dns);
       next.put(c.name(), cluster);

@@ -30,6 +30,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   private @Nullable UpstreamListener listener;
   /** Formatted once: every request on this keep-alive connection logs the same local address. */
   private @Nullable String localAddressText;
+  private boolean tlsLooked;
+  private javax.net.ssl.@Nullable SSLSession tls;
   private boolean requestEnded;
   private boolean responseEnded;
   private boolean keepAlive = true;
@@ -125,6 +127,15 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Upst
   @Override
   public java.net.InetSocketAddress localAddress() {
     return (java.net.InetSocketAddress) channel.localAddress();
+  }
+
+  @Override
+  public javax.net.ssl.@Nullable SSLSession tlsSession() {
+    if (!tlsLooked) { // the handshake is done before a request is handed this connection
+      tls = UpstreamTls.session(channel);
+      tlsLooked = true;
+    }
+    return tls;
   }
 
   @Override

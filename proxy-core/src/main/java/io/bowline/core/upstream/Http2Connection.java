@@ -24,6 +24,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
   private int opening;
   /** Formatted once: every stream on this connection logs the same local address. */
   private @Nullable String localAddressText;
+  private boolean tlsLooked;
+  private javax.net.ssl.@Nullable SSLSession tls;
 
   Http2Connection(Http2Pool pool, Channel channel, Http2FrameCodec codec) {
     this.pool = pool;
@@ -33,6 +35,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
   Channel channel() {
     return channel;
+  }
+
+  javax.net.ssl.@Nullable SSLSession tlsSession() {
+    if (!tlsLooked) {
+      tls = UpstreamTls.session(channel);
+      tlsLooked = true;
+    }
+    return tls;
   }
 
   @Nullable String localAddressText() {

@@ -89,6 +89,11 @@ final class Http2StreamUpstream extends ChannelInboundHandlerAdapter implements 
   }
 
   @Override
+  public javax.net.ssl.@Nullable SSLSession tlsSession() {
+    return channel == null ? null : connection.tlsSession();
+  }
+
+  @Override
   public @Nullable String localAddressText() {
     return channel == null ? null : connection.localAddressText();
   }

@@ -102,16 +102,24 @@ public final class UpstreamHost {
     return healthCheck;
   }
 
-  /** The endpoint's envoy.transport_socket_match metadata, which picks its transport socket. */
-  private java.util.Map<String, com.google.protobuf.Value> socketMatch = java.util.Map.of();
+  /**
+   * The endpoint's {@code metadata.filter_metadata}: {@code envoy.transport_socket_match} picks its transport socket,
+   * Istio's {@code istio.workload} names it in Istio's metrics. Written by the control thread, read on event loops.
+   */
+  private volatile java.util.Map<String, com.google.protobuf.Struct> filterMetadata = java.util.Map.of();
 
-  UpstreamHost socketMatch(java.util.Map<String, com.google.protobuf.Value> metadata) {
-    this.socketMatch = metadata;
+  UpstreamHost filterMetadata(java.util.Map<String, com.google.protobuf.Struct> metadata) {
+    this.filterMetadata = metadata;
     return this;
   }
 
+  public java.util.Map<String, com.google.protobuf.Struct> filterMetadata() {
+    return filterMetadata;
+  }
+
   java.util.Map<String, com.google.protobuf.Value> socketMatch() {
-    return socketMatch;
+    com.google.protobuf.Struct match = filterMetadata.get("envoy.transport_socket_match");
+    return match == null ? java.util.Map.of() : match.getFieldsMap();
   }
 
   UpstreamHost healthCheck(io.bowline.core.config.ClusterConfig.HealthCheckTarget target) {

@@ -29,4 +29,7 @@ public interface UpstreamRequest {
 
   /** {@link #localAddress()} as Envoy prints it, or null; kept by the connection for all its requests. */
   @org.jspecify.annotations.Nullable String localAddressText();
+
+  /** The upstream connection's TLS session (its certificates name both ends), or null: plaintext, or not connected. */
+  javax.net.ssl.@org.jspecify.annotations.Nullable SSLSession tlsSession();
 }

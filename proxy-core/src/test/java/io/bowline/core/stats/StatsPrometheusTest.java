@@ -24,6 +24,26 @@ class StatsPrometheusTest {
     assertEquals(new StatsPrometheus.Tagged("envoy_server_live", Map.of()), StatsPrometheus.defaultTags("server.live"));
   }
 
+  /** Stats of more than one segment under dotted cluster names and listener addresses keep both whole. */
+  @Test
+  void multiSegmentStatsUnderDottedNames() {
+    java.util.Set<String> clusters = java.util.Set.of("outbound|9080||ratings.default.svc.cluster.local", "a");
+    assertEquals(new StatsPrometheus.Tagged("envoy_cluster_ssl_versions_TLSv1_3",
+        Map.of("envoy_cluster_name", "outbound|9080||ratings.default.svc.cluster.local")),
+        StatsPrometheus.defaultTags("cluster.outbound|9080||ratings.default.svc.cluster.local.ssl.versions.TLSv1.3",
+            clusters));
+    assertEquals(new StatsPrometheus.Tagged("envoy_cluster_circuit_breakers_default_cx_open",
+        Map.of("envoy_cluster_name", "a")),
+        StatsPrometheus.defaultTags("cluster.a.circuit_breakers.default.cx_open", clusters));
+    assertEquals(new StatsPrometheus.Tagged("envoy_cluster_upstream_rq_total", Map.of("envoy_cluster_name", "b.c")),
+        StatsPrometheus.defaultTags("cluster.b.c.upstream_rq_total", clusters), "an unknown name: all but the last");
+    assertEquals(new StatsPrometheus.Tagged("envoy_listener_ssl_handshake",
+        Map.of("envoy_listener_address", "10.0.0.1_15006")),
+        StatsPrometheus.defaultTags("listener.10.0.0.1_15006.ssl.handshake", clusters));
+    assertEquals(new StatsPrometheus.Tagged("envoy_listener_admin_downstream_cx_total", Map.of()),
+        StatsPrometheus.defaultTags("listener.admin.downstream_cx_total", clusters), "no address: no tag (Envoy)");
+  }
+
   @Test
   void rendersTypesAndHistograms() {
     Stats s = new Stats();
