@@ -55,7 +55,7 @@ class XdsScaleBench {
     int existing = Integer.getInteger("scale.backendPort", backend.port());
     TestBackend fresh = TestBackend.start(); // every new cluster's endpoint: a request reaching it proves the push live
     TestBackend second = TestBackend.start(); // where the second push moves them
-    try (XdsTestServer xds = XdsTestServer.tcp()) {
+    try (XdsTestServer xds = XdsTestServer.tcp(); SelfGcPauses selfGc = new SelfGcPauses()) {
       xds.set("0", List.of(edsCluster("svc")), List.of(endpoints("svc", existing)), List.of(listener("ingress")),
           List.of(XdsResources.header() + "  - match: {prefix: \"/local-reply\"}\n    direct_response: {status: 503}\n"
               + XdsResources.route("/", "{cluster: svc}")));
@@ -130,6 +130,7 @@ class XdsScaleBench {
         Process probe = fixedrate == null ? null : startFixedrate(fixedrate, port, 10);
         long cpuBefore = cpuMillis(bowline.pid());
         long selfBefore = cpuMillis(ProcessHandle.current().pid());
+        selfGc.takeMax();
         long pushed = System.nanoTime(); // from here the server answers bowline's open watches
         xds.serve(snapshot);
         long deadline = System.nanoTime() + 120_000_000_000L;
@@ -151,6 +152,7 @@ class XdsScaleBench {
         int last = client.get("/new", lastHost);
         String probeFirst = fixedrateResult(probe);
         long slowestFirst = maxNanos.getAndSet(0);
+        long selfPauseFirst = selfGc.takeMax();
         long requestsFirst = requests.get();
         long failedFirst = failed.get();
 
@@ -169,6 +171,7 @@ class XdsScaleBench {
         }
         Process probe2 = fixedrate == null ? null : startFixedrate(fixedrate, port, 4);
         long cpuBefore2 = cpuMillis(bowline.pid());
+        selfGc.takeMax();
         long pushed2 = System.nanoTime();
         xds.serve(snapshot2);
         while (!reachesNewHost(client, lastHost, second)) {
@@ -183,6 +186,7 @@ class XdsScaleBench {
           stopProfiler(profiled(bowline), profiler);
         }
         String probeSecond = fixedrateResult(probe2);
+        long selfPauseSecond = selfGc.takeMax();
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -206,13 +210,15 @@ class XdsScaleBench {
         System.out.printf("xDS scale: %d clusters + %d endpoint sets + %d virtual hosts: snapshot built and packed in %d ms (%s), "
             + "live %d ms after the push (bowline used %d ms of CPU, JIT and GC included; this JVM, serving the push "
             + "and the load, %d ms); request to the last new host: %d; during the push %d requests on the "
-            + "existing route, %d failed, slowest %.1f ms; heap after GC before: %s, after: %s%n",
+            + "existing route, %d failed, slowest %.1f ms (this JVM's longest collector pause meanwhile: %d ms); "
+            + "heap after GC before: %s, after: %s%n",
             n, n, n, (built - t0) / 1_000_000, settled, (live - pushed) / 1_000_000, cpu, self, last, requestsFirst,
-            failedFirst, slowestFirst / 1e6, before, after);
+            failedFirst, slowestFirst / 1e6, selfPauseFirst, before, after);
         System.out.printf("xDS scale, second push (warm JVM; clusters re-sent, every route and load assignment changed): "
             + "(%s) live %d ms after the push (bowline used %d ms of CPU); during it %d requests on the existing route, "
-            + "%d failed, slowest %.1f ms%n", settled2, (live2 - pushed2) / 1_000_000, cpu2, requests.get() - requestsFirst,
-            failed.get() - failedFirst, maxNanos.get() / 1e6);
+            + "%d failed, slowest %.1f ms (this JVM's longest collector pause meanwhile: %d ms)%n", settled2,
+            (live2 - pushed2) / 1_000_000, cpu2, requests.get() - requestsFirst, failed.get() - failedFirst,
+            maxNanos.get() / 1e6, selfPauseSecond);
         if (fixedrate != null) {
           System.out.println("fixedrate on the existing route from the first push: " + probeFirst);
           System.out.println("fixedrate on the existing route from the second push: " + probeSecond);
