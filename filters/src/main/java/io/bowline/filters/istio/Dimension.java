@@ -7,9 +7,11 @@ import java.util.Locale;
 /**
  * The value of a label that {@code metrics[].dimensions} adds. Istio writes these as CEL expressions; bowline
  * evaluates the attribute forms dashboards use — a string literal, {@code request.host/path/url_path/method/scheme/
- * protocol}, {@code request.headers['x']}, {@code response.code}, {@code response.headers['x']},
- * {@code xds.cluster_name}, {@code xds.route_name}, {@code upstream.address} — and refuses any other expression by
- * its field, instead of reporting a wrong value.
+ * protocol/id/useragent/referer/query}, {@code request.headers['x']}, {@code response.code/code_details/flags/
+ * grpc_status}, {@code response.headers['x']}, {@code source.address/port}, {@code destination.address/port},
+ * {@code connection.mtls/requested_server_name/id}, {@code xds.cluster_name}, {@code xds.route_name},
+ * {@code upstream.address/port}, each also inside {@code string(...)} — and refuses any other expression by its field,
+ * instead of reporting a wrong value.
  */
 @FunctionalInterface
 interface Dimension {
@@ -48,6 +50,26 @@ interface Dimension {
       case "xds.route_name" -> f -> orUnknown(f.routeName);
       case "upstream.address" -> f -> f.upstreamHostText != null ? f.upstreamHostText
           : f.upstreamHost == null ? Workload.UNKNOWN : io.bowline.core.transport.AddressText.of(f.upstreamHost);
+      case "upstream.port" -> f -> port(f.upstreamHost);
+      case "destination.address" -> f -> address(f.downstreamLocal);
+      case "destination.port" -> f -> port(f.downstreamLocal);
+      case "source.address" -> f -> address(f.downstreamRemote);
+      case "source.port" -> f -> port(f.downstreamRemote);
+      case "connection.mtls" -> f -> Boolean.toString(f.tls != null
+          && io.bowline.core.tls.Certificates.peer(f.tls) != null);
+      case "connection.requested_server_name" -> f -> orUnknown(f.requestedServerName);
+      case "connection.id" -> f -> Long.toString(f.connectionId);
+      case "request.id" -> f -> orUnknown(f.requestHeader("x-request-id"));
+      case "request.useragent" -> f -> orUnknown(f.requestHeader("user-agent"));
+      case "request.referer" -> f -> orUnknown(f.requestHeader("referer"));
+      case "request.query" -> f -> {
+        String p = f.path;
+        int q = p == null ? -1 : p.indexOf('?');
+        return q < 0 ? Workload.UNKNOWN : p.substring(q + 1);
+      };
+      case "response.code_details" -> f -> orUnknown(f.responseCodeDetails);
+      case "response.flags" -> f -> orUnknown(f.responseFlags); // Envoy's short form, "-" for none
+      case "response.grpc_status" -> f -> f.grpcStatus < 0 ? Workload.UNKNOWN : Integer.toString(f.grpcStatus);
       default -> throw new ConfigException(path, "expression '" + expr + "' is not supported by bowline yet");
     };
   }
@@ -62,6 +84,15 @@ interface Dimension {
       return inner.substring(1, inner.length() - 1).toLowerCase(Locale.ROOT);
     }
     return null;
+  }
+
+  /** A CEL int: an address's port, or unknown without one. */
+  private static String port(java.net.@org.jspecify.annotations.Nullable InetSocketAddress a) {
+    return a == null ? Workload.UNKNOWN : Integer.toString(a.getPort());
+  }
+
+  private static String address(java.net.@org.jspecify.annotations.Nullable InetSocketAddress a) {
+    return a == null ? Workload.UNKNOWN : io.bowline.core.transport.AddressText.of(a);
   }
 
   private static String orUnknown(String v) {

@@ -95,17 +95,40 @@ final class HttpMeters {
     return meters.histogram("istio_" + f.name(), HELP.get(f.name()), buckets, labels(f, values, added));
   }
 
-  private static Labels labels(StatsSettings.Family f, String[] values, Map<String, String> added) {
+  private static Labels labels(StatsSettings.Family f, String[] values, Map<String, String> evaluated) {
+    return labels(f, StatsSettings.HTTP_LABELS, values, evaluated);
+  }
+
+  /**
+   * A family's label names and values: its standard labels (an overridden one with its expression's value), then
+   * its added dimensions; {@code evaluated} holds the request's expression values by {@link StatsSettings.Family#valueKey}.
+   */
+  static Labels labels(StatsSettings.Family f, List<String> standard, String[] values, Map<String, String> evaluated) {
     List<String> names = new ArrayList<>(f.labels().size() + f.added().size());
     List<String> labelValues = new ArrayList<>(names.size());
     for (String label : f.labels()) {
       names.add(label);
-      labelValues.add(values[StatsSettings.HTTP_LABELS.indexOf(label)]);
+      labelValues.add(f.overridden().containsKey(label)
+          ? evaluated.getOrDefault(f.valueKey(label), Workload.UNKNOWN) : values[standard.indexOf(label)]);
     }
     for (String label : f.added().keySet()) {
       names.add(label);
-      labelValues.add(added.getOrDefault(label, Workload.UNKNOWN));
+      labelValues.add(evaluated.getOrDefault(f.valueKey(label), Workload.UNKNOWN));
     }
     return Labels.of(names, labelValues);
+  }
+
+  /** The values of every family's overriding and added dimensions for one request or connection. */
+  static Map<String, String> evaluate(StatsSettings settings, io.bowline.core.accesslog.AccessLogFacts f) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (StatsSettings.Family fam : settings.families().values()) {
+      for (var e : fam.overridden().entrySet()) {
+        out.put(fam.valueKey(e.getKey()), e.getValue().value(f));
+      }
+      for (var e : fam.added().entrySet()) {
+        out.put(fam.valueKey(e.getKey()), e.getValue().value(f));
+      }
+    }
+    return out;
   }
 }

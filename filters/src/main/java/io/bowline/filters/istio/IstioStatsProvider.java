@@ -51,7 +51,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     this.role = roleOf(settings, listener);
     this.reporter = reporterName(role);
     this.self = Workload.of(listener.nodeMetadata());
-    this.addsDimensions = settings.families().values().stream().anyMatch(x -> !x.added().isEmpty());
+    this.addsDimensions = settings.families().values().stream().anyMatch(StatsSettings.Family::evaluates);
   }
 
   /**
@@ -171,13 +171,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     }
 
     private Map<String, String> addedValues(AccessLogFacts f) {
-      Map<String, String> out = new java.util.TreeMap<>();
-      for (StatsSettings.Family fam : settings.families().values()) {
-        for (var e : fam.added().entrySet()) {
-          out.put(e.getKey(), e.getValue().value(f));
-        }
-      }
-      return out;
+      return HttpMeters.evaluate(settings, f);
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.Map;
  * label names after the {@code metrics} overrides (added dimensions, {@code tags_to_remove}, {@code drop}).
  */
 record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, Map<String, Family> families) {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StatsSettings.class);
 
   /** Istio's standard labels of an HTTP metric, in Istio's order. */
   static final List<String> HTTP_LABELS = List.of("reporter", "source_workload", "source_canonical_service",
@@ -33,8 +34,22 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
   static final List<String> HTTP_METRICS = List.of("requests_total", "request_duration_milliseconds",
       "request_bytes", "response_bytes", "request_messages_total", "response_messages_total");
 
-  /** One metric family: whether it is reported, and its labels (standard ones kept, then added dimensions). */
-  record Family(String name, boolean dropped, List<String> labels, Map<String, Dimension> added) {}
+  /**
+   * One metric family: whether it is reported, its standard labels kept (in Istio's order), the standard labels whose
+   * value an expression replaces, and the dimensions it adds after them.
+   */
+  record Family(String name, boolean dropped, List<String> labels, Map<String, Dimension> overridden,
+      Map<String, Dimension> added) {
+    /** Whether a request's label values depend on more than its peers and outcome. */
+    boolean evaluates() {
+      return !overridden.isEmpty() || !added.isEmpty();
+    }
+
+    /** The key of a dimension's value among a request's evaluated values: per family, as expressions may differ. */
+    String valueKey(String label) {
+      return name + '|' + label;
+    }
+  }
 
   static StatsSettings parse(Message config, String path) throws ConfigException {
     Descriptor d = config.getDescriptorForType();
@@ -46,10 +61,10 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
     }
     Map<String, Family> families = new LinkedHashMap<>();
     for (String m : HTTP_METRICS) {
-      families.put(m, new Family(m, false, HTTP_LABELS, Map.of()));
+      families.put(m, new Family(m, false, HTTP_LABELS, Map.of(), Map.of()));
     }
     for (String m : TCP_METRICS) {
-      families.put(m, new Family(m, false, TCP_LABELS, Map.of()));
+      families.put(m, new Family(m, false, TCP_LABELS, Map.of(), Map.of()));
     }
     FieldDescriptor metrics = d.findFieldByName("metrics");
     for (int i = 0; i < config.getRepeatedFieldCount(metrics); i++) {
@@ -60,13 +75,17 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       if (!((String) mc.getField(md.findFieldByName("match"))).isEmpty()) {
         throw new ConfigException(mp + ".match", "not supported (Istio does not implement it either)");
       }
-      List<String> targets = name.isEmpty() ? List.copyOf(families.keySet()) : List.of(name);
       if (!name.isEmpty() && !HTTP_METRICS.contains(name) && !TCP_METRICS.contains(name)) {
-        throw new ConfigException(mp + ".name", "unknown metric '" + name + "'");
+        // istiod names a Telemetry override of a custom metric this way; Istio's filter applies it only to a metric
+        // that `definitions` declares, and skips it otherwise
+        LOG.warn("{}.name: '{}' is no standard Istio metric and no custom one is defined: skipped, as Istio does",
+            mp, name);
+        continue;
       }
+      List<String> targets = name.isEmpty() ? List.copyOf(families.keySet()) : List.of(name);
       boolean drop = (Boolean) mc.getField(md.findFieldByName("drop"));
       List<?> toRemove = (List<?>) mc.getField(md.findFieldByName("tags_to_remove"));
-      Map<String, Dimension> dims = new LinkedHashMap<>();
+      Map<String, Dimension> dims = new java.util.TreeMap<>(); // Istio applies them in name order
       FieldDescriptor dimField = md.findFieldByName("dimensions");
       for (int j = 0; j < mc.getRepeatedFieldCount(dimField); j++) {
         Message entry = (Message) mc.getRepeatedField(dimField, j);
@@ -81,24 +100,26 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       }
       for (String t : targets) {
         Family f = families.get(t);
-        List<String> labels = new ArrayList<>(f.labels());
+        List<String> standard = HTTP_METRICS.contains(t) ? HTTP_LABELS : TCP_LABELS;
+        java.util.Set<String> kept = new java.util.HashSet<>(f.labels());
+        Map<String, Dimension> overridden = new LinkedHashMap<>(f.overridden());
         Map<String, Dimension> added = new LinkedHashMap<>(f.added());
-        for (var e : dims.entrySet()) {
-          if (TCP_METRICS.contains(t)) {
-            throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
-                "added dimensions on TCP metrics are not supported by bowline yet");
-          }
-          if (HTTP_LABELS.contains(e.getKey())) { // request.protocol is request_protocol too
-            throw new ConfigException(mp + ".dimensions[" + e.getKey() + "]",
-                "overriding a standard label's value is not supported by bowline yet");
-          }
-          added.put(e.getKey(), e.getValue());
-        }
-        for (Object r : toRemove) {
-          labels.remove((String) r);
+        for (Object r : toRemove) { // removals first, then dimensions: a label removed and given a value stays (Istio)
+          kept.remove((String) r);
+          overridden.remove((String) r);
           added.remove(legacyLabelName((String) r));
         }
-        families.put(t, new Family(t, f.dropped() || drop, List.copyOf(labels), Map.copyOf(added)));
+        for (var e : dims.entrySet()) {
+          if (standard.contains(e.getKey())) {
+            kept.add(e.getKey());
+            overridden.put(e.getKey(), e.getValue());
+          } else {
+            added.put(e.getKey(), e.getValue());
+          }
+        }
+        List<String> labels = standard.stream().filter(kept::contains).toList();
+        families.put(t, new Family(t, f.dropped() || drop, labels, Map.copyOf(overridden),
+            java.util.Collections.unmodifiableMap(added)));
       }
     }
     return new StatsSettings(gateway, noHostFallback, Map.copyOf(families));

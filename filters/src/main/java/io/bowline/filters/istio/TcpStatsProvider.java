@@ -29,7 +29,7 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
   private final String reporter;
   private final Workload self;
   private final long reportingMs;
-  private final Map<List<String>, TcpMeters> meters = new ConcurrentHashMap<>();
+  private final Map<MetersKey, TcpMeters> meters = new ConcurrentHashMap<>();
 
   private final io.bowline.core.filter.ClusterDirectory clusters;
 
@@ -119,8 +119,13 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
     values.add("tcp");
     values.add(f.responseFlags);
     values.add(tls[2]);
-    return meters.computeIfAbsent(List.copyOf(values), v -> new TcpMeters(v));
+    // dimensions are evaluated once, with the labels: Istio evaluates a TCP connection's expressions at its first report
+    Map<String, String> evaluated = HttpMeters.evaluate(settings, f);
+    return meters.computeIfAbsent(new MetersKey(List.copyOf(values), evaluated),
+        k -> new TcpMeters(k.values(), k.evaluated()));
   }
+
+  private record MetersKey(List<String> values, Map<String, String> evaluated) {}
 
   private static String[] principals(@Nullable SSLSession s) {
     return s == null ? new String[] {Workload.UNKNOWN, Workload.UNKNOWN, "none"} : IstioStatsProvider.principalsOf(s);
@@ -142,21 +147,23 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
     final @Nullable Counter sent;
     final @Nullable Counter received;
 
-    TcpMeters(List<String> values) {
-      opened = counter("tcp_connections_opened_total", values);
-      closed = counter("tcp_connections_closed_total", values);
-      sent = counter("tcp_sent_bytes_total", values);
-      received = counter("tcp_received_bytes_total", values);
+    TcpMeters(List<String> values, Map<String, String> evaluated) {
+      String[] v = values.toArray(String[]::new);
+      opened = counter("tcp_connections_opened_total", v, evaluated);
+      closed = counter("tcp_connections_closed_total", v, evaluated);
+      sent = counter("tcp_sent_bytes_total", v, evaluated);
+      received = counter("tcp_received_bytes_total", v, evaluated);
     }
 
-    private @Nullable Counter counter(String name, List<String> values) {
+    private @Nullable Counter counter(String name, String[] values, Map<String, String> evaluated) {
       StatsSettings.Family f = settings.families().get(name);
       if (f.dropped()) {
         return null;
       }
+      var labels = HttpMeters.labels(f, StatsSettings.TCP_LABELS, values, evaluated);
       List<Tag> tags = new ArrayList<>();
-      for (String label : f.labels()) {
-        tags.add(Tag.of(label, values.get(StatsSettings.TCP_LABELS.indexOf(label))));
+      for (int i = 0; i < labels.size(); i++) {
+        tags.add(Tag.of(labels.getName(i), labels.getValue(i)));
       }
       return Counter.builder("istio_" + name).description(HttpMeters.HELP.get(name)).tags(Tags.of(tags))
           .register(registry);
