@@ -7,8 +7,8 @@ import java.util.Locale;
 /**
  * The value of a label that {@code metrics[].dimensions} adds. Istio writes these as CEL expressions; bowline
  * evaluates the attribute forms dashboards use — a string literal, {@code request.host/path/url_path/method/scheme/
- * protocol/id/useragent/referer/query}, {@code request.headers['x']}, {@code response.code/code_details/flags/
- * grpc_status}, {@code response.headers['x']}, {@code source.address/port}, {@code destination.address/port},
+ * protocol/id/useragent/referer/query/size}, {@code request.headers['x']}, {@code response.code/code_details/flags/
+ * grpc_status/size}, integer literals, {@code response.headers['x']}, {@code source.address/port}, {@code destination.address/port},
  * {@code connection.mtls/requested_server_name/id}, {@code xds.cluster_name}, {@code xds.route_name},
  * {@code upstream.address/port}, each also inside {@code string(...)} — and refuses any other expression by its field,
  * instead of reporting a wrong value.
@@ -24,6 +24,10 @@ interface Dimension {
     }
     if (e.length() >= 2 && (e.startsWith("'") && e.endsWith("'") || e.startsWith("\"") && e.endsWith("\""))) {
       String literal = e.substring(1, e.length() - 1);
+      return f -> literal;
+    }
+    if (!e.isEmpty() && e.chars().allMatch(c -> c >= '0' && c <= '9') && e.length() <= 18) {
+      String literal = Long.toString(Long.parseLong(e)); // a CEL int literal, as a custom metric's value often is
       return f -> literal;
     }
     String header = headerName(e, "request.headers[");
@@ -46,6 +50,8 @@ interface Dimension {
       case "request.scheme" -> f -> orUnknown(f.scheme);
       case "request.protocol" -> f -> orUnknown(f.protocol);
       case "response.code" -> f -> Integer.toString(f.responseCode);
+      case "request.size" -> f -> Long.toString(f.bytesReceived); // the body's bytes
+      case "response.size" -> f -> Long.toString(f.bytesSent);
       case "xds.cluster_name" -> f -> orUnknown(f.upstreamCluster);
       case "xds.route_name" -> f -> orUnknown(f.routeName);
       case "upstream.address" -> f -> f.upstreamHostText != null ? f.upstreamHostText
@@ -84,6 +90,25 @@ interface Dimension {
       return inner.substring(1, inner.length() - 1).toLowerCase(Locale.ROOT);
     }
     return null;
+  }
+
+  /**
+   * An expression's value as a custom metric's amount, as Istio reads it: a non-negative integer, else 0 (no
+   * exception per request for a value that is not one).
+   */
+  static long integer(String v) {
+    if (v.isEmpty() || v.length() > 18) {
+      return 0;
+    }
+    long n = 0;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return 0;
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 
   /** A CEL int: an address's port, or unknown without one. */

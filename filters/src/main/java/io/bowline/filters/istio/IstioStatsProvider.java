@@ -31,6 +31,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
   private final String reporter;
   private final Workload self;
   private final boolean addsDimensions;
+  private final @Nullable CustomMetrics custom; // null without definitions
   /** Host as the connection manager captured it (this filter's own: a capture is per connection manager). */
   private final io.bowline.core.accesslog.RequestHeaderName loggedHost =
       new io.bowline.core.accesslog.RequestHeaderName(io.netty.handler.codec.http.HttpHeaderNames.HOST);
@@ -52,6 +53,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
     this.reporter = reporterName(role);
     this.self = Workload.of(listener.nodeMetadata());
     this.addsDimensions = settings.families().values().stream().anyMatch(StatsSettings.Family::evaluates);
+    this.custom = settings.custom().isEmpty() ? null : CustomMetrics.of(listener.meters());
   }
 
   /**
@@ -100,6 +102,9 @@ final class IstioStatsProvider implements HttpFilterProvider {
     Edge edge = loop.edge(source, destination, service, principals);
     edge.meters(f).record(f.durationNanos / 1e6, f.bytesReceived, f.bytesSent, f.requestMessages,
         f.responseMessages);
+    if (custom != null) {
+      custom.record(settings.custom(), f);
+    }
   }
 
   /** What a label set depends on beyond the request's outcome. */

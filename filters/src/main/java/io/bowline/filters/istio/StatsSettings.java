@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code stats.PluginConfig}, compiled: the reporter, the host-header fallback, and for each standard metric its
- * label names after the {@code metrics} overrides (added dimensions, {@code tags_to_remove}, {@code drop}).
+ * {@code stats.PluginConfig}, compiled: the reporter, the host-header fallback, for each standard metric its
+ * label names after the {@code metrics} overrides (added and overriding dimensions, {@code tags_to_remove},
+ * {@code drop}), and the custom metrics of {@code definitions}.
  */
-record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, Map<String, Family> families) {
+record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, Map<String, Family> families,
+    List<Custom> custom) {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StatsSettings.class);
 
   /** Istio's standard labels of an HTTP metric, in Istio's order. */
@@ -33,6 +35,17 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
   /** The standard HTTP metrics, by the name {@code metrics[].name} uses. */
   static final List<String> HTTP_METRICS = List.of("requests_total", "request_duration_milliseconds",
       "request_bytes", "response_bytes", "request_messages_total", "response_messages_total");
+
+  /**
+   * A custom metric of {@code definitions}: {@code istio_<name>}, its value expression (an integer, as Istio reads
+   * it; anything else counts 0), and the only labels it has, the dimensions {@code metrics} overrides give it.
+   */
+  record Custom(String name, CustomMetrics.Type type, Dimension value, Map<String, Dimension> dimensions) {
+    /** The value of the expression for one request or connection. */
+    long amount(io.bowline.core.accesslog.AccessLogFacts f) {
+      return Dimension.integer(value.value(f));
+    }
+  }
 
   /**
    * One metric family: whether it is reported, its standard labels kept (in Istio's order), the standard labels whose
@@ -56,8 +69,40 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
     boolean gateway = enumName(config, d.findFieldByName("reporter")).equals("SERVER_GATEWAY");
     boolean noHostFallback = (Boolean) config.getField(d.findFieldByName("disable_host_header_fallback"));
     FieldDescriptor defs = d.findFieldByName("definitions");
-    if (config.getRepeatedFieldCount(defs) > 0) {
-      throw new ConfigException(path + ".definitions", "custom metric definitions are not supported by bowline yet");
+    java.util.Set<String> takenFamilies = new java.util.HashSet<>(List.of("istio_build"));
+    for (String m : HTTP_METRICS) {
+      takenFamilies.add(prometheusFamily("istio_" + m, m.endsWith("_total") ? CustomMetrics.Type.COUNTER
+          : CustomMetrics.Type.HISTOGRAM));
+    }
+    for (String m : TCP_METRICS) {
+      takenFamilies.add(prometheusFamily("istio_" + m, CustomMetrics.Type.COUNTER));
+    }
+    Map<String, CustomMetrics.Type> customTypes = new LinkedHashMap<>();
+    Map<String, Dimension> customValues = new LinkedHashMap<>();
+    Map<String, Map<String, Dimension>> customDims = new LinkedHashMap<>();
+    for (int i = 0; i < config.getRepeatedFieldCount(defs); i++) {
+      Message def = (Message) config.getRepeatedField(defs, i);
+      String dp = path + ".definitions[" + i + "]";
+      Descriptor dd = def.getDescriptorForType();
+      String name = (String) def.getField(dd.findFieldByName("name"));
+      if (name.isEmpty()) {
+        throw new ConfigException(dp + ".name", "required");
+      }
+      if (HTTP_METRICS.contains(name) || TCP_METRICS.contains(name)) {
+        LOG.warn("{}.name: '{}' is a standard metric, which a definition may not redefine: skipped, as Istio does",
+            dp, name);
+        continue;
+      }
+      CustomMetrics.Type type = CustomMetrics.Type.valueOf(enumName(def, dd.findFieldByName("type")));
+      String family = prometheusFamily("istio_" + name, type);
+      if (!takenFamilies.add(family)) { // two metrics of one family would break the whole scrape
+        LOG.warn("{}.name: '{}' would be the Prometheus metric family '{}', which another metric is: skipped", dp,
+            name, family);
+        continue;
+      }
+      customTypes.put(name, type);
+      customValues.put(name, Dimension.parse((String) def.getField(dd.findFieldByName("value")), dp + ".value"));
+      customDims.put(name, new java.util.TreeMap<>());
     }
     Map<String, Family> families = new LinkedHashMap<>();
     for (String m : HTTP_METRICS) {
@@ -75,6 +120,14 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       if (!((String) mc.getField(md.findFieldByName("match"))).isEmpty()) {
         throw new ConfigException(mp + ".match", "not supported (Istio does not implement it either)");
       }
+      if (customDims.containsKey(name) || name.isEmpty()) { // a custom metric's labels are its dimensions alone
+        for (String custom : name.isEmpty() ? customDims.keySet() : List.of(name)) {
+          customDims.get(custom).putAll(dimensions(mc, md, mp));
+        }
+        if (!name.isEmpty()) {
+          continue;
+        }
+      }
       if (!name.isEmpty() && !HTTP_METRICS.contains(name) && !TCP_METRICS.contains(name)) {
         // istiod names a Telemetry override of a custom metric this way; Istio's filter applies it only to a metric
         // that `definitions` declares, and skips it otherwise
@@ -85,19 +138,7 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
       List<String> targets = name.isEmpty() ? List.copyOf(families.keySet()) : List.of(name);
       boolean drop = (Boolean) mc.getField(md.findFieldByName("drop"));
       List<?> toRemove = (List<?>) mc.getField(md.findFieldByName("tags_to_remove"));
-      Map<String, Dimension> dims = new java.util.TreeMap<>(); // Istio applies them in name order
-      FieldDescriptor dimField = md.findFieldByName("dimensions");
-      for (int j = 0; j < mc.getRepeatedFieldCount(dimField); j++) {
-        Message entry = (Message) mc.getRepeatedField(dimField, j);
-        String given = (String) entry.getField(entry.getDescriptorForType().findFieldByName("key"));
-        String expr = (String) entry.getField(entry.getDescriptorForType().findFieldByName("value"));
-        String key = legacyLabelName(given);
-        if (key.isEmpty() || dims.containsKey(key)) {
-          throw new ConfigException(mp + ".dimensions[" + given + "]", key.isEmpty() ? "a dimension needs a name"
-              : "names the label '" + key + "' that another dimension names too");
-        }
-        dims.put(key, Dimension.parse(expr, mp + ".dimensions[" + given + "]"));
-      }
+      Map<String, Dimension> dims = dimensions(mc, md, mp);
       for (String t : targets) {
         Family f = families.get(t);
         List<String> standard = HTTP_METRICS.contains(t) ? HTTP_LABELS : TCP_LABELS;
@@ -122,7 +163,35 @@ record StatsSettings(boolean serverGateway, boolean disableHostHeaderFallback, M
             java.util.Collections.unmodifiableMap(added)));
       }
     }
-    return new StatsSettings(gateway, noHostFallback, Map.copyOf(families));
+    List<Custom> custom = new ArrayList<>();
+    for (var e : customTypes.entrySet()) {
+      custom.add(new Custom("istio_" + e.getKey(), e.getValue(), customValues.get(e.getKey()),
+          java.util.Collections.unmodifiableMap(customDims.get(e.getKey()))));
+    }
+    return new StatsSettings(gateway, noHostFallback, Map.copyOf(families), List.copyOf(custom));
+  }
+
+  /** The Prometheus family a metric's samples belong to: a counter's name without its {@code _total}. */
+  static String prometheusFamily(String name, CustomMetrics.Type type) {
+    return type == CustomMetrics.Type.COUNTER && name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
+  }
+
+  /** A {@code metrics} entry's dimensions by label name, in name order (Istio applies them so). */
+  private static Map<String, Dimension> dimensions(Message mc, Descriptor md, String mp) throws ConfigException {
+    Map<String, Dimension> dims = new java.util.TreeMap<>();
+    FieldDescriptor dimField = md.findFieldByName("dimensions");
+    for (int j = 0; j < mc.getRepeatedFieldCount(dimField); j++) {
+      Message entry = (Message) mc.getRepeatedField(dimField, j);
+      String given = (String) entry.getField(entry.getDescriptorForType().findFieldByName("key"));
+      String expr = (String) entry.getField(entry.getDescriptorForType().findFieldByName("value"));
+      String key = legacyLabelName(given);
+      if (key.isEmpty() || dims.containsKey(key)) {
+        throw new ConfigException(mp + ".dimensions[" + given + "]", key.isEmpty() ? "a dimension needs a name"
+            : "names the label '" + key + "' that another dimension names too");
+      }
+      dims.put(key, Dimension.parse(expr, mp + ".dimensions[" + given + "]"));
+    }
+    return dims;
   }
 
   static final List<String> TCP_METRICS = List.of("tcp_sent_bytes_total", "tcp_received_bytes_total",

@@ -32,11 +32,13 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
   private final Map<MetersKey, TcpMeters> meters = new ConcurrentHashMap<>();
 
   private final io.bowline.core.filter.ClusterDirectory clusters;
+  private final @Nullable CustomMetrics custom; // null without definitions
 
   TcpStatsProvider(StatsSettings settings, ListenerContext listener, io.bowline.core.filter.ClusterDirectory clusters,
       long reportingMs) {
     this.settings = settings;
     this.clusters = clusters;
+    this.custom = settings.custom().isEmpty() ? null : CustomMetrics.of(listener.meters());
     this.registry = listener.meters();
     this.role = IstioStatsProvider.roleOf(settings, listener);
     this.reporter = IstioStatsProvider.reporterName(role);
@@ -73,6 +75,9 @@ final class TcpStatsProvider implements ConnectionObserverProvider {
         report(f);
         if (m.closed != null) {
           m.closed.increment();
+        }
+        if (custom != null) {
+          custom.record(settings.custom(), f); // at the close, as Istio records a connection's custom metrics
         }
       }
 

@@ -463,6 +463,43 @@ class IstioStatsIT {
     }
   }
 
+  /**
+   * Istio's custom metrics: {@code definitions} with a value expression and a type, labelled only by the dimensions
+   * the {@code metrics} overrides give them (an entry naming them, or one naming no metric); a definition that would
+   * redefine a standard metric, or share a Prometheus metric family with another metric, is skipped.
+   */
+  @Test
+  void definitionsAddCustomMetrics() throws Exception {
+    String stats = """
+        {"@type": type.googleapis.com/stats.PluginConfig, definitions: [
+           {name: hits, value: "1"}, {name: served_total, value: "1"}, {name: hits_total, value: "1"},
+           {name: body_bytes, value: response.size, type: HISTOGRAM}, {name: last_code, value: response.code, type: GAUGE},
+           {name: requests_total, value: "7"}, {name: requests, value: "7"}],
+         metrics: [{name: hits, dimensions: {path: request.url_path}}, {dimensions: {code: response.code}}]}""";
+    try (ScriptedBackend backend = backend(null);
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(),
+            bootstrap("INBOUND", "inbound|9080||", stats), Map.of("PORT", backend.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (String path : new String[] {"/a?x=1", "/a", "/fail"}) {
+        client.send(HttpRequest.newBuilder(proxy.uri("http", path)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      String prom = proxy.admin("/stats/prometheus");
+      assertEquals(2.0, value(prom, "istio_hits", "path=\"/a\"", "code=\"200\""), prom);
+      assertEquals(1.0, value(prom, "istio_hits", "path=\"/fail\"", "code=\"503\""), prom);
+      assertEquals(2.0, value(prom, "istio_served_total", "code=\"200\""), "a _total counter keeps its name: " + prom);
+      assertFalse(prom.contains("istio_hits_total"), "istio_hits's family: skipped, not a broken scrape: " + prom);
+      assertFalse(prom.contains("istio_requests{"), "the standard istio_requests_total's family: skipped: " + prom);
+      assertEquals(2.0, value(prom, "istio_body_bytes_bucket", "code=\"200\"", "le=\"5.0\""), prom);
+      assertEquals(10.0, value(prom, "istio_body_bytes_sum", "code=\"200\""), "two 5-byte bodies");
+      assertEquals(503.0, value(prom, "istio_last_code", "code=\"503\""), prom);
+      assertEquals(2.0, value(prom, "istio_requests_total", "response_code=\"200\"", "code=\"200\""),
+          "the standard metric counts requests, not a redefinition's 7, and takes the unnamed entry's dimension");
+      assertFalse(Arrays.stream(prom.split("\n")).anyMatch(l -> l.startsWith("istio_hits{")
+          && l.contains("reporter=")), "a custom metric has no standard labels: " + prom);
+    }
+  }
+
   @Test
   void badPluginConfigIsRefusedByFieldPath() {
     ConfigException e = cause(assertThrows(Exception.class, () -> ProxyHarness.start(BuiltinFilters.registry(),
