@@ -427,7 +427,9 @@ class IstioStatsIT {
     String stats = "{\"@type\": type.googleapis.com/stats.PluginConfig, tcp_reporting_duration: 0.1s, metrics: ["
         + overrides.replace("{dimensions", "{name: tcp_connections_opened_total, dimensions") + ", "
         + overrides.replace("{dimensions", "{name: tcp_sent_bytes_total, dimensions") + ", "
-        + "{name: tcp_received_bytes_total, drop: true}, {name: my_custom_count, dimensions: {x: \"'y'\"}}]}";
+        + "{name: tcp_received_bytes_total, drop: true}, {name: my_custom_count, dimensions: {x: \"'y'\"}}, "
+        + "{name: closed_here, dimensions: {destination_port: \"string(destination.port)\"}}], "
+        + "definitions: [{name: closed_here, value: \"1\"}]}";
     try (ScriptedBackend backend = backend(null);
         ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), tcpBootstrap(stats),
             Map.of("PORT", backend.port()))) {
@@ -459,7 +461,15 @@ class IstioStatsIT {
             && l.contains("destination_port=")), "the closed counter has no override: " + prom);
         assertFalse(prom.contains("istio_tcp_received_bytes_total{"), "dropped: " + prom);
         assertFalse(prom.contains("my_custom_count"), prom);
+        assertFalse(prom.contains("istio_closed_here{"), "a connection's custom metrics are recorded at its close");
       }
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      String prom = proxy.admin("/stats/prometheus");
+      while (!prom.contains("istio_closed_here{") && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        prom = proxy.admin("/stats/prometheus");
+      }
+      assertEquals(1.0, value(prom, "istio_closed_here", "destination_port=\"" + port + "\""), prom);
     }
   }
 
