@@ -280,7 +280,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
       if (hostValue == null) {
         return MeshService.UNKNOWN;
       }
-      if (lastHost != null && io.netty.util.AsciiString.contentEquals(hostValue, lastHost)) {
+      if (lastHost != null && sameHost(lastHost, hostValue)) {
         return lastHostService; // a loop's traffic mostly repeats one host: no new string, no hash per request
       }
       String host = hostValue.toString();
@@ -289,12 +289,24 @@ final class IstioStatsProvider implements HttpFilterProvider {
         s = MeshService.ofHost(host);
         bound(byHost).put(host, s);
       }
-      lastHost = host;
+      lastHost = new io.netty.util.AsciiString(host); // its own bytes: never a view of a request's buffer
       lastHostService = s;
       return s;
     }
 
-    private @Nullable String lastHost;
+    private io.netty.util.@Nullable AsciiString lastHost;
+
+    /**
+     * Whether a request's Host is the one last seen: parsed headers are AsciiStrings, so a length and an array compare
+     * (AsciiString's own equals hashes the new value first, which cost more than the compare).
+     */
+    private static boolean sameHost(io.netty.util.AsciiString last, CharSequence host) {
+      if (host instanceof io.netty.util.AsciiString a) {
+        return a.length() == last.length() && java.util.Arrays.equals(a.array(), a.arrayOffset(),
+            a.arrayOffset() + a.length(), last.array(), last.arrayOffset(), last.arrayOffset() + last.length());
+      }
+      return io.netty.util.AsciiString.contentEquals(last, host);
+    }
     private MeshService lastHostService = MeshService.UNKNOWN;
 
     /** {source_principal, destination_principal, connection_security_policy} of a downstream connection. */
