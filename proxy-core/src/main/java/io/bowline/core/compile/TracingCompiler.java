@@ -38,9 +38,6 @@ final class TracingCompiler {
     HttpConnectionManager.Tracing t = h.getTracing();
     Fields.allow(t, path, "client_sampling", "random_sampling", "overall_sampling", "verbose", "max_path_tag_length",
         "custom_tags", "provider", "spawn_upstream_span");
-    if (t.hasSpawnUpstreamSpan() && t.getSpawnUpstreamSpan().getValue()) {
-      throw new ConfigException(path + ".spawn_upstream_span", "upstream spans are not supported by bowline yet");
-    }
     Tracer tracer;
     if (t.hasProvider()) {
       tracer = provider(t.getProvider(), path + ".provider", ctx);
@@ -54,7 +51,8 @@ final class TracingCompiler {
         percent(t.hasRandomSampling(), t.getRandomSampling()), percent(t.hasOverallSampling(), t.getOverallSampling()),
         t.hasMaxPathTagLength() ? t.getMaxPathTagLength().getValue() : 256,
         customTags(t.getCustomTagsList(), path + ".custom_tags"), ctx.nodeId(), ctx.nodeZone(),
-        requestId.useForTraceSampling(), requestId.packTraceReason());
+        requestId.useForTraceSampling(), requestId.packTraceReason(),
+        t.hasSpawnUpstreamSpan() && t.getSpawnUpstreamSpan().getValue());
   }
 
   /**

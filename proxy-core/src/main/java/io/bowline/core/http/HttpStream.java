@@ -957,6 +957,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       perTryIdleTimer = sink.eventLoop().schedule(this::checkPerTryIdle, retry.perTryIdleTimeoutMs(),
           TimeUnit.MILLISECONDS);
     }
+    if (trace != null) { // before the request is written: with spawn_upstream_span the upstream's parent is new
+      trace.upstreamAttempt(request.headers(), cluster.config().name(), req.host().address(), req.isHttp2());
+    }
     if (!hcm.loggedRequestHeaders().isEmpty()) {
       loggedRequestValues = hcm.loggedRequestHeaders().capture(request.headers());
     }
@@ -1049,6 +1052,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       return; // 1xx from upstream: the proxy already answered Expect itself, and other 1xx are not forwarded
     }
     cluster.stats().responseCode(code);
+    if (trace != null) {
+      trace.upstreamStatus(code);
+    }
     if (vcluster != null && vcluster.stats() != null) {
       vcluster.stats().rqTotal().inc();
       vcluster.stats().codes().count(code);

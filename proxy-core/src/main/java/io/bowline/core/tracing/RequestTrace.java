@@ -39,6 +39,17 @@ public final class RequestTrace {
   private final String traceState;
   private final boolean sampled;
   private final long startNanos;
+  /**
+   * With spawn_upstream_span: the current upstream attempt's span (id 0: none yet), when it began, where it went and
+   * the status it got; and the spans of attempts already over (a retry's), kept only when sampled.
+   */
+  private long attemptSpanId;
+  private long attemptStartNanos;
+  private @Nullable String attemptCluster;
+  private java.net.@Nullable InetSocketAddress attemptHost;
+  private boolean attemptHttp2;
+  private int attemptStatus;
+  private @Nullable List<SpanRecord> attemptsDone;
 
   private RequestTrace(TracingConfig config, @Nullable List<CustomTag> routeTags, long traceIdHigh, long traceIdLow,
       long spanId, String parentSpanId, String traceState, boolean sampled) {
@@ -139,6 +150,59 @@ public final class RequestTrace {
     return sampled;
   }
 
+  /**
+   * An upstream attempt begins (its request not yet written). With spawn_upstream_span it gets a span of its own, a
+   * child of this one named {@code router <cluster> egress}, and the upstream sees that span as its parent; an
+   * attempt before it (a retry's) ends here.
+   */
+  public void upstreamAttempt(HttpHeaders request, String cluster, java.net.InetSocketAddress host, boolean http2) {
+    if (!config.spawnUpstreamSpan()) {
+      return;
+    }
+    if (attemptSpanId != 0 && sampled) {
+      if (attemptsDone == null) {
+        attemptsDone = new java.util.ArrayList<>(2);
+      }
+      attemptsDone.add(attemptSpan(attemptStatus, attemptStatus == 0 ? "UF" : "-", null));
+    }
+    attemptSpanId = nonZero();
+    attemptStartNanos = System.nanoTime();
+    attemptCluster = cluster;
+    attemptHost = host;
+    attemptHttp2 = http2;
+    attemptStatus = 0;
+    config.tracer().propagation().inject(traceIdHigh, traceIdLow, attemptSpanId, sampled, traceState, request, true);
+  }
+
+  /** The current upstream attempt's response status, as its headers arrive. */
+  public void upstreamStatus(int status) {
+    attemptStatus = status;
+  }
+
+  /** The current attempt's span, ending now; Envoy's upstream span tags. */
+  private SpanRecord attemptSpan(int status, String flags, @Nullable String hostText) {
+    Tags tags = new Tags(20);
+    tags.put("component", "proxy");
+    tags.put("http.protocol", attemptHttp2 ? "HTTP/2" : "HTTP/1.1");
+    if (attemptHost != null) {
+      Object address = hostText != null ? hostText : new SpanRecord.Address(attemptHost, true);
+      tags.put("upstream_address", address);
+      tags.put("peer.address", address);
+    }
+    tags.put("upstream_cluster", attemptCluster);
+    tags.put("upstream_cluster.name", attemptCluster);
+    tags.put("http.status_code", new SpanRecord.Number(status));
+    tags.put("response_flags", flags);
+    boolean error = status == 0 || status >= 500;
+    if (error) {
+      tags.put("error", "true");
+    }
+    long end = System.currentTimeMillis() * 1_000_000L;
+    long start = end - (System.nanoTime() - attemptStartNanos);
+    return new SpanRecord(traceIdHigh, traceIdLow, attemptSpanId, HEX.toHexDigits(spanId), traceState,
+        "router " + attemptCluster + " egress", false, start, end, tags.pairs, tags.count, error);
+  }
+
   public String traceId() {
     return HEX.toHexDigits(traceIdHigh) + HEX.toHexDigits(traceIdLow);
   }
@@ -200,10 +264,20 @@ public final class RequestTrace {
     }
     String name = operation != null && !operation.isEmpty() ? operation
         : config.egress() ? "egress " + (host == null ? "" : host) : "ingress";
+    if (attemptsDone != null) {
+      for (SpanRecord attempt : attemptsDone) {
+        config.tracer().exporter().export(attempt);
+      }
+    }
+    if (attemptSpanId != 0) { // the last attempt ends with the stream, with what the stream got
+      config.tracer().exporter().export(attemptSpan(attemptStatus != 0 ? attemptStatus : f.responseCode,
+          f.responseFlags, f.upstreamHostText));
+    }
     long end = System.currentTimeMillis() * 1_000_000L;
     long startEpochNanos = end - (System.nanoTime() - startNanos);
+    // a proxy that spawns upstream spans is a hop of its own: its downstream span is a server one either way (Envoy)
     config.tracer().exporter().export(new SpanRecord(traceIdHigh, traceIdLow, spanId, parentSpanId, traceState,
-        name, !config.egress(), startEpochNanos, end, tags.pairs, tags.count, error));
+        name, !config.egress() || config.spawnUpstreamSpan(), startEpochNanos, end, tags.pairs, tags.count, error));
   }
 
   /** A span's tags as name/value pairs, in the order set. */

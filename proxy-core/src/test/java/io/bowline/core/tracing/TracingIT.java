@@ -211,6 +211,64 @@ class TracingIT {
   }
 
   /**
+   * spawn_upstream_span: each upstream attempt is a client span of its own, a child of the proxy's downstream span
+   * (a server span, egress listener or not), and the upstream sees the attempt's span as its parent; a retried
+   * attempt ends with the status it got.
+   */
+  @Test
+  void spawnedUpstreamSpansOnePerAttempt() throws Exception {
+    List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    String tracing = "{random_sampling: {value: 100}, spawn_upstream_span: true, provider: {name: "
+        + "envoy.tracers.opentelemetry, typed_config: {\"@type\": type.googleapis.com/envoy.config.trace.v3"
+        + ".OpenTelemetryConfig, grpc_service: {envoy_grpc: {cluster_name: collector}}}}}";
+    try (Receiver receiver = new Receiver();
+        ScriptedBackend backend = ScriptedBackend.start(req -> {
+          seen.add(Map.of("traceparent", req.headers().get("traceparent")));
+          int code = calls.getAndIncrement() == 0 ? 503 : 200; // the first attempt fails, its retry succeeds
+          FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+              Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII));
+          r.headers().set("content-length", 2);
+          return r;
+        });
+        ProxyHarness proxy = ProxyHarness.start(bootstrap("OUTBOUND", tracing, "collector").replace(
+            "route: {cluster: backend}", "route: {cluster: backend, retry_policy: {retry_on: 5xx, num_retries: 1}}"),
+            Map.of("PORT", backend.port(), "COLLECTOR", receiver.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      assertEquals(200, send(client, proxy, "/flaky", Map.of("traceparent",
+          "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01")).statusCode());
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (receiver.spans.size() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(3, receiver.spans.size(), "spans: " + receiver.spans);
+      Span downstream = receiver.spans.stream().filter(x -> x.getName().startsWith("egress")).findFirst()
+          .orElseThrow();
+      assertEquals(Span.SpanKind.SPAN_KIND_SERVER, downstream.getKind(), "a hop of its own: a server span");
+      assertEquals(CLIENT_SPAN, hex(downstream.getParentSpanId().toByteArray()));
+      List<Span> attempts = receiver.spans.stream().filter(x -> x.getName().equals("router backend egress"))
+          .sorted(java.util.Comparator.comparingLong(Span::getStartTimeUnixNano)).toList();
+      assertEquals(2, attempts.size(), "spans: " + receiver.spans);
+      String downstreamId = hex(downstream.getSpanId().toByteArray());
+      for (int i = 0; i < 2; i++) {
+        Span a = attempts.get(i);
+        assertEquals(Span.SpanKind.SPAN_KIND_CLIENT, a.getKind());
+        assertEquals(CLIENT_TRACE, hex(a.getTraceId().toByteArray()));
+        assertEquals(downstreamId, hex(a.getParentSpanId().toByteArray()), "a child of the downstream span");
+        assertEquals("00-" + CLIENT_TRACE + "-" + hex(a.getSpanId().toByteArray()) + "-01",
+            seen.get(i).get("traceparent"), "attempt " + i + "'s upstream sees its span as the parent");
+        assertEquals("backend", attr(a, "upstream_cluster"));
+        assertEquals("127.0.0.1:" + backend.port(), attr(a, "upstream_address"));
+        assertEquals("HTTP/1.1", attr(a, "http.protocol"));
+      }
+      assertEquals("503", attr(attempts.get(0), "http.status_code"));
+      assertEquals("true", attr(attempts.get(0), "error"));
+      assertEquals("200", attr(attempts.get(1), "http.status_code"));
+      assertEquals("200", attr(downstream, "http.status_code"));
+    }
+  }
+
+  /**
    * Envoy samples by the request id — its first eight hex digits modulo 10,000 against the rate in ten-thousandths —
    * so every proxy on a request's way draws the same, and packs its decision into the id's version digit, where the
    * next proxy reads it.
