@@ -229,15 +229,17 @@ final class TracingCompiler {
             t.getRequestHeader().getName().toLowerCase(java.util.Locale.ROOT),
             t.getRequestHeader().getDefaultValue());
         case METADATA -> {
-          // the request's dynamic metadata; route, cluster and host metadata are not kept per stream: the default
           var mk = t.getMetadata().getMetadataKey();
           java.util.List<String> keys = new java.util.ArrayList<>();
           for (var seg : mk.getPathList()) {
             keys.add(seg.getKey());
           }
-          boolean request = t.getMetadata().getKind().hasRequest() || !t.getMetadata().hasKind();
+          var kind = t.getMetadata().getKind();
+          CustomTag.MetadataKind from = kind.hasRoute() ? CustomTag.MetadataKind.ROUTE
+              : kind.hasCluster() ? CustomTag.MetadataKind.CLUSTER
+              : kind.hasHost() ? CustomTag.MetadataKind.HOST : CustomTag.MetadataKind.REQUEST;
           yield new CustomTag(t.getTag(), CustomTag.Kind.METADATA, "", t.getMetadata().getDefaultValue(),
-              request ? new io.bowline.core.filter.MetadataPath(mk.getKey(), keys) : null);
+              new io.bowline.core.filter.MetadataPath(mk.getKey(), keys), from);
         }
         default -> throw new ConfigException(tp, "custom tag kind " + t.getTypeCase() + " is not supported by "
             + "bowline yet (literal, environment, request_header and metadata are)");

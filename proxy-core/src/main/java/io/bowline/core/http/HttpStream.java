@@ -1645,7 +1645,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       }
     }
     if (trace != null) {
-      trace.finish(f, route == null ? null : route.decoratorOperation());
+      trace.finish(f, route == null ? null : route.decoratorOperation(),
+          route == null ? null : route.metadata().getFilterMetadataMap(), cluster);
     }
     if (!hcm.accessLogs().isEmpty()) {
       io.bowline.core.accesslog.AccessLogger.logAll(hcm.accessLogs(), f);

@@ -212,9 +212,20 @@ public final class RequestTrace {
    * tags are gathered here, on the event loop, as the values it holds; the exporter thread formats them.
    */
   public void finish(AccessLogFacts f, @Nullable String operation) {
+    finish(f, operation, null, null);
+  }
+
+  /**
+   * The same, with the route's metadata and the upstream cluster (whose metadata is decoded only for a sampled span
+   * that tags some of it) for custom tags of those kinds.
+   */
+  public void finish(AccessLogFacts f, @Nullable String operation,
+      @Nullable Map<String, com.google.protobuf.Struct> routeMetadata,
+      io.bowline.core.upstream.@Nullable Cluster cluster) {
     if (!sampled) {
       return;
     }
+    Metadata metadata = new Metadata(f, routeMetadata, cluster);
     Tags tags = new Tags(40 + 2 * (config.customTags().size() + (routeTags == null ? 0 : routeTags.size())));
     tags.put("component", "proxy");
     tags.put("node_id", config.nodeId());
@@ -255,11 +266,11 @@ public final class RequestTrace {
       tags.put("error", "true");
     }
     for (CustomTag t : config.customTags()) {
-      tags.put(t, h, f.dynamicMetadata);
+      tags.put(t, h, metadata.of(t));
     }
     if (routeTags != null) {
       for (CustomTag t : routeTags) {
-        tags.put(t, h, f.dynamicMetadata);
+        tags.put(t, h, metadata.of(t));
       }
     }
     String name = operation != null && !operation.isEmpty() ? operation
@@ -278,6 +289,19 @@ public final class RequestTrace {
     // a proxy that spawns upstream spans is a hop of its own: its downstream span is a server one either way (Envoy)
     config.tracer().exporter().export(new SpanRecord(traceIdHigh, traceIdLow, spanId, parentSpanId, traceState,
         name, !config.egress() || config.spawnUpstreamSpan(), startEpochNanos, end, tags.pairs, tags.count, error));
+  }
+
+  /** The metadata a finished stream's custom tags may read, by Envoy's kinds. */
+  private record Metadata(AccessLogFacts f, @Nullable Map<String, com.google.protobuf.Struct> route,
+      io.bowline.core.upstream.@Nullable Cluster cluster) {
+    @Nullable Map<String, com.google.protobuf.Struct> of(CustomTag t) {
+      return switch (t.metadataKind()) {
+        case REQUEST -> f.dynamicMetadata;
+        case ROUTE -> route;
+        case CLUSTER -> cluster == null ? null : cluster.filterMetadata();
+        case HOST -> f.upstreamHostMetadata;
+      };
+    }
   }
 
   /** A span's tags as name/value pairs, in the order set. */

@@ -320,6 +320,23 @@ public final class Cluster {
     }
   }
 
+  /** The cluster's {@code metadata.filter_metadata}, decoded from its config on first use (tracing's custom tags). */
+  private volatile java.util.@Nullable Map<String, com.google.protobuf.Struct> filterMetadata;
+
+  public java.util.Map<String, com.google.protobuf.Struct> filterMetadata() {
+    var m = filterMetadata;
+    if (m == null) {
+      try {
+        m = io.envoyproxy.envoy.config.cluster.v3.Cluster.parseFrom(config.protoBytes()).getMetadata()
+            .getFilterMetadataMap();
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        m = java.util.Map.of(); // the bytes were this cluster's own config: not reached
+      }
+      filterMetadata = m;
+    }
+    return m;
+  }
+
   /** EDS: the endpoints of a new load assignment; hosts still in it keep their pools. Control thread only. */
   public void setEndpoints(List<ClusterConfig.EndpointConfig> endpoints) {
     edsEndpoints = List.copyOf(endpoints);

@@ -114,6 +114,7 @@ class TracingIT {
                       - match: {prefix: "/decorated"}
                         route: {cluster: backend}
                         decorator: {operation: reviews-read}
+                        metadata: {filter_metadata: {acme.routes: {owner: reviews-team}}}
                         tracing: {custom_tags: [{tag: route-tag, literal: {value: r1}}]}
                       - match: {prefix: "/"}
                         route: {cluster: backend}
@@ -123,7 +124,9 @@ class TracingIT {
           clusters:
           - name: backend
             type: STATIC
-            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}}}]}]}
+            metadata: {filter_metadata: {acme.clusters: {tier: gold}}}
+            load_assignment: {cluster_name: backend, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${PORT}}}},
+              metadata: {filter_metadata: {istio: {workload: "reviews-v1;default;reviews;v1;Kubernetes"}}}}]}]}
           - name: collector
             type: STATIC
             load_assignment: {cluster_name: collector, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${COLLECTOR}}}}}]}]}
@@ -134,7 +137,12 @@ class TracingIT {
   void otlpSpansWithW3cPropagationAndEnvoysSampling() throws Exception {
     List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
     String tracing = "{random_sampling: {value: 0}, custom_tags: [{tag: team, literal: {value: checkout}}, "
-        + "{tag: tenant, request_header: {name: x-tenant, default_value: none}}], provider: {name: "
+        + "{tag: tenant, request_header: {name: x-tenant, default_value: none}}, "
+        + "{tag: owner, metadata: {kind: {route: {}}, metadata_key: {key: acme.routes, path: [{key: owner}]}, "
+        + "default_value: nobody}}, "
+        + "{tag: tier, metadata: {kind: {cluster: {}}, metadata_key: {key: acme.clusters, path: [{key: tier}]}}}, "
+        + "{tag: workload, metadata: {kind: {host: {}}, metadata_key: {key: istio, path: [{key: workload}]}}}], "
+        + "provider: {name: "
         + "envoy.tracers.opentelemetry, typed_config: {\"@type\": type.googleapis.com/envoy.config.trace.v3"
         + ".OpenTelemetryConfig, service_name: reviews-proxy, grpc_service: {envoy_grpc: {cluster_name: collector}, "
         + "timeout: 2s}}}}";
@@ -182,6 +190,9 @@ class TracingIT {
       assertEquals("checkout", attr(first, "team"));
       assertEquals("acme", attr(first, "tenant"));
       assertEquals("r1", attr(first, "route-tag"));
+      assertEquals("reviews-team", attr(first, "owner"), "the route's metadata");
+      assertEquals("gold", attr(first, "tier"), "the cluster's metadata");
+      assertEquals("reviews-v1;default;reviews;v1;Kubernetes", attr(first, "workload"), "the endpoint's metadata");
       assertTrue(first.getEndTimeUnixNano() > first.getStartTimeUnixNano());
 
       String unsampled = seen.get(1).get("traceparent");
@@ -201,6 +212,7 @@ class TracingIT {
       assertEquals("true", attr(forced, "error"));
       assertEquals(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR, forced.getStatus().getCode());
       assertEquals("none", attr(forced, "tenant"), "the header's default");
+      assertEquals("nobody", attr(forced, "owner"), "a route without that metadata: the default");
       assertTrue(forced.getParentSpanId().isEmpty(), "a root span");
       assertEquals("reviews-proxy", receiver.requests.get(0).getResourceSpans(0).getResource().getAttributesList()
           .stream().filter(kv -> kv.getKey().equals("service.name")).findFirst().orElseThrow().getValue()
