@@ -42,6 +42,8 @@ public enum Propagation {
   private static final io.netty.util.AsciiString B3_SINGLE = io.netty.util.AsciiString.cached("b3");
   private static final io.netty.util.AsciiString B3_TRACE_ID = io.netty.util.AsciiString.cached("x-b3-traceid");
   private static final io.netty.util.AsciiString B3_SPAN_ID = io.netty.util.AsciiString.cached("x-b3-spanid");
+  private static final io.netty.util.AsciiString B3_PARENT_SPAN_ID =
+      io.netty.util.AsciiString.cached("x-b3-parentspanid");
   private static final io.netty.util.AsciiString B3_SAMPLED = io.netty.util.AsciiString.cached("x-b3-sampled");
   private static final io.netty.util.AsciiString TRACESTATE = io.netty.util.AsciiString.cached("tracestate");
   private static final io.netty.util.AsciiString ONE = io.netty.util.AsciiString.cached("1");
@@ -66,8 +68,8 @@ public enum Propagation {
    * Writes this proxy's span as the parent of the upstream request (replacing what the client sent, when it
    * {@link #carried} some), formatted by hand: it is the one piece of tracing every request pays for, sampled or not.
    */
-  public void inject(long traceIdHigh, long traceIdLow, long spanId, boolean sampled, String traceState,
-      HttpHeaders headers, boolean carried) {
+  public void inject(long traceIdHigh, long traceIdLow, long spanId, String parentSpanId, boolean sampled,
+      String traceState, HttpHeaders headers, boolean carried) {
     if (this == W3C) {
       byte[] b = new byte[55]; // version-traceid-parentid-flags
       b[0] = '0';
@@ -98,6 +100,11 @@ public enum Propagation {
       hex(spanId, s, 0);
       headers.set(B3_TRACE_ID, new io.netty.util.AsciiString(t, false));
       headers.set(B3_SPAN_ID, new io.netty.util.AsciiString(s, false));
+      if (!parentSpanId.isEmpty()) { // the injected span's own parent, as Envoy's Zipkin tracer writes it
+        headers.set(B3_PARENT_SPAN_ID, parentSpanId);
+      } else if (carried) {
+        headers.remove(B3_PARENT_SPAN_ID); // a caller's: the parent of its span, not of this one
+      }
       headers.set(B3_SAMPLED, sampled ? ONE : ZERO);
     }
   }

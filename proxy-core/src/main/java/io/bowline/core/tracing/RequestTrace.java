@@ -98,7 +98,7 @@ public final class RequestTrace {
       low = nonZero();
     }
     long spanId = nonZero();
-    p.inject(high, low, spanId, sampled, traceState, request, carried);
+    p.inject(high, low, spanId, parent != null ? parent.getSpanId() : "", sampled, traceState, request, carried);
     return new RequestTrace(config, route == null || route.customTags().isEmpty() ? null : route.customTags(),
         high, low, spanId, parent != null ? parent.getSpanId() : "", traceState, sampled);
   }
@@ -171,7 +171,8 @@ public final class RequestTrace {
     attemptHost = host;
     attemptHttp2 = http2;
     attemptStatus = 0;
-    config.tracer().propagation().inject(traceIdHigh, traceIdLow, attemptSpanId, sampled, traceState, request, true);
+    config.tracer().propagation().inject(traceIdHigh, traceIdLow, attemptSpanId, HEX.toHexDigits(spanId), sampled,
+        traceState, request, true);
   }
 
   /** The current upstream attempt's response status, as its headers arrive. */

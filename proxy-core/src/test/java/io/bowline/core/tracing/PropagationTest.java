@@ -16,7 +16,8 @@ class PropagationTest {
   void w3cTraceparentIsWrittenOnceWhetherTheClientSentOneOrNot() {
     HttpHeaders fresh = new DefaultHttpHeaders();
     assertFalse(Propagation.W3C.carried(fresh));
-    Propagation.W3C.inject(0x0123456789abcdefL, 0xfedcba9876543210L, 0x00000000000000ffL, true, "", fresh, false);
+    Propagation.W3C.inject(0x0123456789abcdefL, 0xfedcba9876543210L, 0x00000000000000ffL, "", true, "", fresh,
+        false);
     assertEquals(List.of("00-0123456789abcdeffedcba9876543210-00000000000000ff-01"), fresh.getAll("traceparent"));
 
     HttpHeaders carried = new DefaultHttpHeaders();
@@ -25,7 +26,7 @@ class PropagationTest {
     var parent = Propagation.W3C.extract(carried);
     assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", parent.getTraceId());
     assertEquals("00f067aa0ba902b7", parent.getSpanId());
-    Propagation.W3C.inject(0x4bf92f3577b34da6L, 0xa3ce929d0e0e4736L, 0x8000000000000001L, false, "k=v", carried,
+    Propagation.W3C.inject(0x4bf92f3577b34da6L, 0xa3ce929d0e0e4736L, 0x8000000000000001L, "", false, "k=v", carried,
         true);
     assertEquals(List.of("00-4bf92f3577b34da6a3ce929d0e0e4736-8000000000000001-00"), carried.getAll("traceparent"));
     assertEquals("k=v", carried.get("tracestate"));
@@ -41,10 +42,21 @@ class PropagationTest {
     HttpHeaders h = new DefaultHttpHeaders();
     h.add("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
     assertTrue(Propagation.B3.carried(h));
-    Propagation.B3.inject(0L, 0x00000000000000abL, 0x1000000000000000L, true, "", h, true);
+    Propagation.B3.inject(0L, 0x00000000000000abL, 0x1000000000000000L, "e457b5a2e4d86bd1", true, "", h, true);
     assertNull(h.get("b3"));
     assertEquals("000000000000000000000000000000ab", h.get("x-b3-traceid"));
     assertEquals("1000000000000000", h.get("x-b3-spanid"));
+    assertEquals("e457b5a2e4d86bd1", h.get("x-b3-parentspanid"), "the injected span's parent: the caller's span");
     assertEquals("1", h.get("x-b3-sampled"));
+  }
+
+  @Test
+  void aCallersB3ParentIsNotPassedOnForARootSpan() {
+    HttpHeaders h = new DefaultHttpHeaders();
+    h.add("x-b3-traceid", "zz"); // invalid: this proxy starts a root span
+    h.add("x-b3-parentspanid", "00000000000000aa");
+    Propagation.B3.inject(0L, 0x1L, 0x2L, "", false, "", h, true);
+    assertNull(h.get("x-b3-parentspanid"));
+    assertEquals("0", h.get("x-b3-sampled"));
   }
 }
