@@ -60,7 +60,9 @@ class XdsScaleBench {
           List.of(XdsResources.header() + "  - match: {prefix: \"/local-reply\"}\n    direct_response: {status: 503}\n"
               + XdsResources.route("/", "{cluster: svc}")));
       Path config = dir.resolve("bootstrap.yaml");
-      Files.writeString(config, xds.bootstrap("GRPC")
+      // Envoy's dispatcher stats: how long the worker loops' iterations ran and how late they woke, bowline's own view
+      // of a stall (the clients' views include their own scheduling)
+      Files.writeString(config, "enable_dispatcher_stats: true\n" + xds.bootstrap("GRPC")
           + (Boolean.getBoolean("scale.istioStats") ? ISTIO_STATS_MATCHER : ""));
       try (BowlineProcess bowline = BowlineProcess.startWithJvmOpts(dir, "", "-c", config.toString()).awaitReady()) {
         int port = bowline.listenerPort("http");
@@ -120,6 +122,8 @@ class XdsScaleBench {
             List.of(rc.toString()), List.of());
         xds.prepare(snapshot);
         long built = System.nanoTime();
+        // read before the settling: even filtered, a scrape walks every stat, and its garbage is not the push's
+        LoopStalls loopsBefore = LoopStalls.read(bowline);
         String settled = settle();
         // async-profiler's agent profiles one push alone: the first (cold JVM) or, with -Dscale.profilePush=2, the second
         String profiler = System.getProperty("scale.profiler");
@@ -153,6 +157,7 @@ class XdsScaleBench {
         String probeFirst = fixedrateResult(probe);
         long slowestFirst = maxNanos.getAndSet(0);
         long selfPauseFirst = selfGc.takeMax();
+        LoopStalls loopsFirst = LoopStalls.read(bowline).minus(loopsBefore);
         long requestsFirst = requests.get();
         long failedFirst = failed.get();
 
@@ -165,6 +170,7 @@ class XdsScaleBench {
         var snapshot2 = XdsTestServer.snapshot("2", clusters, moved, List.of(listener("ingress")),
             List.of(rc.toString().replace("route: {cluster: svc-", "route: {timeout: 20s, cluster: svc-")), List.of());
         xds.prepare(snapshot2);
+        LoopStalls loopsBefore2 = LoopStalls.read(bowline);
         String settled2 = settle();
         if (profiler != null && profileSecond) {
           startProfiler(profiled(bowline), profiler);
@@ -187,6 +193,7 @@ class XdsScaleBench {
         }
         String probeSecond = fixedrateResult(probe2);
         long selfPauseSecond = selfGc.takeMax();
+        LoopStalls loopsSecond = LoopStalls.read(bowline).minus(loopsBefore2);
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -219,6 +226,8 @@ class XdsScaleBench {
             + "%d failed, slowest %.1f ms (this JVM's longest collector pause meanwhile: %d ms)%n", settled2,
             (live2 - pushed2) / 1_000_000, cpu2, requests.get() - requestsFirst, failed.get() - failedFirst,
             maxNanos.get() / 1e6, selfPauseSecond);
+        System.out.println("bowline's worker loops during the first push: " + loopsFirst);
+        System.out.println("bowline's worker loops during the second push: " + loopsSecond);
         if (fixedrate != null) {
           System.out.println("fixedrate on the existing route from the first push: " + probeFirst);
           System.out.println("fixedrate on the existing route from the second push: " + probeSecond);

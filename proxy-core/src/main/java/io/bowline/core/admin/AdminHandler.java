@@ -45,8 +45,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     FullHttpResponse r = switch (q.path()) {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
       case "/stats" -> stats(params);
-      case "/stats/prometheus" -> respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats())
-          + server.meshMetricsPrometheus());
+      case "/stats/prometheus" -> prometheus(params);
       case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
           params.containsKey("include_eds")));
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
@@ -81,13 +80,41 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
     }
     if (params.containsKey("format") && params.get("format").contains("prometheus")) {
-      return respond(200, "text/plain; version=0.0.4", StatsPrometheus.render(server.stats())
-          + server.meshMetricsPrometheus());
+      return prometheus(params);
     }
     if (params.containsKey("format") && params.get("format").contains("json")) {
       return respond(200, JSON, AdminJson.stats(server.stats(), filter, params.containsKey("usedonly")));
     }
     return text(200, StatsText.render(server.stats(), filter, params.containsKey("usedonly")));
+  }
+
+  /**
+   * Envoy's stats, then the mesh metrics, as Prometheus text; {@code ?filter=REGEX} keeps the stats whose name it finds
+   * (and the mesh metrics whose exposition name it finds), {@code ?usedonly} the stats that have counted something.
+   */
+  private FullHttpResponse prometheus(Map<String, List<String>> params) {
+    Pattern filter = null;
+    if (params.containsKey("filter")) {
+      try {
+        filter = Pattern.compile(params.get("filter").get(0));
+      } catch (PatternSyntaxException e) {
+        return text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
+      }
+    }
+    String mesh = server.meshMetricsPrometheus();
+    if (filter != null) {
+      StringBuilder kept = new StringBuilder();
+      for (String line : mesh.split("\n")) {
+        String name = line.startsWith("# ") ? line.split(" ", 4).length > 2 ? line.split(" ", 4)[2] : ""
+            : line.split("[{ ]", 2)[0];
+        if (filter.matcher(name).find()) {
+          kept.append(line).append('\n');
+        }
+      }
+      mesh = kept.toString();
+    }
+    return respond(200, "text/plain; version=0.0.4",
+        StatsPrometheus.render(server.stats(), filter, params.containsKey("usedonly")) + mesh);
   }
 
   private FullHttpResponse clusters(boolean json) {
@@ -161,7 +188,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         + "  /logging: query/change logging levels\n  /quitquitquit (POST): drain and exit\n"
         + "  /ready: LIVE when the server is ready\n  /server_info: server version and state\n"
         + "  /stats: counters and gauges (?filter=REGEX, ?usedonly, ?format=json|prometheus)\n"
-        + "  /stats/prometheus: stats in Prometheus text format\n";
+        + "  /stats/prometheus: stats in Prometheus text format (?filter=REGEX, ?usedonly)\n";
   }
 
   private static FullHttpResponse text(int status, String body) {

@@ -64,7 +64,8 @@ public final class Server implements AdminContext {
     this.store = new ConfigStore(config);
     compileContext.warnings().forEach(w -> logger.warn("{}", w));
     this.acceptGroup = transport.newGroup(1, "bowline-accept");
-    this.workers = transport.newGroup(options.concurrency, "bowline-worker");
+    this.workers = transport.newGroup(options.concurrency, "bowline-worker",
+        config.bootstrap().getEnableDispatcherStats() ? stats : null);
     this.clusters = new ClusterManager(stats, transport, workers);
     compileContext.attach(clusters);
     this.listeners = new ListenerManager(acceptGroup, workers, transport,

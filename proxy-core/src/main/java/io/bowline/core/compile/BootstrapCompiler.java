@@ -41,7 +41,7 @@ public final class BootstrapCompiler {
   private static ProxyConfig compileStatic(Bootstrap b, String serviceNode, String serviceCluster,
       CompileContext ctx) throws ConfigException {
     Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
-        "dynamic_resources", "cluster_manager", "stats_config", "tracing");
+        "dynamic_resources", "cluster_manager", "stats_config", "tracing", "enable_dispatcher_stats");
     if (b.hasTracing()) {
       Fields.allow(b.getTracing(), "tracing", "http");
       ctx.bootstrapTracing(b.getTracing().hasHttp() ? b.getTracing().getHttp() : null);

@@ -63,6 +63,11 @@ public final class StatsPrometheus {
       tags.put("envoy_listener_address", listener.group(1));
       prefix = "listener.";
       rest = rest.substring(listener.end());
+    } else if (rest.startsWith("listener_manager.worker_") && rest.indexOf('.', 24) > 0) {
+      int dot = rest.indexOf('.', 24); // Envoy's worker_id extractor: listener_manager.(worker_<n>).
+      tags.put("envoy_worker_id", rest.substring(17, dot));
+      prefix = "listener_manager.";
+      rest = rest.substring(dot + 1);
     } else if (rest.startsWith("tcp.") && rest.indexOf('.', 4) > 0) {
       int dot = rest.indexOf('.', 4);
       tags.put("envoy_tcp_prefix", rest.substring(4, dot));
@@ -110,12 +115,22 @@ public final class StatsPrometheus {
   }
 
   public static String render(Stats stats) {
+    return render(stats, null, false);
+  }
+
+  /**
+   * The stats as Prometheus text; with {@code filter} only those whose (Envoy) name the regex finds, and with
+   * {@code usedOnly} only those that have counted something, as Envoy's {@code ?filter=} and {@code ?usedonly}.
+   */
+  public static String render(Stats stats, java.util.regex.@org.jspecify.annotations.Nullable Pattern filter,
+      boolean usedOnly) {
     StringBuilder sb = new StringBuilder(16384);
-    section(sb, stats, stats.counters(), "counter");
-    section(sb, stats, stats.gauges(), "gauge");
+    section(sb, stats, stats.counters(), "counter", filter, usedOnly);
+    section(sb, stats, stats.gauges(), "gauge", filter, usedOnly);
     Map<String, List<Map.Entry<Tagged, Histogram>>> hs = new TreeMap<>();
     for (Histogram h : stats.histograms()) {
-      if (!stats.config().included(h.name())) {
+      if (!stats.config().included(h.name()) || filter != null && !filter.matcher(h.name()).find()
+          || usedOnly && h.count() == 0) {
         continue;
       }
       Tagged t = tag(stats, h.name());
@@ -143,10 +158,12 @@ public final class StatsPrometheus {
     return sb.toString();
   }
 
-  private static void section(StringBuilder sb, Stats stats, List<Stats.Value> values, String type) {
+  private static void section(StringBuilder sb, Stats stats, List<Stats.Value> values, String type,
+      java.util.regex.@org.jspecify.annotations.Nullable Pattern filter, boolean usedOnly) {
     Map<String, List<Map.Entry<Tagged, Long>>> byName = new TreeMap<>();
     for (Stats.Value v : values) {
-      if (!stats.config().included(v.name())) {
+      if (!stats.config().included(v.name()) || filter != null && !filter.matcher(v.name()).find()
+          || usedOnly && !v.used()) {
         continue;
       }
       Tagged t = tag(stats, v.name());

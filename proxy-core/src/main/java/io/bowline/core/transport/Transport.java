@@ -39,7 +39,16 @@ public final class Transport {
   }
 
   public EventLoopGroup newGroup(int threads, String name) {
+    return newGroup(threads, name, null);
+  }
+
+  /** A group whose loops keep Envoy's dispatcher stats in {@code stats} (null: none, the default). */
+  public EventLoopGroup newGroup(int threads, String name, io.bowline.core.stats.@org.jspecify.annotations.Nullable
+      Stats dispatcherStats) {
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    if (dispatcherStats != null) {
+      io = new DispatcherStats(io, dispatcherStats);
+    }
     return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), io);
   }
 
