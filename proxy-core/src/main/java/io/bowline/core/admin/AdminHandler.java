@@ -1,6 +1,5 @@
 package io.bowline.core.admin;
 
-import io.bowline.core.stats.StatsPrometheus;
 import io.bowline.core.stats.StatsText;
 import io.bowline.core.upstream.Cluster;
 import io.bowline.core.upstream.UpstreamHost;
@@ -42,10 +41,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     Map<String, List<String>> params = q.parameters();
     boolean post = req.method().equals(HttpMethod.POST);
+    if (q.path().equals("/stats/prometheus")
+        || q.path().equals("/stats") && params.containsKey("format") && params.get("format").contains("prometheus")) {
+      prometheus(ctx, params, HttpUtil.isKeepAlive(req));
+      return;
+    }
     FullHttpResponse r = switch (q.path()) {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
       case "/stats" -> stats(params);
-      case "/stats/prometheus" -> prometheus(params);
       case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
           params.containsKey("include_eds")));
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
@@ -79,9 +82,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
       }
     }
-    if (params.containsKey("format") && params.get("format").contains("prometheus")) {
-      return prometheus(params);
-    }
     if (params.containsKey("format") && params.get("format").contains("json")) {
       return respond(200, JSON, AdminJson.stats(server.stats(), filter, params.containsKey("usedonly")));
     }
@@ -89,32 +89,47 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   /**
-   * Envoy's stats, then the mesh metrics, as Prometheus text; {@code ?filter=REGEX} keeps the stats whose name it finds
+   * Envoy's stats, then the mesh metrics, as Prometheus text, streamed in chunks as the connection takes them (a
+   * mesh-sized store's text is over a hundred megabytes); {@code ?filter=REGEX} keeps the stats whose name it finds
    * (and the mesh metrics whose exposition name it finds), {@code ?usedonly} the stats that have counted something.
    */
-  private FullHttpResponse prometheus(Map<String, List<String>> params) {
+  private void prometheus(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
     Pattern filter = null;
     if (params.containsKey("filter")) {
       try {
         filter = Pattern.compile(params.get("filter").get(0));
       } catch (PatternSyntaxException e) {
-        return text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
+        FullHttpResponse bad = text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
+        bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, bad.content().readableBytes());
+        ctx.writeAndFlush(bad);
+        return;
       }
     }
     String mesh = server.meshMetricsPrometheus();
     if (filter != null) {
       StringBuilder kept = new StringBuilder();
       for (String line : mesh.split("\n")) {
-        String name = line.startsWith("# ") ? line.split(" ", 4).length > 2 ? line.split(" ", 4)[2] : ""
-            : line.split("[{ ]", 2)[0];
+        String[] words = line.split(" ", 4);
+        String name = line.startsWith("# ") ? words.length > 2 ? words[2] : "" : line.split("[{ ]", 2)[0];
         if (filter.matcher(name).find()) {
           kept.append(line).append('\n');
         }
       }
       mesh = kept.toString();
     }
-    return respond(200, "text/plain; version=0.0.4",
-        StatsPrometheus.render(server.stats(), filter, params.containsKey("usedonly")) + mesh);
+    io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+        HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+    head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache, max-age=0");
+    head.headers().set("x-content-type-options", "nosniff");
+    HttpUtil.setTransferEncodingChunked(head, true);
+    ctx.write(head);
+    var body = new io.netty.handler.codec.http.HttpChunkedInput(new io.bowline.core.stats.PrometheusChunks(
+        server.stats(), filter, params.containsKey("usedonly"), mesh));
+    var done = ctx.writeAndFlush(body);
+    if (!keepAlive) {
+      done.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   private FullHttpResponse clusters(boolean json) {

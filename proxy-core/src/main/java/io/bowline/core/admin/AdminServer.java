@@ -33,7 +33,7 @@ public final class AdminServer {
             @Override
             protected void initChannel(SocketChannel c) {
               c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024),
-                  new AdminHandler(context, loaded));
+                  new io.netty.handler.stream.ChunkedWriteHandler(), new AdminHandler(context, loaded));
             }
           }).bind(address).syncUninterruptibly().channel();
       return new AdminServer(group, ch);

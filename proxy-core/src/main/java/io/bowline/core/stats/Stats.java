@@ -208,6 +208,23 @@ public final class Stats {
 
   public record Value(String name, long value, boolean used) {}
 
+  /** The scopes' tables, for a renderer that walks them without naming each stat first. */
+  java.util.Collection<ScopeTable> counterTables() {
+    return counters.values();
+  }
+
+  java.util.Collection<ScopeTable> gaugeTables() {
+    return gauges.values();
+  }
+
+  java.util.Collection<ScopeTable> computedTables() {
+    return computedGauges.values();
+  }
+
+  @Nullable ScopeTable computedTable(String prefix) {
+    return computedGauges.get(prefix);
+  }
+
   public List<Value> counters() {
     List<Value> out = new ArrayList<>();
     counters.values().forEach(t -> t.forEach((n, c) -> {

@@ -120,63 +120,46 @@ public final class StatsPrometheus {
 
   /**
    * The stats as Prometheus text; with {@code filter} only those whose (Envoy) name the regex finds, and with
-   * {@code usedOnly} only those that have counted something, as Envoy's {@code ?filter=} and {@code ?usedonly}.
+   * {@code usedOnly} only those that have counted something, as Envoy's {@code ?filter=} and {@code ?usedonly}. Whole,
+   * for tests and small stores: the admin endpoint streams {@link PrometheusChunks} instead.
    */
   public static String render(Stats stats, java.util.regex.@org.jspecify.annotations.Nullable Pattern filter,
       boolean usedOnly) {
+    PrometheusChunks chunks = new PrometheusChunks(stats, filter, usedOnly, "");
     StringBuilder sb = new StringBuilder(16384);
-    section(sb, stats, stats.counters(), "counter", filter, usedOnly);
-    section(sb, stats, stats.gauges(), "gauge", filter, usedOnly);
-    Map<String, List<Map.Entry<Tagged, Histogram>>> hs = new TreeMap<>();
-    for (Histogram h : stats.histograms()) {
-      if (!stats.config().included(h.name()) || filter != null && !filter.matcher(h.name()).find()
-          || usedOnly && h.count() == 0) {
-        continue;
-      }
-      Tagged t = tag(stats, h.name());
-      hs.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, h));
-    }
-    for (var e : hs.entrySet()) {
-      sb.append("# TYPE ").append(e.getKey()).append(" histogram\n");
-      for (var th : e.getValue()) {
-        Histogram h = th.getValue();
-        long[] cum = h.cumulative();
-        for (int i = 0; i < cum.length; i++) {
-          String le = i < Histogram.BOUNDS.length ? fmt(Histogram.BOUNDS[i]) : "+Inf";
-          sb.append(e.getKey()).append("_bucket");
-          labels(sb, th.getKey().tags(), "le", le);
-          sb.append(' ').append(cum[i]).append('\n');
-        }
-        sb.append(e.getKey()).append("_sum");
-        labels(sb, th.getKey().tags(), null, null);
-        sb.append(' ').append(fmt(h.sumMillis())).append('\n');
-        sb.append(e.getKey()).append("_count");
-        labels(sb, th.getKey().tags(), null, null);
-        sb.append(' ').append(cum[cum.length - 1]).append('\n'); // the +Inf bucket's, as Prometheus requires
+    while (!chunks.isEndOfInput()) {
+      io.netty.buffer.ByteBuf b = chunks.readChunk(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
+      if (b != null) {
+        sb.append(b.toString(java.nio.charset.StandardCharsets.UTF_8));
+        b.release();
       }
     }
     return sb.toString();
   }
 
-  private static void section(StringBuilder sb, Stats stats, List<Stats.Value> values, String type,
-      java.util.regex.@org.jspecify.annotations.Nullable Pattern filter, boolean usedOnly) {
-    Map<String, List<Map.Entry<Tagged, Long>>> byName = new TreeMap<>();
-    for (Stats.Value v : values) {
-      if (!stats.config().included(v.name()) || filter != null && !filter.matcher(v.name()).find()
-          || usedOnly && !v.used()) {
-        continue;
+  /** One stat's sample lines: a counter's or gauge's value, or a histogram's buckets, sum and count. */
+  static void line(StringBuilder sb, String family, Map<String, String> tags, String segment, Object value) {
+    if (value instanceof Histogram h) {
+      long[] cum = h.cumulative();
+      for (int i = 0; i < cum.length; i++) {
+        String le = i < Histogram.BOUNDS.length ? fmt(Histogram.BOUNDS[i]) : "+Inf";
+        sb.append(family).append("_bucket");
+        labels(sb, tags, "le", le);
+        sb.append(' ').append(cum[i]).append('\n');
       }
-      Tagged t = tag(stats, v.name());
-      byName.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(Map.entry(t, v.value()));
+      sb.append(family).append("_sum");
+      labels(sb, tags, null, null);
+      sb.append(' ').append(fmt(h.sumMillis())).append('\n');
+      sb.append(family).append("_count");
+      labels(sb, tags, null, null);
+      sb.append(' ').append(cum[cum.length - 1]).append('\n'); // the +Inf bucket's, as Prometheus requires
+      return;
     }
-    for (var e : byName.entrySet()) {
-      sb.append("# TYPE ").append(e.getKey()).append(' ').append(type).append('\n');
-      for (var tv : e.getValue()) {
-        sb.append(e.getKey());
-        labels(sb, tv.getKey().tags(), null, null);
-        sb.append(' ').append(tv.getValue()).append('\n');
-      }
-    }
+    long v = value instanceof Counter c ? c.value() : value instanceof Gauge g ? g.value()
+        : value == ScopeTable.DEFERRED ? 0 : PrometheusChunks.computed(value, segment);
+    sb.append(family);
+    labels(sb, tags, null, null);
+    sb.append(' ').append(v).append('\n');
   }
 
   private static void labels(StringBuilder sb, Map<String, String> tags, String extraName, String extraValue) {

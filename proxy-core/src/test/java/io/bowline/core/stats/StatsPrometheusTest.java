@@ -82,4 +82,25 @@ class StatsPrometheusTest {
     assertTrue(!out.contains("dropped_stat"), "stats_matcher hides it: " + out);
     assertTrue(!StatsText.render(s, null, false).contains("server.dropped_stat"));
   }
+
+  /** Output longer than a chunk: every stat once, every family's TYPE line once. */
+  @Test
+  void rendersAcrossChunks() {
+    Stats s = new Stats();
+    for (int c = 0; c < 400; c++) {
+      Stats.Scope scope = s.clusterScope("outbound|80||svc-" + c + ".ns.svc.cluster.local");
+      for (int i = 0; i < 10; i++) {
+        scope.counter("stat_" + i).inc();
+      }
+    }
+    String out = StatsPrometheus.render(s);
+    assertTrue(out.length() > 3 * 64 * 1024, "several chunks: " + out.length());
+    for (int i = 0; i < 10; i++) {
+      String family = "envoy_cluster_stat_" + i;
+      assertEquals(1, out.split("# TYPE " + family + " counter\n", -1).length - 1, family);
+      assertEquals(400, out.lines().filter(l -> l.startsWith(family + "{")).count(), family);
+    }
+    assertTrue(out.contains("envoy_cluster_stat_3{envoy_cluster_name=\"outbound|80||svc-399.ns.svc.cluster.local\"} 1"),
+        "a dotted cluster name whole");
+  }
 }

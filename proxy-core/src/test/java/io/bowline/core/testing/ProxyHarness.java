@@ -126,6 +126,11 @@ public final class ProxyHarness implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port(listener) + path);
   }
 
+  /** The admin server's address for {@code path}, for a client of the test's own. */
+  public URI adminUri(String path) {
+    return URI.create("http://127.0.0.1:" + server.adminAddress().getPort() + path);
+  }
+
   public String admin(String path) throws Exception {
     return adminResponse("GET", path).body();
   }

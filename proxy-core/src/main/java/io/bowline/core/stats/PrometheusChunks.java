@@ -1,0 +1,158 @@
+package io.bowline.core.stats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.stream.ChunkedInput;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The stats as Prometheus text, made a chunk at a time as the admin connection takes them. A mesh-sized config
+ * has ~400,000 stats (10,000 clusters): rendered whole, their tag maps, sorted tables and the text — over a hundred
+ * megabytes — stayed alive long enough to be promoted, and the serial collector's full collections then stalled the
+ * workers ~120–190 ms per scrape. Here only an index stays for the scrape — each stat's scope prefix, name and value
+ * holder, grouped by Prometheus family, three references a stat — and a line's tags and text are made as it is written.
+ */
+public final class PrometheusChunks implements ChunkedInput<ByteBuf> {
+  private static final int CHUNK = 64 * 1024;
+
+  /** A Prometheus family and its stats: prefix, segment and value holder per stat (a histogram: null, name, it). */
+  private static final class Family {
+    final String type;
+    final List<Object> entries = new ArrayList<>();
+
+    Family(String type) {
+      this.type = type;
+    }
+  }
+
+  private final Stats stats;
+  private final Iterator<Map.Entry<String, Family>> families;
+  private final String trailer;
+  private Map.@Nullable Entry<String, Family> family;
+  private int at;
+  private boolean trailerSent;
+  private long progress;
+
+  /**
+   * @param filter keep only stats whose name it finds (Envoy's {@code ?filter=}); null: all
+   * @param usedOnly keep only stats that have counted something ({@code ?usedonly})
+   * @param trailer text written after the stats (the mesh metrics)
+   */
+  public PrometheusChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, String trailer) {
+    this.stats = stats;
+    this.trailer = trailer;
+    Map<String, Family> index = new TreeMap<>();
+    for (ScopeTable t : sorted(stats.counterTables())) {
+      t.forEach((n, c) -> {
+        if (c != Counter.NULL) {
+          add(index, "counter", t.prefix(), n, c, c != ScopeTable.DEFERRED && ((Counter) c).used(), filter, usedOnly);
+        }
+      });
+    }
+    for (ScopeTable t : sorted(stats.gaugeTables())) {
+      ScopeTable computed = stats.computedTable(t.prefix());
+      t.forEach((n, g) -> {
+        if (g == ScopeTable.DEFERRED && computed != null && computed.getShared(n) != null) {
+          return; // made as a computed gauge, listed below
+        }
+        if (g != Gauge.NULL) {
+          add(index, "gauge", t.prefix(), n, g, g != ScopeTable.DEFERRED && ((Gauge) g).used(), filter, usedOnly);
+        }
+      });
+    }
+    for (ScopeTable t : sorted(stats.computedTables())) {
+      t.forEach((n, s) -> add(index, "gauge", t.prefix(), n, s, true, filter, usedOnly));
+    }
+    for (Histogram h : stats.histograms()) {
+      add(index, "histogram", null, h.name(), h, h.count() > 0, filter, usedOnly);
+    }
+    this.families = index.entrySet().iterator();
+  }
+
+  private static List<ScopeTable> sorted(java.util.Collection<ScopeTable> tables) {
+    List<ScopeTable> out = new ArrayList<>(tables);
+    out.sort(Comparator.comparing(ScopeTable::prefix));
+    return out;
+  }
+
+  private void add(Map<String, Family> index, String type, @Nullable String prefix, String segment, Object value,
+      boolean used, @Nullable Pattern filter, boolean usedOnly) {
+    String name = prefix == null ? segment : prefix + segment;
+    if (!stats.config().included(name) || filter != null && !filter.matcher(name).find() || usedOnly && !used) {
+      return;
+    }
+    Family f = index.computeIfAbsent(StatsPrometheus.tag(stats, name).name(), k -> new Family(type));
+    f.entries.add(prefix);
+    f.entries.add(segment);
+    f.entries.add(value);
+  }
+
+  @Override
+  public boolean isEndOfInput() {
+    return trailerSent;
+  }
+
+  @Override
+  public void close() {}
+
+  @Deprecated
+  @Override
+  public ByteBuf readChunk(io.netty.channel.ChannelHandlerContext ctx) {
+    return readChunk(ctx.alloc());
+  }
+
+  @Override
+  public @Nullable ByteBuf readChunk(ByteBufAllocator alloc) {
+    if (trailerSent) {
+      return null;
+    }
+    StringBuilder sb = new StringBuilder(CHUNK + 4096);
+    while (sb.length() < CHUNK) {
+      if (family == null || at >= family.getValue().entries.size()) {
+        if (!families.hasNext()) {
+          sb.append(trailer);
+          trailerSent = true;
+          break;
+        }
+        family = families.next();
+        at = 0;
+        sb.append("# TYPE ").append(family.getKey()).append(' ').append(family.getValue().type).append('\n');
+      }
+      List<Object> e = family.getValue().entries;
+      String prefix = (String) e.get(at);
+      String segment = (String) e.get(at + 1);
+      Object value = e.get(at + 2);
+      at += 3;
+      String name = prefix == null ? segment : prefix + segment;
+      StatsPrometheus.line(sb, family.getKey(), StatsPrometheus.tag(stats, name).tags(), segment, value);
+    }
+    ByteBuf buf = alloc.buffer(ByteBufUtil.utf8MaxBytes(sb));
+    ByteBufUtil.writeUtf8(buf, sb);
+    progress += buf.readableBytes();
+    return buf;
+  }
+
+  @Override
+  public long length() {
+    return -1;
+  }
+
+  @Override
+  public long progress() {
+    return progress;
+  }
+
+  /** A computed gauge's value now. */
+  static long computed(Object source, String segment) {
+    return source instanceof LongSupplier l ? l.getAsLong() : ((Stats.GaugeSource) source).gaugeValue(segment);
+  }
+}

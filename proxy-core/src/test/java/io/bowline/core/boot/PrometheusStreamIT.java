@@ -1,0 +1,52 @@
+package io.bowline.core.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bowline.core.testing.LeakGuard;
+import io.bowline.core.testing.ProxyHarness;
+import io.bowline.core.testing.TestBackend;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * /stats/prometheus streams its text in chunks: a store of many clusters arrives whole, on a connection that stays
+ * open for the next request, and the admin's other pages still answer on it.
+ */
+@ExtendWith(LeakGuard.class)
+class PrometheusStreamIT {
+  @Test
+  void manyClustersStreamWholeOnAKeptConnection() throws Exception {
+    StringBuilder clusters = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      clusters.append("  - {name: \"outbound|80||svc-").append(i).append(".ns.svc.cluster.local\", type: STATIC, ")
+          .append("load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: ")
+          .append("{socket_address: {address: 127.0.0.1, port_value: ${BACKEND}}}}}]}]}}\n");
+    }
+    String yaml = ProxyHarness.simpleHttp("", "").stripTrailing() + "\n" + clusters;
+    try (TestBackend backend = TestBackend.start();
+        ProxyHarness proxy = ProxyHarness.start(yaml, Map.of("BACKEND", backend.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (int round = 0; round < 2; round++) { // the same kept-alive connection the second time
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.adminUri("/stats/prometheus")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals("chunked", r.headers().firstValue("transfer-encoding").orElse(""));
+        String body = r.body();
+        assertTrue(body.length() > 4 * 64 * 1024, "several chunks: " + body.length());
+        for (int i = 0; i < 300; i += 37) {
+          assertTrue(body.contains("envoy_cluster_upstream_cx_total{envoy_cluster_name=\"outbound|80||svc-" + i
+              + ".ns.svc.cluster.local\"} 0"), "cluster " + i);
+        }
+        assertEquals(1, body.split("# TYPE envoy_cluster_upstream_cx_total counter\n", -1).length - 1);
+        assertTrue(body.contains("envoy_server_live 1"), "the server's own stats too");
+      }
+      assertEquals(200, client.send(HttpRequest.newBuilder(proxy.adminUri("/ready")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+}
