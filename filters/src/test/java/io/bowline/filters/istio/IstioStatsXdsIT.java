@@ -80,6 +80,36 @@ class IstioStatsXdsIT {
     }
   }
 
+  /**
+   * An outbound sidecar whose destination sends no peer metadata: the endpoint's {@code istio.workload} names it, and
+   * an EDS update that gives the same address another workload (a pod's IP reused) renames it.
+   */
+  @Test
+  void anEndpointUpdateRenamesTheDestinationWorkload() throws Exception {
+    try (ScriptedBackend backend = ScriptedBackend.start(req -> new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+            HttpResponseStatus.OK, Unpooled.EMPTY_BUFFER));
+        XdsTestServer xds = XdsTestServer.tcp();
+        ProxyHarness proxy = ProxyHarness.start(BuiltinFilters.registry(), xds.bootstrap("DELTA_GRPC"), Map.of())) {
+      String outbound = listener().replace("traffic_direction: INBOUND", "traffic_direction: OUTBOUND");
+      xds.set("1", List.of(cluster("reviews")), List.of(endpoint("app", backend.port(), "reviews-v1")),
+          List.of(outbound), List.of(XdsResources.routes("/", "app")));
+      await().atMost(Duration.ofSeconds(15)).until(() -> proxy.adminResponse("GET", "/ready").statusCode() == 200);
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      assertEquals(200, get(client, proxy));
+      assertTrue(proxy.admin("/stats/prometheus").contains("destination_workload=\"reviews-v1\""));
+
+      xds.set("2", List.of(cluster("reviews")), List.of(endpoint("app", backend.port(), "reviews-v2")),
+          List.of(outbound), List.of(XdsResources.routes("/", "app")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> get(client, proxy) == 200 && proxy
+          .admin("/stats/prometheus").contains("destination_workload=\"reviews-v2\""));
+    }
+  }
+
+  private static String endpoint(String cluster, int port, String workload) {
+    return XdsResources.endpoints(cluster, port).stripTrailing()
+        + "\n    metadata: {filter_metadata: {istio: {workload: \"" + workload + ";default;reviews;v1;Kubernetes\"}}}\n";
+  }
+
   private static int get(HttpClient client, ProxyHarness proxy) throws Exception {
     return client.send(HttpRequest.newBuilder(proxy.uri("http", "/x")).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.discarding()).statusCode();

@@ -405,6 +405,9 @@ public final class Cluster {
           now.edsDegraded(told.edsDegraded());
           healthChanged = true;
         }
+        if (!now.filterMetadata().equals(told.filterMetadata())) {
+          now.filterMetadata(told.filterMetadata()); // the same endpoints with new metadata (an Istio workload moved)
+        }
       }
       if (healthChanged) {
         ejectionsChanged();
