@@ -206,6 +206,38 @@ public final class Stats {
     return clusterNames;
   }
 
+  /**
+   * Forgets every stat of clusters that are gone (no config names them any more), as Envoy frees a removed cluster's
+   * stats: {@code /stats} stops showing them, and a mesh whose services come and go does not keep each one's tables.
+   * A stat belongs to the longest cluster name it starts with, so removing {@code a} keeps {@code a.b}'s. A cluster
+   * added again later starts from zero. Control thread; a request still finishing on a removed cluster counts into
+   * tables no longer shown.
+   */
+  public void removeClusters(java.util.Collection<String> names) {
+    if (names.isEmpty()) {
+      return;
+    }
+    java.util.Set<String> gone = java.util.Set.copyOf(names);
+    java.util.function.Predicate<String> ofGone = key -> {
+      if (!key.startsWith("cluster.")) {
+        return false;
+      }
+      for (int dot = key.lastIndexOf('.'); dot > 8; dot = key.lastIndexOf('.', dot - 1)) {
+        String owner = key.substring(8, dot);
+        if (clusterNames.contains(owner)) {
+          return gone.contains(owner); // the longest known name is the owner
+        }
+      }
+      return false;
+    };
+    counters.keySet().removeIf(ofGone);
+    gauges.keySet().removeIf(ofGone);
+    computedGauges.keySet().removeIf(ofGone);
+    histograms.keySet().removeIf(ofGone);
+    deferredHistograms.keySet().removeIf(ofGone);
+    clusterNames.removeAll(gone);
+  }
+
   public record Value(String name, long value, boolean used) {}
 
   /** The scopes' tables, for a renderer that walks them without naming each stat first. */

@@ -129,11 +129,16 @@ public final class ClusterManager {
       }
     }
     byEdsName = eds;
+    List<String> removed = new java.util.ArrayList<>();
     for (Map.Entry<String, Cluster> e : old.entrySet()) {
       if (next.get(e.getKey()) != e.getValue()) {
         e.getValue().stop();
       }
+      if (!next.containsKey(e.getKey())) {
+        removed.add(e.getKey());
+      }
     }
+    stats.removeClusters(removed); // a cluster updated in place keeps its stats; a removed one's go, as in Envoy
     stats.gauge("cluster_manager.active_clusters").set(next.size());
   }
 
