@@ -34,7 +34,7 @@ final class AdminJson {
 
   static String stats(Stats stats, Pattern filter, boolean usedOnly) {
     JsonArray arr = new JsonArray();
-    for (var list : java.util.List.of(stats.counters(), stats.gauges())) {
+    for (var list : java.util.List.of(stats.counters(filter, usedOnly), stats.gauges(filter, usedOnly))) {
       for (Stats.Value v : list) {
         if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())
             && stats.config().included(v.name())) {

@@ -258,12 +258,22 @@ public final class Stats {
   }
 
   public List<Value> counters() {
+    return counters(null, false);
+  }
+
+  /**
+   * The counters whose name {@code filter} finds (null: all), only the used ones with {@code usedOnly}: selected
+   * before they are listed, so a filtered read of a mesh-sized store (Istio's agent polls one) keeps only its few.
+   */
+  public List<Value> counters(java.util.regex.@Nullable Pattern filter, boolean usedOnly) {
     List<Value> out = new ArrayList<>();
     counters.values().forEach(t -> t.forEach((n, c) -> {
-      if (c == ScopeTable.DEFERRED) {
-        out.add(new Value(t.prefix() + n, 0, false));
-      } else if (c != Counter.NULL) {
-        out.add(new Value(t.prefix() + n, ((Counter) c).value(), ((Counter) c).used()));
+      if (c == Counter.NULL) {
+        return;
+      }
+      boolean used = c != ScopeTable.DEFERRED && ((Counter) c).used();
+      if ((!usedOnly || used) && (filter == null || filter.matcher(t.prefix() + n).find())) {
+        out.add(new Value(t.prefix() + n, c == ScopeTable.DEFERRED ? 0 : ((Counter) c).value(), used));
       }
     }));
     out.sort(Comparator.comparing(Value::name));
@@ -271,19 +281,33 @@ public final class Stats {
   }
 
   public List<Value> gauges() {
+    return gauges(null, false);
+  }
+
+  /** The gauges, selected as {@link #counters(java.util.regex.Pattern, boolean)} selects counters. */
+  public List<Value> gauges(java.util.regex.@Nullable Pattern filter, boolean usedOnly) {
     List<Value> out = new ArrayList<>();
     gauges.values().forEach(t -> t.forEach((n, g) -> {
+      if (g == Gauge.NULL) {
+        return;
+      }
       if (g == ScopeTable.DEFERRED) {
         ScopeTable computed = computedGauges.get(t.prefix());
-        if (computed == null || computed.getShared(n) == null) { // else made as a computed gauge, shown below
-          out.add(new Value(t.prefix() + n, 0, false));
+        if (computed != null && computed.getShared(n) != null) {
+          return; // made as a computed gauge, listed below
         }
-      } else if (g != Gauge.NULL) {
-        out.add(new Value(t.prefix() + n, ((Gauge) g).value(), ((Gauge) g).used()));
+      }
+      boolean used = g != ScopeTable.DEFERRED && ((Gauge) g).used();
+      if ((!usedOnly || used) && (filter == null || filter.matcher(t.prefix() + n).find())) {
+        out.add(new Value(t.prefix() + n, g == ScopeTable.DEFERRED ? 0 : ((Gauge) g).value(), used));
       }
     }));
-    computedGauges.values().forEach(t -> t.forEach((n, s) -> out.add(new Value(t.prefix() + n,
-        s instanceof LongSupplier l ? l.getAsLong() : ((GaugeSource) s).gaugeValue(n), true))));
+    computedGauges.values().forEach(t -> t.forEach((n, s) -> {
+      if (filter == null || filter.matcher(t.prefix() + n).find()) {
+        out.add(new Value(t.prefix() + n,
+            s instanceof LongSupplier l ? l.getAsLong() : ((GaugeSource) s).gaugeValue(n), true));
+      }
+    }));
     out.sort(Comparator.comparing(Value::name));
     return out;
   }

@@ -13,8 +13,8 @@ public final class StatsText {
 
   public static String render(Stats stats, @Nullable Pattern filter, boolean usedOnly) {
     StringBuilder sb = new StringBuilder(8192);
-    java.util.List<Stats.Value> all = new java.util.ArrayList<>(stats.counters());
-    all.addAll(stats.gauges());
+    java.util.List<Stats.Value> all = new java.util.ArrayList<>(stats.counters(filter, usedOnly));
+    all.addAll(stats.gauges(filter, usedOnly));
     all.sort(java.util.Comparator.comparing(Stats.Value::name));
     for (Stats.Value v : all) {
       if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())

@@ -42,6 +42,11 @@ class DispatcherStatsIT {
       assertFalse(filtered.contains("envoy_cluster_"), filtered);
       assertTrue(prom.contains("envoy_cluster_upstream_rq_timeout{"), "an unused stat, shown as 0");
       assertFalse(proxy.admin("/stats/prometheus?usedonly").contains("envoy_cluster_upstream_rq_timeout{"));
+      String text = proxy.admin("/stats?filter=worker_1%5C.dispatcher");
+      assertTrue(text.lines().allMatch(l -> l.startsWith("listener_manager.worker_1.dispatcher.")), text);
+      assertTrue(text.contains("listener_manager.worker_1.dispatcher.poll_delay_us: "), text);
+      String json = proxy.admin("/stats?format=json&filter=cluster.backend.upstream_rq_timeout");
+      assertTrue(json.contains("\"cluster.backend.upstream_rq_timeout\"") && !json.contains("server."), json);
     }
     try (TestBackend backend = TestBackend.start();
         ProxyHarness proxy = ProxyHarness.start(ProxyHarness.simpleHttp("", ""), Map.of("BACKEND", backend.port()))) {
