@@ -50,6 +50,7 @@ public final class Server implements AdminContext {
   private @Nullable AdsClient ads;
   private volatile @Nullable XdsApplier xdsApplier;
   private volatile String state = "PRE_INITIALIZING";
+  private volatile boolean workersStarted;
   private volatile boolean healthCheckFailed;
   private volatile boolean shuttingDown;
 
@@ -73,12 +74,16 @@ public final class Server implements AdminContext {
     stats.computedGauge("server.live", () -> state.equals("LIVE") ? 1 : 0);
     stats.computedGauge("server.uptime", this::uptimeSeconds);
     stats.computedGauge("server.concurrency", () -> options.concurrency);
-    stats.computedGauge("server.state", () -> switch (state) {
+    stats.computedGauge("server.state", () -> switch (state) { // Envoy's ServerInfo.State numbers
       case "LIVE" -> 0;
       case "DRAINING" -> 1;
-      default -> 2;
+      case "PRE_INITIALIZING" -> 2;
+      default -> 3; // INITIALIZING: waiting for the first complete xDS configuration
     });
     stats.computedGauge("server.total_connections", tracker::openConnections);
+    // Envoy's "listeners have been initialized on the workers": 1 from the first time the server is LIVE (after the
+    // first complete xDS configuration); Istio's pilot-agent reads it with server.state for the pod's readiness
+    stats.computedGauge("listener_manager.workers_started", () -> workersStarted ? 1 : 0);
     // Envoy's memory gauges: the heap's used and committed bytes, and the process's resident set
     java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
     stats.computedGauge("server.memory_allocated", () -> memory.getHeapMemoryUsage().getUsed());
@@ -113,6 +118,7 @@ public final class Server implements AdminContext {
           config.xds().initialFetchTimeoutMs(), () -> {
             if (!shuttingDown) {
               state = "LIVE";
+              workersStarted = true;
             }
           });
       AdsClient client = new AdsClient(config.xds().target(), config.xds().node(), config.xds().mode(),
@@ -123,6 +129,7 @@ public final class Server implements AdminContext {
       client.start();
     } else {
       state = "LIVE";
+      workersStarted = true;
     }
     logger.info("bowline started: {} worker(s) on {}, {} listener(s), {} cluster(s)", options.concurrency,
         transport.name(), config.listeners().size(), config.clusters().size());
