@@ -1,21 +1,17 @@
 package io.bowline.filters.istio;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prometheus.metrics.model.registry.MultiCollector;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -24,32 +20,23 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Istio's custom metrics ({@code PluginConfig.definitions}): counters, gauges and histograms named
  * {@code istio_<name>}, labelled only by the dimensions {@code metrics} overrides give them, scraped beside the
- * standard metrics. One set per Prometheus registry, shared by every configuration that defines a name (the first
- * definition of a name fixes its type). A counter keeps its configured name in the exposition, as Envoy prints it:
+ * standard metrics by the same collector ({@link LoopMeters}). One set per Prometheus registry, shared by every
+ * configuration that defines a name (the first definition of a name fixes its type). A counter keeps its configured name in the exposition, as Envoy prints it:
  * one not ending in {@code _total} is written untyped, since a Prometheus counter's name always ends so. Recorded
  * through concurrent adders: unlike the standard metrics these are opt-in, and not built for per-loop cells.
  */
-final class CustomMetrics implements MultiCollector {
+final class CustomMetrics {
   enum Type { COUNTER, GAUGE, HISTOGRAM }
 
   /** Envoy's default histogram buckets, which Istio's custom histograms get. */
   private static final double[] BUCKETS = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
       60000, 300000, 600000, 1800000, 3600000};
-  private static final Map<PrometheusRegistry, CustomMetrics> BY_REGISTRY = new WeakHashMap<>();
 
   private final Map<String, Family> families = new ConcurrentHashMap<>();
 
-  private CustomMetrics() {}
-
+  /** The custom metrics of {@code registry}'s scrape output: part of its {@link LoopMeters}' collector. */
   static CustomMetrics of(PrometheusMeterRegistry registry) {
-    PrometheusRegistry prometheus = registry.getPrometheusRegistry();
-    synchronized (BY_REGISTRY) {
-      return BY_REGISTRY.computeIfAbsent(prometheus, p -> {
-        CustomMetrics m = new CustomMetrics();
-        p.register(m);
-        return m;
-      });
-    }
+    return LoopMeters.of(registry).custom();
   }
 
   /** Records each custom metric of {@code definitions} for one finished request or connection. */
@@ -70,20 +57,17 @@ final class CustomMetrics implements MultiCollector {
     return families.computeIfAbsent(name, n -> new Family(n, type));
   }
 
-  @Override
-  public MetricSnapshots collect() {
-    List<MetricSnapshot> out = new ArrayList<>();
+  /** The snapshots of the families that have a series, in name order (at each scrape). */
+  void collect(List<MetricSnapshot> out) {
     for (Family f : new TreeMap<>(families).values()) {
       if (!f.series.isEmpty()) {
         out.add(f.snapshot());
       }
     }
-    return new MetricSnapshots(out);
   }
 
-  @Override
-  public List<String> getPrometheusNames() {
-    return new ArrayList<>(families.keySet());
+  java.util.Set<String> names() {
+    return families.keySet();
   }
 
   static final class Family {

@@ -152,7 +152,7 @@ final class IstioStatsProvider implements HttpFilterProvider {
         lastMeters = m;
         return m;
       }
-      Map<String, String> added = addedValues(f);
+      Map<String, String> added = HttpMeters.evaluate(settings, f);
       String key = f.responseCode + "|" + f.grpcStatus + "|" + f.responseFlags + "|" + added;
       HttpMeters m = byRareOutcome.get(key);
       if (m == null) {
@@ -173,10 +173,6 @@ final class IstioStatsProvider implements HttpFilterProvider {
       values[22] = grpc ? Integer.toString(f.grpcStatus) : "";
       values[23] = f.responseFlags;
       return new HttpMeters(loopMeters, settings, values, added);
-    }
-
-    private Map<String, String> addedValues(AccessLogFacts f) {
-      return HttpMeters.evaluate(settings, f);
     }
   }
 

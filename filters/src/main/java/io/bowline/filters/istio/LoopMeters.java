@@ -33,6 +33,8 @@ final class LoopMeters implements MultiCollector {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
   private final Map<String, Family<?>> families = new ConcurrentHashMap<>();
+  /** The custom metrics of {@code definitions}, written out with these. */
+  private final CustomMetrics custom = new CustomMetrics();
 
   private LoopMeters() {}
 
@@ -63,6 +65,10 @@ final class LoopMeters implements MultiCollector {
     return (HistogramCells) f.series(labels).cellsOfThisThread();
   }
 
+  CustomMetrics custom() {
+    return custom;
+  }
+
   @Override
   public MetricSnapshots collect() {
     List<MetricSnapshot> out = new ArrayList<>();
@@ -71,12 +77,15 @@ final class LoopMeters implements MultiCollector {
         out.add(f.snapshot());
       }
     }
+    custom.collect(out);
     return new MetricSnapshots(out);
   }
 
   @Override
   public List<String> getPrometheusNames() {
-    return new ArrayList<>(families.keySet());
+    List<String> names = new ArrayList<>(families.keySet());
+    names.addAll(custom.names());
+    return names;
   }
 
   /** One metric: its label sets, each with a cell per thread that records into it. */

@@ -154,37 +154,44 @@ final class CommandOperators {
       case "ACCESS_LOG_TYPE" -> f -> f.type.envoyName();
       case "GRPC_STATUS_NUMBER" -> (NumberOperator) f -> f.grpcStatus < 0 ? NumberOperator.NONE : f.grpcStatus;
       case "TRACE_ID" -> f -> f.trace == null ? null : f.trace.traceId();
-      case "DOWNSTREAM_PEER_URI_SAN" -> f -> ofSession(f.tls, 0, s -> sans(peer(s), Certificates.URI));
-      case "DOWNSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.tls, 1, s -> sans(peer(s), Certificates.DNS));
-      case "DOWNSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.tls, 2, s -> sans(local(s), Certificates.URI));
-      case "DOWNSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.tls, 3, s -> sans(local(s), Certificates.DNS));
-      case "DOWNSTREAM_PEER_SUBJECT" -> f -> ofSession(f.tls, 4, s -> peer(s) == null ? null
+      default -> name.startsWith("DOWNSTREAM_") ? tls(name.substring(11), f -> f.tls, true)
+          : name.startsWith("UPSTREAM_") ? tls(name.substring(9), f -> f.upstreamTls, false) : null;
+    };
+  }
+
+  /**
+   * The TLS operators, the same for either side's session ({@code DOWNSTREAM_}/{@code UPSTREAM_} + {@code what});
+   * the serial and fingerprint exist downstream only, as in Envoy.
+   */
+  private static @Nullable Operator tls(String what,
+      java.util.function.Function<AccessLogFacts, @Nullable SSLSession> side, boolean downstream) {
+    return switch (what) {
+      case "PEER_URI_SAN" -> f -> ofSession(side.apply(f), 0, s -> sans(peer(s), Certificates.URI));
+      case "PEER_DNS_SAN" -> f -> ofSession(side.apply(f), 1, s -> sans(peer(s), Certificates.DNS));
+      case "LOCAL_URI_SAN" -> f -> ofSession(side.apply(f), 2, s -> sans(local(s), Certificates.URI));
+      case "LOCAL_DNS_SAN" -> f -> ofSession(side.apply(f), 3, s -> sans(local(s), Certificates.DNS));
+      case "PEER_SUBJECT" -> f -> ofSession(side.apply(f), 4, s -> peer(s) == null ? null
           : peer(s).getSubjectX500Principal().getName());
-      case "DOWNSTREAM_PEER_ISSUER" -> f -> ofSession(f.tls, 5, s -> peer(s) == null ? null
+      case "PEER_ISSUER" -> f -> ofSession(side.apply(f), 5, s -> peer(s) == null ? null
           : peer(s).getIssuerX500Principal().getName());
-      case "DOWNSTREAM_LOCAL_SUBJECT" -> f -> ofSession(f.tls, 6, s -> local(s) == null ? null
+      case "LOCAL_SUBJECT" -> f -> ofSession(side.apply(f), 6, s -> local(s) == null ? null
           : local(s).getSubjectX500Principal().getName());
-      case "DOWNSTREAM_PEER_SERIAL" -> f -> ofSession(f.tls, 7, s -> peer(s) == null ? null
+      case "PEER_SERIAL" -> !downstream ? null : f -> ofSession(side.apply(f), 7, s -> peer(s) == null ? null
           : peer(s).getSerialNumber().toString(16));
-      case "DOWNSTREAM_PEER_FINGERPRINT_256" -> f -> ofSession(f.tls, 8, s -> Certificates.sha256Hex(peer(s)));
-      case "DOWNSTREAM_TLS_VERSION" -> f -> f.tls == null ? null : f.tls.getProtocol();
-      case "DOWNSTREAM_TLS_CIPHER" -> f -> f.tls == null ? null : f.tls.getCipherSuite();
-      case "DOWNSTREAM_TLS_SESSION_ID" -> f -> f.tls == null || f.tls.getId().length == 0 ? null
-          : HexFormat.of().formatHex(f.tls.getId());
-      case "UPSTREAM_PEER_URI_SAN" -> f -> ofSession(f.upstreamTls, 0, s -> sans(peer(s), Certificates.URI));
-      case "UPSTREAM_PEER_DNS_SAN" -> f -> ofSession(f.upstreamTls, 1, s -> sans(peer(s), Certificates.DNS));
-      case "UPSTREAM_LOCAL_URI_SAN" -> f -> ofSession(f.upstreamTls, 2, s -> sans(local(s), Certificates.URI));
-      case "UPSTREAM_LOCAL_DNS_SAN" -> f -> ofSession(f.upstreamTls, 3, s -> sans(local(s), Certificates.DNS));
-      case "UPSTREAM_PEER_SUBJECT" -> f -> ofSession(f.upstreamTls, 4, s -> peer(s) == null ? null
-          : peer(s).getSubjectX500Principal().getName());
-      case "UPSTREAM_PEER_ISSUER" -> f -> ofSession(f.upstreamTls, 5, s -> peer(s) == null ? null
-          : peer(s).getIssuerX500Principal().getName());
-      case "UPSTREAM_LOCAL_SUBJECT" -> f -> ofSession(f.upstreamTls, 6, s -> local(s) == null ? null
-          : local(s).getSubjectX500Principal().getName());
-      case "UPSTREAM_TLS_VERSION" -> f -> f.upstreamTls == null ? null : f.upstreamTls.getProtocol();
-      case "UPSTREAM_TLS_CIPHER" -> f -> f.upstreamTls == null ? null : f.upstreamTls.getCipherSuite();
-      case "UPSTREAM_TLS_SESSION_ID" -> f -> f.upstreamTls == null || f.upstreamTls.getId().length == 0 ? null
-          : HexFormat.of().formatHex(f.upstreamTls.getId());
+      case "PEER_FINGERPRINT_256" -> !downstream ? null
+          : f -> ofSession(side.apply(f), 8, s -> Certificates.sha256Hex(peer(s)));
+      case "TLS_VERSION" -> f -> {
+        SSLSession s = side.apply(f);
+        return s == null ? null : s.getProtocol();
+      };
+      case "TLS_CIPHER" -> f -> {
+        SSLSession s = side.apply(f);
+        return s == null ? null : s.getCipherSuite();
+      };
+      case "TLS_SESSION_ID" -> f -> {
+        SSLSession s = side.apply(f);
+        return s == null || s.getId().length == 0 ? null : HexFormat.of().formatHex(s.getId());
+      };
       default -> null;
     };
   }

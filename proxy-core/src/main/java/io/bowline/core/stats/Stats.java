@@ -207,6 +207,23 @@ public final class Stats {
   }
 
   /**
+   * The cluster a stat name (or scope prefix) {@code cluster.<name>.…} belongs to: the longest of {@code clusters}
+   * it starts with — names may contain dots, and so may stats — tried from the right; null when none fits.
+   */
+  static @Nullable String clusterOf(String key, java.util.Set<String> clusters) {
+    if (!key.startsWith("cluster.")) {
+      return null;
+    }
+    for (int dot = key.lastIndexOf('.'); dot > 8; dot = key.lastIndexOf('.', dot - 1)) {
+      String name = key.substring(8, dot);
+      if (clusters.contains(name)) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Forgets every stat of clusters that are gone (no config names them any more), as Envoy frees a removed cluster's
    * stats: {@code /stats} stops showing them, and a mesh whose services come and go does not keep each one's tables.
    * A stat belongs to the longest cluster name it starts with, so removing {@code a} keeps {@code a.b}'s. A cluster
@@ -219,16 +236,8 @@ public final class Stats {
     }
     java.util.Set<String> gone = java.util.Set.copyOf(names);
     java.util.function.Predicate<String> ofGone = key -> {
-      if (!key.startsWith("cluster.")) {
-        return false;
-      }
-      for (int dot = key.lastIndexOf('.'); dot > 8; dot = key.lastIndexOf('.', dot - 1)) {
-        String owner = key.substring(8, dot);
-        if (clusterNames.contains(owner)) {
-          return gone.contains(owner); // the longest known name is the owner
-        }
-      }
-      return false;
+      String owner = clusterOf(key, clusterNames);
+      return owner != null && gone.contains(owner);
     };
     counters.keySet().removeIf(ofGone);
     gauges.keySet().removeIf(ofGone);

@@ -90,19 +90,10 @@ public final class StatsPrometheus {
     return new Tagged("envoy_" + sanitize(prefix + rest), tags);
   }
 
-  /**
-   * Where the cluster name of {@code cluster.<name>.<stat>} ends: names may contain dots (Istio's
-   * {@code outbound|80||svc.ns.svc.cluster.local}) and so may stats ({@code ssl.handshake}), so the longest known
-   * cluster name that fits decides — tried from the right, so a one-segment stat costs one lookup.
-   */
+  /** Where the cluster name of {@code cluster.<name>.<stat>} ends: after a known name, else at the last dot. */
   private static int clusterNameEnd(String s, java.util.Set<String> clusters) {
-    int last = s.lastIndexOf('.');
-    for (int dot = last; dot > 8; dot = s.lastIndexOf('.', dot - 1)) {
-      if (clusters.contains(s.substring(8, dot))) {
-        return dot;
-      }
-    }
-    return last;
+    String known = Stats.clusterOf(s, clusters);
+    return known != null ? 8 + known.length() : s.lastIndexOf('.');
   }
 
   static String sanitize(String s) {
