@@ -5,6 +5,7 @@ import io.bowline.core.filter.HttpFilter;
 import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.PerCluster;
 import io.bowline.core.stats.Stats;
 import io.bowline.xds.ConfigException;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterConfig;
@@ -96,13 +97,14 @@ public final class GrpcStatsFactory implements HttpFilterFactory<FilterConfig> {
     private final Set<String> allowed;
     private final boolean replaceDots;
     /** Per cluster: the cluster-wide counters, and the per-method ones by :path. */
-    private final Map<String, ClusterMeters> clusters = new ConcurrentHashMap<>();
+    private final PerCluster<ClusterMeters> clusters;
 
     Counting(Stats stats, boolean all, Set<String> allowed, boolean replaceDots) {
       this.stats = stats;
       this.all = all;
       this.allowed = allowed;
       this.replaceDots = replaceDots;
+      this.clusters = new PerCluster<>(stats, ClusterMeters::new);
     }
 
     private final class ClusterMeters {
@@ -138,10 +140,7 @@ public final class GrpcStatsFactory implements HttpFilterFactory<FilterConfig> {
       if (f.grpcStatus < 0 || f.upstreamCluster == null) {
         return; // not a gRPC call, or it went to no cluster
       }
-      ClusterMeters c = clusters.get(f.upstreamCluster);
-      if (c == null) {
-        c = clusters.computeIfAbsent(f.upstreamCluster, ClusterMeters::new);
-      }
+      ClusterMeters c = clusters.of(f.upstreamCluster);
       String p = f.path;
       if (p != null && p.indexOf('?') >= 0) {
         p = p.substring(0, p.indexOf('?'));

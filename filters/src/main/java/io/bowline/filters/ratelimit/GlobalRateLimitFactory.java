@@ -8,6 +8,7 @@ import io.bowline.core.filter.HttpFilterFactory;
 import io.bowline.core.filter.HttpFilterProvider;
 import io.bowline.core.router.RateLimitPolicy;
 import io.bowline.core.stats.Counter;
+import io.bowline.core.stats.PerCluster;
 import io.bowline.core.stats.Stats;
 import io.bowline.xds.ConfigException;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -16,8 +17,6 @@ import io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRout
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -72,19 +71,16 @@ public final class GlobalRateLimitFactory implements HttpFilterFactory<RateLimit
    * resolved once per cluster name.
    */
   static final class StatsByCluster {
-    private final Stats stats;
-    private final String infix;
-    private final Map<String, Counters> byCluster = new ConcurrentHashMap<>();
+    private final PerCluster<Counters> byCluster;
 
     StatsByCluster(Stats stats, String statPrefix) {
-      this.stats = stats;
-      this.infix = statPrefix.isEmpty() ? "" : statPrefix + ".";
+      String infix = statPrefix.isEmpty() ? "" : statPrefix + ".";
+      this.byCluster = new PerCluster<>(stats, n -> new Counters(stats.scope("cluster." + n + "." + infix
+          + "ratelimit.")));
     }
 
     Counters of(String cluster) {
-      Counters c = byCluster.get(cluster);
-      return c != null ? c : byCluster.computeIfAbsent(cluster, n -> new Counters(stats.scope("cluster." + n + "."
-          + infix + "ratelimit.")));
+      return byCluster.of(cluster);
     }
   }
 

@@ -195,6 +195,8 @@ public final class Stats {
 
   /** Names of the clusters that have had a scope here: where a dotted cluster name ends in a stat's name. */
   private final java.util.Set<String> clusterNames = ConcurrentHashMap.newKeySet();
+  /** Written by the control thread only. */
+  private volatile int clusterRemovals;
 
   /** The scope {@code cluster.<name>.}, whose name Prometheus' tag extraction then knows. */
   public Scope clusterScope(String name) {
@@ -245,6 +247,12 @@ public final class Stats {
     histograms.keySet().removeIf(ofGone);
     deferredHistograms.keySet().removeIf(ofGone);
     clusterNames.removeAll(gone);
+    clusterRemovals++; // after the tables went: a PerCluster that sees it makes its stats again, in the new tables
+  }
+
+  /** How many times clusters' stats were removed; {@link PerCluster} drops what it made before a change. */
+  int clusterRemovals() {
+    return clusterRemovals;
   }
 
   public record Value(String name, long value, boolean used) {}
