@@ -194,6 +194,8 @@ class XdsScaleBench {
         String probeSecond = fixedrateResult(probe2);
         long selfPauseSecond = selfGc.takeMax();
         LoopStalls loopsSecond = LoopStalls.read(bowline).minus(loopsBefore2);
+        List<String> adminReads = fixedrate != null && !"false".equals(System.getProperty("scale.adminReads"))
+            ? adminReads(bowline, fixedrate, port) : List.of();
         Thread.sleep(500);
         running.set(false);
         load.join();
@@ -232,6 +234,7 @@ class XdsScaleBench {
           System.out.println("fixedrate on the existing route from the first push: " + probeFirst);
           System.out.println("fixedrate on the existing route from the second push: " + probeSecond);
         }
+        adminReads.forEach(System.out::println);
       }
     } finally {
       backend.close();
@@ -313,6 +316,37 @@ class XdsScaleBench {
       }
     }
     return used.toString();
+  }
+
+  /** What an operator reads off a mesh-sized proxy (istioctl proxy-config reads /config_dump; people curl the rest). */
+  private static final String[] ADMIN_READS = {"/config_dump", "/config_dump?include_eds", "/clusters",
+      "/clusters?format=json", "/listeners", "/stats", "/stats?format=json", "/stats/prometheus"};
+
+  /**
+   * Each of {@link #ADMIN_READS} once, under the separate client's 200 req/s on the existing route: how long the read
+   * took, how large it was, and what the traffic saw meanwhile — a collector pause the read causes stalls every loop.
+   */
+  private static List<String> adminReads(BowlineProcess bowline, String fixedrate, int port) throws Exception {
+    List<String> out = new ArrayList<>();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (String path : ADMIN_READS) {
+      settle();
+      LoopStalls before = LoopStalls.read(bowline);
+      Process probe = startFixedrate(fixedrate, port, 3);
+      Thread.sleep(1000);
+      long t = System.nanoTime();
+      var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://"
+          + bowline.adminAddress() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+      long bytes;
+      try (java.io.InputStream body = r.body()) {
+        bytes = body.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+      long took = System.nanoTime() - t;
+      String traffic = fixedrateResult(probe);
+      out.add(String.format("admin %s: %d, %.1f MB in %d ms; traffic meanwhile: %s; loops: %s", path, r.statusCode(),
+          bytes / 1e6, took / 1_000_000, traffic, LoopStalls.read(bowline).minus(before)));
+    }
+    return out;
   }
 
   /** A separate process timing 200 requests a second on the existing route for {@code seconds}, from now. */

@@ -1,6 +1,6 @@
 package io.bowline.core.admin;
 
-import io.bowline.core.stats.StatsText;
+import io.bowline.core.stats.StatsChunks;
 import io.bowline.core.upstream.Cluster;
 import io.bowline.core.upstream.UpstreamHost;
 import io.netty.buffer.Unpooled;
@@ -41,14 +41,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     Map<String, List<String>> params = q.parameters();
     boolean post = req.method().equals(HttpMethod.POST);
-    if (q.path().equals("/stats/prometheus")
-        || q.path().equals("/stats") && params.containsKey("format") && params.get("format").contains("prometheus")) {
-      prometheus(ctx, params, HttpUtil.isKeepAlive(req));
+    if (q.path().equals("/stats/prometheus") || q.path().equals("/stats")) {
+      stats(ctx, params, q.path().equals("/stats/prometheus")
+          || params.containsKey("format") && params.get("format").contains("prometheus"), HttpUtil.isKeepAlive(req));
       return;
     }
     FullHttpResponse r = switch (q.path()) {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
-      case "/stats" -> stats(params);
       case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
           params.containsKey("include_eds")));
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
@@ -73,27 +72,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  private FullHttpResponse stats(Map<String, List<String>> params) {
-    Pattern filter = null;
-    if (params.containsKey("filter")) {
-      try {
-        filter = Pattern.compile(params.get("filter").get(0));
-      } catch (PatternSyntaxException e) {
-        return text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
-      }
-    }
-    if (params.containsKey("format") && params.get("format").contains("json")) {
-      return respond(200, JSON, AdminJson.stats(server.stats(), filter, params.containsKey("usedonly")));
-    }
-    return text(200, StatsText.render(server.stats(), filter, params.containsKey("usedonly")));
-  }
-
   /**
-   * Envoy's stats, then the mesh metrics, as Prometheus text, streamed in chunks as the connection takes them (a
-   * mesh-sized store's text is over a hundred megabytes); {@code ?filter=REGEX} keeps the stats whose name it finds
-   * (and the mesh metrics whose exposition name it finds), {@code ?usedonly} the stats that have counted something.
+   * Envoy's stats as text or JSON ({@code ?format=json}), or as Prometheus text ({@code /stats/prometheus},
+   * {@code ?format=prometheus}, then the mesh metrics), streamed in chunks as the connection takes them: a mesh-sized
+   * store's text is tens of megabytes (Prometheus's over a hundred). {@code ?filter=REGEX} keeps the stats whose name
+   * it finds (and the mesh metrics whose exposition name it finds), {@code ?usedonly} the stats that have counted
+   * something.
    */
-  private void prometheus(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean keepAlive) {
+  private void stats(ChannelHandlerContext ctx, Map<String, List<String>> params, boolean prometheus,
+      boolean keepAlive) {
     Pattern filter = null;
     if (params.containsKey("filter")) {
       try {
@@ -105,31 +92,45 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return;
       }
     }
-    String mesh = server.meshMetricsPrometheus();
-    if (filter != null) {
-      StringBuilder kept = new StringBuilder();
-      for (String line : mesh.split("\n")) {
-        String[] words = line.split(" ", 4);
-        String name = line.startsWith("# ") ? words.length > 2 ? words[2] : "" : line.split("[{ ]", 2)[0];
-        if (filter.matcher(name).find()) {
-          kept.append(line).append('\n');
-        }
-      }
-      mesh = kept.toString();
+    boolean usedOnly = params.containsKey("usedonly");
+    io.netty.handler.stream.ChunkedInput<io.netty.buffer.ByteBuf> chunks;
+    String type;
+    if (prometheus) {
+      chunks = new io.bowline.core.stats.PrometheusChunks(server.stats(), filter, usedOnly, meshMetrics(filter));
+      type = "text/plain; version=0.0.4";
+    } else {
+      boolean json = params.containsKey("format") && params.get("format").contains("json");
+      chunks = new StatsChunks(server.stats(), filter, usedOnly, json);
+      type = json ? JSON : TEXT;
     }
     io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
         HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
     head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache, max-age=0");
     head.headers().set("x-content-type-options", "nosniff");
     HttpUtil.setTransferEncodingChunked(head, true);
     ctx.write(head);
-    var body = new io.netty.handler.codec.http.HttpChunkedInput(new io.bowline.core.stats.PrometheusChunks(
-        server.stats(), filter, params.containsKey("usedonly"), mesh));
-    var done = ctx.writeAndFlush(body);
+    var done = ctx.writeAndFlush(new io.netty.handler.codec.http.HttpChunkedInput(chunks));
     if (!keepAlive) {
       done.addListener(ChannelFutureListener.CLOSE);
     }
+  }
+
+  /** The mesh metrics' Prometheus text, only the families whose exposition name {@code filter} finds. */
+  private String meshMetrics(@org.jspecify.annotations.Nullable Pattern filter) {
+    String mesh = server.meshMetricsPrometheus();
+    if (filter == null) {
+      return mesh;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String line : mesh.split("\n")) {
+      String[] words = line.split(" ", 4);
+      String name = line.startsWith("# ") ? words.length > 2 ? words[2] : "" : line.split("[{ ]", 2)[0];
+      if (filter.matcher(name).find()) {
+        kept.append(line).append('\n');
+      }
+    }
+    return kept.toString();
   }
 
   private FullHttpResponse clusters(boolean json) {

@@ -5,11 +5,9 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.bowline.core.listener.ListenerManager;
-import io.bowline.core.stats.Stats;
 import io.bowline.core.upstream.Cluster;
 import io.bowline.core.upstream.ClusterManager;
 import io.bowline.core.upstream.UpstreamHost;
-import java.util.regex.Pattern;
 
 /** The JSON forms of the admin endpoints, in Envoy's field names. */
 final class AdminJson {
@@ -30,24 +28,6 @@ final class AdminJson {
     o.addProperty("uptime_current_epoch", s.uptimeSeconds() + "s");
     o.addProperty("uptime_all_epochs", s.uptimeSeconds() + "s");
     return GSON.toJson(o);
-  }
-
-  static String stats(Stats stats, Pattern filter, boolean usedOnly) {
-    JsonArray arr = new JsonArray();
-    for (var list : java.util.List.of(stats.counters(filter, usedOnly), stats.gauges(filter, usedOnly))) {
-      for (Stats.Value v : list) {
-        if ((filter == null || filter.matcher(v.name()).find()) && (!usedOnly || v.used())
-            && stats.config().included(v.name())) {
-          JsonObject o = new JsonObject();
-          o.addProperty("name", v.name());
-          o.addProperty("value", v.value());
-          arr.add(o);
-        }
-      }
-    }
-    JsonObject root = new JsonObject();
-    root.add("stats", arr);
-    return GSON.toJson(root);
   }
 
   static String clusters(ClusterManager cm) {

@@ -116,16 +116,7 @@ public final class StatsPrometheus {
    */
   public static String render(Stats stats, java.util.regex.@org.jspecify.annotations.Nullable Pattern filter,
       boolean usedOnly) {
-    PrometheusChunks chunks = new PrometheusChunks(stats, filter, usedOnly, "");
-    StringBuilder sb = new StringBuilder(16384);
-    while (!chunks.isEndOfInput()) {
-      io.netty.buffer.ByteBuf b = chunks.readChunk(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
-      if (b != null) {
-        sb.append(b.toString(java.nio.charset.StandardCharsets.UTF_8));
-        b.release();
-      }
-    }
-    return sb.toString();
+    return StatsChunks.drain(new PrometheusChunks(stats, filter, usedOnly, ""));
   }
 
   /** One stat's sample lines: a counter's or gauge's value, or a histogram's buckets, sum and count. */

@@ -80,7 +80,7 @@ class StatsPrometheusTest {
         out);
     assertTrue(out.contains("envoy_listener_manager_lds_update_success{mesh=\"m1\"} 1"), out);
     assertTrue(!out.contains("dropped_stat"), "stats_matcher hides it: " + out);
-    assertTrue(!StatsText.render(s, null, false).contains("server.dropped_stat"));
+    assertTrue(!StatsChunks.render(s, null, false, false).contains("server.dropped_stat"));
   }
 
   /** Output longer than a chunk: every stat once, every family's TYPE line once. */

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * /stats/prometheus streams its text in chunks: a store of many clusters arrives whole, on a connection that stays
- * open for the next request, and the admin's other pages still answer on it.
+ * /stats/prometheus, /stats and /stats?format=json stream in chunks: a store of many clusters arrives whole, on a
+ * connection that stays open for the next request, and the admin's other pages still answer on it.
  */
 @ExtendWith(LeakGuard.class)
-class PrometheusStreamIT {
+class StatsStreamIT {
   @Test
   void manyClustersStreamWholeOnAKeptConnection() throws Exception {
     StringBuilder clusters = new StringBuilder();
@@ -44,7 +44,26 @@ class PrometheusStreamIT {
         }
         assertEquals(1, body.split("# TYPE envoy_cluster_upstream_cx_total counter\n", -1).length - 1);
         assertTrue(body.contains("envoy_server_live 1"), "the server's own stats too");
+
+        HttpResponse<String> text = client.send(HttpRequest.newBuilder(proxy.adminUri("/stats")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals("chunked", text.headers().firstValue("transfer-encoding").orElse(""));
+        assertTrue(text.body().length() > 64 * 1024, "several chunks: " + text.body().length());
+        java.util.List<String> lines = text.body().lines().toList();
+        assertTrue(lines.contains("cluster.outbound|80||svc-299.ns.svc.cluster.local.upstream_cx_total: 0"));
+        assertTrue(lines.contains("server.live: 1"));
+        java.util.List<String> names = lines.stream().filter(l -> !l.contains(": P0(") && !l.endsWith(
+            ": No recorded values")).map(l -> l.substring(0, l.lastIndexOf(": "))).toList();
+        assertEquals(names.stream().sorted().toList(), names, "counters and gauges in name order");
+
+        HttpResponse<String> json = client.send(HttpRequest.newBuilder(proxy.adminUri("/stats?format=json"))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("application/json", json.headers().firstValue("content-type").orElse(""));
+        var stats = com.google.gson.JsonParser.parseString(json.body()).getAsJsonObject().getAsJsonArray("stats");
+        assertEquals(names.size(), stats.size(), "the same counters and gauges as the text");
       }
+      assertEquals(400, client.send(HttpRequest.newBuilder(proxy.adminUri("/stats?filter=%5B")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode(), "a filter that is no regex");
       assertEquals(200, client.send(HttpRequest.newBuilder(proxy.adminUri("/ready")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode());
     }
