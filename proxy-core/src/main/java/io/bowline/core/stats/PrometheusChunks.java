@@ -1,9 +1,5 @@
 package io.bowline.core.stats;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.handler.stream.ChunkedInput;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -21,8 +17,7 @@ import org.jspecify.annotations.Nullable;
  * workers ~120–190 ms per scrape. Here only an index stays for the scrape — each stat's scope prefix, name and value
  * holder, grouped by Prometheus family, three references a stat — and a line's tags and text are made as it is written.
  */
-public final class PrometheusChunks implements ChunkedInput<ByteBuf> {
-  private static final int CHUNK = 64 * 1024;
+public final class PrometheusChunks extends TextChunks {
 
   /** A Prometheus family and its stats: prefix, segment and value holder per stat (a histogram: null, name, it). */
   private static final class Family {
@@ -39,8 +34,6 @@ public final class PrometheusChunks implements ChunkedInput<ByteBuf> {
   private final String trailer;
   private Map.@Nullable Entry<String, Family> family;
   private int at;
-  private boolean trailerSent;
-  private long progress;
 
   /**
    * @param filter keep only stats whose name it finds (Envoy's {@code ?filter=}); null: all
@@ -97,31 +90,12 @@ public final class PrometheusChunks implements ChunkedInput<ByteBuf> {
   }
 
   @Override
-  public boolean isEndOfInput() {
-    return trailerSent;
-  }
-
-  @Override
-  public void close() {}
-
-  @Deprecated
-  @Override
-  public ByteBuf readChunk(io.netty.channel.ChannelHandlerContext ctx) {
-    return readChunk(ctx.alloc());
-  }
-
-  @Override
-  public @Nullable ByteBuf readChunk(ByteBufAllocator alloc) {
-    if (trailerSent) {
-      return null;
-    }
-    StringBuilder sb = new StringBuilder(CHUNK + 4096);
+  boolean fill(StringBuilder sb) {
     while (sb.length() < CHUNK) {
       if (family == null || at >= family.getValue().entries.size()) {
         if (!families.hasNext()) {
           sb.append(trailer);
-          trailerSent = true;
-          break;
+          return true;
         }
         family = families.next();
         at = 0;
@@ -135,20 +109,7 @@ public final class PrometheusChunks implements ChunkedInput<ByteBuf> {
       String name = prefix == null ? segment : prefix + segment;
       StatsPrometheus.line(sb, family.getKey(), StatsPrometheus.tag(stats, name).tags(), segment, value);
     }
-    ByteBuf buf = alloc.buffer(ByteBufUtil.utf8MaxBytes(sb));
-    ByteBufUtil.writeUtf8(buf, sb);
-    progress += buf.readableBytes();
-    return buf;
-  }
-
-  @Override
-  public long length() {
-    return -1;
-  }
-
-  @Override
-  public long progress() {
-    return progress;
+    return false;
   }
 
   /** A computed gauge's value now. */

@@ -1,9 +1,5 @@
 package io.bowline.core.stats;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.handler.stream.ChunkedInput;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +16,7 @@ import org.jspecify.annotations.Nullable;
  * references (scope prefix, name, value holder) and a sort order, and a line's name and value are made as it is
  * written, as {@link PrometheusChunks} does for {@code /stats/prometheus}.
  */
-public final class StatsChunks implements ChunkedInput<ByteBuf> {
-  private static final int CHUNK = 64 * 1024;
+public final class StatsChunks extends TextChunks {
   private static final double[] QUANTILES = {0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 1};
   private static final String[] LABELS = {"P0", "P25", "P50", "P75", "P90", "P95", "P99", "P99.5", "P99.9", "P100"};
 
@@ -34,8 +29,6 @@ public final class StatsChunks implements ChunkedInput<ByteBuf> {
   private int next;
   private int nextHistogram;
   private boolean started;
-  private boolean ended;
-  private long progress;
 
   /**
    * @param filter keep only stats whose name it finds (Envoy's {@code ?filter=}); null: all
@@ -154,53 +147,18 @@ public final class StatsChunks implements ChunkedInput<ByteBuf> {
 
   /** The whole output as one string: for tests and small stores (the admin endpoint streams it). */
   public static String render(Stats stats, @Nullable Pattern filter, boolean usedOnly, boolean json) {
-    return drain(new StatsChunks(stats, filter, usedOnly, json));
-  }
-
-  /** Every chunk of {@code in}, as text. */
-  static String drain(ChunkedInput<ByteBuf> in) {
-    StringBuilder sb = new StringBuilder(16384);
-    try {
-      while (!in.isEndOfInput()) {
-        ByteBuf b = in.readChunk(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
-        if (b != null) {
-          sb.append(b.toString(java.nio.charset.StandardCharsets.UTF_8));
-          b.release();
-        }
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException(e); // neither input here throws: they read memory
-    }
-    return sb.toString();
+    return new StatsChunks(stats, filter, usedOnly, json).drain();
   }
 
   @Override
-  public boolean isEndOfInput() {
-    return ended;
-  }
-
-  @Override
-  public void close() {}
-
-  @Deprecated
-  @Override
-  public ByteBuf readChunk(io.netty.channel.ChannelHandlerContext ctx) {
-    return readChunk(ctx.alloc());
-  }
-
-  @Override
-  public @Nullable ByteBuf readChunk(ByteBufAllocator alloc) {
-    if (ended) {
-      return null;
-    }
-    StringBuilder sb = new StringBuilder(CHUNK + 4096);
+  boolean fill(StringBuilder sb) {
     if (!started) {
       started = true;
       if (json) {
         sb.append("{\"stats\":[");
       }
     }
-    while (sb.length() < CHUNK && !ended) {
+    while (sb.length() < CHUNK) {
       if (next < count) {
         int i = order[next++];
         String prefix = (String) refs[3 * i];
@@ -220,13 +178,10 @@ public final class StatsChunks implements ChunkedInput<ByteBuf> {
         if (json) {
           sb.append("\n]}\n");
         }
-        ended = true;
+        return true;
       }
     }
-    ByteBuf buf = alloc.buffer(ByteBufUtil.utf8MaxBytes(sb));
-    ByteBufUtil.writeUtf8(buf, sb);
-    progress += buf.readableBytes();
-    return buf;
+    return false;
   }
 
   private static long value(Object holder, String segment) {
@@ -267,15 +222,5 @@ public final class StatsChunks implements ChunkedInput<ByteBuf> {
         sb.append(c);
       }
     }
-  }
-
-  @Override
-  public long length() {
-    return -1;
-  }
-
-  @Override
-  public long progress() {
-    return progress;
   }
 }

@@ -116,7 +116,7 @@ public final class StatsPrometheus {
    */
   public static String render(Stats stats, java.util.regex.@org.jspecify.annotations.Nullable Pattern filter,
       boolean usedOnly) {
-    return StatsChunks.drain(new PrometheusChunks(stats, filter, usedOnly, ""));
+    return new PrometheusChunks(stats, filter, usedOnly, "").drain();
   }
 
   /** One stat's sample lines: a counter's or gauge's value, or a histogram's buckets, sum and count. */
