@@ -2,8 +2,6 @@ package io.bowline.core.tracing;
 
 import io.bowline.core.stats.Counter;
 import io.bowline.core.stats.Stats;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.jctools.queues.MpscArrayQueue;
@@ -13,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Batches finished spans off the event loops and sends them from one background thread: event loops only offer to
  * a bounded lock-free queue; a full queue drops the span and counts it ({@code tracing.<name>.spans_dropped}).
- * A batch goes when it reaches {@link #BATCH} spans or the flush interval passes.
+ * The thread hands each span to the exporter's {@link Batch} as it takes it, and a batch goes when it reaches
+ * {@link #BATCH} spans or the flush interval passes.
  */
 public abstract class SpanExporter implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(SpanExporter.class);
@@ -28,7 +27,33 @@ public abstract class SpanExporter implements AutoCloseable {
   protected final Counter timerFlushed;
   protected final Counter exportFailed;
 
-  protected SpanExporter(String name, Stats stats, long flushIntervalMs) {
+  /** The spans taken since the last send, in whatever form the exporter sends them; touched by its thread only. */
+  protected interface Batch {
+    void append(SpanRecord span);
+
+    /** Starts the next batch, whether the last one went or failed. */
+    void clear();
+  }
+
+  /** A batch kept as the spans themselves, for an exporter that formats them all at once. */
+  protected static final class Spans implements Batch {
+    final java.util.List<SpanRecord> list = new java.util.ArrayList<>(BATCH);
+
+    @Override
+    public void append(SpanRecord span) {
+      list.add(span);
+    }
+
+    @Override
+    public void clear() {
+      list.clear();
+    }
+  }
+
+  private final Batch batch;
+
+  protected SpanExporter(String name, Stats stats, long flushIntervalMs, Batch batch) {
+    this.batch = batch;
     this.flushNanos = TimeUnit.MILLISECONDS.toNanos(flushIntervalMs);
     Stats.Scope scope = stats.scope("tracing." + name + ".");
     this.spansSent = scope.counter("spans_sent");
@@ -47,25 +72,27 @@ public abstract class SpanExporter implements AutoCloseable {
     }
   }
 
-  /** Sends one batch; runs on the exporter thread, may block it (bounded by the exporter's own timeout). */
-  protected abstract void send(List<SpanRecord> batch) throws Exception;
+  /** Sends the batch made so far; runs on the exporter thread, may block it (bounded by the exporter's timeout). */
+  protected abstract void send() throws Exception;
 
   private void run() {
-    List<SpanRecord> batch = new ArrayList<>(BATCH);
+    int batched = 0;
     long lastFlush = System.nanoTime();
     while (true) {
       SpanRecord s = queue.poll();
       if (s != null) {
-        batch.add(s);
-        if (batch.size() >= BATCH) {
-          flush(batch);
+        batch.append(s);
+        if (++batched >= BATCH) {
+          flush(batched);
+          batched = 0;
           lastFlush = System.nanoTime();
         }
         continue;
       }
-      if (!batch.isEmpty() && (System.nanoTime() - lastFlush >= flushNanos || !running)) {
+      if (batched > 0 && (System.nanoTime() - lastFlush >= flushNanos || !running)) {
         timerFlushed.inc();
-        flush(batch);
+        flush(batched);
+        batched = 0;
         lastFlush = System.nanoTime();
         continue;
       }
@@ -76,16 +103,17 @@ public abstract class SpanExporter implements AutoCloseable {
     }
   }
 
-  private void flush(List<SpanRecord> batch) {
+  private void flush(int spans) {
     try {
-      send(List.copyOf(batch));
-      spansSent.add(batch.size());
+      send();
+      spansSent.add(spans);
     } catch (Exception e) {
       exportFailed.inc();
-      spansDropped.add(batch.size());
-      logger.warn("trace export failed ({} spans dropped): {}", batch.size(), e.toString());
+      spansDropped.add(spans);
+      logger.warn("trace export failed ({} spans dropped): {}", spans, e.toString());
+    } finally {
+      batch.clear();
     }
-    batch.clear();
   }
 
   @Override

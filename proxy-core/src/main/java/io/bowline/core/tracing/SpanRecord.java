@@ -95,10 +95,49 @@ public final class SpanRecord {
   /** The tags in the order they were set; a later one of the same name (a custom tag) replaces an earlier one. */
   public Map<String, String> attributes() {
     Map<String, String> out = new LinkedHashMap<>();
-    for (int i = 0; i < tagCount; i += 2) {
-      out.put((String) tags[i], text(tags[i + 1]));
-    }
+    forEachAttribute(out::put);
     return out;
+  }
+
+  /**
+   * Each tag's name and text, as {@link #attributes()} orders them, without a map: a tag set again later (a custom
+   * tag named as a standard one) is given once, where it was first set, with its last value.
+   */
+  public void forEachAttribute(java.util.function.BiConsumer<String, String> to) {
+    for (int i = 0; i < tagCount; i += 2) {
+      String name = (String) tags[i];
+      int hash = name.hashCode(); // the names are constants and config's: their hashes are cached
+      boolean earlier = false;
+      for (int j = 0; j < i && !earlier; j += 2) {
+        earlier = same(name, hash, (String) tags[j]);
+      }
+      if (earlier) {
+        continue;
+      }
+      int last = i;
+      for (int j = i + 2; j < tagCount; j += 2) {
+        if (same(name, hash, (String) tags[j])) {
+          last = j;
+        }
+      }
+      to.accept(name, text(tags[last + 1]));
+    }
+  }
+
+  private static boolean same(String name, int hash, String other) {
+    return other == name || other.hashCode() == hash && other.equals(name);
+  }
+
+  long traceIdHigh() {
+    return traceIdHigh;
+  }
+
+  long traceIdLow() {
+    return traceIdLow;
+  }
+
+  long spanIdNumber() {
+    return spanId;
   }
 
   private static String text(Object v) {

@@ -21,11 +21,18 @@ public final class ZipkinExporter extends SpanExporter {
   private final String endpoint;
   private final String serviceName;
   private final ClusterDirectory clusters;
+  private final Spans batch;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .version(HttpClient.Version.HTTP_1_1).build();
 
   public ZipkinExporter(String cluster, String endpoint, String serviceName, ClusterDirectory clusters, Stats stats) {
-    super("zipkin", stats, 1000);
+    this(cluster, endpoint, serviceName, clusters, stats, new Spans());
+  }
+
+  private ZipkinExporter(String cluster, String endpoint, String serviceName, ClusterDirectory clusters, Stats stats,
+      Spans batch) {
+    super("zipkin", stats, 1000, batch);
+    this.batch = batch;
     this.cluster = cluster;
     this.endpoint = endpoint;
     this.serviceName = serviceName;
@@ -33,9 +40,9 @@ public final class ZipkinExporter extends SpanExporter {
   }
 
   @Override
-  protected void send(List<SpanRecord> batch) throws Exception {
+  protected void send() throws Exception {
     JsonArray spans = new JsonArray();
-    for (SpanRecord s : batch) {
+    for (SpanRecord s : batch.list) {
       JsonObject o = new JsonObject();
       o.addProperty("traceId", s.traceId());
       o.addProperty("id", s.spanId());

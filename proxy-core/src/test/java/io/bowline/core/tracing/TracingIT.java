@@ -317,6 +317,61 @@ class TracingIT {
     }
   }
 
+  /** OTLP over HTTP ({@code http_service}): the protobuf request POSTed to the URI's path, with the extra headers. */
+  @Test
+  void otlpOverHttpPostsTheProtobufRequest() throws Exception {
+    List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
+    List<ExportTraceServiceRequest> posted = new CopyOnWriteArrayList<>();
+    List<String> heads = new CopyOnWriteArrayList<>();
+    String tracing = "{random_sampling: {value: 100}, provider: {name: envoy.tracers.opentelemetry, typed_config: "
+        + "{\"@type\": type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig, service_name: reviews-proxy, "
+        + "http_service: {http_uri: {uri: \"http://collector:4318/otlp/v1/traces\", cluster: collector, timeout: 2s}, "
+        + "request_headers_to_add: [{header: {key: x-tenant, value: t1}}]}}}}";
+    try (ScriptedBackend collector = ScriptedBackend.start(req -> {
+          heads.add(req.method() + " " + req.uri() + " " + req.headers().get("content-type") + " "
+              + req.headers().get("x-tenant"));
+          byte[] body = new byte[req.content().readableBytes()];
+          req.content().getBytes(req.content().readerIndex(), body);
+          try {
+            posted.add(ExportTraceServiceRequest.parseFrom(body));
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+          }
+          FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+          r.headers().set("content-length", 0);
+          return r;
+        });
+        ScriptedBackend backend = echoingBackend(seen);
+        ProxyHarness proxy = ProxyHarness.start(bootstrap("INBOUND", tracing, "collector"),
+            Map.of("PORT", backend.port(), "COLLECTOR", collector.port()))) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      send(client, proxy, "/plain", Map.of("traceparent", "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01"));
+      send(client, proxy, "/fail", Map.of());
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (posted.stream().mapToInt(r -> r.getResourceSpans(0).getScopeSpans(0).getSpansCount()).sum() < 2
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals("POST /otlp/v1/traces application/x-protobuf t1", heads.get(0));
+      List<Span> spans = posted.stream().flatMap(r -> r.getResourceSpans(0).getScopeSpans(0).getSpansList().stream())
+          .toList();
+      assertEquals(2, spans.size(), "spans: " + spans);
+      assertEquals("reviews-proxy", posted.get(0).getResourceSpans(0).getResource().getAttributesList().stream()
+          .filter(a -> a.getKey().equals("service.name")).findFirst().orElseThrow().getValue().getStringValue());
+      Span first = spans.get(0);
+      assertEquals(CLIENT_TRACE, hex(first.getTraceId().toByteArray()));
+      assertEquals(CLIENT_SPAN, hex(first.getParentSpanId().toByteArray()));
+      assertEquals(Span.SpanKind.SPAN_KIND_SERVER, first.getKind());
+      assertEquals("200", attr(first, "http.status_code"));
+      assertEquals("proxy", attr(first, "component"));
+      assertTrue(seen.get(0).get("traceparent").contains(hex(first.getSpanId().toByteArray())), "the upstream's parent");
+      Span failed = spans.get(1);
+      assertEquals("503", attr(failed, "http.status_code"));
+      assertEquals(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR, failed.getStatus().getCode());
+      assertTrue(failed.getEndTimeUnixNano() >= failed.getStartTimeUnixNano() && failed.getStartTimeUnixNano() > 0);
+    }
+  }
+
   /** As older Istio shapes it: the tracer in the bootstrap's tracing.http, only sampling and tags in the HCM. */
   @Test
   void zipkinUsesB3AndV2Json() throws Exception {
