@@ -11,6 +11,8 @@ import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.ConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
+import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import java.time.Instant;
 
@@ -23,7 +25,10 @@ final class ConfigDumps {
       .add(io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor())
       .add(io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor())
       .add(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDescriptor())
+      .add(SecretsConfigDump.getDescriptor()).add(Secret.getDescriptor())
       .add(knownTypes()).build();
+  /** Every type a configuration's Any may carry, to look inside for what must not show. */
+  private static final Redaction REDACTION = new Redaction(io.bowline.xds.bootstrap.EnvoyTypes.registry());
 
   private ConfigDumps() {}
 
@@ -45,7 +50,7 @@ final class ConfigDumps {
   static String render(ProxyConfig config, XdsDump xds, Instant loaded, boolean includeEds)
       throws com.google.protobuf.InvalidProtocolBufferException {
     Timestamp ts = Timestamp.newBuilder().setSeconds(loaded.getEpochSecond()).setNanos(loaded.getNano()).build();
-    Bootstrap b = redactSecrets(config.bootstrap());
+    Bootstrap b = REDACTION.redact(config.bootstrap());
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
     for (var c : b.getStaticResources().getClustersList()) {
       clusters.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder().setCluster(Any.pack(c))
@@ -54,11 +59,11 @@ final class ConfigDumps {
     clusters.setVersionInfo(xds.cdsVersion());
     for (XdsDump.Entry e : xds.activeClusters()) {
       clusters.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
-          .setCluster(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
+          .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
     for (XdsDump.Entry e : xds.warmingClusters()) {
       clusters.addDynamicWarmingClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
-          .setCluster(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
+          .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
     ListenersConfigDump.Builder listeners = ListenersConfigDump.newBuilder();
     for (var l : b.getStaticResources().getListenersList()) {
@@ -83,7 +88,8 @@ final class ConfigDumps {
         .addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(b).setLastUpdated(ts).build()))
         .addConfigs(Any.pack(clusters.build()))
         .addConfigs(Any.pack(listeners.build()))
-        .addConfigs(Any.pack(routes.build()));
+        .addConfigs(Any.pack(routes.build()))
+        .addConfigs(Any.pack(secrets(b, xds, ts)));
     if (includeEds) {
       EndpointsConfigDump.Builder eds = EndpointsConfigDump.newBuilder();
       for (XdsDump.Entry e : xds.endpoints()) {
@@ -97,76 +103,34 @@ final class ConfigDumps {
 
   private static ListenersConfigDump.DynamicListenerState listenerState(XdsDump.Entry e) {
     return ListenersConfigDump.DynamicListenerState.newBuilder().setVersionInfo(e.version())
-        .setListener(redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())).build();
+        .setListener(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())).build();
   }
 
   private static Timestamp timestamp(Instant at) {
     return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
   }
 
-  /** Private keys never leave the process, as Envoy redacts them ("[redacted]"). */
-  private static Bootstrap redactSecrets(Bootstrap b) {
-    String text = b.toString();
-    if (!text.contains("private_key")) {
-      return b;
+  /**
+   * The bootstrap's static secrets, the SDS secrets in force and the ones asked for that have not arrived (version
+   * {@code uninitialized}, as Envoy shows them): what {@code istioctl proxy-config secret} reads. Keys redacted.
+   */
+  private static SecretsConfigDump secrets(Bootstrap redacted, XdsDump xds, Timestamp loaded) {
+    SecretsConfigDump.Builder out = SecretsConfigDump.newBuilder();
+    for (Secret s : redacted.getStaticResources().getSecretsList()) {
+      out.addStaticSecrets(SecretsConfigDump.StaticSecret.newBuilder().setName(s.getName()).setLastUpdated(loaded)
+          .setSecret(Any.pack(s)));
     }
-    Bootstrap.Builder out = b.toBuilder();
-    var sr = out.getStaticResourcesBuilder();
-    for (var lb : sr.getListenersBuilderList()) {
-      for (var fc : lb.getFilterChainsBuilderList()) {
-        if (fc.hasTransportSocket()) {
-          fc.getTransportSocketBuilder().setTypedConfig(redact(fc.getTransportSocket().getTypedConfig()));
-        }
-      }
+    for (XdsDump.Entry e : xds.activeSecrets()) {
+      out.addDynamicActiveSecrets(dynamicSecret(e));
     }
-    for (var cb : sr.getClustersBuilderList()) {
-      if (cb.hasTransportSocket()) {
-        cb.getTransportSocketBuilder().setTypedConfig(redact(cb.getTransportSocket().getTypedConfig()));
-      }
+    for (XdsDump.Entry e : xds.warmingSecrets()) {
+      out.addDynamicWarmingSecrets(dynamicSecret(e));
     }
     return out.build();
   }
 
-  /** Clusters and listeners from xDS: their TLS contexts' private keys are redacted too. */
-  private static Any redact(Any any) {
-    try {
-      if (any.is(io.envoyproxy.envoy.config.cluster.v3.Cluster.class)) {
-        var c = any.unpack(io.envoyproxy.envoy.config.cluster.v3.Cluster.class).toBuilder();
-        if (c.hasTransportSocket()) {
-          c.getTransportSocketBuilder().setTypedConfig(redact(c.getTransportSocket().getTypedConfig()));
-        }
-        return Any.pack(c.build());
-      }
-      if (any.is(io.envoyproxy.envoy.config.listener.v3.Listener.class)) {
-        var l = any.unpack(io.envoyproxy.envoy.config.listener.v3.Listener.class).toBuilder();
-        for (var fc : l.getFilterChainsBuilderList()) {
-          if (fc.hasTransportSocket()) {
-            fc.getTransportSocketBuilder().setTypedConfig(redact(fc.getTransportSocket().getTypedConfig()));
-          }
-        }
-        return Any.pack(l.build());
-      }
-      if (any.is(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class)) {
-        var d = any.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class)
-            .toBuilder();
-        d.getCommonTlsContextBuilder().getTlsCertificatesBuilderList().forEach(ConfigDumps::redactCert);
-        return Any.pack(d.build());
-      }
-      if (any.is(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.class)) {
-        var u = any.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.class)
-            .toBuilder();
-        u.getCommonTlsContextBuilder().getTlsCertificatesBuilderList().forEach(ConfigDumps::redactCert);
-        return Any.pack(u.build());
-      }
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      return Any.getDefaultInstance();
-    }
-    return any;
-  }
-
-  private static void redactCert(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate.Builder c) {
-    if (c.hasPrivateKey() && !c.getPrivateKey().hasFilename()) {
-      c.setPrivateKey(io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString("[redacted]"));
-    }
+  private static SecretsConfigDump.DynamicSecret dynamicSecret(XdsDump.Entry e) {
+    return SecretsConfigDump.DynamicSecret.newBuilder().setName(e.name()).setVersionInfo(e.version())
+        .setLastUpdated(timestamp(e.lastUpdated())).setSecret(REDACTION.redact(e.resource())).build();
   }
 }

@@ -159,7 +159,7 @@ public final class XdsApplier implements ResourceHandler {
       case TypeUrls.ENDPOINT -> onEndpoints(resources);
       case TypeUrls.LISTENER -> onListeners(resources);
       case TypeUrls.ROUTE -> onRoutes(resources);
-      case TypeUrls.SECRET -> onSecrets("ads", resources);
+      case TypeUrls.SECRET -> onSecrets("ads", resources, version);
       default -> throw new ConfigException("type_url", "bowline does not take " + typeUrl + " resources yet");
     }
     record(typeUrl, resources, version);
@@ -207,10 +207,18 @@ public final class XdsApplier implements ResourceHandler {
     for (XdsDump.Entry e : listeners.values()) {
       (warmingListeners.containsKey(e.name()) ? warmListeners : activeListeners).add(e);
     }
+    List<XdsDump.Entry> warmSecrets = new ArrayList<>();
+    secretsAskedFor.forEach((name, at) -> {
+      if (!secretEntries.containsKey(name)) {
+        warmSecrets.add(new XdsDump.Entry(name, Any.pack(Secret.newBuilder().setName(name).build()),
+            XdsDump.UNINITIALIZED, at));
+      }
+    });
     dump = new XdsDump(versions.getOrDefault(TypeUrls.CLUSTER, ""), versions.getOrDefault(TypeUrls.LISTENER, ""),
         List.copyOf(activeClusters), List.copyOf(warmClusters), List.copyOf(activeListeners),
         List.copyOf(warmListeners), List.copyOf(changed.getOrDefault(TypeUrls.ROUTE, Map.of()).values()),
-        List.copyOf(changed.getOrDefault(TypeUrls.ENDPOINT, Map.of()).values()));
+        List.copyOf(changed.getOrDefault(TypeUrls.ENDPOINT, Map.of()).values()), List.copyOf(secretEntries.values()),
+        List.copyOf(warmSecrets));
   }
 
   // ------------------------------------------------------------------------------------------------ clusters
@@ -451,7 +459,7 @@ public final class XdsApplier implements ResourceHandler {
    * them before anything changes (a bad certificate is NACKed, the old one stays), then applied: new handshakes
    * use the new certificate, open connections keep theirs.
    */
-  private void onSecrets(String stream, Map<String, Any> resources) throws ConfigException {
+  private void onSecrets(String stream, Map<String, Any> resources, String version) throws ConfigException {
     Map<String, Secret> fromStream = new HashMap<>();
     for (Map.Entry<String, Any> e : resources.entrySet()) {
       String path = "Secret[" + e.getKey() + "]";
@@ -469,9 +477,34 @@ public final class XdsApplier implements ResourceHandler {
     }
     secretsByStream = next;
     ctx.secrets().update(all);
+    recordSecrets(resources, version);
     promoteWarmClusters();
     promoteWarmListeners();
   }
+
+  /**
+   * The SDS secrets for {@code /config_dump}: each with the version of the response that last changed it and when;
+   * a secret another stream serves keeps its entry. The time a wanted secret was first asked for, for the warming ones.
+   */
+  private void recordSecrets(Map<String, Any> resources, String version) {
+    java.time.Instant at = java.time.Instant.now();
+    Map<String, XdsDump.Entry> next = new LinkedHashMap<>(secretEntries);
+    for (Map.Entry<String, Any> e : resources.entrySet()) {
+      XdsDump.Entry old = next.get(e.getKey());
+      if (old == null || !old.resource().equals(e.getValue())) {
+        next.put(e.getKey(), new XdsDump.Entry(e.getKey(), e.getValue(), version, at));
+      }
+    }
+    Set<String> served = new HashSet<>();
+    secretsByStream.values().forEach(m -> served.addAll(m.keySet()));
+    next.keySet().retainAll(served);
+    secretEntries = next;
+    publishDump();
+  }
+
+  private Map<String, XdsDump.Entry> secretEntries = Map.of();
+  /** Secret names asked for and when each was first asked for; kept while some context wants it. */
+  private final Map<String, java.time.Instant> secretsAskedFor = new HashMap<>();
 
   /** Subscribes each stream to the secret names the configuration in force (or warming) uses. */
   private void updateSecretSubscriptions() {
@@ -512,6 +545,12 @@ public final class XdsApplier implements ResourceHandler {
         e.getValue().subscribe(TypeUrls.SECRET, Set.of());
       }
     }
+    Set<String> asked = new HashSet<>(viaAds);
+    viaCluster.values().forEach(asked::addAll);
+    secretsAskedFor.keySet().retainAll(asked);
+    java.time.Instant now = java.time.Instant.now();
+    asked.forEach(name -> secretsAskedFor.putIfAbsent(name, now));
+    publishDump();
   }
 
   /** A state-of-the-world SDS stream to a static cluster (pilot-agent's sds-grpc socket), on this thread. */
@@ -527,7 +566,7 @@ public final class XdsApplier implements ResourceHandler {
     ResourceHandler sdsHandler = new ResourceHandler() {
       @Override
       public void onResources(String typeUrl, Map<String, Any> resources, String version) throws ConfigException {
-        onSecrets(stream, resources);
+        onSecrets(stream, resources, version);
         checkInitialized();
       }
     };

@@ -137,6 +137,17 @@ class SdsIT {
     }
   }
 
+  /** The SecretsConfigDump of {@code /config_dump}. */
+  static com.google.gson.JsonObject secretsDump(ProxyHarness proxy) throws Exception {
+    for (var c : com.google.gson.JsonParser.parseString(proxy.admin("/config_dump")).getAsJsonObject()
+        .getAsJsonArray("configs")) {
+      if (c.getAsJsonObject().get("@type").getAsString().endsWith("envoy.admin.v3.SecretsConfigDump")) {
+        return c.getAsJsonObject();
+      }
+    }
+    throw new AssertionError("no SecretsConfigDump");
+  }
+
   static String subjectOfNewConnection(ProxyHarness proxy) {
     try (TlsClient c = new TlsClient(proxy.port("https"))) {
       return c.subject();
@@ -155,9 +166,24 @@ class SdsIT {
           List.of(routes("/", "svc")), List.of());
       Thread.sleep(500);
       assertEquals(503, proxy.adminResponse("GET", "/ready").statusCode(), "warming without its secret");
+      // what istioctl proxy-config secret reads: the secret asked for and not yet here, as Envoy shows it
+      var warming = secretsDump(proxy).getAsJsonArray("dynamic_warming_secrets");
+      assertEquals(1, warming.size(), "" + warming);
+      assertEquals("default", warming.get(0).getAsJsonObject().get("name").getAsString());
+      assertEquals("uninitialized", warming.get(0).getAsJsonObject().get("version_info").getAsString());
       xds.set("2", List.of(edsCluster("svc")), List.of(endpoints("svc", backend.port())), List.of(listener),
           List.of(routes("/", "svc")), List.of(secret("default", certA)));
       await().atMost(Duration.ofSeconds(10)).until(() -> proxy.adminResponse("GET", "/ready").statusCode() == 200);
+      var dump = secretsDump(proxy);
+      assertTrue(!dump.has("dynamic_warming_secrets") || dump.getAsJsonArray("dynamic_warming_secrets").isEmpty());
+      var active = dump.getAsJsonArray("dynamic_active_secrets").get(0).getAsJsonObject();
+      assertEquals("default", active.get("name").getAsString());
+      assertEquals("2", active.get("version_info").getAsString());
+      var tls = active.getAsJsonObject("secret").getAsJsonObject("tls_certificate");
+      assertEquals("[redacted]", tls.getAsJsonObject("private_key").get("inline_string").getAsString());
+      assertTrue(tls.getAsJsonObject("certificate_chain").get("inline_string").getAsString()
+          .startsWith("-----BEGIN CERTIFICATE-----"), "the certificate shows");
+      assertTrue(!proxy.admin("/config_dump").contains("PRIVATE KEY"), "no private key anywhere in the dump");
       try (TlsClient old = new TlsClient(proxy.port("https"))) {
         assertTrue(old.subject().contains("a.example"), old.subject());
         assertEquals(200, old.get("/echo/a"));
