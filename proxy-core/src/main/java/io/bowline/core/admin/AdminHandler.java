@@ -53,6 +53,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
       case "/listeners" -> listeners(params.containsKey("format") && params.get("format").contains("json"));
       case "/server_info" -> respond(200, JSON, AdminJson.serverInfo(server));
+      case "/certs" -> respond(200, JSON, Certs.render(server, Instant.now()));
       case "/quitquitquit" -> post(post, () -> server.quit(), "OK\n");
       case "/healthcheck/fail" -> post(post, () -> server.setHealthCheckFailed(true), "OK\n");
       case "/healthcheck/ok" -> post(post, () -> server.setHealthCheckFailed(false), "OK\n");
@@ -196,7 +197,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static String help() {
     return "admin commands are:\n"
-        + "  /: this list\n  /clusters: upstream cluster status\n  /config_dump: dump current Envoy configs\n"
+        + "  /: this list\n  /certs: print certs on machine\n  /clusters: upstream cluster status\n"
+        + "  /config_dump: dump current Envoy configs\n"
         + "  /drain_listeners (POST): drain listeners; ?graceful drains connections first\n"
         + "  /reopen_logs (POST): reopen access logs (after rotation)\n"
         + "  /healthcheck/fail (POST): cause the server to fail health checks\n"

@@ -147,14 +147,14 @@ final class TlsCompiler {
       boolean autoSni) throws ConfigException {
     if (parts.refs().isEmpty()) {
       try {
-        return TlsContextSource.built(builder, sni, autoSni);
+        return TlsContextSource.built(builder, sni, autoSni).describedBy(parts::pems);
       } catch (ConfigException e) {
         throw e;
       } catch (Exception e) {
         throw new ConfigException(cp, "invalid TLS configuration: " + e.getMessage(), e);
       }
     }
-    return TlsContextSource.fromSecrets(parts.refs(), builder, sni, autoSni);
+    return TlsContextSource.fromSecrets(parts.refs(), builder, sni, autoSni).describedBy(parts::pems);
   }
 
   /**
@@ -193,6 +193,24 @@ final class TlsCompiler {
       Fields.allow(s.getTlsCertificate(), "Secret[" + certSecret + "].tls_certificate", "certificate_chain",
           "private_key");
       return s.getTlsCertificate();
+    }
+
+    /** The chain and trusted CAs, as {@code /certs} shows them: a file's path, or {@code <inline>} (SDS's too). */
+    TlsContextSource.Pems pems(java.util.Map<String, Secret> secrets) throws ConfigException {
+      TlsCertificate cert = certificate(secrets);
+      byte[] chain = cert == null ? null : DataSources.read(cert.getCertificateChain(), path + ".certificate_chain");
+      String chainPath = cert == null ? null : pemPath(cert.getCertificateChain());
+      byte[] ca = trustedCa(secrets);
+      String caPath = null;
+      if (ca != null) {
+        caPath = validationSecret == null ? pemPath(inlineValidation.getTrustedCa())
+            : pemPath(secrets.get(validationSecret).getValidationContext().getTrustedCa());
+      }
+      return new TlsContextSource.Pems(chainPath, chain, caPath, ca);
+    }
+
+    private static String pemPath(io.envoyproxy.envoy.config.core.v3.DataSource d) {
+      return d.hasFilename() ? d.getFilename() : "<inline>";
     }
 
     byte @Nullable [] trustedCa(java.util.Map<String, Secret> secrets) throws ConfigException {

@@ -21,6 +21,18 @@ public final class TlsContextSource {
     SslContext build(Map<String, Secret> secrets, @Nullable List<String> alpnOverride) throws Exception;
   }
 
+  /**
+   * A context's certificate chain and trusted CAs as PEM, each with where it came from (a file's path, or
+   * {@code <inline>}), for the admin's {@code /certs}; null parts where the context has none.
+   */
+  public record Pems(@Nullable String chainPath, byte @Nullable [] chain, @Nullable String caPath,
+      byte @Nullable [] ca) {}
+
+  /** Reads a context's PEMs from the secrets it was last built with. */
+  public interface PemSource {
+    Pems pems(Map<String, Secret> secrets) throws Exception;
+  }
+
   /** A context offering other ALPN protocols, valid while {@code base} is the current context. */
   private record Variant(SslContext base, SslContext context) {}
 
@@ -39,6 +51,7 @@ public final class TlsContextSource {
   private volatile Map<String, Secret> lastSecrets = Map.of();
   private final java.util.concurrent.ConcurrentHashMap<List<String>, Variant> variants =
       new java.util.concurrent.ConcurrentHashMap<>(4);
+  private volatile @Nullable PemSource pems;
 
   private TlsContextSource(List<SecretRef> refs, @Nullable Builder builder, @Nullable SslContext fixed,
       String sni, boolean autoSni) {
@@ -65,6 +78,28 @@ public final class TlsContextSource {
 
   public static TlsContextSource fromSecrets(List<SecretRef> refs, Builder builder, String sni, boolean autoSni) {
     return new TlsContextSource(refs, builder, null, sni, autoSni);
+  }
+
+  /** Says where this context's certificates come from, for {@link #pems()}; set once, by its compiler. */
+  public TlsContextSource describedBy(PemSource source) {
+    this.pems = source;
+    return this;
+  }
+
+  /**
+   * The certificate chain and trusted CAs this context was last built from, or null when it has not been built (a
+   * secret it needs has not arrived) or cannot say.
+   */
+  public @Nullable Pems pems() {
+    PemSource p = pems;
+    if (p == null || current == null) {
+      return null;
+    }
+    try {
+      return p.pems(lastSecrets);
+    } catch (Exception e) {
+      return null; // built from these very secrets: not expected
+    }
   }
 
   public List<SecretRef> refs() {

@@ -137,6 +137,16 @@ class SdsIT {
     }
   }
 
+  /** The serial number of the certificate /certs says the https listener presents. */
+  static String servedSerial(ProxyHarness proxy) throws Exception {
+    var certs = com.google.gson.JsonParser.parseString(proxy.admin("/certs")).getAsJsonObject()
+        .getAsJsonArray("certificates");
+    assertEquals(1, certs.size(), "" + certs);
+    var leaf = certs.get(0).getAsJsonObject().getAsJsonArray("cert_chain").get(0).getAsJsonObject();
+    assertEquals("<inline>", leaf.get("path").getAsString());
+    return leaf.get("serial_number").getAsString();
+  }
+
   /** The SecretsConfigDump of {@code /config_dump}. */
   static com.google.gson.JsonObject secretsDump(ProxyHarness proxy) throws Exception {
     for (var c : com.google.gson.JsonParser.parseString(proxy.admin("/config_dump")).getAsJsonObject()
@@ -184,6 +194,7 @@ class SdsIT {
       assertTrue(tls.getAsJsonObject("certificate_chain").get("inline_string").getAsString()
           .startsWith("-----BEGIN CERTIFICATE-----"), "the certificate shows");
       assertTrue(!proxy.admin("/config_dump").contains("PRIVATE KEY"), "no private key anywhere in the dump");
+      assertEquals(certA.cert().getSerialNumber().toString(16), servedSerial(proxy), "/certs shows the SDS one");
       try (TlsClient old = new TlsClient(proxy.port("https"))) {
         assertTrue(old.subject().contains("a.example"), old.subject());
         assertEquals(200, old.get("/echo/a"));
@@ -194,6 +205,7 @@ class SdsIT {
             List.of(routes("/", "svc")), List.of(secret("default", certB)));
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
             .until(() -> subjectOfNewConnection(proxy).contains("b.example"));
+        assertEquals(certB.cert().getSerialNumber().toString(16), servedSerial(proxy), "and the rotated one");
         System.out.printf("SDS rotation: new handshakes used the new certificate %d ms after the push%n",
             (System.nanoTime() - pushed) / 1_000_000);
         assertEquals(200, old.get("/echo/a-again"), "the connection opened with the old certificate");
