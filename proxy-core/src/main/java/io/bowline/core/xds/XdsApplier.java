@@ -82,6 +82,10 @@ public final class XdsApplier implements ResourceHandler {
   private final Map<String, String> versions = new HashMap<>();
   private volatile XdsDump dump = XdsDump.EMPTY;
   private Map<String, Map<String, Secret>> secretsByStream = Map.of();
+  /** The secrets in force for {@code /config_dump}, by name, with the version and time each last changed. */
+  private Map<String, XdsDump.Entry> secretEntries = Map.of();
+  /** Secret names asked for and when each was first asked for; kept while some context wants it. */
+  private final Map<String, java.time.Instant> secretsAskedFor = new HashMap<>();
   private final Map<String, AdsClient> sdsClients = new HashMap<>();
   private boolean cdsReceived;
   private boolean ldsReceived;
@@ -501,10 +505,6 @@ public final class XdsApplier implements ResourceHandler {
     secretEntries = next;
     publishDump();
   }
-
-  private Map<String, XdsDump.Entry> secretEntries = Map.of();
-  /** Secret names asked for and when each was first asked for; kept while some context wants it. */
-  private final Map<String, java.time.Instant> secretsAskedFor = new HashMap<>();
 
   /** Subscribes each stream to the secret names the configuration in force (or warming) uses. */
   private void updateSecretSubscriptions() {
