@@ -84,12 +84,10 @@ final class ConfigDumps {
       routes.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(e.version())
           .setRouteConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
     }
+    // Envoy's order: bootstrap, clusters, endpoints (with ?include_eds), listeners, routes, secrets
     ConfigDump.Builder dump = ConfigDump.newBuilder()
         .addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(b).setLastUpdated(ts).build()))
-        .addConfigs(Any.pack(clusters.build()))
-        .addConfigs(Any.pack(listeners.build()))
-        .addConfigs(Any.pack(routes.build()))
-        .addConfigs(Any.pack(secrets(b, xds, ts)));
+        .addConfigs(Any.pack(clusters.build()));
     if (includeEds) {
       EndpointsConfigDump.Builder eds = EndpointsConfigDump.newBuilder();
       for (XdsDump.Entry e : xds.endpoints()) {
@@ -98,6 +96,9 @@ final class ConfigDumps {
       }
       dump.addConfigs(Any.pack(eds.build()));
     }
+    dump.addConfigs(Any.pack(listeners.build()))
+        .addConfigs(Any.pack(routes.build()))
+        .addConfigs(Any.pack(secrets(b, xds, ts)));
     return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(dump.build());
   }
 

@@ -130,6 +130,11 @@ class XdsIT {
           "\"dynamic_endpoint_configs\"", "\"last_updated\"")) {
         assertTrue(dump.contains(part), part + " in " + dump);
       }
+      List<String> types = new java.util.ArrayList<>();
+      com.google.gson.JsonParser.parseString(dump).getAsJsonObject().getAsJsonArray("configs").forEach(c -> types.add(
+          c.getAsJsonObject().get("@type").getAsString().replace("type.googleapis.com/envoy.admin.v3.", "")));
+      assertEquals(List.of("BootstrapConfigDump", "ClustersConfigDump", "EndpointsConfigDump", "ListenersConfigDump",
+          "RoutesConfigDump", "SecretsConfigDump"), types, "Envoy's order");
       for (String counter : List.of("http.ingress.rds.local.update_success", "cluster.svc2.update_success",
           "cluster_manager.cds.update_success", "listener_manager.lds.update_success")) {
         assertTrue(Long.parseLong(stat(proxy, counter)) >= 1, counter);
