@@ -40,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * class histogram are printed. Each snapshot is packed before it is served and this JVM left to settle (its JIT
  * compiles the snapshot build for seconds after), so that on a 2-core machine the push's time is bowline's and not
  * this JVM's; this JVM's CPU over the first push is printed beside bowline's, and {@code -Dscale.profileSelf=true}
- * points the profiler at it.
+ * points the profiler at it. With the separate client, the admin pages an operator reads ({@code /config_dump},
+ * {@code /clusters}, {@code /stats} in its forms) are then fetched one at a time under its load, and what the traffic
+ * saw meanwhile is printed ({@code -Dscale.adminReads=false} leaves them out).
  */
 class XdsScaleBench {
   @Test
