@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Envoy's admin {@code /stats}, as text ({@code name: value}, histograms as quantiles) or as JSON
- * ({@code {"stats":[{"name":…,"value":…},…]}}), made a chunk at a time as the admin connection takes them: counters and
+ * ({@code {"stats":[{"name":…,"value":…},…,{"histograms":{"supported_quantiles":[…],"computed_quantiles":[…]}}]}}),
+ * made a chunk at a time as the admin connection takes them: counters and
  * gauges together in name order, then the histograms. A mesh-sized store holds ~400,000 stats (10,000 clusters):
  * rendered whole — each stat's full name and value as an object, then 25 MB of text (47 MB of JSON) — it stalled
  * requests 150–250 ms, in collections of what the render had promoted. Here the selected stats are an index of
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 public final class StatsChunks extends TextChunks {
   private static final double[] QUANTILES = {0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 1};
   private static final String[] LABELS = {"P0", "P25", "P50", "P75", "P90", "P95", "P99", "P99.5", "P99.9", "P100"};
+  private static final String SUPPORTED_QUANTILES = "[0,25,50,75,90,95,99,99.5,99.9,100]";
 
   private final boolean json;
   /** Per selected stat: its scope prefix, its last segment, and its Counter, Gauge or computed gauge's source. */
@@ -60,7 +62,7 @@ public final class StatsChunks extends TextChunks {
       t.forEach((n, s) -> select(t.prefix(), n, s, true, config, filter, usedOnly));
     }
     this.order = sortedByName();
-    List<Histogram> hs = json ? List.of() : stats.histograms();
+    List<Histogram> hs = stats.histograms();
     if (!hs.isEmpty()) {
       hs = new java.util.ArrayList<>(hs);
       hs.removeIf(h -> filter != null && !filter.matcher(h.name()).find() || usedOnly && h.count() == 0
@@ -173,10 +175,19 @@ public final class StatsChunks extends TextChunks {
           sb.append(prefix).append(segment).append(": ").append(value).append('\n');
         }
       } else if (nextHistogram < histograms.size()) {
-        histogram(sb, histograms.get(nextHistogram++));
+        Histogram h = histograms.get(nextHistogram++);
+        if (!json) {
+          histogram(sb, h);
+        } else {
+          if (nextHistogram == 1) { // Envoy's one element for all histograms, after the counters and gauges
+            sb.append(count == 0 ? "\n" : ",\n").append("{\"histograms\":{\"supported_quantiles\":")
+                .append(SUPPORTED_QUANTILES).append(",\"computed_quantiles\":[");
+          }
+          jsonHistogram(sb, h, nextHistogram == 1);
+        }
       } else {
         if (json) {
-          sb.append("\n]}\n");
+          sb.append(histograms.isEmpty() ? "\n]}\n" : "]}}\n]}\n");
         }
         return true;
       }
@@ -208,6 +219,27 @@ public final class StatsChunks extends TextChunks {
           .append(String.format(Locale.ROOT, "%.1f", h.quantile(QUANTILES[i]))).append(')');
     }
     sb.append('\n');
+  }
+
+  /**
+   * One histogram in Envoy's JSON: its name and a value per supported quantile, {@code interval} null (bowline keeps
+   * no interval histograms, as its text's {@code nan} says) and {@code cumulative} null while it has no samples.
+   */
+  private static void jsonHistogram(StringBuilder sb, Histogram h, boolean first) {
+    sb.append(first ? "\n" : ",\n").append("{\"name\":\"");
+    jsonString(sb, h.name());
+    sb.append("\",\"values\":[");
+    boolean none = h.count() == 0;
+    for (int i = 0; i < QUANTILES.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"interval\":null,\"cumulative\":");
+      if (none) {
+        sb.append("null");
+      } else {
+        sb.append(String.format(Locale.ROOT, "%.1f", h.quantile(QUANTILES[i])));
+      }
+      sb.append('}');
+    }
+    sb.append("]}");
   }
 
   /** A stat name inside a JSON string: names come from config (cluster and listener names), so quote what JSON must. */

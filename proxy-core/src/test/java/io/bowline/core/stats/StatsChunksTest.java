@@ -84,4 +84,32 @@ class StatsChunksTest {
     assertEquals("cluster.b.upstream_rq_time: No recorded values", lines.get(2));
     assertEquals(2, StatsChunks.render(s, null, true, false).lines().count(), "usedonly leaves the empty one out");
   }
+
+  @Test
+  void jsonHistogramsAreEnvoysOneElementAfterTheStats() {
+    Stats s = new Stats();
+    s.counter("cluster.a.upstream_rq_total").inc();
+    s.histogram("cluster.a.upstream_rq_time").recordNanos(5_000_000);
+    s.histogram("cluster.b.upstream_rq_time");
+    JsonArray stats = JsonParser.parseString(StatsChunks.render(s, null, false, true)).getAsJsonObject()
+        .getAsJsonArray("stats");
+    assertEquals(2, stats.size());
+    assertEquals("cluster.a.upstream_rq_total", stats.get(0).getAsJsonObject().get("name").getAsString());
+    JsonObject h = stats.get(1).getAsJsonObject().getAsJsonObject("histograms");
+    assertEquals("[0,25,50,75,90,95,99,99.5,99.9,100]", h.get("supported_quantiles").toString());
+    JsonArray computed = h.getAsJsonArray("computed_quantiles");
+    assertEquals("cluster.a.upstream_rq_time", computed.get(0).getAsJsonObject().get("name").getAsString());
+    JsonObject p50 = computed.get(0).getAsJsonObject().getAsJsonArray("values").get(2).getAsJsonObject();
+    assertTrue(p50.get("interval").isJsonNull());
+    assertTrue(p50.get("cumulative").getAsDouble() > 0, p50.toString());
+    assertEquals(10, computed.get(1).getAsJsonObject().getAsJsonArray("values").size());
+    assertTrue(computed.get(1).getAsJsonObject().getAsJsonArray("values").get(0).getAsJsonObject().get("cumulative")
+        .isJsonNull(), "no samples yet");
+    // only histograms: the element alone; usedonly leaves the empty one out
+    JsonArray onlyUsed = JsonParser.parseString(StatsChunks.render(s, Pattern.compile("rq_time"), true, true))
+        .getAsJsonObject().getAsJsonArray("stats");
+    assertEquals(1, onlyUsed.size());
+    assertEquals(1, onlyUsed.get(0).getAsJsonObject().getAsJsonObject("histograms")
+        .getAsJsonArray("computed_quantiles").size());
+  }
 }
