@@ -1,12 +1,10 @@
 package io.bowline.core.stats;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -44,37 +42,12 @@ public final class PrometheusChunks extends TextChunks {
     this.stats = stats;
     this.trailer = trailer;
     Map<String, Family> index = new TreeMap<>();
-    for (ScopeTable t : sorted(stats.counterTables())) {
-      t.forEach((n, c) -> {
-        if (c != Counter.NULL) {
-          add(index, "counter", t.prefix(), n, c, c != ScopeTable.DEFERRED && ((Counter) c).used(), filter, usedOnly);
-        }
-      });
-    }
-    for (ScopeTable t : sorted(stats.gaugeTables())) {
-      ScopeTable computed = stats.computedTable(t.prefix());
-      t.forEach((n, g) -> {
-        if (g == ScopeTable.DEFERRED && computed != null && computed.getShared(n) != null) {
-          return; // made as a computed gauge, listed below
-        }
-        if (g != Gauge.NULL) {
-          add(index, "gauge", t.prefix(), n, g, g != ScopeTable.DEFERRED && ((Gauge) g).used(), filter, usedOnly);
-        }
-      });
-    }
-    for (ScopeTable t : sorted(stats.computedTables())) {
-      t.forEach((n, s) -> add(index, "gauge", t.prefix(), n, s, true, filter, usedOnly));
-    }
+    stats.forEachShown((counter, prefix, segment, holder, used) -> add(index, counter ? "counter" : "gauge", prefix,
+        segment, holder, used, filter, usedOnly));
     for (Histogram h : stats.histograms()) {
       add(index, "histogram", null, h.name(), h, h.count() > 0, filter, usedOnly);
     }
     this.families = index.entrySet().iterator();
-  }
-
-  private static List<ScopeTable> sorted(java.util.Collection<ScopeTable> tables) {
-    List<ScopeTable> out = new ArrayList<>(tables);
-    out.sort(Comparator.comparing(ScopeTable::prefix));
-    return out;
   }
 
   private void add(Map<String, Family> index, String type, @Nullable String prefix, String segment, Object value,
@@ -110,10 +83,5 @@ public final class PrometheusChunks extends TextChunks {
       StatsPrometheus.line(sb, family.getKey(), StatsPrometheus.tag(stats, name).tags(), segment, value);
     }
     return false;
-  }
-
-  /** A computed gauge's value now. */
-  static long computed(Object source, String segment) {
-    return source instanceof LongSupplier l ? l.getAsLong() : ((Stats.GaugeSource) source).gaugeValue(segment);
   }
 }

@@ -257,74 +257,75 @@ public final class Stats {
 
   public record Value(String name, long value, boolean used) {}
 
-  /** The scopes' tables, for a renderer that walks them without naming each stat first. */
-  java.util.Collection<ScopeTable> counterTables() {
-    return counters.values();
-  }
-
-  java.util.Collection<ScopeTable> gaugeTables() {
-    return gauges.values();
-  }
-
-  java.util.Collection<ScopeTable> computedTables() {
-    return computedGauges.values();
-  }
-
-  @Nullable ScopeTable computedTable(String prefix) {
-    return computedGauges.get(prefix);
-  }
-
-  public List<Value> counters() {
-    return counters(null, false);
+  /** A stat the store shows, as a listing walks it: {@code holder} is its Counter, Gauge or computed gauge's source. */
+  interface ShownStat {
+    void stat(boolean counter, String prefix, String segment, Object holder, boolean used);
   }
 
   /**
-   * The counters whose name {@code filter} finds (null: all), only the used ones with {@code usedOnly}: selected
-   * before they are listed, so a filtered read of a mesh-sized store (Istio's agent polls one) keeps only its few.
+   * Every counter, gauge and computed gauge the store shows — not the null stats {@code stats_matcher} rejected —
+   * scope by scope in prefix order, without naming one: a gauge made as a computed one is given once, as that; a stat
+   * not made yet ({@link ScopeTable#DEFERRED}) unused. The one walk every listing shares.
    */
-  public List<Value> counters(java.util.regex.@Nullable Pattern filter, boolean usedOnly) {
-    List<Value> out = new ArrayList<>();
-    counters.values().forEach(t -> t.forEach((n, c) -> {
-      if (c == Counter.NULL) {
-        return;
-      }
-      boolean used = c != ScopeTable.DEFERRED && ((Counter) c).used();
-      if ((!usedOnly || used) && (filter == null || filter.matcher(t.prefix() + n).find())) {
-        out.add(new Value(t.prefix() + n, c == ScopeTable.DEFERRED ? 0 : ((Counter) c).value(), used));
-      }
-    }));
-    out.sort(Comparator.comparing(Value::name));
+  void forEachShown(ShownStat to) {
+    for (ScopeTable t : byPrefix(counters.values())) {
+      t.forEach((n, c) -> {
+        if (c != Counter.NULL) {
+          to.stat(true, t.prefix(), n, c, c != ScopeTable.DEFERRED && ((Counter) c).used());
+        }
+      });
+    }
+    for (ScopeTable t : byPrefix(gauges.values())) {
+      ScopeTable computed = computedGauges.get(t.prefix());
+      t.forEach((n, g) -> {
+        if (g == ScopeTable.DEFERRED && computed != null && computed.getShared(n) != null) {
+          return; // made as a computed gauge, given below
+        }
+        if (g != Gauge.NULL) {
+          to.stat(false, t.prefix(), n, g, g != ScopeTable.DEFERRED && ((Gauge) g).used());
+        }
+      });
+    }
+    for (ScopeTable t : byPrefix(computedGauges.values())) {
+      t.forEach((n, source) -> to.stat(false, t.prefix(), n, source, true));
+    }
+  }
+
+  private static List<ScopeTable> byPrefix(java.util.Collection<ScopeTable> tables) {
+    List<ScopeTable> out = new ArrayList<>(tables);
+    out.sort(Comparator.comparing(ScopeTable::prefix));
     return out;
   }
 
-  public List<Value> gauges() {
-    return gauges(null, false);
+  /** A shown stat's value now: a counter's or gauge's, a computed gauge's; 0 for one not made yet. */
+  static long valueOf(Object holder, String segment) {
+    if (holder instanceof Counter c) {
+      return c.value();
+    }
+    if (holder instanceof Gauge g) {
+      return g.value();
+    }
+    if (holder == ScopeTable.DEFERRED) {
+      return 0;
+    }
+    return holder instanceof LongSupplier l ? l.getAsLong() : ((GaugeSource) holder).gaugeValue(segment);
   }
 
-  /** The gauges, selected as {@link #counters(java.util.regex.Pattern, boolean)} selects counters. */
-  public List<Value> gauges(java.util.regex.@Nullable Pattern filter, boolean usedOnly) {
+  public List<Value> counters() {
+    return values(true);
+  }
+
+  public List<Value> gauges() {
+    return values(false);
+  }
+
+  private List<Value> values(boolean counters) {
     List<Value> out = new ArrayList<>();
-    gauges.values().forEach(t -> t.forEach((n, g) -> {
-      if (g == Gauge.NULL) {
-        return;
+    forEachShown((counter, prefix, segment, holder, used) -> {
+      if (counter == counters) {
+        out.add(new Value(prefix + segment, valueOf(holder, segment), used));
       }
-      if (g == ScopeTable.DEFERRED) {
-        ScopeTable computed = computedGauges.get(t.prefix());
-        if (computed != null && computed.getShared(n) != null) {
-          return; // made as a computed gauge, listed below
-        }
-      }
-      boolean used = g != ScopeTable.DEFERRED && ((Gauge) g).used();
-      if ((!usedOnly || used) && (filter == null || filter.matcher(t.prefix() + n).find())) {
-        out.add(new Value(t.prefix() + n, g == ScopeTable.DEFERRED ? 0 : ((Gauge) g).value(), used));
-      }
-    }));
-    computedGauges.values().forEach(t -> t.forEach((n, s) -> {
-      if (filter == null || filter.matcher(t.prefix() + n).find()) {
-        out.add(new Value(t.prefix() + n,
-            s instanceof LongSupplier l ? l.getAsLong() : ((GaugeSource) s).gaugeValue(n), true));
-      }
-    }));
+    });
     out.sort(Comparator.comparing(Value::name));
     return out;
   }

@@ -3,7 +3,6 @@ package io.bowline.core.stats;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -40,27 +39,8 @@ public final class StatsChunks extends TextChunks {
   public StatsChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, boolean json) {
     this.json = json;
     StatsConfig config = stats.config();
-    for (ScopeTable t : stats.counterTables()) {
-      t.forEach((n, c) -> {
-        if (c != Counter.NULL) {
-          select(t.prefix(), n, c, c != ScopeTable.DEFERRED && ((Counter) c).used(), config, filter, usedOnly);
-        }
-      });
-    }
-    for (ScopeTable t : stats.gaugeTables()) {
-      ScopeTable computed = stats.computedTable(t.prefix());
-      t.forEach((n, g) -> {
-        if (g == ScopeTable.DEFERRED && computed != null && computed.getShared(n) != null) {
-          return; // made as a computed gauge, selected below
-        }
-        if (g != Gauge.NULL) {
-          select(t.prefix(), n, g, g != ScopeTable.DEFERRED && ((Gauge) g).used(), config, filter, usedOnly);
-        }
-      });
-    }
-    for (ScopeTable t : stats.computedTables()) {
-      t.forEach((n, s) -> select(t.prefix(), n, s, true, config, filter, usedOnly));
-    }
+    stats.forEachShown((counter, prefix, segment, holder, used) -> select(prefix, segment, holder, used, config,
+        filter, usedOnly));
     this.order = sortedByName();
     List<Histogram> hs = stats.histograms();
     if (!hs.isEmpty()) {
@@ -165,7 +145,7 @@ public final class StatsChunks extends TextChunks {
         int i = order[next++];
         String prefix = (String) refs[3 * i];
         String segment = (String) refs[3 * i + 1];
-        long value = value(refs[3 * i + 2], segment);
+        long value = Stats.valueOf(refs[3 * i + 2], segment);
         if (json) {
           sb.append(next == 1 ? "\n" : ",\n").append("{\"name\":\"");
           jsonString(sb, prefix);
@@ -193,19 +173,6 @@ public final class StatsChunks extends TextChunks {
       }
     }
     return false;
-  }
-
-  private static long value(Object holder, String segment) {
-    if (holder == ScopeTable.DEFERRED) {
-      return 0;
-    }
-    if (holder instanceof Counter c) {
-      return c.value();
-    }
-    if (holder instanceof Gauge g) {
-      return g.value();
-    }
-    return holder instanceof LongSupplier l ? l.getAsLong() : ((Stats.GaugeSource) holder).gaugeValue(segment);
   }
 
   private static void histogram(StringBuilder sb, Histogram h) {

@@ -1,11 +1,8 @@
 package io.bowline.core.stats;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -137,11 +134,9 @@ public final class StatsPrometheus {
       sb.append(' ').append(cum[cum.length - 1]).append('\n'); // the +Inf bucket's, as Prometheus requires
       return;
     }
-    long v = value instanceof Counter c ? c.value() : value instanceof Gauge g ? g.value()
-        : value == ScopeTable.DEFERRED ? 0 : PrometheusChunks.computed(value, segment);
     sb.append(family);
     labels(sb, tags, null, null);
-    sb.append(' ').append(v).append('\n');
+    sb.append(' ').append(Stats.valueOf(value, segment)).append('\n');
   }
 
   private static void labels(StringBuilder sb, Map<String, String> tags, String extraName, String extraValue) {
