@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark runner: bowline beside nginx and HAProxy in the same run, with ../shared/bench's loads and reporting.
-#   conformance/bench/run.sh [--workers "1 2"] [--java /path/to/java] [extra peers.sh args, e.g. --quick]
+#   conformance/bench/run.sh [--workers "1 2"] [--java /path/to/java] [--transport epoll|io_uring]
+#                            [extra peers.sh args, e.g. --quick]
+# --transport picks bowline's socket layer (-Dbowline.transport; the bench bootstrap asks for none, so epoll, as Envoy).
 # It starts the shared backend, starts bin/bowline with --concurrency N on 127.0.0.1:18200 (h1 and h2c), runs
 # peers.sh for that worker count (nginx/HAProxy get the same N), prints the table, and stops what it started.
 set -euo pipefail
@@ -9,11 +11,13 @@ root="$(cd "$here/../.." && pwd)"
 bench="$(cd "$root/../shared/bench" && pwd)"
 workers="1 2"
 java_bin=""
+transport=""
 extra=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --workers) workers=$2; shift 2 ;;
     --java) java_bin=$2; shift 2 ;;
+    --transport) transport=$2; shift 2 ;;
     *) extra+=("$1"); shift ;;
   esac
 done
@@ -26,7 +30,8 @@ cleanup() {
 trap cleanup EXIT
 if bash "$bench/servers.sh" start backend 2>/dev/null; then started_backend=1; fi  # else reuse the running one
 for n in $workers; do
-  BOWLINE_JAVA="$java_bin" "$root/bin/bowline" -c "$here/bowline-bench.yaml" --concurrency "$n" -l warning \
+  BOWLINE_JAVA="$java_bin" BOWLINE_JVM_OPTS="${BOWLINE_JVM_OPTS:-}${transport:+ -Dbowline.transport=$transport}" \
+    "$root/bin/bowline" -c "$here/bowline-bench.yaml" --concurrency "$n" -l warning \
     >"${TMPDIR:-/tmp}/bowline-bench-$n.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18201/ready && break; sleep 0.1; done

@@ -56,7 +56,6 @@ public final class Server implements AdminContext {
 
   public Server(Options options, Bootstrap bootstrap, FilterRegistry filters) throws ConfigException {
     this.options = options;
-    this.transport = Transport.best();
     long drainMs = TimeUnit.SECONDS.toMillis(options.drainTimeSeconds);
     this.compileContext = new CompileContext(stats, filters, options.fileFlushIntervalMs, Math.min(drainMs, 5000));
     compileContext.allowUnsupportedStaticFields(options.allowUnknownStaticFields);
@@ -64,6 +63,7 @@ public final class Server implements AdminContext {
         compileContext);
     this.store = new ConfigStore(config);
     compileContext.warnings().forEach(w -> logger.warn("{}", w));
+    this.transport = Transport.of(config.socketInterface());
     this.acceptGroup = transport.newGroup(1, "bowline-accept");
     this.workers = transport.newGroup(options.concurrency, "bowline-worker",
         config.bootstrap().getEnableDispatcherStats() ? stats : null);
@@ -170,19 +170,14 @@ public final class Server implements AdminContext {
     listeners.stopAccepting();
     tracker.drainAll(true);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.drainTimeSeconds);
-    while (tracker.openConnections() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
+    awaitDownstreamClosed(deadline);
     if (tracker.openConnections() > 0) {
       logger.warn("drain time over: closing {} connection(s)", tracker.openConnections());
       tracker.closeAll();
+      // every connection closed before its event loop stops (io_uring closes asynchronously)
+      awaitDownstreamClosed(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
     }
-    clusters.shutdown();
+    clusters.shutdown(2000);
     if (admin != null) {
       admin.stop();
     }
@@ -191,6 +186,17 @@ public final class Server implements AdminContext {
     compileContext.closeWriters();
     logger.info("bowline stopped");
     stopped.countDown();
+  }
+
+  private void awaitDownstreamClosed(long deadlineNanos) {
+    while (tracker.openConnections() > 0 && System.nanoTime() < deadlineNanos) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   public void awaitStopped() {

@@ -41,7 +41,9 @@ public final class BootstrapCompiler {
   private static ProxyConfig compileStatic(Bootstrap b, String serviceNode, String serviceCluster,
       CompileContext ctx) throws ConfigException {
     Fields.allow(b, "", "node", "admin", "static_resources", "layered_runtime", "stats_flush_interval",
-        "dynamic_resources", "cluster_manager", "stats_config", "tracing", "enable_dispatcher_stats");
+        "dynamic_resources", "cluster_manager", "stats_config", "tracing", "enable_dispatcher_stats",
+        "bootstrap_extensions", "default_socket_interface");
+    var socketInterface = SocketInterfaceCompiler.compile(b, ctx);
     if (b.hasTracing()) {
       Fields.allow(b.getTracing(), "tracing", "http");
       ctx.bootstrapTracing(b.getTracing().hasHttp() ? b.getTracing().getHttp() : null);
@@ -124,7 +126,7 @@ public final class BootstrapCompiler {
       throw new ConfigException("cluster_manager.local_cluster_name", "unknown static cluster \"" + local + "\"");
     }
     return new ProxyConfig(new NodeInfo(id, cluster, ClusterConfig.localityKey(b.getNode().getLocality()),
-        local.isEmpty() ? null : local), admin, listeners, clusters, b, xds);
+        local.isEmpty() ? null : local), admin, listeners, clusters, b, xds, socketInterface);
   }
 
   /** {@code dynamic_resources}: ADS over gRPC to a static cluster (TCP or unix socket), LDS and CDS from it. */

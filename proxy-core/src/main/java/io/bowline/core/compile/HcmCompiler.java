@@ -32,7 +32,7 @@ final class HcmCompiler {
         "request_headers_timeout", "http2_protocol_options", "normalize_path", "merge_slashes",
         "path_with_escaped_slashes_action", "access_log", "http_protocol_options", "rds", "tracing",
         "forward_client_cert_details", "set_current_client_cert_details", "request_id_extension",
-        "preserve_external_request_id", "always_set_request_id_in_response");
+        "preserve_external_request_id", "always_set_request_id_in_response", "delayed_close_timeout");
     RequestIdConfig requestId = TracingCompiler.requestId(h, path); // checked even when nothing is traced
     var h1 = h.getHttpProtocolOptions();
     Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
@@ -169,7 +169,9 @@ final class HcmCompiler {
         filtersLog, io.bowline.core.accesslog.LoggedRequestHeaders.of(logs, filtersLog),
         TracingCompiler.compile(h, path + ".tracing", ctx,
             listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND, requestId),
-        clientCert(h, path));
+        clientCert(h, path),
+        // Envoy's default: a second for the peer to read what it was sent and close first
+        h.hasDelayedCloseTimeout() ? Fields.millis(h.getDelayedCloseTimeout()) : 1000);
   }
 
   /**

@@ -35,7 +35,8 @@ public record HcmConfig(
     boolean filtersLog,
     io.bowline.core.accesslog.LoggedRequestHeaders loggedRequestHeaders,
     io.bowline.core.tracing.@org.jspecify.annotations.Nullable TracingConfig tracing,
-    io.bowline.core.http.ClientCertHeader.Config clientCert) implements NetworkFilter {
+    io.bowline.core.http.ClientCertHeader.Config clientCert,
+    long delayedCloseTimeoutMs) implements NetworkFilter {
 
   public HcmConfig {
     httpFilters = List.copyOf(httpFilters);

@@ -10,7 +10,8 @@ public record ProxyConfig(
     List<ListenerConfig> listeners,
     Map<String, ClusterConfig> clusters,
     io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap,
-    @org.jspecify.annotations.Nullable XdsSettings xds) {
+    @org.jspecify.annotations.Nullable XdsSettings xds,
+    SocketInterfaceConfig socketInterface) {
 
   public ProxyConfig {
     listeners = List.copyOf(listeners);

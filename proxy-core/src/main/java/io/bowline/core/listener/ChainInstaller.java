@@ -189,6 +189,8 @@ public final class ChainInstaller {
       HttpConnectionContext ctx = HttpConnectionContext.of(hcm, clusters, (InetSocketAddress) ch.remoteAddress(),
           (InetSocketAddress) ch.localAddress(), ssl == null ? null : ssl.engine().getSession(),
           state == null ? java.util.Map.of() : state);
+      // first, under TLS: by the time a close reaches it, TLS has said close_notify
+      ch.pipeline().addFirst(new io.bowline.core.transport.LingeringClose(hcm.delayedCloseTimeoutMs()));
       HttpCodecInstaller.install(ch.pipeline(), ctx, tracker, drainTimeoutMs, alpn);
     } else if (chain.terminal() instanceof TcpProxyConfig tcp) {
       ch.pipeline().addLast(new TcpProxyHandler(tcp, clusters, tracker, transport.socketChannel()));

@@ -76,7 +76,8 @@ public final class ConnectionTracker {
     return count.get();
   }
 
+  /** Closes every connection now: a lingering close ({@code delayed_close_timeout}) does not wait either. */
   public void closeAll() {
-    open.keySet().forEach(Channel::close);
+    open.keySet().forEach(io.bowline.core.transport.LingeringClose::closeNow);
   }
 }

@@ -6,6 +6,7 @@ import io.bowline.core.transport.Transport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
@@ -64,11 +65,14 @@ public final class Cluster {
   /** EDS clusters: the endpoints of the last accepted load assignment (IP literals, so refresh never blocks). */
   private volatile List<ClusterConfig.EndpointConfig> edsEndpoints = List.of();
   private @Nullable ScheduledFuture<?> dnsRefresh;
+  /** Every upstream connection of every cluster, so that shutdown can close them before the event loops stop. */
+  private final ChannelGroup connections;
 
   /** {@code scope}: {@code cluster.<name>.} in {@code store}. */
   Cluster(ClusterConfig config, io.bowline.core.stats.Stats.Scope scope, Transport transport, EventLoopGroup group,
-      io.bowline.core.stats.Stats store) {
+      io.bowline.core.stats.Stats store, ChannelGroup connections) {
     this.config = config;
+    this.connections = connections;
     this.scope = scope;
     ClusterStats.defer(scope);
     this.updates = new ClusterUpdateStats(scope);
@@ -135,7 +139,9 @@ public final class Cluster {
   /** Connects to {@code remote}, from the cluster's bound source address when it has one. */
   public io.netty.channel.ChannelFuture connect(io.netty.bootstrap.Bootstrap b, java.net.SocketAddress remote) {
     java.net.InetSocketAddress source = config.socket().sourceAddress();
-    return source == null ? b.connect(remote) : b.connect(remote, source);
+    io.netty.channel.ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, source);
+    connections.add(f.channel());
+    return f;
   }
 
   public HostSet hosts() {

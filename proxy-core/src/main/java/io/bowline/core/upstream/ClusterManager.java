@@ -3,6 +3,9 @@ package io.bowline.core.upstream;
 import io.bowline.core.config.ClusterConfig;
 import io.bowline.core.stats.Stats;
 import io.bowline.core.transport.Transport;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.EventLoopGroup;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +29,8 @@ public final class ClusterManager {
     return t;
   });
   private volatile Map<String, Cluster> clusters = Map.of();
+  /** Every open upstream connection (a group drops a connection as it closes). */
+  private final ChannelGroup connections = new DefaultChannelGroup("upstream", GlobalEventExecutor.INSTANCE);
   /** Zone-aware routing: this proxy's locality and its local cluster (cluster_manager.local_cluster_name). */
   private volatile String myLocality = "";
   private volatile @Nullable String localCluster;
@@ -95,7 +100,7 @@ public final class ClusterManager {
         next.put(c.name(), existing);
         continue;
       }
-      Cluster cluster = new Cluster(c, stats.clusterScope(c.name()), transport, group, stats);
+      Cluster cluster = new Cluster(c, stats.clusterScope(c.name()), transport, group, stats, connections);
       List<ClusterConfig.EndpointConfig> eds = c.edsServiceName() == null ? null
           : edsEndpoints.apply(c.edsServiceName());
       if (eds != null) { // the load assignment that ended its warming counts as its first EDS update
@@ -162,8 +167,14 @@ public final class ClusterManager {
     }
   }
 
-  public void shutdown() {
+  /**
+   * Stops every cluster's timers and closes every upstream connection, waiting up to {@code waitMs} for them to
+   * close: the event loops they run on stop next, and a connection still closing then (io_uring closes
+   * asynchronously) would leave its read buffer behind.
+   */
+  public void shutdown(long waitMs) {
     dns.shutdownNow();
     clusters.values().forEach(Cluster::stop);
+    connections.close().awaitUninterruptibly(waitMs);
   }
 }

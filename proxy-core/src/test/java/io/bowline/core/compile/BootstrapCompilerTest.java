@@ -48,6 +48,10 @@ class BootstrapCompilerTest {
     assertEquals(300_000, h.streamIdleTimeoutMs());
     assertEquals(10_000, h.requestHeadersTimeoutMs(), "safe default (HOSTILE-INPUTS), Envoy's is disabled");
     assertEquals("envoy", h.serverName().toString());
+    assertEquals(1000, h.delayedCloseTimeoutMs(), "Envoy's delayed_close_timeout");
+    assertEquals(0, ((HcmConfig) compile("delayed_close_timeout: 0s", "").listeners().get(0).filterChains().get(0)
+        .terminal()).delayedCloseTimeoutMs());
+    assertEquals(io.bowline.core.config.SocketInterfaceConfig.DEFAULT, compile("", "").socketInterface(), "epoll");
     assertEquals(5000, compile("", "").clusters().get("c").connectTimeoutMs());
     assertEquals(100, compile("", "").clusters().get("c").maxResponseHeadersCount(), "Envoy's max_headers_count");
   }
@@ -93,6 +97,64 @@ class BootstrapCompilerTest {
         "http_filters: [{name: envoy.filters.http.router", "http_filters: [" + cors.replace("}}", "}}") + "]\n"
         + "                #{name: envoy.filters.http.router")));
     assertTrue(last.getMessage().contains("router"), last.getMessage());
+  }
+
+  /** Envoy's io_uring switch: the default socket interface as a bootstrap extension, with io_uring_options. */
+  @Test
+  void ioUringIsAskedForAsInEnvoy() throws Exception {
+    String ext = """
+        bootstrap_extensions:
+        - name: envoy.extensions.network.socket_interface.default_socket_interface
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.network.socket_interface.v3.DefaultSocketInterface
+            OPTIONS
+        default_socket_interface: NAME
+        """;
+    String base = BASE.replace("HCM_EXTRA", "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC");
+    java.util.function.BiFunction<String, String, String> y = (options, name) ->
+        ext.replace("OPTIONS", options).replace("NAME", name) + base;
+    String dsi = "envoy.extensions.network.socket_interface.default_socket_interface";
+    var on = compileRaw(y.apply("io_uring_options: {io_uring_size: 1000}", dsi)).socketInterface();
+    assertTrue(on.ioUring());
+    assertEquals(1000, on.ringSize());
+    assertEquals(new io.bowline.core.config.SocketInterfaceConfig(true, 0),
+        compileRaw(y.apply("io_uring_options: {}", "\"\"")).socketInterface(), "the default name");
+    assertEquals(io.bowline.core.config.SocketInterfaceConfig.DEFAULT,
+        compileRaw(y.apply("# no io_uring_options", dsi)).socketInterface(), "no io_uring_options: epoll, as Envoy");
+    ConfigException sq = assertThrows(ConfigException.class,
+        () -> compileRaw(y.apply("io_uring_options: {enable_submission_queue_polling: true}", dsi)));
+    assertEquals("bootstrap_extensions[0].typed_config.io_uring_options.enable_submission_queue_polling",
+        sq.fieldPath());
+    ConfigException unknown = assertThrows(ConfigException.class,
+        () -> compileRaw(y.apply("io_uring_options: {}", "my.socket.interface")));
+    assertEquals("default_socket_interface", unknown.fieldPath());
+    ConfigException other = assertThrows(ConfigException.class, () -> compileRaw(ext.replace(
+        "envoy.extensions.network.socket_interface.v3.DefaultSocketInterface",
+        "envoy.extensions.filters.http.router.v3.Router").replace("OPTIONS", "").replace("NAME", dsi) + base));
+    assertEquals("bootstrap_extensions[0].typed_config", other.fieldPath());
+  }
+
+  /** Istio's rendered bootstrap carries the internal_listener extension; pilot-agent's lenient flag skips it. */
+  @Test
+  void istiosBootstrapExtensionsAreSkippedWhenLenient() throws Exception {
+    String y = """
+        bootstrap_extensions:
+        - name: envoy.bootstrap.internal_listener
+          typed_config:
+            "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+            type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
+            value: {buffer_size_kb: 64}
+        """ + BASE.replace("HCM_EXTRA", "codec_type: AUTO").replace("CLUSTER_EXTRA", "type: STATIC");
+    ConfigException strict = assertThrows(ConfigException.class, () -> compileRaw(y));
+    assertEquals("bootstrap_extensions[0].typed_config", strict.fieldPath());
+    assertTrue(strict.getMessage().contains("envoy.bootstrap.internal_listener"), strict.getMessage());
+    var b = new BootstrapLoader(false).parse(y, BootstrapLoader.Format.YAML).bootstrap();
+    CompileContext lenient = new CompileContext(new Stats(), FilterRegistry.empty(), 1000, 1000);
+    lenient.allowUnsupportedStaticFields(true);
+    assertEquals(io.bowline.core.config.SocketInterfaceConfig.DEFAULT,
+        BootstrapCompiler.compile(b, "", "", lenient).socketInterface());
+    assertTrue(lenient.warnings().stream().anyMatch(w -> w.startsWith("bootstrap_extensions[0].typed_config")),
+        lenient.warnings().toString());
   }
 
   private static ProxyConfig compileRaw(String y) throws ConfigException {

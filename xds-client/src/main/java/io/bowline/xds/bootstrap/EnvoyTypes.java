@@ -54,6 +54,8 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDstProto.getDescriptor(),
       // upstream protocol options and transport sockets
       io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptionsProto.getDescriptor(),
+      // bootstrap_extensions: the default socket interface (io_uring_options)
+      io.envoyproxy.envoy.extensions.network.socket_interface.v3.DefaultSocketInterfaceProto.getDescriptor(),
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsProto.getDescriptor(), // Up/DownstreamTlsContext
       io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBufferProto.getDescriptor(),
       // access logs and tracing
