@@ -2,7 +2,6 @@ package io.bowline.core.transport;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -59,7 +58,7 @@ public final class LingeringClose extends ChannelOutboundHandlerAdapter {
       return;
     }
     lingering = true;
-    ctx.pipeline().addAfter(ctx.name(), null, Discard.INSTANCE);
+    ctx.pipeline().addAfter(ctx.name(), null, new Discard(ctx));
     ch.closeFuture().addListener(f -> promise.trySuccess());
     // the timer runs from now, whether or not the peer takes what is pending (as Envoy's)
     var timer = ctx.executor().schedule(() -> ctx.close(), timeoutMs, TimeUnit.MILLISECONDS);
@@ -93,9 +92,13 @@ public final class LingeringClose extends ChannelOutboundHandlerAdapter {
   }
 
   /** Drops what a lingering connection reads; the peer's FIN closes the channel (half-closure is off). */
-  @ChannelHandler.Sharable
   private static final class Discard extends ChannelInboundHandlerAdapter {
-    static final Discard INSTANCE = new Discard();
+    /** The lingering handler's context: a close from it is not lingered on again. */
+    private final ChannelHandlerContext lingering;
+
+    Discard(ChannelHandlerContext lingering) {
+      this.lingering = lingering;
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -107,7 +110,7 @@ public final class LingeringClose extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close(); // a reset while lingering: nothing left to say
+      lingering.close(); // a reset while lingering: nothing left to say
     }
   }
 }
