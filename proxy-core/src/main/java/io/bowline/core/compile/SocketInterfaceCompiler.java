@@ -14,7 +14,7 @@ import io.envoyproxy.envoy.extensions.network.socket_interface.v3.IoUringOptions
  */
 final class SocketInterfaceCompiler {
   /** The name Envoy registers its default socket interface under, and {@code default_socket_interface}'s default. */
-  static final String DEFAULT_NAME = "envoy.extensions.network.socket_interface.default_socket_interface";
+  private static final String DEFAULT_NAME = "envoy.extensions.network.socket_interface.default_socket_interface";
   private static final String TYPE = "envoy.extensions.network.socket_interface.v3.DefaultSocketInterface";
 
   private SocketInterfaceCompiler() {}

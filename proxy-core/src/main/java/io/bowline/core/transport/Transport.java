@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Transport {
   /** The socket layers Netty offers on Linux. */
-  public enum Kind {
+  private enum Kind {
     EPOLL("epoll"),
     IO_URING("io_uring"),
     NIO("nio");
@@ -91,10 +91,6 @@ public final class Transport {
       kind = Kind.NIO;
     }
     return new Transport(kind, socketInterface.ringSize());
-  }
-
-  public Kind kind() {
-    return kind;
   }
 
   public String name() {
