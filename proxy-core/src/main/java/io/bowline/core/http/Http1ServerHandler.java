@@ -120,11 +120,17 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     return queued == null || queued.isEmpty();
   }
 
+  /**
+   * Holds a pipelined request (or its content) until the one before it has completed, and stops reading meanwhile,
+   * as Envoy does: what waits is at most the rest of the read that brought it, never whatever a client that does
+   * not read its responses keeps sending. {@link #streamComplete} reads on.
+   */
   private void queue(Object msg) {
     if (queued == null) {
       queued = new ArrayDeque<>();
     }
     queued.add(msg);
+    ctx.channel().config().setAutoRead(false);
   }
 
   private void handle(Object msg) {
@@ -387,7 +393,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     while (!noneQueued() && !rejected) {
       Object next = queued.peek();
       if (next instanceof HttpRequest && stream != null && !stream.isDone()) {
-        return;
+        break; // its turn comes when this stream completes; what this one was given still goes out below
       }
       queued.poll();
       if (next instanceof HttpRequest) {
@@ -396,6 +402,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       } else {
         deliverContent(next);
       }
+    }
+    if (!noneQueued()) {
+      ctx.channel().config().setAutoRead(false); // the next request still waits: so does reading
     }
     HttpStream s = stream;
     if (!reading && s != null && !s.isDone()) {

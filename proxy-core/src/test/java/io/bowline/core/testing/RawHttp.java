@@ -68,6 +68,19 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
+  /** Reads one response head, through its blank line, a byte at a time (the body after it stays unread). */
+  public static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (head.size() < 4 || !head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        throw new java.io.EOFException("closed after " + head.size() + " bytes of a response head");
+      }
+      head.write(c);
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
   public static int status(String response) {
     if (!response.startsWith("HTTP/1.")) {
       return -1;
