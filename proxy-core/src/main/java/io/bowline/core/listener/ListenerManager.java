@@ -140,7 +140,8 @@ public final class ListenerManager {
   private void bind(ListenerConfig l) throws java.io.IOException {
     int limit = l.perConnectionBufferLimitBytes();
     Bound[] self = new Bound[1];
-    ServerBootstrap b = new ServerBootstrap().group(acceptGroup, workerGroup).channel(transport.serverChannel())
+    ServerBootstrap b = transport.readBuffers(new ServerBootstrap()).group(acceptGroup, workerGroup)
+        .channel(transport.serverChannel())
         .option(ChannelOption.SO_REUSEADDR, true)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)

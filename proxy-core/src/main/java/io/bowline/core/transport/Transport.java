@@ -2,6 +2,7 @@ package io.bowline.core.transport;
 
 import io.bowline.core.config.SocketInterfaceConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -155,6 +156,19 @@ public final class Transport {
         setIfPositive(b, NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), intervalS);
       }
     }
+  }
+
+  /**
+   * Where an outgoing connection's reads go: the event loop's reused buffer ({@link LoopReadBuffer}) on epoll and
+   * NIO; io_uring keeps its own.
+   */
+  public Bootstrap readBuffers(Bootstrap b) {
+    return kind == Kind.IO_URING ? b : b.option(ChannelOption.RCVBUF_ALLOCATOR, new LoopReadBuffer());
+  }
+
+  /** Where an accepted connection's reads go, as {@link #readBuffers(Bootstrap)}. */
+  public ServerBootstrap readBuffers(ServerBootstrap b) {
+    return kind == Kind.IO_URING ? b : b.childOption(ChannelOption.RCVBUF_ALLOCATOR, new LoopReadBuffer());
   }
 
   /** io_uring rounds its ring up to a power of two; Netty asks for one. */

@@ -127,13 +127,16 @@ public final class Cluster {
     return transport;
   }
 
-  /** Applies the cluster's upstream socket options (TCP keep-alive) to a bootstrap that connects to its hosts. */
+  /**
+   * Applies the cluster's upstream socket options (TCP keep-alive) and the transport's read buffers to a bootstrap
+   * that connects to its hosts.
+   */
   public io.netty.bootstrap.Bootstrap withSocketOptions(io.netty.bootstrap.Bootstrap b) {
     ClusterConfig.Keepalive k = config.socket().keepalive();
     if (k != null) {
       transport().keepalive(b, k.probes(), k.timeS(), k.intervalS());
     }
-    return b;
+    return transport().readBuffers(b);
   }
 
   /** Connects to {@code remote}, from the cluster's bound source address when it has one. */
