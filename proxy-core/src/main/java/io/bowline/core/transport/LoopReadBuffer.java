@@ -38,7 +38,7 @@ public final class LoopReadBuffer extends AdaptiveRecvByteBufAllocator {
   }
 
   /** The loop's buffer, if this thread has one and no read is still using it; else null. */
-  static @Nullable ByteBuf take(ByteBufAllocator alloc) {
+  private static @Nullable ByteBuf take(ByteBufAllocator alloc) {
     ByteBuf held = HELD.get();
     if (held == null) {
       held = alloc.directBuffer(CAPACITY, CAPACITY);
