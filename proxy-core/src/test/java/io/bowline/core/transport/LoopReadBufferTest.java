@@ -1,6 +1,7 @@
 package io.bowline.core.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +33,7 @@ class LoopReadBufferTest {
     });
     t.start();
     t.join(10_000);
+    assertFalse(t.isAlive(), "the loop thread's work did not end");
     if (failure.get() instanceof Exception e) {
       throw e;
     }
@@ -89,7 +92,9 @@ class LoopReadBufferTest {
       next.release();
 
       RecvByteBufAllocator.Handle big = new LoopReadBuffer().newHandle();
-      big.reset(new io.netty.channel.embedded.EmbeddedChannel().config());
+      EmbeddedChannel channel = new EmbeddedChannel();
+      big.reset(channel.config());
+      channel.close();
       for (int i = 0; i < 8 && big.guess() <= LoopReadBuffer.CAPACITY; i++) { // reads that fill what was asked
         ByteBuf b = big.allocate(POOLED);
         big.attemptedBytesRead(b.writableBytes());
