@@ -11,9 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,20 +36,6 @@ class Http1PipeliningIT {
     backend.close();
   }
 
-  private static byte[] body(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  private static byte[] post(String path, byte[] body) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
-    out.writeBytes(body);
-    return out.toByteArray();
-  }
-
   /**
    * Requests with bodies, written in one go: each one's body waits behind the response before it and is then sent on
    * whole (a body handed to its stream after the head, with the next request waiting, once sat unflushed until the
@@ -62,7 +46,7 @@ class Http1PipeliningIT {
     int n = 40;
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     for (int i = 0; i < n; i++) {
-      all.writeBytes(post("/echo/" + i, body(1_000 + 500 * i, i)));
+      all.writeBytes(RawHttp.post("/echo/" + i, RawHttp.randomBytes(1_000 + 500 * i, i)));
     }
     try (Socket s = new Socket("127.0.0.1", proxy.port("http"))) {
       s.setSoTimeout(5_000);
@@ -72,7 +56,7 @@ class Http1PipeliningIT {
         String head = RawHttp.readHead(in);
         assertTrue(head.startsWith("HTTP/1.1 200") && head.contains("x-echo-uri: /echo/" + i + "\r\n"),
             "response " + i + ": " + head);
-        assertArrayEquals(body(1_000 + 500 * i, i), in.readNBytes(1_000 + 500 * i), "body " + i);
+        assertArrayEquals(RawHttp.randomBytes(1_000 + 500 * i, i), in.readNBytes(1_000 + 500 * i), "body " + i);
       }
     }
   }
@@ -85,7 +69,7 @@ class Http1PipeliningIT {
   @Test
   void aClientThatPipelinesWithoutReadingIsNotReadAhead() throws Exception {
     int n = 1_000;
-    byte[] one = post("/echo", body(64 * 1024, 1));
+    byte[] one = RawHttp.post("/echo", RawHttp.randomBytes(64 * 1024, 1));
     long total = (long) n * one.length; // 64 MiB of requests
     AtomicLong written = new AtomicLong();
     try (Socket s = new Socket()) {

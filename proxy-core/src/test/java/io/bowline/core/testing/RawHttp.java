@@ -68,6 +68,22 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
+  /** {@code n} bytes that differ from one {@code seed} to the next: a body whose echo can be checked byte for byte. */
+  public static byte[] randomBytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new java.util.Random(seed).nextBytes(b);
+    return b;
+  }
+
+  /** A whole {@code POST} of {@code body} to {@code path}, framed by Content-Length, as bytes to write. */
+  public static byte[] post(String path, byte[] body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(body);
+    return out.toByteArray();
+  }
+
   /** Reads one response head, through its blank line, a byte at a time (the body after it stays unread). */
   public static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();

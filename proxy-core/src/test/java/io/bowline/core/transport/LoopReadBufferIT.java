@@ -15,7 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -46,12 +45,6 @@ class LoopReadBufferIT {
     backend.close();
   }
 
-  private static byte[] pattern(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
   /**
    * A client that pipelines requests and reads nothing: their echoes, each one read from the upstream into the loop's
    * buffer, wait in the proxy (the socket's buffers full) holding that buffer while another client's requests and
@@ -69,9 +62,7 @@ class LoopReadBufferIT {
         try {
           var out = slow.getOutputStream();
           for (int i = 0; i < requests; i++) {
-            out.write(("POST /echo/" + i + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-            out.write(pattern(size, i));
+            out.write(RawHttp.post("/echo/" + i, RawHttp.randomBytes(size, i)));
           }
           out.flush();
         } catch (java.io.IOException e) {
@@ -84,7 +75,7 @@ class LoopReadBufferIT {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       Random sizes = new Random(7);
       for (int i = 0; i < 200; i++) {
-        byte[] body = pattern(1 + sizes.nextInt(15_000), 1_000 + i);
+        byte[] body = RawHttp.randomBytes(1 + sizes.nextInt(15_000), 1_000 + i);
         HttpResponse<byte[]> r = client.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port("http") + "/echo/fast" + i))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
@@ -97,7 +88,7 @@ class LoopReadBufferIT {
       for (int i = 0; i < requests; i++) {
         String head = RawHttp.readHead(in);
         assertTrue(head.startsWith("HTTP/1.1 200"), "response " + i + ": " + head);
-        assertArrayEquals(pattern(size, i), in.readNBytes(size), "held response " + i + ", byte for byte");
+        assertArrayEquals(RawHttp.randomBytes(size, i), in.readNBytes(size), "held response " + i + ", byte for byte");
       }
       writer.join(10_000);
     }
