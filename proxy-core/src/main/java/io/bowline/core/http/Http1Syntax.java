@@ -86,11 +86,20 @@ public final class Http1Syntax {
     public int contentLengths;
     public long contentLength;
     public @Nullable AsciiString transferEncoding;
+    /** Transfer-Encoding field lines: codings may be split over several, and only the last line is kept above. */
+    public int transferEncodingLines;
 
     public void reset() {
       contentLengths = 0;
       contentLength = -1;
       transferEncoding = null;
+      transferEncodingLines = 0;
+    }
+
+    /** Whether the block's Transfer-Encoding is "chunked" and nothing else, across all its field lines. */
+    public boolean onlyChunked() {
+      return transferEncodingLines == 1 && transferEncoding != null && endsWithChunked(transferEncoding)
+          && !transferEncoding.contains(",");
     }
   }
 
@@ -205,6 +214,7 @@ public final class Http1Syntax {
           framing.contentLength = parseLength(h, v, ve);
         } else if (name == HttpHeaderNames.TRANSFER_ENCODING) {
           framing.transferEncoding = value; // the last field line's final coding decides
+          framing.transferEncodingLines++;
         }
       }
       into.addParsed(name, value);

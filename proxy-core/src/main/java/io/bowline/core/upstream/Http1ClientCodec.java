@@ -298,13 +298,13 @@ final class Http1ClientCodec extends Http1Decoder {
       if (framing.contentLengths > 0) {
         return "response has both Content-Length and Transfer-Encoding";
       }
-      if (Http1Syntax.endsWithChunked(framing.transferEncoding)) {
-        state = State.CHUNK_SIZE;
-        if (version == HttpVersion.HTTP_1_0) {
-          reusable = false;
-        }
-      } else {
-        state = State.UNTIL_CLOSE;
+      if (!framing.onlyChunked()) {
+        // a coding besides chunked (gzip, ...) would reach the client undeclared once the hop-by-hop field is
+        // dropped, and a body not ending in chunked is framed only by the close: refused, as Envoy's codec does
+        return "response Transfer-Encoding other than chunked";
+      }
+      state = State.CHUNK_SIZE;
+      if (version == HttpVersion.HTTP_1_0) {
         reusable = false;
       }
     } else if (framing.contentLengths > 1) {

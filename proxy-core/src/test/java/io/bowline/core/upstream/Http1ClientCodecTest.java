@@ -67,6 +67,11 @@ class Http1ClientCodecTest {
   private static final String[][] INVALID = {
       {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "both"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "more than one Content-Length"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "other than chunked"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+          "other than chunked"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc", "other than chunked"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", "other than chunked"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc", "more than one Content-Length"},
       {"HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", "not a number"},
       {"HTTP/1.1 200 OK\nContent-Length: 0\n\n", "bare LF"},
