@@ -302,6 +302,7 @@ public final class ClusterCompiler {
     long idle = 3_600_000;
     int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
     int maxResponseHeaders = 100; // Envoy's default for max_headers_count
+    boolean http1Trailers = false;
     for (Map.Entry<String, Any> e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
       String op = path + ".typed_extension_protocol_options[" + e.getKey() + "]";
       String t = Fields.typeName(e.getValue());
@@ -317,8 +318,12 @@ public final class ClusterCompiler {
           throw new ConfigException(op + ".explicit_http_config.http3_protocol_options", "HTTP/3 upstreams are not "
               + "supported by bowline yet");
         }
+        http1Trailers = http1Trailers(o.getExplicitHttpConfig().getHttpProtocolOptions(),
+            op + ".explicit_http_config.http_protocol_options");
       } else if (o.hasUseDownstreamProtocolConfig()) {
         protocol = ClusterConfig.UpstreamProtocol.USE_DOWNSTREAM;
+        http1Trailers = http1Trailers(o.getUseDownstreamProtocolConfig().getHttpProtocolOptions(),
+            op + ".use_downstream_protocol_config.http_protocol_options");
       } else {
         throw new ConfigException(op, "explicit_http_config or use_downstream_protocol_config is required "
             + "(auto_config is not supported by bowline yet)");
@@ -348,7 +353,7 @@ public final class ClusterCompiler {
         c.hasConnectTimeout() ? Fields.millis(c.getConnectTimeout()) : 5000, lb, choice, protocol,
         tls == null ? null : tls.context(), tls == null ? null : tls.sni(), tls != null && tls.autoSni(),
         c.hasDnsRefreshRate() ? Math.max(1, Fields.millis(c.getDnsRefreshRate())) : 5000, idle, maxRequests,
-        maxResponseHeaders,
+        maxResponseHeaders, http1Trailers,
         new HcmConfig.Http2Settings(1024, 16 * 1024 * 1024, 24 * 1024 * 1024), Math.max(1024, limit),
         switch (c.getDnsLookupFamily()) {
           case V4_ONLY -> ClusterConfig.DnsFamily.V4_ONLY;
@@ -403,5 +408,12 @@ public final class ClusterCompiler {
       out.add(gate);
     }
     return out;
+  }
+
+  /** An HTTP/1.1 upstream's {@code http_protocol_options}: whether its trailers pass ({@code enable_trailers}). */
+  private static boolean http1Trailers(io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions h1, String path)
+      throws ConfigException {
+    Fields.allow(h1, path, "enable_trailers");
+    return h1.getEnableTrailers();
   }
 }

@@ -35,7 +35,7 @@ final class HcmCompiler {
         "preserve_external_request_id", "always_set_request_id_in_response", "delayed_close_timeout");
     RequestIdConfig requestId = TracingCompiler.requestId(h, path); // checked even when nothing is traced
     var h1 = h.getHttpProtocolOptions();
-    Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10");
+    Fields.allow(h1, path + ".http_protocol_options", "accept_http_10", "default_host_for_http_10", "enable_trailers");
     if (h.getStatPrefix().isEmpty()) {
       throw new ConfigException(path + ".stat_prefix", "required");
     }
@@ -165,7 +165,7 @@ final class HcmCompiler {
         h.hasRequestHeadersTimeout() ? Fields.millis(h.getRequestHeadersTimeout()) : 10_000,
         common.hasMaxConnectionDuration() ? Fields.millis(common.getMaxConnectionDuration()) : 0,
         common.hasMaxStreamDuration() ? Fields.millis(common.getMaxStreamDuration()) : 0,
-        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
+        h2s, pathPolicy, h1.getAcceptHttp10(), h1.getDefaultHostForHttp10(), h1.getEnableTrailers(), internalAddresses(h, path), logs, HcmStats.of(ctx.stats().scope("http." + h.getStatPrefix() + ".")),
         filtersLog, io.bowline.core.accesslog.LoggedRequestHeaders.of(logs, filtersLog),
         TracingCompiler.compile(h, path + ".tracing", ctx,
             listener.direction() == io.bowline.core.filter.ListenerContext.Direction.OUTBOUND, requestId),

@@ -20,6 +20,8 @@ public record ClusterConfig(
     int maxRequestsPerConnection,
     /** {@code common_http_protocol_options.max_headers_count}: an upstream response with more fields is refused. */
     int maxResponseHeadersCount,
+    /** {@code http_protocol_options.enable_trailers} of its HTTP/1.1 upstream: trailers read and written, else dropped. */
+    boolean http1Trailers,
     HcmConfig.Http2Settings http2,
     int perConnectionBufferLimitBytes,
     DnsFamily dnsFamily,

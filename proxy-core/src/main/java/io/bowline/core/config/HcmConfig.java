@@ -29,6 +29,8 @@ public record HcmConfig(
     PathPolicy pathPolicy,
     boolean acceptHttp10,
     String defaultHostForHttp10,
+    /** {@code http_protocol_options.enable_trailers}: HTTP/1.1 trailers read and written; dropped when false. */
+    boolean http1Trailers,
     List<io.bowline.core.listener.CidrRange> internalAddresses,
     List<io.bowline.core.accesslog.AccessLogger> accessLogs,
     HcmStats stats,

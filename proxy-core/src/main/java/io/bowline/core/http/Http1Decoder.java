@@ -28,6 +28,8 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
   /** Fields allowed in a head or a trailer block (max_headers_count). */
   protected final int maxFields;
   private final int maxTrailerBytes;
+  /** Envoy's {@code enable_trailers}: false drops a trailer block once it is read and checked. */
+  private final boolean keepTrailers;
   protected @Nullable ByteBuf cumulation;
   protected State state = State.HEAD;
   /** Body bytes still to come: of a fixed-length body, or of the current chunk. */
@@ -36,10 +38,12 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
   /**
    * @param maxFields fields allowed in a head or a trailer block
    * @param maxTrailerBytes bytes allowed in a trailer block
+   * @param keepTrailers whether a trailer block is passed on (Envoy's {@code enable_trailers}) or dropped
    */
-  protected Http1Decoder(int maxFields, int maxTrailerBytes) {
+  protected Http1Decoder(int maxFields, int maxTrailerBytes, boolean keepTrailers) {
     this.maxFields = maxFields;
     this.maxTrailerBytes = maxTrailerBytes;
+    this.keepTrailers = keepTrailers;
   }
 
   /**
@@ -201,7 +205,8 @@ public abstract class Http1Decoder extends ChannelDuplexHandler {
         failBody(ctx, problem);
         return false;
       }
-      last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, fields);
+      last = keepTrailers ? new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, fields)
+          : LastHttpContent.EMPTY_LAST_CONTENT;
     }
     state = State.HEAD;
     fire(ctx, last);

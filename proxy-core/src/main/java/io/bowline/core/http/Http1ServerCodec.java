@@ -65,14 +65,18 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
   private boolean upgrading;
   private Body body = Body.NONE;
   private final HeadBuffer heads = new HeadBuffer();
+  private final boolean trailers;
 
   /**
    * @param maxHeadBytes the request line's limit (414 beyond it) and, again, the header block's (431)
    * @param maxFields header fields in a request head (and trailers) beyond which it is refused with 431
+   * @param trailers Envoy's {@code enable_trailers}: request trailers passed on and response trailers written;
+   *     when false both are dropped, as Envoy's HTTP/1 codec does by default
    */
-  public Http1ServerCodec(int maxHeadBytes, int maxFields) {
-    super(maxFields, maxHeadBytes);
+  public Http1ServerCodec(int maxHeadBytes, int maxFields, boolean trailers) {
+    super(maxFields, maxHeadBytes, trailers);
     this.maxHeadBytes = maxHeadBytes;
+    this.trailers = trailers;
   }
 
   // ------------------------------------------------------------------ requests
@@ -383,7 +387,7 @@ public final class Http1ServerCodec extends Http1Decoder implements HttpServerUp
       body = Body.NONE;
     }
     if (mode == Body.CHUNKED) {
-      Http1Syntax.writeChunked(ctx, c, promise);
+      Http1Syntax.writeChunked(ctx, c, promise, trailers);
       return;
     }
     ByteBuf content = c.content();

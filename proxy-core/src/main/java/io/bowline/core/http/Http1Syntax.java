@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -422,10 +423,11 @@ public final class Http1Syntax {
 
   /**
    * One piece of a chunked body: its size line, its bytes and their CRLF; the end of the body ({@link LastHttpContent})
-   * also writes the last chunk and its trailer fields. An empty piece that is not the end writes nothing (an empty
-   * chunk would end the body). {@code promise} completes with the last buffer written.
+   * also writes the last chunk and, when {@code trailers}, its trailer fields. An empty piece that is not the end
+   * writes nothing (an empty chunk would end the body). {@code promise} completes with the last buffer written.
    */
-  public static void writeChunked(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise) {
+  public static void writeChunked(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise,
+      boolean trailers) {
     ByteBuf body = c.content();
     boolean last = c instanceof LastHttpContent;
     int n = body.readableBytes();
@@ -448,13 +450,13 @@ public final class Http1Syntax {
         return;
       }
     }
-    HttpHeaders trailers = ((LastHttpContent) c).trailingHeaders();
-    ByteBuf end = ctx.alloc().ioBuffer(trailers.isEmpty() ? 7 : 256);
+    HttpHeaders fields = trailers ? ((LastHttpContent) c).trailingHeaders() : EmptyHttpHeaders.INSTANCE;
+    ByteBuf end = ctx.alloc().ioBuffer(fields.isEmpty() ? 7 : 256);
     if (n > 0) {
       end.writeShort(0x0d0a);
     }
     end.writeByte('0').writeShort(0x0d0a);
-    writeFields(end, trailers);
+    writeFields(end, fields);
     ctx.write(end, promise);
   }
 

@@ -27,7 +27,8 @@ public final class HttpCodecInstaller {
       return;
     }
     Http1ServerHandler h1 = new Http1ServerHandler(conn, tracker);
-    Http1ServerCodec codec = new Http1ServerCodec(hcm.maxRequestHeadersBytes(), hcm.maxHeadersCount());
+    Http1ServerCodec codec = new Http1ServerCodec(hcm.maxRequestHeadersBytes(), hcm.maxHeadersCount(),
+        hcm.http1Trailers());
     ByteMeter meter = java.util.Objects.requireNonNull(p.get(ByteMeter.class),
         "the connection's byte meter, which ChainInstaller puts first");
     meter.observe(h1);

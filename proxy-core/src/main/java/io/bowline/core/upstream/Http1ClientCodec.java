@@ -66,9 +66,15 @@ final class Http1ClientCodec extends Http1Decoder {
   private boolean upgraded;
   /** Interim responses to the request being answered. */
   private int interim;
+  private final boolean trailers;
 
-  Http1ClientCodec(int maxFields) {
-    super(maxFields, MAX_HEAD_BYTES);
+  /**
+   * @param trailers Envoy's {@code enable_trailers}: request trailers written and response trailers passed on; when
+   *     false both are dropped, as Envoy's HTTP/1 codec does by default
+   */
+  Http1ClientCodec(int maxFields, boolean trailers) {
+    super(maxFields, MAX_HEAD_BYTES, trailers);
+    this.trailers = trailers;
   }
 
   /**
@@ -144,7 +150,7 @@ final class Http1ClientCodec extends Http1Decoder {
       }
       return;
     }
-    Http1Syntax.writeChunked(ctx, c, promise);
+    Http1Syntax.writeChunked(ctx, c, promise, trailers);
   }
 
   // ------------------------------------------------------------------ responses

@@ -132,7 +132,7 @@ final class Http1Pool {
     ChannelFuture f = cluster.connect(bootstrap, host.address());
     Channel ch = f.channel();
     Http1Connection conn = new Http1Connection(this, ch,
-        new Http1ClientCodec(cluster.config().maxResponseHeadersCount()));
+        new Http1ClientCodec(cluster.config().maxResponseHeadersCount(), cluster.config().http1Trailers()));
     ch.closeFuture().addListener(closed -> breaker.connectionClosed());
     f.addListener(done -> {
       breaker.pendingDone();

@@ -199,7 +199,7 @@ class Http1ServerCodecTest {
   }
 
   private static Http1ServerCodec codec() {
-    return new Http1ServerCodec(MAX_HEAD, 100);
+    return new Http1ServerCodec(MAX_HEAD, 100, true);
   }
 
   private static HttpDecoderConfig nettyConfig() {

@@ -122,7 +122,7 @@ class Http1ClientCodecTest {
         splits.add(cuts);
       }
       for (List<Integer> cuts : splits) {
-        assertEquals(netty, decode(() -> new Http1ClientCodec(100), method, bytes, cuts),
+        assertEquals(netty, decode(() -> new Http1ClientCodec(100, true), method, bytes, cuts),
             exchange[1].substring(0, Math.min(60, exchange[1].length())) + " split at " + cuts);
       }
     }
@@ -133,7 +133,7 @@ class Http1ClientCodecTest {
     for (String[] bad : INVALID) {
       byte[] bytes = bad[0].getBytes(StandardCharsets.ISO_8859_1);
       for (int step : new int[] {bytes.length, 1, 7}) {
-        Http1ClientCodec codec = new Http1ClientCodec(100);
+        Http1ClientCodec codec = new Http1ClientCodec(100, true);
         EmbeddedChannel ch = new EmbeddedChannel(codec);
         ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
         releaseAll(ch.outboundMessages());
@@ -157,7 +157,7 @@ class Http1ClientCodecTest {
 
   @Test
   void readUntilCloseEndsAtTheCloseAndIsNotReused() {
-    Http1ClientCodec codec = new Http1ClientCodec(100);
+    Http1ClientCodec codec = new Http1ClientCodec(100, true);
     EmbeddedChannel ch = new EmbeddedChannel(codec);
     ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
     releaseAll(ch.outboundMessages());
@@ -171,7 +171,7 @@ class Http1ClientCodecTest {
 
   @Test
   void bytesAfterA101GoToWhateverReplacesTheCodec() {
-    Http1ClientCodec codec = new Http1ClientCodec(100);
+    Http1ClientCodec codec = new Http1ClientCodec(100, true);
     List<Object> tunnel = new ArrayList<>();
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline().addLast(codec, new io.netty.channel.ChannelInboundHandlerAdapter() {
@@ -219,8 +219,36 @@ class Http1ClientCodecTest {
         () -> List.of(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.OPTIONS, "http://h:80")),
         () -> List.of(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "")));
     for (Supplier<List<HttpObject>> r : requests) {
-      assertEquals(encode(new HttpClientCodec(), r.get()), encode(new Http1ClientCodec(100), r.get()));
+      assertEquals(encode(new HttpClientCodec(), r.get()), encode(new Http1ClientCodec(100, true), r.get()));
     }
+  }
+
+  /** Without Envoy's enable_trailers, a response's trailers are read, checked and dropped, and a request's unwritten. */
+  @Test
+  void dropsTrailersBothWaysUnlessEnabled() {
+    byte[] response = ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+        + "grpc-status: 0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    List<String> seen = decode(() -> new Http1ClientCodec(100, false), HttpMethod.GET, response, List.of());
+    assertEquals(List.of("HTTP/1.1 200", "  transfer-encoding=chunked", "body abc", "end"), seen.subList(0, 4));
+    byte[] tooMany = ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + "T: 1\r\n".repeat(101) + "\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
+    EmbeddedChannel ch = new EmbeddedChannel(new Http1ClientCodec(100, false));
+    ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+    releaseAll(ch.outboundMessages());
+    ch.writeInbound(Unpooled.copiedBuffer(tooMany));
+    boolean failed = false;
+    for (Object o; (o = ch.readInbound()) != null; ) {
+      failed |= ((HttpObject) o).decoderResult().isFailure();
+      io.netty.util.ReferenceCountUtil.release(o);
+    }
+    assertTrue(failed, "dropped trailers are still checked");
+    ch.finishAndReleaseAll();
+
+    DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer("tail", StandardCharsets.US_ASCII));
+    last.trailingHeaders().add("grpc-status", "0");
+    assertEquals("POST /c HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n4\r\ntail\r\n0\r\n\r\n",
+        encode(new Http1ClientCodec(100, false),
+            List.of(request(HttpMethod.POST, "/c", Map.of("transfer-encoding", "chunked")), last)));
   }
 
   private static HttpRequest request(HttpMethod method, String uri, Map<String, String> headers) {
