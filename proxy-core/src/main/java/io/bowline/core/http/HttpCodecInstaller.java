@@ -4,7 +4,11 @@ import io.bowline.core.config.HcmConfig;
 import io.bowline.core.listener.ConnectionTracker;
 import io.bowline.core.transport.ByteMeter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.util.AsciiString;
@@ -41,15 +45,39 @@ public final class HttpCodecInstaller {
         p.remove(Http1ServerHandler.class);
         Http2ServerConnection.install(p, conn, tracker, drainTimeoutMs);
       }));
-      HttpServerUpgradeHandler upgrader = new HttpServerUpgradeHandler(codec, protocol -> {
+      HttpServerUpgradeHandler upgrader = new H2cUpgradeHandler(codec, protocol -> {
         if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
           return null;
         }
         return new Http2ServerUpgradeCodec(Http2ServerConnection.create(conn, tracker, drainTimeoutMs));
-      }, 64 * 1024);
+      });
       p.addLast(codec, upgrader, h1);
       return;
     }
     p.addLast(codec, h1);
+  }
+
+  /**
+   * Netty's h2c upgrade handler, holding only the requests it may upgrade. Netty's holds (aggregates) every request
+   * with an Upgrade header, whatever it asks for, and answers 413 itself past its limit: a POST with a 100 KB body
+   * and "Upgrade: foo" — which Envoy proxies with the header dropped — was refused, and any such body was held
+   * whole rather than streamed. An h2c upgrade whose body is over the limit or chunked is let through too: RFC 9113
+   * lets a server ignore the upgrade, and the request is served as HTTP/1.1 with its body streamed.
+   */
+  private static final class H2cUpgradeHandler extends HttpServerUpgradeHandler {
+    /** The largest h2c upgrade request body held while the connection switches. */
+    private static final int MAX_HELD_BODY = 64 * 1024;
+
+    H2cUpgradeHandler(SourceCodec source, UpgradeCodecFactory factory) {
+      super(source, factory, MAX_HELD_BODY);
+    }
+
+    @Override
+    protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
+      HttpHeaders h = req.headers();
+      // the decoder refused a Content-Length that is not a number, so parsing it here cannot fail
+      return h.containsValue(HttpHeaderNames.UPGRADE, Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, true)
+          && !h.contains(HttpHeaderNames.TRANSFER_ENCODING) && HttpUtil.getContentLength(req, 0L) <= MAX_HELD_BODY;
+    }
   }
 }
