@@ -25,6 +25,11 @@ public final class PendingMethods {
     later.addLast(method);
   }
 
+  /** Whether no request waits for its response. */
+  public boolean isEmpty() {
+    return oldest == null;
+  }
+
   /** The oldest method, removed; null when none waits. */
   public @Nullable HttpMethod poll() {
     HttpMethod m = oldest;

@@ -22,6 +22,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HTTP/1.1 toward an upstream in one handler: it encodes the requests bowline forwards and decodes the responses,
@@ -42,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  * and more than {@value #MAX_INTERIM} interim responses to one request.
  */
 final class Http1ClientCodec extends Http1Decoder {
+  private static final Logger logger = LoggerFactory.getLogger(Http1ClientCodec.class);
   /** Status line plus header block, as Netty's codec allowed them (4 KiB + 64 KiB). */
   static final int MAX_HEAD_BYTES = 4096 + 64 * 1024;
   /**
@@ -204,6 +207,18 @@ final class Http1ClientCodec extends Http1Decoder {
 
   @Override
   protected boolean head(ChannelHandlerContext ctx, ByteBuf buf) {
+    if (methods.isEmpty()) {
+      // bytes no request waits for (a body sent after a response to HEAD, a second response): kept, they would be
+      // read as the next request's response; the connection is closed instead, as Envoy's codec closes it on
+      // "extraneous data after response complete"
+      logger.debug("[{}] {} bytes from the upstream with no request awaiting them: closing", ctx.channel().id(),
+          buf.readableBytes());
+      releaseCumulation();
+      state = State.DONE;
+      reusable = false;
+      ctx.close();
+      return false;
+    }
     int end = blocks.end(buf, true);
     if (end == -1) {
       if (buf.readableBytes() > MAX_HEAD_BYTES) {

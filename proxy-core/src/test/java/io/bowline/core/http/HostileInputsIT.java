@@ -238,4 +238,62 @@ class HostileInputsIT {
       }
     }
   }
+
+  /**
+   * Bytes an upstream sends that no request waits for — here a body after its response to HEAD — close that upstream
+   * connection, as Envoy's codec does: kept, they were read as the next request's response (a 502 for a request the
+   * upstream never got wrong). The requests after it, on the same event loop's pool, get fresh connections.
+   */
+  @Test
+  void upstreamBytesNoRequestAwaitsCloseItsConnection() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.List<java.net.Socket> held = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (java.net.ServerSocket sloppy = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        try {
+          while (true) {
+            java.net.Socket s = sloppy.accept();
+            held.add(s);
+            accepted.incrementAndGet();
+            Thread r = new Thread(() -> {
+              try {
+                byte[] buf = new byte[4096];
+                int n;
+                while ((n = s.getInputStream().read(buf)) > 0) {
+                  boolean head = new String(buf, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1).startsWith("HEAD");
+                  s.getOutputStream().write((head ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                      : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                  s.getOutputStream().flush();
+                }
+              } catch (java.io.IOException ignored) {
+                // closed by the proxy, or at the end of the test
+              }
+            });
+            r.setDaemon(true);
+            r.start();
+          }
+        } catch (Exception ignored) {
+          // the server socket closed: the test is over
+        }
+      });
+      t.setDaemon(true);
+      t.start();
+      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""),
+          Map.of("BACKEND", sloppy.getLocalPort()));
+          RawHttp raw = new RawHttp(p.port("http"))) {
+        String head = raw.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n").readAll(500);
+        assertEquals(200, RawHttp.status(head), head);
+        for (int i = 0; i < 3; i++) {
+          String r = raw.send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n").readAll(500);
+          assertEquals(200, RawHttp.status(r), "request " + i + " after the HEAD: " + r);
+          assertTrue(r.endsWith("\r\n\r\nok"), r);
+        }
+        assertEquals(2, accepted.get(), "the HEAD's connection was closed, the next one kept");
+      } finally {
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
 }

@@ -223,6 +223,21 @@ class Http1ClientCodecTest {
     }
   }
 
+  /** Bytes no request waits for (a body after a response to HEAD) close the connection rather than wait in it. */
+  @Test
+  void bytesNoRequestAwaitsCloseTheConnection() {
+    Http1ClientCodec codec = new Http1ClientCodec(100, false);
+    EmbeddedChannel ch = new EmbeddedChannel(codec);
+    ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.HEAD, "/"));
+    releaseAll(ch.outboundMessages());
+    ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        StandardCharsets.US_ASCII));
+    assertEquals(List.of("HTTP/1.1 200", "  content-length=5", "end"), drain(ch));
+    assertFalse(codec.reusable());
+    assertFalse(ch.isOpen());
+    ch.finishAndReleaseAll();
+  }
+
   /** Without Envoy's enable_trailers, a response's trailers are read, checked and dropped, and a request's unwritten. */
   @Test
   void dropsTrailersBothWaysUnlessEnabled() {
