@@ -48,8 +48,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     FullHttpResponse r = switch (q.path()) {
       case "/ready" -> server.state().equals("LIVE") ? text(200, "LIVE\n") : text(503, server.state() + "\n");
-      case "/config_dump" -> respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
-          params.containsKey("include_eds")));
+      case "/config_dump" -> configDump(params);
       case "/clusters" -> clusters(params.containsKey("format") && params.get("format").contains("json"));
       case "/listeners" -> listeners(params.containsKey("format") && params.get("format").contains("json"));
       case "/server_info" -> respond(200, JSON, AdminJson.serverInfo(server));
@@ -61,7 +60,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/logging" -> logging(post, params);
       case "/reopen_logs" -> post(post, server::reopenLogs, "OK\n");
       case "/", "/help" -> text(200, help());
-      default -> text(404, "invalid path. admin commands are:\n" + help());
+      default -> text(404, "invalid path. " + help());
     };
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     r.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
@@ -193,6 +192,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     action.run();
     return text(200, body);
+  }
+
+  private FullHttpResponse configDump(Map<String, List<String>> params) throws Exception {
+    try {
+      return respond(200, JSON, ConfigDumps.render(server.config(), server.xdsDump(), loaded,
+          params.containsKey("include_eds"), ConfigDumpQuery.parse(params)));
+    } catch (ConfigDumpQuery.Refused e) {
+      return text(e.status, e.getMessage() + "\n");
+    }
   }
 
   private static String help() {

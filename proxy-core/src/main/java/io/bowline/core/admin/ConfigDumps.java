@@ -27,8 +27,9 @@ final class ConfigDumps {
       .add(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDescriptor())
       .add(SecretsConfigDump.getDescriptor()).add(Secret.getDescriptor())
       .add(knownTypes()).build();
-  /** Every type a configuration's Any may carry, to look inside for what must not show. */
-  private static final Redaction REDACTION = new Redaction(io.bowline.xds.bootstrap.EnvoyTypes.registry());
+  /** Every type a configuration's Any may carry: to look inside for what must not show, and for a mask to trim. */
+  private static final JsonFormat.TypeRegistry TYPES = io.bowline.xds.bootstrap.EnvoyTypes.registry();
+  private static final Redaction REDACTION = new Redaction(TYPES);
 
   private ConfigDumps() {}
 
@@ -47,58 +48,87 @@ final class ConfigDumps {
         io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor());
   }
 
-  static String render(ProxyConfig config, XdsDump xds, Instant loaded, boolean includeEds)
-      throws com.google.protobuf.InvalidProtocolBufferException {
+  /** The dump, or the part of it {@code query} asks for (Envoy's {@code resource}, {@code mask}, {@code name_regex}). */
+  static String render(ProxyConfig config, XdsDump xds, Instant loaded, boolean includeEds, ConfigDumpQuery query)
+      throws com.google.protobuf.InvalidProtocolBufferException, ConfigDumpQuery.Refused {
     Timestamp ts = Timestamp.newBuilder().setSeconds(loaded.getEpochSecond()).setNanos(loaded.getNano()).build();
     Bootstrap b = REDACTION.redact(config.bootstrap());
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
     for (var c : b.getStaticResources().getClustersList()) {
+      if (!query.named(c.getName())) {
+        continue;
+      }
       clusters.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder().setCluster(Any.pack(c))
           .setLastUpdated(ts));
     }
     clusters.setVersionInfo(xds.cdsVersion());
     for (XdsDump.Entry e : xds.activeClusters()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       clusters.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
           .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
     for (XdsDump.Entry e : xds.warmingClusters()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       clusters.addDynamicWarmingClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
           .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
     ListenersConfigDump.Builder listeners = ListenersConfigDump.newBuilder();
     for (var l : b.getStaticResources().getListenersList()) {
+      if (!query.named(l.getName())) {
+        continue;
+      }
       listeners.addStaticListeners(ListenersConfigDump.StaticListener.newBuilder().setListener(Any.pack(l))
           .setLastUpdated(ts));
     }
     listeners.setVersionInfo(xds.ldsVersion());
     for (XdsDump.Entry e : xds.activeListeners()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
           .setActiveState(listenerState(e)));
     }
     for (XdsDump.Entry e : xds.warmingListeners()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
           .setWarmingState(listenerState(e)));
     }
     RoutesConfigDump.Builder routes = RoutesConfigDump.newBuilder();
     for (XdsDump.Entry e : xds.routes()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       routes.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(e.version())
           .setRouteConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
     }
     // Envoy's order: bootstrap, clusters, endpoints (with ?include_eds), listeners, routes, secrets
-    ConfigDump.Builder dump = ConfigDump.newBuilder()
-        .addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(b).setLastUpdated(ts).build()))
-        .addConfigs(Any.pack(clusters.build()));
+    java.util.List<com.google.protobuf.Message> dumps = new java.util.ArrayList<>(6);
+    dumps.add(BootstrapConfigDump.newBuilder().setBootstrap(b).setLastUpdated(ts).build());
+    dumps.add(clusters.build());
     if (includeEds) {
       EndpointsConfigDump.Builder eds = EndpointsConfigDump.newBuilder();
       for (XdsDump.Entry e : xds.endpoints()) {
+        if (!query.named(e.name())) {
+          continue;
+        }
         eds.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder()
             .setVersionInfo(e.version()).setEndpointConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
       }
-      dump.addConfigs(Any.pack(eds.build()));
+      dumps.add(eds.build());
     }
-    dump.addConfigs(Any.pack(listeners.build()))
-        .addConfigs(Any.pack(routes.build()))
-        .addConfigs(Any.pack(secrets(b, xds, ts)));
+    dumps.add(listeners.build());
+    dumps.add(routes.build());
+    dumps.add(secrets(b, xds, ts, query));
+    ConfigDump.Builder dump = ConfigDump.newBuilder();
+    for (com.google.protobuf.Message m : query.select(dumps, TYPES)) {
+      dump.addConfigs(Any.pack(m));
+    }
     return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(dump.build());
   }
 
@@ -115,16 +145,25 @@ final class ConfigDumps {
    * The bootstrap's static secrets, the SDS secrets in force and the ones asked for that have not arrived (version
    * {@code uninitialized}, as Envoy shows them): what {@code istioctl proxy-config secret} reads. Keys redacted.
    */
-  private static SecretsConfigDump secrets(Bootstrap redacted, XdsDump xds, Timestamp loaded) {
+  private static SecretsConfigDump secrets(Bootstrap redacted, XdsDump xds, Timestamp loaded, ConfigDumpQuery query) {
     SecretsConfigDump.Builder out = SecretsConfigDump.newBuilder();
     for (Secret s : redacted.getStaticResources().getSecretsList()) {
+      if (!query.named(s.getName())) {
+        continue;
+      }
       out.addStaticSecrets(SecretsConfigDump.StaticSecret.newBuilder().setName(s.getName()).setLastUpdated(loaded)
           .setSecret(Any.pack(s)));
     }
     for (XdsDump.Entry e : xds.activeSecrets()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       out.addDynamicActiveSecrets(dynamicSecret(e));
     }
     for (XdsDump.Entry e : xds.warmingSecrets()) {
+      if (!query.named(e.name())) {
+        continue;
+      }
       out.addDynamicWarmingSecrets(dynamicSecret(e));
     }
     return out.build();

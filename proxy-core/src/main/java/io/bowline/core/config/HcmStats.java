@@ -27,6 +27,7 @@ public final class HcmStats {
   public final Counter cxIdleTimeout;
   public final Counter rsTooLarge;
   public final Counter noRoute;
+  public final Counter rqNonRelativePath;
   public final Counter rqDirectResponse;
   public final Counter rqRedirect;
   public final Counter cxProtocolError;
@@ -72,6 +73,7 @@ public final class HcmStats {
     cxIdleTimeout = s.counter("downstream_cx_idle_timeout");
     rsTooLarge = s.counter("rs_too_large");
     noRoute = s.counter("no_route");
+    rqNonRelativePath = s.counter("downstream_rq_non_relative_path");
     rqDirectResponse = s.counter("rq_direct_response");
     rqRedirect = s.counter("rq_redirect");
     noCluster = s.counter("no_cluster");

@@ -19,6 +19,12 @@ public interface DownstreamSink {
   /** The response ended. {@code requestComplete} false means the request body was not fully read. */
   void streamComplete(boolean requestComplete);
 
+  /**
+   * The response about to be written refuses a malformed request: an HTTP/1.1 connection closes after it (what the
+   * client sends next is not trusted to be framed as it thinks); an HTTP/2 stream ends alone.
+   */
+  default void closeAfterResponse() {}
+
   /** Abort: close the H1 connection, or RST the H2 stream. */
   void reset();
 

@@ -229,14 +229,16 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     keepAlive = Http1Syntax.keepAlive(req) && !draining;
     requestVersion = req.protocolVersion().minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     headOrNoBody = req.method().equals(HttpMethod.HEAD);
-    requestInProgress = true;
+    boolean bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+    // a request without a body is whole with its head: a reply made at once (a 404, a 403, a 429) leaves the
+    // connection open, as Envoy's does, where one whose body is still to come must close it
+    requestInProgress = !bodyless;
     if (HttpUtil.is100ContinueExpected(req)) {
       h.remove(HttpHeaderNames.EXPECT); // Envoy answers the expectation itself and never forwards it
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
     HttpStream s = new HttpStream(conn, this);
     stream = s;
-    boolean bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
     s.onRequestHeaders(req, bodyless);
   }
 
@@ -336,18 +338,30 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   // ------------------------------------------------------------ DownstreamSink
 
   @Override
+  public void closeAfterResponse() {
+    keepAlive = false;
+  }
+
+  @Override
   public void write(HttpObject msg) {
     lastActivityNanos = LoopClock.nanoTime();
     if (msg instanceof HttpResponse resp) {
       resp.setProtocolVersion(requestVersion);
       HttpHeaders h = resp.headers();
+      int code = resp.status().code();
+      boolean bodyAllowed = !headOrNoBody && code != 204 && code != 304 && code >= 200;
+      boolean unframed = bodyAllowed && !(resp instanceof LastHttpContent) && !h.contains(HttpHeaderNames.CONTENT_LENGTH);
+      boolean http10 = requestVersion == HttpVersion.HTTP_1_0;
+      if (http10 && unframed) {
+        keepAlive = false; // HTTP/1.0 has no chunks: the close ends this body, as in Envoy
+      }
       if (!keepAlive || draining || requestInProgress && resp instanceof LastHttpContent) {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         closing = true;
+      } else if (http10) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // 1.0 keeps a connection only when told
       }
-      int code = resp.status().code();
-      boolean bodyAllowed = !headOrNoBody && code != 204 && code != 304 && code >= 200;
-      if (bodyAllowed && !(resp instanceof LastHttpContent) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (unframed && !http10) {
         HttpUtil.setTransferEncodingChunked(resp, true);
       }
       if (!bodyAllowed && code != 101 && !headOrNoBody) {

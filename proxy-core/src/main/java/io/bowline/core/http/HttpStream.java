@@ -219,7 +219,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
     }
     target = RouteRequest.parse(req.uri());
     if (target == null || target.path().equals("*")) {
-      localReply(400, "Bad Request", "DPE", "invalid_path");
+      // a target that is not a path (OPTIONS *, a bare name): as Envoy, which routes only relative paths
+      hcm.stats().rqNonRelativePath.inc();
+      localReply(404, "", "-", "absolute_path");
       return;
     }
     if (target.authority() != null) {
@@ -1430,6 +1432,9 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       finish(false);
       return;
     }
+    if ("DPE".equals(flag)) {
+      sink.closeAfterResponse(); // a malformed request (its path): answered, then the connection is not read on
+    }
     FullHttpResponse r = grpc
         ? LocalReply.grpc(grpcStatus != null ? grpcStatus : LocalReply.grpcStatusFor(status), body, hcm.serverName())
         : LocalReply.http(io.netty.buffer.ByteBufAllocator.DEFAULT, status, body, hcm.serverName());
@@ -1517,7 +1522,8 @@ public final class HttpStream implements UpstreamListener, HttpFilterCallbacks, 
       }
     }
     if (completed) {
-      sink.streamComplete(requestEnded);
+      // a request without a body is whole with its head, even when its end is still on its way from the codec
+      sink.streamComplete(requestEnded || bodyless);
     }
   }
 

@@ -67,6 +67,8 @@ public final class Cluster {
   private @Nullable ScheduledFuture<?> dnsRefresh;
   /** Every upstream connection of every cluster, so that shutdown can close them before the event loops stop. */
   private final ChannelGroup connections;
+  /** Made at the first failure to connect: a mesh's clusters mostly never have one. */
+  private volatile @Nullable ConnectFailureLog connectFailures;
 
   /** {@code scope}: {@code cluster.<name>.} in {@code store}. */
   Cluster(ClusterConfig config, io.bowline.core.stats.Stats.Scope scope, Transport transport, EventLoopGroup group,
@@ -141,6 +143,22 @@ public final class Cluster {
 
   /** Connects to {@code remote}, from the cluster's bound source address when it has one. */
   public io.netty.channel.ChannelFuture connect(io.netty.bootstrap.Bootstrap b, java.net.SocketAddress remote) {
+    io.netty.channel.ChannelFuture f = connectQuietly(b, remote);
+    f.addListener(done -> {
+      if (!done.isSuccess() && !done.isCancelled()) {
+        ConnectFailureLog log = connectFailures;
+        if (log == null) {
+          log = new ConnectFailureLog(config.name()); // a race makes two: at worst one more line
+          connectFailures = log;
+        }
+        log.failed(remote, done.cause());
+      }
+    });
+    return f;
+  }
+
+  /** {@link #connect}, leaving a failure to the caller to tell: health checks say theirs themselves. */
+  public io.netty.channel.ChannelFuture connectQuietly(io.netty.bootstrap.Bootstrap b, java.net.SocketAddress remote) {
     java.net.InetSocketAddress source = config.socket().sourceAddress();
     io.netty.channel.ChannelFuture f = source == null ? b.connect(remote) : b.connect(remote, source);
     connections.add(f.channel());

@@ -117,7 +117,7 @@ abstract class HealthProbe {
               ConnectionProbe.this.initChannel(ch, attempt);
             }
           });
-      ChannelFuture f = cluster.connect(b, host.healthCheckAddress());
+      ChannelFuture f = cluster.connectQuietly(b, host.healthCheckAddress());
       attempt.channel = f.channel();
       attempt.timer = loop.schedule(() -> attempt.finish(HealthChecker.Result.NETWORK_FAILURE, "timed out after "
           + timeoutMs + " ms"), timeoutMs, TimeUnit.MILLISECONDS);

@@ -122,6 +122,59 @@ class HttpProxyIT {
     return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A cluster that cannot be reached says so in the log — its address and the cause — once for a burst of failures,
+   * beside the 503 UF each request gets: what a developer whose local service is down looks for first.
+   */
+  @Test
+  void aConnectFailureIsSaidInTheLogOnceForABurst() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    java.util.List<String> lines = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.bowline.core.upstream.ConnectFailureLog");
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        lines.add(r.getLevel() + " " + r.getMessage()); // slf4j's JUL binding hands over the formatted line
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(capture);
+    try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("", ""), Map.of("BACKEND", closed))) {
+      for (int i = 0; i < 5; i++) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(p.uri("http", "/x")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, r.statusCode());
+      }
+    } finally {
+      log.removeHandler(capture);
+    }
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).startsWith("WARNING cluster backend: cannot connect to 127.0.0.1:" + closed + ": "),
+        lines.toString());
+  }
+
+  /** A target that is no path (OPTIONS *, as health probes send) is Envoy's 404, and the connection serves on. */
+  @Test
+  void aTargetThatIsNoPathIs404AndTheConnectionServesOn() throws Exception {
+    long before = proxy.stat("http.ingress.downstream_rq_non_relative_path");
+    try (io.bowline.core.testing.RawHttp raw = new io.bowline.core.testing.RawHttp(proxy.port("http"))) {
+      String r = raw.send("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").readAll(400);
+      assertEquals(404, io.bowline.core.testing.RawHttp.status(r), r);
+      assertFalse(r.contains("connection: close"), r);
+      String next = raw.send("GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n").readAll(400);
+      assertEquals(200, io.bowline.core.testing.RawHttp.status(next), next);
+    }
+    assertEquals(before + 1, proxy.stat("http.ingress.downstream_rq_non_relative_path"));
+  }
+
   @Test
   void proxiesWithEnvoysHeaders() throws Exception {
     HttpResponse<String> r = get("/echo/hello?x=1", "x-forwarded-for", "1.2.3.4", "connection", "keep-alive, x-hop",
@@ -265,6 +318,71 @@ class HttpProxyIT {
       String r = raw.send("body").readAll(1000);
       assertTrue(r.startsWith("HTTP/1.1 200"), r);
       assertFalse(r.contains("x-echo-h-expect"), "Expect is answered by the proxy, never forwarded");
+    }
+  }
+
+  /**
+   * HTTP/1.0 has no chunks: a response of unknown length is framed by the close (Connection: close), as Envoy frames
+   * it, and a kept-alive 1.0 connection is told so (Connection: keep-alive), or its client would close it.
+   */
+  @Test
+  void http10ResponsesAreFramedForHttp10() throws Exception {
+    java.util.List<java.net.Socket> held = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (ServerSocket up = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        try {
+          while (true) {
+            java.net.Socket c = up.accept();
+            held.add(c);
+            Thread r = new Thread(() -> {
+              try {
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    c.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                for (String line; (line = in.readLine()) != null; ) {
+                  boolean chunked = line.startsWith("GET /chunked");
+                  while (!(line = in.readLine()).isEmpty()) {
+                    // the rest of the head
+                  }
+                  c.getOutputStream().write((chunked
+                      ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                      : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+              } catch (java.io.IOException | NullPointerException ignored) {
+                // closed
+              }
+            });
+            r.setDaemon(true);
+            r.start();
+          }
+        } catch (java.io.IOException ignored) {
+          // the server socket closed: the test is over
+        }
+      });
+      t.setDaemon(true);
+      t.start();
+      try (ProxyHarness p = ProxyHarness.start(ProxyHarness.simpleHttp("http_protocol_options: {accept_http_10: true}",
+          ""), Map.of("BACKEND", up.getLocalPort()))) {
+        try (RawHttp raw = new RawHttp(p.port("http"))) {
+          String r = raw.send("GET /chunked HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n").readAll(1000);
+          assertTrue(r.startsWith("HTTP/1.0 200"), r);
+          assertFalse(r.contains("transfer-encoding"), r);
+          assertTrue(r.contains("connection: close"), r);
+          assertTrue(r.endsWith("\r\n\r\nhello world"), r);
+          assertTrue(raw.closedWithin(1000), "the close ends the body");
+        }
+        try (RawHttp raw = new RawHttp(p.port("http"))) {
+          for (int i = 0; i < 2; i++) {
+            String r = raw.send("GET /length HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n").readAll(500);
+            assertTrue(r.startsWith("HTTP/1.0 200"), r);
+            assertTrue(r.contains("connection: keep-alive"), r);
+            assertTrue(r.endsWith("\r\n\r\nok"), r);
+          }
+        }
+      } finally {
+        for (java.net.Socket c : held) {
+          c.close();
+        }
+      }
     }
   }
 
