@@ -3,13 +3,18 @@ package io.bowline.xds.bootstrap;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.util.JsonFormat;
 import io.bowline.xds.ConfigException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Walks a JSON document against a protobuf descriptor before protobuf's own JSON parser sees it, so that an unknown
@@ -18,6 +23,8 @@ import java.util.Map;
  * warnings instead, which is Envoy's {@code --allow-unknown-static-fields}.
  */
 final class ProtoJsonChecker {
+  /** protobuf's JSON form of a duration: seconds, up to nine decimals, and "s". */
+  private static final Pattern DURATION = Pattern.compile("-?[0-9]+(\\.[0-9]{1,9})?s");
   private final JsonFormat.TypeRegistry registry;
   private final boolean allowUnknown;
   private final List<String> warnings = new ArrayList<>();
@@ -40,8 +47,19 @@ final class ProtoJsonChecker {
       checkAny(element, path);
       return;
     }
+    if (fullName.equals("google.protobuf.Duration")) {
+      if (!element.isJsonPrimitive() || !DURATION.matcher(element.getAsString()).matches()) {
+        throw new ConfigException(path, "invalid duration " + describe(element)
+            + ": seconds followed by \"s\", such as \"5s\" or \"0.25s\"");
+      }
+      return;
+    }
     if (fullName.startsWith("google.protobuf.")) {
-      return; // well-known types have their own JSON forms (durations as "1s", wrappers as scalars, Struct as any JSON)
+      FieldDescriptor wrapped = fullName.endsWith("Value") ? type.findFieldByName("value") : null;
+      if (wrapped != null) {
+        checkScalar(element, wrapped, path); // a wrapper (UInt32Value, BoolValue, ...) is written as its scalar
+      }
+      return; // the other well-known types have their own JSON forms (Struct as any JSON)
     }
     if (!element.isJsonObject()) {
       throw new ConfigException(path, "expected an object (" + fullName + "), got " + describe(element));
@@ -96,7 +114,21 @@ final class ProtoJsonChecker {
   }
 
   private void checkField(JsonElement value, FieldDescriptor field, String path) throws ConfigException {
-    if (value.isJsonNull() || field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+    if (value.isJsonNull()) {
+      return;
+    }
+    if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+      if (!field.isRepeated()) {
+        checkScalar(value, field, path);
+        return;
+      }
+      if (!value.isJsonArray()) {
+        throw new ConfigException(path, "expected a list, got " + describe(value));
+      }
+      JsonArray array = value.getAsJsonArray();
+      for (int i = 0; i < array.size(); i++) {
+        checkScalar(array.get(i), field, path + "[" + i + "]");
+      }
       return;
     }
     if (field.isMapField()) {
@@ -169,6 +201,80 @@ final class ProtoJsonChecker {
         }
       }
     }
+  }
+
+  /**
+   * A scalar field's value as protobuf's JSON parser will take it, checked here so that a wrong one is reported with
+   * its path: protobuf's own message names only the value ({@code Invalid enum value: MAGLEVV ...}).
+   */
+  private static void checkScalar(JsonElement value, FieldDescriptor field, String path) throws ConfigException {
+    if (value.isJsonNull()) {
+      return;
+    }
+    if (!value.isJsonPrimitive()) {
+      throw new ConfigException(path, "expected " + expected(field) + ", got " + describe(value));
+    }
+    JsonPrimitive p = value.getAsJsonPrimitive();
+    String text = p.getAsString();
+    boolean ok = switch (field.getJavaType()) {
+      case BOOLEAN -> p.isBoolean() || text.equals("true") || text.equals("false");
+      case INT -> integerIn(text, field.getType() == FieldDescriptor.Type.UINT32
+          || field.getType() == FieldDescriptor.Type.FIXED32 ? BigInteger.ZERO : BigInteger.valueOf(Integer.MIN_VALUE),
+          field.getType() == FieldDescriptor.Type.UINT32 || field.getType() == FieldDescriptor.Type.FIXED32
+              ? BigInteger.valueOf(0xffff_ffffL) : BigInteger.valueOf(Integer.MAX_VALUE));
+      case LONG -> integerIn(text, field.getType() == FieldDescriptor.Type.UINT64
+          || field.getType() == FieldDescriptor.Type.FIXED64 ? BigInteger.ZERO : BigInteger.valueOf(Long.MIN_VALUE),
+          field.getType() == FieldDescriptor.Type.UINT64 || field.getType() == FieldDescriptor.Type.FIXED64
+              ? BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE) : BigInteger.valueOf(Long.MAX_VALUE));
+      case FLOAT, DOUBLE -> text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity")
+          || decimal(text) != null;
+      case ENUM -> p.isNumber() ? integerIn(text, BigInteger.valueOf(Integer.MIN_VALUE),
+          BigInteger.valueOf(Integer.MAX_VALUE)) : field.getEnumType().findValueByName(text) != null;
+      default -> true; // strings and bytes
+    };
+    if (!ok) {
+      throw new ConfigException(path, "expected " + expected(field) + ", got " + describe(value));
+    }
+  }
+
+  private static boolean integerIn(String text, BigInteger min, BigInteger max) {
+    BigDecimal d = decimal(text);
+    if (d == null) {
+      return false;
+    }
+    try {
+      BigInteger i = d.toBigIntegerExact();
+      return i.compareTo(min) >= 0 && i.compareTo(max) <= 0;
+    } catch (ArithmeticException e) {
+      return false; // a fraction
+    }
+  }
+
+  private static @Nullable BigDecimal decimal(String text) {
+    try {
+      return new BigDecimal(text);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static String expected(FieldDescriptor field) {
+    return switch (field.getType()) {
+      case BOOL -> "true or false";
+      case UINT32, FIXED32, UINT64, FIXED64 -> "an unsigned integer";
+      case INT32, SINT32, SFIXED32, INT64, SINT64, SFIXED64 -> "an integer";
+      case FLOAT, DOUBLE -> "a number";
+      case ENUM -> "one of " + enumNames(field.getEnumType()) + " (" + field.getEnumType().getFullName() + ")";
+      default -> "a string";
+    };
+  }
+
+  private static String enumNames(com.google.protobuf.Descriptors.EnumDescriptor type) {
+    StringBuilder b = new StringBuilder();
+    for (var v : type.getValues()) {
+      b.append(b.length() == 0 ? "" : ", ").append(v.getName());
+    }
+    return b.toString();
   }
 
   private static FieldDescriptor findField(Descriptor type, String key) {

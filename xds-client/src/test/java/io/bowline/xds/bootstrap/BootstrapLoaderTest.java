@@ -73,6 +73,36 @@ class BootstrapLoaderTest {
     assertThrows(ConfigException.class, () -> new BootstrapLoader(false).parse(bad, BootstrapLoader.Format.YAML));
   }
 
+  /** A wrong scalar (an enum name, a duration without "s", a word for a number or a bool) is named by its path. */
+  @Test
+  void aWrongScalarIsNamedByItsPath() {
+    String route = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config"
+        + ".virtual_hosts[0].routes[0].route.timeout";
+    String[][] cases = {
+        {"timeout: 2.5s", "timeout: 5", route, "invalid duration \"5\": seconds followed by \"s\""},
+        {"port_value: 10000", "port_value: abc", "static_resources.listeners[0].address.socket_address.port_value",
+            "expected an unsigned integer, got \"abc\""},
+        {"port_value: 10000", "port_value: -1", "static_resources.listeners[0].address.socket_address.port_value",
+            "expected an unsigned integer, got \"-1\""},
+        {"stat_prefix: ingress", "stat_prefix: ingress\n          codec_type: HTTP9",
+            "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.codec_type",
+            "expected one of AUTO, HTTP1, HTTP2, HTTP3"},
+        {"stat_prefix: ingress", "stat_prefix: ingress\n          use_remote_address: maybe",
+            "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.use_remote_address",
+            "expected true or false, got \"maybe\""},
+        {"stat_prefix: ingress", "stat_prefix: ingress\n          xff_num_trusted_hops: [1]",
+            "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.xff_num_trusted_hops",
+            "expected an unsigned integer, got a list"},
+    };
+    for (String[] c : cases) {
+      String bad = YAML.replace(c[0], c[1]);
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> new BootstrapLoader(false).parse(bad, BootstrapLoader.Format.YAML), c[1]);
+      assertEquals(c[2], e.fieldPath(), c[1]);
+      assertTrue(e.getMessage().contains(c[3]), e.getMessage());
+    }
+  }
+
   @Test
   void jsonAndCamelCaseNamesParse() throws Exception {
     String json = "{\"admin\":{\"address\":{\"socketAddress\":{\"address\":\"127.0.0.1\",\"portValue\":9000}}}}";
