@@ -86,21 +86,32 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       try {
         filter = Pattern.compile(params.get("filter").get(0));
       } catch (PatternSyntaxException e) {
-        FullHttpResponse bad = text(400, "Invalid re2 regex: " + e.getDescription() + "\n");
-        bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, bad.content().readableBytes());
-        ctx.writeAndFlush(bad);
+        refuse(ctx, "Invalid re2 regex: " + e.getDescription() + "\n");
         return;
       }
     }
     boolean usedOnly = params.containsKey("usedonly");
+    List<String> format = params.getOrDefault("format", List.of());
+    if (!format.isEmpty() && !List.of("text", "json", "prometheus").contains(format.get(0))) {
+      refuse(ctx, "usage: /stats?format=(json|prometheus|text)\n"); // Envoy's html pages are not served here
+      return;
+    }
+    List<String> typeParam = params.getOrDefault("type", List.of());
+    StatsChunks.Kinds kinds = StatsChunks.Kinds.of(typeParam.isEmpty() ? null : typeParam.get(0));
+    if (kinds == null) {
+      refuse(ctx, "invalid &type= param: one of All, Counters, Gauges, Histograms, TextReadouts\n");
+      return;
+    }
     io.netty.handler.stream.ChunkedInput<io.netty.buffer.ByteBuf> chunks;
     String type;
     if (prometheus) {
-      chunks = new io.bowline.core.stats.PrometheusChunks(server.stats(), filter, usedOnly, meshMetrics(filter));
+      // the mesh metrics (Istio's, counters and histograms) follow only a page of every kind
+      chunks = new io.bowline.core.stats.PrometheusChunks(server.stats(), filter, usedOnly,
+          kinds.equals(StatsChunks.Kinds.ALL) ? meshMetrics(filter) : "", kinds);
       type = "text/plain; version=0.0.4";
     } else {
-      boolean json = params.containsKey("format") && params.get("format").contains("json");
-      chunks = new StatsChunks(server.stats(), filter, usedOnly, json);
+      boolean json = format.contains("json");
+      chunks = new StatsChunks(server.stats(), filter, usedOnly, json, kinds);
       type = json ? JSON : TEXT;
     }
     io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
@@ -114,6 +125,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (!keepAlive) {
       done.addListener(ChannelFutureListener.CLOSE);
     }
+  }
+
+  private static void refuse(ChannelHandlerContext ctx, String why) {
+    FullHttpResponse bad = text(400, why);
+    bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, bad.content().readableBytes());
+    ctx.writeAndFlush(bad);
   }
 
   /** The mesh metrics' Prometheus text, only the families whose exposition name {@code filter} finds. */
@@ -213,8 +230,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         + "  /healthcheck/ok (POST): cause the server to pass health checks\n  /listeners: listener addresses\n"
         + "  /logging: query/change logging levels\n  /quitquitquit (POST): drain and exit\n"
         + "  /ready: LIVE when the server is ready\n  /server_info: server version and state\n"
-        + "  /stats: counters and gauges (?filter=REGEX, ?usedonly, ?format=json|prometheus)\n"
-        + "  /stats/prometheus: stats in Prometheus text format (?filter=REGEX, ?usedonly)\n";
+        + "  /stats: counters and gauges (?filter=REGEX, ?usedonly, ?format=json|prometheus, ?type=Counters|...)\n"
+        + "  /stats/prometheus: stats in Prometheus text format (?filter=REGEX, ?usedonly, ?type=...)\n";
   }
 
   private static FullHttpResponse text(int status, String body) {

@@ -21,8 +21,6 @@ import org.jspecify.annotations.Nullable;
  * the resources whose name matches it whole).
  */
 final class ConfigDumpQuery {
-  static final ConfigDumpQuery ALL = new ConfigDumpQuery(null, null, null);
-
   private final @Nullable String resource;
   private final @Nullable Node mask;
   private final @Nullable Pattern names;
@@ -63,9 +61,18 @@ final class ConfigDumpQuery {
     return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);
   }
 
-  /** Whether a resource with this name is in the answer. */
-  boolean named(String name) {
-    return names == null || names.matcher(name).matches();
+  /** The resources whose name (as {@code name} gives it) the answer keeps, in their order. */
+  <T> List<T> named(List<T> resources, java.util.function.Function<T, String> name) {
+    if (names == null) {
+      return resources;
+    }
+    List<T> kept = new java.util.ArrayList<>();
+    for (T r : resources) {
+      if (names.matcher(name.apply(r)).matches()) {
+        kept.add(r);
+      }
+    }
+    return kept;
   }
 
   /**

@@ -54,56 +54,35 @@ final class ConfigDumps {
     Timestamp ts = Timestamp.newBuilder().setSeconds(loaded.getEpochSecond()).setNanos(loaded.getNano()).build();
     Bootstrap b = REDACTION.redact(config.bootstrap());
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
-    for (var c : b.getStaticResources().getClustersList()) {
-      if (!query.named(c.getName())) {
-        continue;
-      }
+    for (var c : query.named(b.getStaticResources().getClustersList(), c -> c.getName())) {
       clusters.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder().setCluster(Any.pack(c))
           .setLastUpdated(ts));
     }
     clusters.setVersionInfo(xds.cdsVersion());
-    for (XdsDump.Entry e : xds.activeClusters()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.activeClusters(), XdsDump.Entry::name)) {
       clusters.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
           .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
-    for (XdsDump.Entry e : xds.warmingClusters()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.warmingClusters(), XdsDump.Entry::name)) {
       clusters.addDynamicWarmingClusters(ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(e.version())
           .setCluster(REDACTION.redact(e.resource())).setLastUpdated(timestamp(e.lastUpdated())));
     }
     ListenersConfigDump.Builder listeners = ListenersConfigDump.newBuilder();
-    for (var l : b.getStaticResources().getListenersList()) {
-      if (!query.named(l.getName())) {
-        continue;
-      }
+    for (var l : query.named(b.getStaticResources().getListenersList(), l -> l.getName())) {
       listeners.addStaticListeners(ListenersConfigDump.StaticListener.newBuilder().setListener(Any.pack(l))
           .setLastUpdated(ts));
     }
     listeners.setVersionInfo(xds.ldsVersion());
-    for (XdsDump.Entry e : xds.activeListeners()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.activeListeners(), XdsDump.Entry::name)) {
       listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
           .setActiveState(listenerState(e)));
     }
-    for (XdsDump.Entry e : xds.warmingListeners()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.warmingListeners(), XdsDump.Entry::name)) {
       listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(e.name())
           .setWarmingState(listenerState(e)));
     }
     RoutesConfigDump.Builder routes = RoutesConfigDump.newBuilder();
-    for (XdsDump.Entry e : xds.routes()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.routes(), XdsDump.Entry::name)) {
       routes.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(e.version())
           .setRouteConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
     }
@@ -113,10 +92,7 @@ final class ConfigDumps {
     dumps.add(clusters.build());
     if (includeEds) {
       EndpointsConfigDump.Builder eds = EndpointsConfigDump.newBuilder();
-      for (XdsDump.Entry e : xds.endpoints()) {
-        if (!query.named(e.name())) {
-          continue;
-        }
+      for (XdsDump.Entry e : query.named(xds.endpoints(), XdsDump.Entry::name)) {
         eds.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder()
             .setVersionInfo(e.version()).setEndpointConfig(e.resource()).setLastUpdated(timestamp(e.lastUpdated())));
       }
@@ -147,23 +123,14 @@ final class ConfigDumps {
    */
   private static SecretsConfigDump secrets(Bootstrap redacted, XdsDump xds, Timestamp loaded, ConfigDumpQuery query) {
     SecretsConfigDump.Builder out = SecretsConfigDump.newBuilder();
-    for (Secret s : redacted.getStaticResources().getSecretsList()) {
-      if (!query.named(s.getName())) {
-        continue;
-      }
+    for (Secret s : query.named(redacted.getStaticResources().getSecretsList(), s -> s.getName())) {
       out.addStaticSecrets(SecretsConfigDump.StaticSecret.newBuilder().setName(s.getName()).setLastUpdated(loaded)
           .setSecret(Any.pack(s)));
     }
-    for (XdsDump.Entry e : xds.activeSecrets()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.activeSecrets(), XdsDump.Entry::name)) {
       out.addDynamicActiveSecrets(dynamicSecret(e));
     }
-    for (XdsDump.Entry e : xds.warmingSecrets()) {
-      if (!query.named(e.name())) {
-        continue;
-      }
+    for (XdsDump.Entry e : query.named(xds.warmingSecrets(), XdsDump.Entry::name)) {
       out.addDynamicWarmingSecrets(dynamicSecret(e));
     }
     return out.build();

@@ -39,13 +39,24 @@ public final class PrometheusChunks extends TextChunks {
    * @param trailer text written after the stats (the mesh metrics)
    */
   public PrometheusChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, String trailer) {
+    this(stats, filter, usedOnly, trailer, StatsChunks.Kinds.ALL);
+  }
+
+  /** @param kinds the kinds of stat shown (Envoy's {@code ?type=}) */
+  public PrometheusChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, String trailer,
+      StatsChunks.Kinds kinds) {
     this.stats = stats;
     this.trailer = trailer;
     Map<String, Family> index = new TreeMap<>();
-    stats.forEachShown((counter, prefix, segment, holder, used) -> add(index, counter ? "counter" : "gauge", prefix,
-        segment, holder, used, filter, usedOnly));
-    for (Histogram h : stats.histograms()) {
-      add(index, "histogram", null, h.name(), h, h.count() > 0, filter, usedOnly);
+    stats.forEachShown((counter, prefix, segment, holder, used) -> {
+      if (counter ? kinds.counters() : kinds.gauges()) {
+        add(index, counter ? "counter" : "gauge", prefix, segment, holder, used, filter, usedOnly);
+      }
+    });
+    if (kinds.histograms()) {
+      for (Histogram h : stats.histograms()) {
+        add(index, "histogram", null, h.name(), h, h.count() > 0, filter, usedOnly);
+      }
     }
     this.families = index.entrySet().iterator();
   }

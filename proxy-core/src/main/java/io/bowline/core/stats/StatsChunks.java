@@ -37,18 +37,46 @@ public final class StatsChunks extends TextChunks {
    * @param json the JSON form ({@code ?format=json}) instead of text
    */
   public StatsChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, boolean json) {
+    this(stats, filter, usedOnly, json, Kinds.ALL);
+  }
+
+  /** @param kinds the kinds of stat shown (Envoy's {@code ?type=}) */
+  public StatsChunks(Stats stats, @Nullable Pattern filter, boolean usedOnly, boolean json, Kinds kinds) {
     this.json = json;
     StatsConfig config = stats.config();
-    stats.forEachShown((counter, prefix, segment, holder, used) -> select(prefix, segment, holder, used, config,
-        filter, usedOnly));
+    stats.forEachShown((counter, prefix, segment, holder, used) -> {
+      if (counter ? kinds.counters() : kinds.gauges()) {
+        select(prefix, segment, holder, used, config, filter, usedOnly);
+      }
+    });
     this.order = sortedByName();
-    List<Histogram> hs = stats.histograms();
+    List<Histogram> hs = kinds.histograms() ? stats.histograms() : List.of();
     if (!hs.isEmpty()) {
       hs = new java.util.ArrayList<>(hs);
       hs.removeIf(h -> filter != null && !filter.matcher(h.name()).find() || usedOnly && h.count() == 0
           || !config.included(h.name()));
     }
     this.histograms = hs;
+  }
+
+  /** Which kinds of stat a page shows: Envoy's {@code ?type=} (All, Counters, Gauges, Histograms, TextReadouts). */
+  public record Kinds(boolean counters, boolean gauges, boolean histograms) {
+    public static final Kinds ALL = new Kinds(true, true, true);
+
+    /** The kinds {@code ?type=} names; null for a name Envoy does not know. */
+    public static @Nullable Kinds of(@Nullable String type) {
+      if (type == null) {
+        return ALL;
+      }
+      return switch (type) {
+        case "All" -> ALL;
+        case "Counters" -> new Kinds(true, false, false);
+        case "Gauges" -> new Kinds(false, true, false);
+        case "Histograms" -> new Kinds(false, false, true);
+        case "TextReadouts" -> new Kinds(false, false, false); // bowline keeps none
+        default -> null;
+      };
+    }
   }
 
   private void select(String prefix, String segment, Object holder, boolean used, StatsConfig config,

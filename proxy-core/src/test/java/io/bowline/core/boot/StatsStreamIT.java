@@ -1,6 +1,7 @@
 package io.bowline.core.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bowline.core.testing.LeakGuard;
@@ -69,6 +70,23 @@ class StatsStreamIT {
       }
       assertEquals(400, client.send(HttpRequest.newBuilder(proxy.adminUri("/stats?filter=%5B")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode(), "a filter that is no regex");
+      // Envoy's ?type=: one kind of stat; an unknown type or format is a 400 that says what is allowed
+      String counters = proxy.admin("/stats?type=Counters&filter=%5Ecluster%5C.backend%5C.upstream_rq_");
+      assertTrue(counters.contains("cluster.backend.upstream_rq_total: "), counters);
+      assertFalse(counters.contains("cluster.backend.upstream_rq_active: "), "a gauge: " + counters);
+      String gauges = proxy.admin("/stats?type=Gauges&filter=%5Ecluster%5C.backend%5C.upstream_rq_");
+      assertTrue(gauges.contains("cluster.backend.upstream_rq_active: "), gauges);
+      assertFalse(gauges.contains("cluster.backend.upstream_rq_total: "), "a counter: " + gauges);
+      assertFalse(gauges.contains("upstream_rq_time"), "no histograms among gauges");
+      String promCounters = proxy.admin("/stats/prometheus?type=Counters");
+      assertTrue(promCounters.contains(" counter\n"), promCounters.substring(0, Math.min(300, promCounters.length())));
+      assertFalse(promCounters.contains(" gauge\n") || promCounters.contains(" histogram\n"), "counters only");
+      for (String bad : new String[] {"/stats?type=Everything", "/stats?format=xml"}) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.adminUri(bad)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, r.statusCode(), bad);
+        assertTrue(r.body().contains("type") || r.body().startsWith("usage"), r.body());
+      }
       assertEquals(200, client.send(HttpRequest.newBuilder(proxy.adminUri("/ready")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode());
     }

@@ -43,7 +43,7 @@ class Http1TrailersIT {
 
   private ServerSocket upstream;
   private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-  private final List<Socket> held = new ArrayList<>();
+  private final List<Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
 
   @BeforeEach
   void startUpstream() throws Exception {
