@@ -218,18 +218,11 @@ final class ProtoJsonChecker {
     String text = p.getAsString();
     boolean ok = switch (field.getJavaType()) {
       case BOOLEAN -> p.isBoolean() || text.equals("true") || text.equals("false");
-      case INT -> integerIn(text, field.getType() == FieldDescriptor.Type.UINT32
-          || field.getType() == FieldDescriptor.Type.FIXED32 ? BigInteger.ZERO : BigInteger.valueOf(Integer.MIN_VALUE),
-          field.getType() == FieldDescriptor.Type.UINT32 || field.getType() == FieldDescriptor.Type.FIXED32
-              ? BigInteger.valueOf(0xffff_ffffL) : BigInteger.valueOf(Integer.MAX_VALUE));
-      case LONG -> integerIn(text, field.getType() == FieldDescriptor.Type.UINT64
-          || field.getType() == FieldDescriptor.Type.FIXED64 ? BigInteger.ZERO : BigInteger.valueOf(Long.MIN_VALUE),
-          field.getType() == FieldDescriptor.Type.UINT64 || field.getType() == FieldDescriptor.Type.FIXED64
-              ? BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE) : BigInteger.valueOf(Long.MAX_VALUE));
+      case INT, LONG -> integerIn(text, field.getType());
       case FLOAT, DOUBLE -> text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity")
           || decimal(text) != null;
-      case ENUM -> p.isNumber() ? integerIn(text, BigInteger.valueOf(Integer.MIN_VALUE),
-          BigInteger.valueOf(Integer.MAX_VALUE)) : field.getEnumType().findValueByName(text) != null;
+      case ENUM -> p.isNumber() ? integerIn(text, FieldDescriptor.Type.INT32)
+          : field.getEnumType().findValueByName(text) != null;
       default -> true; // strings and bytes
     };
     if (!ok) {
@@ -237,7 +230,12 @@ final class ProtoJsonChecker {
     }
   }
 
-  private static boolean integerIn(String text, BigInteger min, BigInteger max) {
+  /** Whether {@code text} is an integer in the range of {@code type}, an integral protobuf type. */
+  private static boolean integerIn(String text, FieldDescriptor.Type type) {
+    int bits = type.getJavaType() == FieldDescriptor.JavaType.LONG ? 64 : 32;
+    boolean unsigned = unsigned(type);
+    BigInteger min = unsigned ? BigInteger.ZERO : BigInteger.ONE.shiftLeft(bits - 1).negate();
+    BigInteger max = BigInteger.ONE.shiftLeft(unsigned ? bits : bits - 1).subtract(BigInteger.ONE);
     BigDecimal d = decimal(text);
     if (d == null) {
       return false;
@@ -248,6 +246,11 @@ final class ProtoJsonChecker {
     } catch (ArithmeticException e) {
       return false; // a fraction
     }
+  }
+
+  private static boolean unsigned(FieldDescriptor.Type type) {
+    return type == FieldDescriptor.Type.UINT32 || type == FieldDescriptor.Type.FIXED32
+        || type == FieldDescriptor.Type.UINT64 || type == FieldDescriptor.Type.FIXED64;
   }
 
   private static @Nullable BigDecimal decimal(String text) {
@@ -261,8 +264,8 @@ final class ProtoJsonChecker {
   private static String expected(FieldDescriptor field) {
     return switch (field.getType()) {
       case BOOL -> "true or false";
-      case UINT32, FIXED32, UINT64, FIXED64 -> "an unsigned integer";
-      case INT32, SINT32, SFIXED32, INT64, SINT64, SFIXED64 -> "an integer";
+      case UINT32, FIXED32, UINT64, FIXED64, INT32, SINT32, SFIXED32, INT64, SINT64, SFIXED64 ->
+          unsigned(field.getType()) ? "an unsigned integer" : "an integer";
       case FLOAT, DOUBLE -> "a number";
       case ENUM -> "one of " + enumNames(field.getEnumType()) + " (" + field.getEnumType().getFullName() + ")";
       default -> "a string";
